@@ -1,0 +1,223 @@
+/*
+ * proto_decode.c - one frame body into a struct proto_msg.
+ *
+ * Two passes over the body, both allocation-free (see mp_read.h for why we
+ * do not use msgpack-c's unpacker):
+ *   1. structure: the body must be exactly one well-formed msgpack value
+ *      nested at most PROTO_MAX_DEPTH deep (MALFORMED / TOO_DEEP), checked
+ *      over every element, including trailing ones a decoder ignores;
+ *   2. fields: the value must be a non-empty array whose first element is a
+ *      known op code, followed by the fields listed in the op's row of
+ *      `specs` below (BAD_FIELD, BAD_SID, or a length-limit code).
+ * op and req_id are read first of all, so even a frame that fails later
+ * can be answered with an ERR naming its req_id.
+ *
+ * Topic and pattern syntax is NOT checked here: the broker calls
+ * proto_check_topic/pattern itself so it can answer with the right code.
+ */
+#include "proto.h"
+
+#include <string.h>
+
+#include "mp_read.h"
+
+/* Where a field goes in struct proto_msg. */
+enum slot {
+	S_REQ_ID, S_VERSION, S_CLIENT_ID, S_MAX_PAYLOAD, S_PING_MS, S_CODE,
+	S_COUNT, S_SID, S_NAME, S_TOPIC, S_REPLY_TO, S_QUEUE, S_PAYLOAD,
+	S_REASON,
+};
+
+/* How a field is read. */
+enum kind {
+	K_UINT,         /* any uint */
+	K_SID,          /* uint in 1..UINT32_MAX, else BAD_SID */
+	K_STR,          /* str of at most `max` bytes, else `err` */
+	K_STR_OR_NIL,   /* the same, or nil (ptr NULL) */
+	K_PAYLOAD,      /* bin or str, no length limit here */
+};
+
+struct field {
+	uint8_t kind;
+	uint8_t slot;
+	uint8_t err;        /* K_STR*: code when longer than max */
+	uint16_t max;
+};
+
+#define MAX_FIELDS 5
+
+struct op_spec {
+	uint8_t nfields;
+	struct field f[MAX_FIELDS];
+};
+
+#define UINT_F(s) { K_UINT, (s), 0, 0 }
+#define STR_F(s, m, e) { K_STR, (s), (e), (m) }
+#define OPT_F(s, m, e) { K_STR_OR_NIL, (s), (e), (m) }
+#define SID_F { K_SID, S_SID, 0, 0 }
+#define PAYLOAD_F { K_PAYLOAD, S_PAYLOAD, 0, 0 }
+
+/* The table at the top of proto.h, one row per op code. */
+static const struct op_spec specs[] = {
+	[PROTO_HELLO] = { 2, { UINT_F(S_VERSION),
+		STR_F(S_NAME, PROTO_MAX_NAME, PROTO_E_BAD_NAME) } },
+	[PROTO_WELCOME] = { 5, { UINT_F(S_VERSION),
+		STR_F(S_NAME, PROTO_MAX_NAME, PROTO_E_BAD_NAME),
+		UINT_F(S_CLIENT_ID), UINT_F(S_MAX_PAYLOAD),
+		UINT_F(S_PING_MS) } },
+	[PROTO_PUB] = { 4, { UINT_F(S_REQ_ID),
+		STR_F(S_TOPIC, PROTO_MAX_TOPIC, PROTO_E_BAD_TOPIC),
+		OPT_F(S_REPLY_TO, PROTO_MAX_TOPIC, PROTO_E_BAD_TOPIC),
+		PAYLOAD_F } },
+	[PROTO_SUB] = { 4, { UINT_F(S_REQ_ID), SID_F,
+		STR_F(S_TOPIC, PROTO_MAX_TOPIC, PROTO_E_BAD_PATTERN),
+		OPT_F(S_QUEUE, PROTO_MAX_NAME, PROTO_E_BAD_QUEUE) } },
+	[PROTO_UNSUB] = { 2, { UINT_F(S_REQ_ID), SID_F } },
+	[PROTO_MSG] = { 4, { SID_F,
+		STR_F(S_TOPIC, PROTO_MAX_TOPIC, PROTO_E_BAD_TOPIC),
+		OPT_F(S_REPLY_TO, PROTO_MAX_TOPIC, PROTO_E_BAD_TOPIC),
+		PAYLOAD_F } },
+	[PROTO_PING] = { 0, { { 0, 0, 0, 0 } } },
+	[PROTO_PONG] = { 0, { { 0, 0, 0, 0 } } },
+	[PROTO_OK] = { 1, { UINT_F(S_REQ_ID) } },
+	[PROTO_ERR] = { 3, { UINT_F(S_REQ_ID), UINT_F(S_CODE),
+		STR_F(S_REASON, PROTO_MAX_REASON, PROTO_E_BAD_FIELD) } },
+	[PROTO_NOTICE] = { 3, { UINT_F(S_CODE), UINT_F(S_COUNT),
+		STR_F(S_REASON, PROTO_MAX_REASON, PROTO_E_BAD_FIELD) } },
+};
+
+#define NSPECS (sizeof specs / sizeof specs[0])
+
+static const struct op_spec *spec_of(uint64_t op)
+{
+	if (op == 0 || op >= NSPECS)
+		return NULL;
+	return &specs[op];
+}
+
+static uint64_t *uint_slot(struct proto_msg *m, unsigned slot)
+{
+	switch (slot) {
+	case S_REQ_ID: return &m->req_id;
+	case S_VERSION: return &m->version;
+	case S_CLIENT_ID: return &m->client_id;
+	case S_MAX_PAYLOAD: return &m->max_payload;
+	case S_PING_MS: return &m->ping_ms;
+	case S_CODE: return &m->code;
+	case S_COUNT: return &m->count;
+	default: return &m->sid;
+	}
+}
+
+static struct proto_str *str_slot(struct proto_msg *m, unsigned slot)
+{
+	switch (slot) {
+	case S_NAME: return &m->name;
+	case S_TOPIC: return &m->topic;
+	case S_REPLY_TO: return &m->reply_to;
+	case S_QUEUE: return &m->queue;
+	case S_PAYLOAD: return &m->payload;
+	default: return &m->reason;
+	}
+}
+
+/* Pass 1: exactly one value, well-formed, not too deep. */
+static enum proto_err check_structure(const uint8_t *body, size_t len)
+{
+	struct mp_cur c = mp_cur_init(body, len);
+
+	switch (mp_skip(&c, PROTO_MAX_DEPTH)) {
+	case MP_OK:
+		return c.left == 0 ? PROTO_OK_CODE : PROTO_E_MALFORMED;
+	case MP_E_DEPTH:
+		return PROTO_E_TOO_DEEP;
+	default:
+		return PROTO_E_MALFORMED;
+	}
+}
+
+/* Array header and op code; then, best effort, a leading req_id.  Leaves
+ * *c after the op code and *nleft = elements after it. */
+static enum proto_err decode_head(struct mp_cur *c, struct proto_msg *out,
+				  uint32_t *nleft,
+				  const struct op_spec **spec)
+{
+	uint32_t n;
+	uint64_t op;
+	struct mp_cur peek;
+
+	if (mp_read_array(c, &n) != MP_OK || n == 0 ||
+	    mp_read_uint(c, &op) != MP_OK)
+		return PROTO_E_MALFORMED;
+	*nleft = n - 1;
+	out->op = op <= UINT8_MAX ? (uint8_t)op : 0;
+	*spec = spec_of(op);
+	if (!*spec)
+		return PROTO_E_UNKNOWN_OP;
+	peek = *c;
+	if ((*spec)->nfields > 0 && (*spec)->f[0].slot == S_REQ_ID && n > 1)
+		(void)mp_read_uint(&peek, &out->req_id);
+	return PROTO_OK_CODE;
+}
+
+static enum proto_err read_str_field(struct mp_cur *c, const struct field *f,
+				     struct proto_str *dst)
+{
+	const char *p;
+	uint32_t len;
+
+	if (f->kind == K_STR_OR_NIL && mp_read_nil(c) == MP_OK) {
+		dst->ptr = NULL;
+		dst->len = 0;
+		return PROTO_OK_CODE;
+	}
+	if (mp_read_str(c, &p, &len) != MP_OK &&
+	    (f->kind != K_PAYLOAD || mp_read_bin(c, &p, &len) != MP_OK))
+		return PROTO_E_BAD_FIELD;
+	if (f->kind != K_PAYLOAD && len > f->max)
+		return (enum proto_err)f->err;
+	dst->ptr = p;
+	dst->len = len;
+	return PROTO_OK_CODE;
+}
+
+static enum proto_err read_field(struct mp_cur *c, const struct field *f,
+				 struct proto_msg *out)
+{
+	uint64_t v;
+
+	if (f->kind == K_UINT || f->kind == K_SID) {
+		if (mp_read_uint(c, &v) != MP_OK)
+			return PROTO_E_BAD_FIELD;
+		if (f->kind == K_SID && (v == 0 || v > UINT32_MAX))
+			return PROTO_E_BAD_SID;
+		*uint_slot(out, f->slot) = v;
+		return PROTO_OK_CODE;
+	}
+	return read_str_field(c, f, str_slot(out, f->slot));
+}
+
+enum proto_err proto_decode(const uint8_t *body, size_t len,
+			    struct proto_msg *out)
+{
+	struct mp_cur c = mp_cur_init(body, len);
+	const struct op_spec *spec = NULL;
+	enum proto_err herr, err;
+	uint32_t nleft = 0;
+
+	memset(out, 0, sizeof *out);
+	herr = decode_head(&c, out, &nleft, &spec);
+	err = check_structure(body, len);
+	if (err != PROTO_OK_CODE)
+		return err;
+	if (herr != PROTO_OK_CODE)
+		return herr;
+	if (nleft < spec->nfields)
+		return PROTO_E_BAD_FIELD;
+	for (unsigned i = 0; i < spec->nfields; i++) {
+		err = read_field(&c, &spec->f[i], out);
+		if (err != PROTO_OK_CODE)
+			return err;
+	}
+	return PROTO_OK_CODE;   /* trailing elements: checked in pass 1 */
+}

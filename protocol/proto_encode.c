@@ -1,0 +1,338 @@
+/*
+ * proto_encode.c - frame encoders.  msgpack-c's packer does the msgpack
+ * (it always picks the shortest encoding); it writes through `sink_write`
+ * into the caller's bounded buffer, which records overflow instead of
+ * growing.  Every encoder reserves the 4-byte length prefix, packs the
+ * body, then fills the prefix in.  Nothing is allocated.
+ *
+ * Encoders enforce the protocol's length limits (a frame they produce is
+ * always decodable) but not topic syntax: that is the receiver's check, and
+ * tests must be able to send a syntactically bad topic.
+ */
+#include "proto.h"
+
+#include <string.h>
+
+#include <msgpack.h>
+
+/* A bounded output buffer for the packer's write callback. */
+struct sink {
+	uint8_t *buf;
+	size_t cap;
+	size_t len;
+	int overflow;
+};
+
+static int sink_write(void *data, const char *p, size_t n)
+{
+	struct sink *s = data;
+
+	if (s->overflow || n > s->cap - s->len) {
+		s->overflow = 1;
+		return -1;
+	}
+	if (n > 0)
+		memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	return 0;
+}
+
+/* Start a frame: the packer writes after the 4 prefix bytes. */
+static void frame_begin(struct sink *s, msgpack_packer *pk, uint8_t *out,
+			size_t cap)
+{
+	s->buf = out;
+	s->cap = cap;
+	s->len = PROTO_HDR_LEN;
+	s->overflow = cap < PROTO_HDR_LEN;
+	msgpack_packer_init(pk, s, sink_write);
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Finish a frame whose body continues with `extra` bytes not written here
+ * (a payload or a MSG tail).  Returns the bytes written, or 0. */
+static size_t frame_end(struct sink *s, uint64_t extra)
+{
+	uint64_t body;
+
+	if (s->overflow)
+		return 0;
+	body = (uint64_t)(s->len - PROTO_HDR_LEN) + extra;
+	if (body > UINT32_MAX)
+		return 0;
+	put_be32(s->buf, (uint32_t)body);
+	return s->len;
+}
+
+/* A required string: NULL is packed as an empty str. */
+static void pack_str(msgpack_packer *pk, struct proto_str v)
+{
+	msgpack_pack_str(pk, v.ptr ? v.len : 0);
+	if (v.ptr && v.len)
+		msgpack_pack_str_body(pk, v.ptr, v.len);
+}
+
+/* An optional string: NULL is packed as nil. */
+static void pack_opt(msgpack_packer *pk, struct proto_str v)
+{
+	if (!v.ptr)
+		msgpack_pack_nil(pk);
+	else
+		pack_str(pk, v);
+}
+
+/* Length of a required (NULL counts as "") or optional string. */
+static uint32_t slen(struct proto_str v)
+{
+	return v.ptr ? v.len : 0;
+}
+
+struct proto_str proto_cstr(const char *s)
+{
+	struct proto_str v = { s, 0 };
+	size_t n = s ? strlen(s) : 0;
+
+	v.len = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	return v;
+}
+
+size_t proto_enc_hello(uint8_t *out, size_t cap, uint32_t version,
+		       struct proto_str client_name)
+{
+	struct sink s;
+	msgpack_packer pk;
+
+	if (slen(client_name) > PROTO_MAX_NAME)
+		return 0;
+	frame_begin(&s, &pk, out, cap);
+	msgpack_pack_array(&pk, 3);
+	msgpack_pack_uint8(&pk, PROTO_HELLO);
+	msgpack_pack_uint32(&pk, version);
+	pack_str(&pk, client_name);
+	return frame_end(&s, 0);
+}
+
+size_t proto_enc_welcome(uint8_t *out, size_t cap, uint32_t version,
+			 struct proto_str server_name, uint64_t client_id,
+			 uint64_t max_payload, uint64_t ping_ms)
+{
+	struct sink s;
+	msgpack_packer pk;
+
+	if (slen(server_name) > PROTO_MAX_NAME)
+		return 0;
+	frame_begin(&s, &pk, out, cap);
+	msgpack_pack_array(&pk, 6);
+	msgpack_pack_uint8(&pk, PROTO_WELCOME);
+	msgpack_pack_uint32(&pk, version);
+	pack_str(&pk, server_name);
+	msgpack_pack_uint64(&pk, client_id);
+	msgpack_pack_uint64(&pk, max_payload);
+	msgpack_pack_uint64(&pk, ping_ms);
+	return frame_end(&s, 0);
+}
+
+size_t proto_enc_sub(uint8_t *out, size_t cap, uint64_t req_id, uint32_t sid,
+		     struct proto_str pattern, struct proto_str queue)
+{
+	struct sink s;
+	msgpack_packer pk;
+
+	if (slen(pattern) > PROTO_MAX_TOPIC || slen(queue) > PROTO_MAX_NAME)
+		return 0;
+	frame_begin(&s, &pk, out, cap);
+	msgpack_pack_array(&pk, 5);
+	msgpack_pack_uint8(&pk, PROTO_SUB);
+	msgpack_pack_uint64(&pk, req_id);
+	msgpack_pack_uint32(&pk, sid);
+	pack_str(&pk, pattern);
+	pack_opt(&pk, queue);
+	return frame_end(&s, 0);
+}
+
+size_t proto_enc_unsub(uint8_t *out, size_t cap, uint64_t req_id,
+		       uint32_t sid)
+{
+	struct sink s;
+	msgpack_packer pk;
+
+	frame_begin(&s, &pk, out, cap);
+	msgpack_pack_array(&pk, 3);
+	msgpack_pack_uint8(&pk, PROTO_UNSUB);
+	msgpack_pack_uint64(&pk, req_id);
+	msgpack_pack_uint32(&pk, sid);
+	return frame_end(&s, 0);
+}
+
+/* [op] alone: PING and PONG. */
+static size_t enc_bare(uint8_t *out, size_t cap, uint8_t op)
+{
+	struct sink s;
+	msgpack_packer pk;
+
+	frame_begin(&s, &pk, out, cap);
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_uint8(&pk, op);
+	return frame_end(&s, 0);
+}
+
+size_t proto_enc_ping(uint8_t *out, size_t cap)
+{
+	return enc_bare(out, cap, PROTO_PING);
+}
+
+size_t proto_enc_pong(uint8_t *out, size_t cap)
+{
+	return enc_bare(out, cap, PROTO_PONG);
+}
+
+size_t proto_enc_ok(uint8_t *out, size_t cap, uint64_t req_id)
+{
+	struct sink s;
+	msgpack_packer pk;
+
+	frame_begin(&s, &pk, out, cap);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_uint8(&pk, PROTO_OK);
+	msgpack_pack_uint64(&pk, req_id);
+	return frame_end(&s, 0);
+}
+
+/* [op, a, b, reason]: ERR and NOTICE have the same shape. */
+static size_t enc_report(uint8_t *out, size_t cap, uint8_t op, uint64_t a,
+			 uint64_t b, struct proto_str reason)
+{
+	struct sink s;
+	msgpack_packer pk;
+
+	if (slen(reason) > PROTO_MAX_REASON)
+		return 0;
+	frame_begin(&s, &pk, out, cap);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, op);
+	msgpack_pack_uint64(&pk, a);
+	msgpack_pack_uint64(&pk, b);
+	pack_str(&pk, reason);
+	return frame_end(&s, 0);
+}
+
+size_t proto_enc_err(uint8_t *out, size_t cap, uint64_t req_id,
+		     enum proto_err code, struct proto_str reason)
+{
+	return enc_report(out, cap, PROTO_ERR, req_id, (uint64_t)code, reason);
+}
+
+size_t proto_enc_notice(uint8_t *out, size_t cap, enum proto_notice kind,
+			uint64_t count, struct proto_str reason)
+{
+	return enc_report(out, cap, PROTO_NOTICE, (uint64_t)kind, count,
+			  reason);
+}
+
+/* topic, reply_to, bin header: shared by PUB and the MSG tail. */
+static int pack_route(msgpack_packer *pk, struct proto_str topic,
+		      struct proto_str reply_to, uint32_t payload_len)
+{
+	if (slen(topic) > PROTO_MAX_TOPIC || slen(reply_to) > PROTO_MAX_TOPIC ||
+	    payload_len > PROTO_ABS_MAX_PAYLOAD)
+		return -1;
+	pack_str(pk, topic);
+	pack_opt(pk, reply_to);
+	msgpack_pack_bin(pk, payload_len);
+	return 0;
+}
+
+size_t proto_enc_pub_head(uint8_t *out, size_t cap, uint64_t req_id,
+			  struct proto_str topic, struct proto_str reply_to,
+			  uint32_t payload_len)
+{
+	struct sink s;
+	msgpack_packer pk;
+
+	frame_begin(&s, &pk, out, cap);
+	msgpack_pack_array(&pk, 5);
+	msgpack_pack_uint8(&pk, PROTO_PUB);
+	msgpack_pack_uint64(&pk, req_id);
+	if (pack_route(&pk, topic, reply_to, payload_len) != 0)
+		return 0;
+	return frame_end(&s, payload_len);
+}
+
+/* Append payload bytes after a head of hlen bytes in out[0..cap). */
+static size_t append_payload(uint8_t *out, size_t cap, size_t hlen,
+			     struct proto_str payload)
+{
+	uint32_t plen = slen(payload);
+
+	if (hlen == 0 || plen > cap - hlen)
+		return 0;
+	if (plen > 0)
+		memcpy(out + hlen, payload.ptr, plen);
+	return hlen + plen;
+}
+
+size_t proto_enc_pub(uint8_t *out, size_t cap, uint64_t req_id,
+		     struct proto_str topic, struct proto_str reply_to,
+		     struct proto_str payload)
+{
+	size_t hlen = proto_enc_pub_head(out, cap, req_id, topic, reply_to,
+					 slen(payload));
+
+	return append_payload(out, cap, hlen, payload);
+}
+
+size_t proto_enc_msg_head(uint8_t *out, size_t cap, uint32_t sid,
+			  size_t tail_len)
+{
+	struct sink s;
+	msgpack_packer pk;
+
+	if (tail_len > PROTO_ABS_MAX_PAYLOAD + PROTO_FRAME_OVERHEAD)
+		return 0;
+	frame_begin(&s, &pk, out, cap);
+	msgpack_pack_array(&pk, 5);
+	msgpack_pack_uint8(&pk, PROTO_MSG);
+	msgpack_pack_uint32(&pk, sid);
+	return frame_end(&s, tail_len);
+}
+
+size_t proto_enc_msg_tail(uint8_t *out, size_t cap, struct proto_str topic,
+			  struct proto_str reply_to, uint32_t payload_len)
+{
+	struct sink s = { out, cap, 0, 0 };
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, &s, sink_write);
+	if (pack_route(&pk, topic, reply_to, payload_len) != 0 || s.overflow)
+		return 0;
+	return s.len;
+}
+
+size_t proto_enc_msg(uint8_t *out, size_t cap, uint32_t sid,
+		     struct proto_str topic, struct proto_str reply_to,
+		     struct proto_str payload)
+{
+	uint8_t probe[PROTO_MSG_HEAD_MAX];
+	uint32_t plen = slen(payload);
+	size_t hlen, tlen;
+
+	/* the head's size depends only on sid: measure it, write the tail
+	 * after it, then the real head in front */
+	hlen = proto_enc_msg_head(probe, sizeof probe, sid, 0);
+	if (hlen == 0 || hlen > cap)
+		return 0;
+	tlen = proto_enc_msg_tail(out + hlen, cap - hlen, topic, reply_to,
+				  plen);
+	if (tlen == 0 || append_payload(out, cap, hlen + tlen, payload) == 0)
+		return 0;
+	if (proto_enc_msg_head(out, hlen, sid, tlen + plen) != hlen)
+		return 0;
+	return hlen + tlen + plen;
+}
