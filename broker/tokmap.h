@@ -1,0 +1,68 @@
+/*
+ * tokmap.h - an intrusive hash set of tokens (byte strings, not
+ * NUL-terminated), used by the topic trie for a node's literal children.
+ *
+ * Open addressing with linear probing; the table doubles when 3/4 full and
+ * halves when under 1/8 full, and is freed when it becomes empty, so memory
+ * follows the number of entries.  Deletion re-inserts the rest of the probe
+ * cluster (no tombstones), so lookups stay O(1) expected after any mix of
+ * inserts and deletes.
+ *
+ * Intrusive: the caller embeds a struct tokmap_entry in its own record (the
+ * trie node) and recovers the record with offsetof.  The map stores only
+ * pointers to entries: it never allocates, copies or frees them, and never
+ * reads the token bytes except to compare.  Each entry carries its hash,
+ * computed once by the caller with tokmap_hash() and a seed chosen by the
+ * caller (so collisions cannot be precomputed by whoever picks the tokens).
+ */
+#ifndef BROKERD_TOKMAP_H
+#define BROKERD_TOKMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Embedded by the caller.  tok points to len bytes that must stay valid and
+ * unchanged while the entry is in a map. */
+struct tokmap_entry {
+	const char *tok;
+	size_t len;
+	uint64_t hash;           /* tokmap_hash(seed, tok, len) */
+};
+
+/* Zero-initialise (or tokmap_init); free the table with tokmap_free. */
+struct tokmap {
+	struct tokmap_entry **slots;   /* owned; NULL when empty */
+	size_t cap;                    /* 0 or a power of two */
+	size_t n;                      /* entries held */
+};
+
+/* Seeded hash of tok[0..len). */
+uint64_t tokmap_hash(uint64_t seed, const char *tok, size_t len);
+
+void tokmap_init(struct tokmap *m);
+
+/* Free the table (never the entries) and leave m empty. */
+void tokmap_free(struct tokmap *m);
+
+/* The entry with these bytes (and this hash), or NULL.  Borrowed. */
+struct tokmap_entry *tokmap_get(const struct tokmap *m, const char *tok,
+				size_t len, uint64_t hash);
+
+/* Insert e (borrowed until tokmap_del or tokmap_free).  The caller ensures
+ * no entry with the same token is present.  Returns 0, or -1 when out of
+ * memory (m unchanged). */
+int tokmap_put(struct tokmap *m, struct tokmap_entry *e);
+
+/* Remove e (found by identity, not by token).  Returns 0, or -1 when e is
+ * not in m (m unchanged).  Never fails for lack of memory: a failed shrink
+ * keeps the larger table. */
+int tokmap_del(struct tokmap *m, struct tokmap_entry *e);
+
+/* Iteration: returns the first entry at a slot >= *pos and advances *pos
+ * past it, or NULL at the end; start with *pos = 0.  m must not change
+ * during an iteration.  Only the slot pointers are read, so the caller may
+ * free each entry returned if it then calls tokmap_free without any other
+ * use of m (that is how the trie frees a subtree). */
+struct tokmap_entry *tokmap_next(const struct tokmap *m, size_t *pos);
+
+#endif

@@ -1,0 +1,484 @@
+/*
+ * trie.c - the subscription tree; see trie.h.
+ *
+ * A node stands for one pattern prefix.  Its children are: literal tokens in
+ * a tokmap (the token bytes live inside the child node itself), and separate
+ * "*" and ">" children.  A node holds the subscriptions whose pattern ends
+ * there, in an array; trie_sub.slot is a sub's index in it, so removal is a
+ * swap with the last element.  When a removal leaves a node with neither
+ * subscriptions nor children, the node is freed, and so on up the parent
+ * pointers, so the tree only ever holds prefixes of live patterns.
+ *
+ * Matching walks the topic token by token (scanning for '.', no copy): at
+ * each node it follows the literal child, the "*" child and, when at least
+ * one token is left, takes the ">" child's subscriptions.  The walk visits at
+ * most 2^tokens nodes in theory (literal and "*" at each level) but only
+ * where such patterns exist; in practice a handful per level.
+ *
+ * Ownership: the trie owns every node and each node's arrays and tokmap
+ * table; trie_subs are borrowed from the caller (see trie.h).
+ */
+#include "trie.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tokmap.h"
+
+struct trie_node {
+	struct trie_node *parent;  /* NULL for the root */
+	struct trie_node *star;    /* "*" child (owned) or NULL */
+	struct trie_node *gt;      /* ">" child (owned) or NULL */
+	struct tokmap kids;        /* literal children (owned), by token */
+	struct trie_sub **subs;    /* subs ending here (borrowed); array owned */
+	size_t nsubs, cap_subs;
+	struct tokmap_entry key;   /* key.tok points at tok[] below */
+	char tok[];                /* this node's token, not NUL-terminated */
+};
+
+struct trie {
+	struct trie_node *root;
+	uint64_t seed;             /* for tokmap_hash, chosen per trie */
+	size_t nsubs;
+	size_t nnodes;             /* including the root */
+};
+
+#define TRIE_MIN_SUBS 2u
+#define TRIE_MIN_RESULT 16u
+
+/* ---- tokens ---------------------------------------------------------- */
+
+/* Length of the token starting at p: up to the next '.' or end. */
+static size_t tok_len(const char *p, const char *end)
+{
+	const char *dot = memchr(p, '.', (size_t)(end - p));
+
+	return (size_t)((dot != NULL ? dot : end) - p);
+}
+
+static int tok_is(const char *tok, size_t len, char c)
+{
+	return len == 1 && tok[0] == c;
+}
+
+/* ---- nodes ----------------------------------------------------------- */
+
+/* A new childless node for tok[0..len), not yet linked to parent. */
+static struct trie_node *node_new(struct trie *t, struct trie_node *parent,
+				  const char *tok, size_t len)
+{
+	struct trie_node *n = malloc(sizeof(*n) + len);
+
+	if (n == NULL)
+		return NULL;
+	n->parent = parent;
+	n->star = NULL;
+	n->gt = NULL;
+	tokmap_init(&n->kids);
+	n->subs = NULL;
+	n->nsubs = 0;
+	n->cap_subs = 0;
+	memcpy(n->tok, tok, len);
+	n->key.tok = n->tok;
+	n->key.len = len;
+	n->key.hash = tokmap_hash(t->seed, tok, len);
+	t->nnodes++;
+	return n;
+}
+
+/* Free n and its arrays; its children must already be gone or freed. */
+static void node_destroy(struct trie *t, struct trie_node *n)
+{
+	free(n->subs);
+	tokmap_free(&n->kids);
+	free(n);
+	t->nnodes--;
+}
+
+static struct trie_node *node_of_key(struct tokmap_entry *e)
+{
+	if (e == NULL)
+		return NULL;
+	return (struct trie_node *)(void *)((char *)e -
+					     offsetof(struct trie_node, key));
+}
+
+/* The literal child for tok[0..len), or NULL. */
+static struct trie_node *node_literal(const struct trie *t,
+				      const struct trie_node *n,
+				      const char *tok, size_t len)
+{
+	uint64_t h;
+
+	if (n->kids.n == 0)
+		return NULL;
+	h = tokmap_hash(t->seed, tok, len);
+	return node_of_key(tokmap_get(&n->kids, tok, len, h));
+}
+
+/* The child for a pattern token ("*", ">" or literal), or NULL. */
+static struct trie_node *node_child(const struct trie *t,
+				    const struct trie_node *n,
+				    const char *tok, size_t len)
+{
+	if (tok_is(tok, len, '*'))
+		return n->star;
+	if (tok_is(tok, len, '>'))
+		return n->gt;
+	return node_literal(t, n, tok, len);
+}
+
+/* Create and link the child of n for a pattern token not yet present. */
+static struct trie_node *node_add_child(struct trie *t, struct trie_node *n,
+					const char *tok, size_t len)
+{
+	struct trie_node *kid = node_new(t, n, tok, len);
+
+	if (kid == NULL)
+		return NULL;
+	if (tok_is(tok, len, '*')) {
+		n->star = kid;
+	} else if (tok_is(tok, len, '>')) {
+		n->gt = kid;
+	} else if (tokmap_put(&n->kids, &kid->key) < 0) {
+		node_destroy(t, kid);
+		return NULL;
+	}
+	return kid;
+}
+
+/* Detach n from its parent (n is not the root). */
+static void node_unlink(struct trie_node *n)
+{
+	struct trie_node *p = n->parent;
+
+	if (p->star == n)
+		p->star = NULL;
+	else if (p->gt == n)
+		p->gt = NULL;
+	else
+		(void)tokmap_del(&p->kids, &n->key);
+}
+
+static int node_is_empty(const struct trie_node *n)
+{
+	return n->nsubs == 0 && n->star == NULL && n->gt == NULL &&
+	       n->kids.n == 0;
+}
+
+/* Free n and its ancestors, bottom up, for as long as they are empty. */
+static void node_prune(struct trie *t, struct trie_node *n)
+{
+	while (n != t->root && node_is_empty(n)) {
+		struct trie_node *parent = n->parent;
+
+		node_unlink(n);
+		node_destroy(t, n);
+		n = parent;
+	}
+}
+
+/* Free n and its whole subtree.  Recursion depth is the pattern depth. */
+static void node_free_tree(struct trie *t, struct trie_node *n)
+{
+	struct tokmap_entry *e;
+	size_t pos = 0;
+
+	while ((e = tokmap_next(&n->kids, &pos)) != NULL)
+		node_free_tree(t, node_of_key(e));
+	if (n->star != NULL)
+		node_free_tree(t, n->star);
+	if (n->gt != NULL)
+		node_free_tree(t, n->gt);
+	node_destroy(t, n);
+}
+
+/* ---- subscriptions on a node ----------------------------------------- */
+
+static int node_push_sub(struct trie_node *n, struct trie_sub *s)
+{
+	if (n->nsubs == n->cap_subs) {
+		size_t cap = n->cap_subs ? n->cap_subs * 2 : TRIE_MIN_SUBS;
+		struct trie_sub **subs;
+
+		if (cap > SIZE_MAX / sizeof(*subs))
+			return -1;
+		subs = realloc(n->subs, cap * sizeof(*subs));
+		if (subs == NULL)
+			return -1;
+		n->subs = subs;
+		n->cap_subs = cap;
+	}
+	s->slot = n->nsubs;
+	n->subs[n->nsubs++] = s;
+	return 0;
+}
+
+/* Swap-remove the sub at slot i; the moved sub learns its new slot.  The
+ * array is freed when empty and halved when under a quarter full. */
+static void node_drop_sub(struct trie_node *n, size_t i)
+{
+	struct trie_sub *last = n->subs[--n->nsubs];
+
+	n->subs[i] = last;
+	last->slot = i;
+	if (n->nsubs == 0) {
+		free(n->subs);
+		n->subs = NULL;
+		n->cap_subs = 0;
+	} else if (n->cap_subs > 4 * TRIE_MIN_SUBS &&
+		   n->nsubs * 4 < n->cap_subs) {
+		struct trie_sub **subs = realloc(n->subs, n->cap_subs / 2 *
+						 sizeof(*subs));
+
+		if (subs != NULL) {   /* else keep the larger array */
+			n->subs = subs;
+			n->cap_subs /= 2;
+		}
+	}
+}
+
+/* ---- the tree -------------------------------------------------------- */
+
+struct trie *trie_new(void)
+{
+	struct trie *t = malloc(sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	/* Not a secret, only not fixed: the table layout should not be
+	 * predictable from the tokens alone. */
+	t->seed = (uint64_t)(uintptr_t)t ^ ((uint64_t)time(NULL) << 20) ^
+		  (uint64_t)clock();
+	t->nsubs = 0;
+	t->nnodes = 0;
+	t->root = node_new(t, NULL, "", 0);
+	if (t->root == NULL) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void trie_free(struct trie *t)
+{
+	if (t == NULL)
+		return;
+	node_free_tree(t, t->root);
+	free(t);
+}
+
+/* The node for pattern[0..len), created (with any missing ancestors) when
+ * create is set.  NULL when absent, or out of memory when creating (then
+ * nothing is left behind). */
+static struct trie_node *trie_walk(struct trie *t, const char *pattern,
+				   size_t len, int create)
+{
+	const char *p = pattern, *end = pattern + len;
+	struct trie_node *n = t->root;
+
+	for (;;) {
+		size_t tl = tok_len(p, end);
+		struct trie_node *kid = node_child(t, n, p, tl);
+
+		if (kid == NULL && create)
+			kid = node_add_child(t, n, p, tl);
+		if (kid == NULL) {
+			if (create)
+				node_prune(t, n);
+			return NULL;
+		}
+		n = kid;
+		p += tl;
+		if (p == end)
+			return n;
+		p++;   /* the '.' */
+	}
+}
+
+int trie_add(struct trie *t, const char *pattern, size_t len,
+	     struct trie_sub *s)
+{
+	struct trie_node *n = trie_walk(t, pattern, len, 1);
+
+	if (n == NULL)
+		return -1;
+	if (node_push_sub(n, s) < 0) {
+		node_prune(t, n);
+		return -1;
+	}
+	t->nsubs++;
+	return n->nsubs == 1;
+}
+
+int trie_remove(struct trie *t, const char *pattern, size_t len,
+		struct trie_sub *s)
+{
+	struct trie_node *n = trie_walk(t, pattern, len, 0);
+
+	if (n == NULL || s->slot >= n->nsubs || n->subs[s->slot] != s)
+		return -1;
+	node_drop_sub(n, s->slot);
+	t->nsubs--;
+	if (n->nsubs > 0)
+		return 0;
+	node_prune(t, n);
+	return 1;
+}
+
+size_t trie_count(const struct trie *t)
+{
+	return t->nsubs;
+}
+
+size_t trie_nodes(const struct trie *t)
+{
+	return t->nnodes;
+}
+
+/* ---- results --------------------------------------------------------- */
+
+void trie_result_init(struct trie_result *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void trie_result_free(struct trie_result *r)
+{
+	free(r->plain);
+	free(r->queued);
+	free(r->group_start);
+	trie_result_init(r);
+}
+
+/* arr (of *cap elements of size elem) grown to hold at least need: the new
+ * array, with *cap updated, or NULL when out of memory (arr untouched). */
+static void *grow_array(void *arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap ? *cap : TRIE_MIN_RESULT;
+	void *p;
+
+	if (need <= *cap)
+		return arr;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / elem)
+			return NULL;
+		ncap *= 2;
+	}
+	p = realloc(arr, ncap * elem);
+	if (p != NULL)
+		*cap = ncap;
+	return p;
+}
+
+static int result_push(struct trie_result *r, struct trie_sub *s)
+{
+	struct trie_sub **arr;
+
+	if (s->queue == NULL) {
+		arr = grow_array(r->plain, &r->cap_plain, r->nplain + 1,
+				 sizeof(*arr));
+		if (arr == NULL)
+			return -1;
+		r->plain = arr;
+		r->plain[r->nplain++] = s;
+	} else {
+		arr = grow_array(r->queued, &r->cap_queued, r->nqueued + 1,
+				 sizeof(*arr));
+		if (arr == NULL)
+			return -1;
+		r->queued = arr;
+		r->queued[r->nqueued++] = s;
+	}
+	return 0;
+}
+
+/* Queue members by group name, then sid, then address: the same members
+ * come out in the same order whatever the order of the walk. */
+static int cmp_queued(const void *a, const void *b)
+{
+	const struct trie_sub *x = *(struct trie_sub *const *)a;
+	const struct trie_sub *y = *(struct trie_sub *const *)b;
+	int c = strcmp(x->queue, y->queue);
+	uintptr_t px = (uintptr_t)x, py = (uintptr_t)y;
+
+	if (c != 0)
+		return c;
+	if (x->sid != y->sid)
+		return x->sid < y->sid ? -1 : 1;
+	return (px > py) - (px < py);
+}
+
+/* Sort r->queued so each group is contiguous and fill group_start. */
+static int result_group(struct trie_result *r)
+{
+	size_t *gs;
+
+	if (r->nqueued == 0)
+		return 0;
+	gs = grow_array(r->group_start, &r->cap_groups, r->nqueued,
+			sizeof(*gs));
+	if (gs == NULL)
+		return -1;
+	r->group_start = gs;
+	qsort(r->queued, r->nqueued, sizeof(*r->queued), cmp_queued);
+	gs[r->ngroups++] = 0;
+	for (size_t i = 1; i < r->nqueued; i++)
+		if (strcmp(r->queued[i]->queue, r->queued[i - 1]->queue) != 0)
+			gs[r->ngroups++] = i;
+	return 0;
+}
+
+/* ---- matching -------------------------------------------------------- */
+
+static int match_collect(const struct trie_node *n, struct trie_result *r)
+{
+	for (size_t i = 0; i < n->nsubs; i++)
+		if (result_push(r, n->subs[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static int match_from(const struct trie *t, const struct trie_node *n,
+		      const char *p, const char *end, struct trie_result *r);
+
+/* kid matched the token ending at next: collect it if that was the last
+ * token, else go on with the token after the '.'. */
+static int match_step(const struct trie *t, const struct trie_node *kid,
+		      const char *next, const char *end,
+		      struct trie_result *r)
+{
+	if (next == end)
+		return match_collect(kid, r);
+	return match_from(t, kid, next + 1, end, r);
+}
+
+/* n matched the topic up to p; p..end holds one or more tokens. */
+static int match_from(const struct trie *t, const struct trie_node *n,
+		      const char *p, const char *end, struct trie_result *r)
+{
+	size_t tl = tok_len(p, end);
+	const struct trie_node *kid;
+
+	if (n->gt != NULL && match_collect(n->gt, r) < 0)
+		return -1;
+	if (n->star != NULL && match_step(t, n->star, p + tl, end, r) < 0)
+		return -1;
+	kid = node_literal(t, n, p, tl);
+	if (kid != NULL && match_step(t, kid, p + tl, end, r) < 0)
+		return -1;
+	return 0;
+}
+
+int trie_match(const struct trie *t, const char *topic, size_t len,
+	       struct trie_result *r)
+{
+	r->nplain = 0;
+	r->nqueued = 0;
+	r->ngroups = 0;
+	if (match_from(t, t->root, topic, topic + len, r) < 0)
+		return -1;
+	return result_group(r);
+}
