@@ -1,0 +1,59 @@
+/*
+ * broker.h - the broker: settings, log, counters, the event loop, the
+ * listener, the signal handling and the list of connections.
+ *
+ * main() owns one struct broker (no global state) and passes it down; every
+ * connection keeps a borrowed pointer to it.
+ */
+#ifndef BROKERD_BROKER_H
+#define BROKERD_BROKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "log.h"
+#include "stats.h"
+
+struct conn;
+struct event;
+struct event_base;
+struct evconnlistener;
+struct router;
+
+struct broker {
+	struct conf conf;               /* copy of the settings in use */
+	struct log log;
+	struct broker_stats stats;
+	struct event_base *base;        /* owned */
+	struct evconnlistener *listener;/* owned; NULL once stopping */
+	struct event *sig_int, *sig_term;
+	struct event *stop_timer;       /* bounds the shutdown flush */
+	struct router *router;          /* owned */
+	struct conn *conns;             /* list of connections, owned */
+	size_t nclients;                /* connections holding a slot */
+	uint64_t next_id;               /* last client id given out */
+	int stopping;
+};
+
+/* Set up b with a copy of conf: event base, router, signals, and the
+ * listener on conf->bind:conf->port.  Returns 0, or -1 with the reason
+ * logged (b is then cleaned up; broker_free is still safe). */
+int broker_init(struct broker *b, const struct conf *conf);
+
+/* Run the event loop until SIGINT/SIGTERM and the shutdown flush are done.
+ * Returns 0, or -1 when the loop failed. */
+int broker_run(struct broker *b);
+
+/* Free every connection, the listener, the router and the base; logs the
+ * counters.  Safe on a zeroed or failed-init broker. */
+void broker_free(struct broker *b);
+
+/* Begin a graceful stop: stop accepting, tell every client, flush their
+ * output (bounded by CONN_FLUSH_MS), then leave the loop. */
+void broker_stop(struct broker *b);
+
+/* Unlink c from the list (called by conn_free). */
+void broker_detach(struct broker *b, struct conn *c);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * handle_pub.c - PUB: validate topic, reply-to and payload size, route,
+ * then acknowledge (OK means "accepted and routed").
+ */
+#include "config.h"
+
+#include "broker.h"
+#include "conn.h"
+#include "handle.h"
+#include "router.h"
+
+void handle_pub(struct conn *c, const struct proto_msg *m)
+{
+	const struct router_origin origin = { ROUTER_ORIGIN_CLIENT, c->id };
+
+	if (proto_check_topic(m->topic.ptr, m->topic.len) != PROTO_OK_CODE) {
+		conn_send_err(c, m->req_id, PROTO_E_BAD_TOPIC, "invalid topic");
+		return;
+	}
+	if (m->reply_to.ptr &&
+	    proto_check_topic(m->reply_to.ptr, m->reply_to.len) !=
+		    PROTO_OK_CODE) {
+		conn_send_err(c, m->req_id, PROTO_E_BAD_TOPIC,
+			      "invalid reply-to topic");
+		return;
+	}
+	if (m->payload.len > c->b->conf.max_payload) {
+		conn_send_err(c, m->req_id, PROTO_E_PAYLOAD_TOO_LARGE, NULL);
+		return;
+	}
+	if (router_publish(c->b->router, &origin, m->topic, m->reply_to,
+			   m->payload) < 0) {
+		conn_send_err(c, m->req_id, PROTO_E_INTERNAL, "out of memory");
+		return;
+	}
+	if (m->req_id != 0)
+		conn_send_ok(c, m->req_id);
+}

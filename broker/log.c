@@ -1,0 +1,79 @@
+/* log.c - see log.h. */
+#include "config.h"
+
+#include "log.h"
+
+#include <string.h>
+#include <time.h>
+
+static const char *const level_names[] = {
+	[LOG_LEVEL_ERROR] = "error",
+	[LOG_LEVEL_WARNING] = "warning",
+	[LOG_LEVEL_NOTICE] = "notice",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+#define NLEVELS (sizeof level_names / sizeof level_names[0])
+
+void log_init(struct log *lg, enum log_level level, FILE *out)
+{
+	lg->level = level;
+	lg->out = out ? out : stderr;
+}
+
+int log_level_parse(const char *s, enum log_level *out)
+{
+	for (size_t i = 0; i < NLEVELS; i++) {
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *log_level_name(enum log_level level)
+{
+	return (unsigned)level < NLEVELS ? level_names[level] : "?";
+}
+
+/* "2024-11-26T13:56:00.123Z" (UTC) into buf. */
+static void format_time(char *buf, size_t cap)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, cap - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+}
+
+void log_vmsg(const struct log *lg, enum log_level level, const char *prefix,
+	      const char *fmt, va_list ap)
+{
+	char line[1024], when[40];
+	int n;
+
+	if (!lg || !log_enabled(lg, level))
+		return;
+	format_time(when, sizeof when);
+	n = snprintf(line, sizeof line, "%s %s: %s", when,
+		     log_level_name(level), prefix ? prefix : "");
+	if (n > 0 && (size_t)n < sizeof line)
+		vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	/* The line is built first and written with one call, so lines from
+	 * several processes sharing the stream do not interleave. */
+	fprintf(lg->out, "%s\n", line);
+}
+
+void log_msg(const struct log *lg, enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(lg, level, NULL, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,55 @@
+/*
+ * log.h - leveled logging to a stream (stderr by default), one line per
+ * event: "2024-11-26T13:56:00.123Z notice: text".
+ *
+ * The log context is a plain struct owned by whoever creates it (the broker)
+ * and passed down; there is no global logger.  Nothing here allocates.
+ */
+#ifndef BROKERD_LOG_H
+#define BROKERD_LOG_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+/* Ordered from most to least severe; a message is written when its level is
+ * <= the context's level.  (Not LOG_ERR & co: those are syslog's names.) */
+enum log_level {
+	LOG_LEVEL_ERROR = 0,
+	LOG_LEVEL_WARNING,
+	LOG_LEVEL_NOTICE,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+};
+
+struct log {
+	enum log_level level;
+	FILE *out;          /* borrowed; never closed by this module */
+};
+
+/* Set up lg to write messages up to `level` to out (stderr when NULL). */
+void log_init(struct log *lg, enum log_level level, FILE *out);
+
+/* Parse "error", "warning", "notice", "info" or "debug".  Returns 0 and sets
+ * *out, or -1 when s is not one of them. */
+int log_level_parse(const char *s, enum log_level *out);
+
+/* The name of a level ("error", ...), static storage. */
+const char *log_level_name(enum log_level level);
+
+/* Would a message at `level` be written?  Use it to skip building costly
+ * arguments. */
+static inline int log_enabled(const struct log *lg, enum log_level level)
+{
+	return level <= lg->level;
+}
+
+/* Write one line (a trailing newline is added).  lg may be NULL (no-op). */
+void log_msg(const struct log *lg, enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Same, with a prefix written between the level and the text (e.g.
+ * "client 7 127.0.0.1:51234: "); prefix may be NULL. */
+void log_vmsg(const struct log *lg, enum log_level level, const char *prefix,
+	      const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+#endif

@@ -1,0 +1,163 @@
+/* router.c - see router.h. */
+#include "config.h"
+
+#include "router.h"
+
+#include <stdlib.h>
+
+#include "conn.h"
+#include "msgtail.h"
+#include "trie.h"
+
+struct router {
+	struct trie *trie;
+	struct trie_result res;      /* reused by every publish */
+	uint64_t rotate;             /* queue group tie-breaker */
+	const struct log *log;
+	struct broker_stats *stats;
+	router_interest_fn hook;
+	void *hook_arg;
+};
+
+struct router *router_new(const struct log *lg, struct broker_stats *stats)
+{
+	struct router *r = calloc(1, sizeof *r);
+
+	if (!r)
+		return NULL;
+	r->trie = trie_new();
+	if (!r->trie) {
+		free(r);
+		return NULL;
+	}
+	trie_result_init(&r->res);
+	r->log = lg;
+	r->stats = stats;
+	return r;
+}
+
+void router_free(struct router *r)
+{
+	if (!r)
+		return;
+	trie_result_free(&r->res);
+	trie_free(r->trie);
+	free(r);
+}
+
+void router_set_interest_hook(struct router *r, router_interest_fn fn,
+			      void *arg)
+{
+	r->hook = fn;
+	r->hook_arg = arg;
+}
+
+static void interest_changed(struct router *r, const struct sub *s,
+			     int present)
+{
+	log_msg(r->log, LOG_LEVEL_DEBUG, "router: %s subscription on '%s'",
+		present ? "first" : "no more", s->pattern);
+	if (r->hook)
+		r->hook(r->hook_arg, s->pattern, s->pattern_len, present);
+}
+
+int router_subscribe(struct router *r, struct sub *s)
+{
+	int rc = trie_add(r->trie, s->pattern, s->pattern_len, &s->ts);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		interest_changed(r, s, 1);
+	return 0;
+}
+
+void router_unsubscribe(struct router *r, struct sub *s)
+{
+	if (trie_remove(r->trie, s->pattern, s->pattern_len, &s->ts) == 1)
+		interest_changed(r, s, 0);
+}
+
+size_t router_count(const struct router *r)
+{
+	return trie_count(r->trie);
+}
+
+/* Queue the MSG for one subscription: its own head, the shared tail.
+ * Returns 1 when queued, 0 when dropped. */
+static int deliver(struct msg_tail *tail, const struct trie_sub *ts)
+{
+	uint8_t head[PROTO_MSG_HEAD_MAX];
+	size_t hlen = proto_enc_msg_head(head, sizeof head, ts->sid,
+					 tail->len);
+
+	if (hlen == 0)
+		return 0;
+	return conn_send_msg(ts->owner, head, hlen, tail) == 0;
+}
+
+/* One member of a queue group: the one whose connection has the fewest
+ * bytes waiting to be sent, ties broken by a rotating start so equally idle
+ * members take turns. */
+static const struct trie_sub *pick_member(struct router *r,
+					  struct trie_sub *const *m, size_t n)
+{
+	size_t start = (size_t)(r->rotate++ % n), best = start;
+	size_t best_pending = conn_out_pending(m[start]->owner);
+
+	for (size_t k = 1; k < n && best_pending > 0; k++) {
+		size_t i = (start + k) % n;
+		size_t pending = conn_out_pending(m[i]->owner);
+		if (pending < best_pending) {
+			best = i;
+			best_pending = pending;
+		}
+	}
+	return m[best];
+}
+
+static long fan_out(struct router *r, struct msg_tail *tail)
+{
+	const struct trie_result *res = &r->res;
+	long n = 0;
+
+	for (size_t i = 0; i < res->nplain; i++)
+		n += deliver(tail, res->plain[i]);
+	for (size_t g = 0; g < res->ngroups; g++) {
+		size_t from = res->group_start[g];
+		size_t to = g + 1 < res->ngroups ? res->group_start[g + 1]
+						 : res->nqueued;
+		if (to > from)
+			n += deliver(tail, pick_member(r, &res->queued[from],
+						       to - from));
+	}
+	return n;
+}
+
+long router_publish(struct router *r, const struct router_origin *origin,
+		    struct proto_str topic, struct proto_str reply_to,
+		    struct proto_str payload)
+{
+	uint8_t local_buf[MSG_TAIL_COPY_MAX];
+	struct msg_tail local, *tail;
+	long n = 0;
+
+	if (trie_match(r->trie, topic.ptr, topic.len, &r->res) != 0)
+		return -1;
+	if (r->res.nplain > 0 || r->res.nqueued > 0) {
+		tail = msg_tail_build(&local, local_buf, topic, reply_to,
+				      payload);
+		if (!tail)
+			return -1;
+		n = fan_out(r, tail);
+		msg_tail_release(tail);
+	}
+	r->stats->published++;
+	if (log_enabled(r->log, LOG_LEVEL_DEBUG))
+		log_msg(r->log, LOG_LEVEL_DEBUG,
+			"router: %s %llu published '%.*s' (%u bytes) to %ld",
+			origin->kind == ROUTER_ORIGIN_CLIENT ? "client" : "link",
+			(unsigned long long)origin->id, (int)topic.len,
+			topic.ptr, payload.len, n);
+	return n;
+}
