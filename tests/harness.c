@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -75,7 +76,23 @@ static int write_file(const char *path, const char *text)
 	return fclose(f);
 }
 
-static void exec_broker(const struct broker_proc *b, const char *const *extra)
+/* In the child: the environment and limits asked for in o (may be NULL). */
+static void apply_opts(const struct harness_opts *o)
+{
+	struct rlimit rl;
+
+	if (!o)
+		return;
+	for (const char *const *e = o->env; e && *e; e++)
+		putenv((char *)*e);
+	if (o->nofile > 0) {
+		rl.rlim_cur = rl.rlim_max = (rlim_t)o->nofile;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void exec_broker(const struct broker_proc *b, const char *const *extra,
+			const struct harness_opts *o)
 {
 	const char *argv[64];
 	char port[16];
@@ -83,10 +100,12 @@ static void exec_broker(const struct broker_proc *b, const char *const *extra)
 
 	snprintf(port, sizeof port, "%d", b->port);
 	argv[n++] = harness_prog("BROKERD", "../broker/brokerd");
-	argv[n++] = "-b";
-	argv[n++] = "127.0.0.1";
-	argv[n++] = "-p";
-	argv[n++] = port;
+	if (!o || !o->no_listen_args) {
+		argv[n++] = "-b";
+		argv[n++] = "127.0.0.1";
+		argv[n++] = "-p";
+		argv[n++] = port;
+	}
 	if (b->conf[0]) {
 		argv[n++] = "-c";
 		argv[n++] = b->conf;
@@ -100,6 +119,7 @@ static void exec_broker(const struct broker_proc *b, const char *const *extra)
 		dup2(fd, 2);
 		close(fd);
 	}
+	apply_opts(o);
 	execv(argv[0], (char *const *)argv);
 	_exit(127);
 }
@@ -134,31 +154,80 @@ static void dump_log(const struct broker_proc *b)
 	fclose(f);
 }
 
+/* One try at starting brokerd on port: 0 ready, -1 did not come up
+ * (killed, log dumped), -2 could not even set up (no point retrying). */
+static int start_once(struct broker_proc *b, int port, const char *conf_text,
+		      const char *const *extra_args,
+		      const struct harness_opts *o)
+{
+	memset(b, 0, sizeof *b);
+	snprintf(b->dir, sizeof b->dir, "/tmp/brokerd-test-XXXXXX");
+	if (!mkdtemp(b->dir))
+		return -2;
+	snprintf(b->log, sizeof b->log, "%s/brokerd.log", b->dir);
+	if (conf_text) {
+		snprintf(b->conf, sizeof b->conf, "%s/brokerd.conf", b->dir);
+		if (write_file(b->conf, conf_text) != 0)
+			return -2;
+	}
+	b->port = port;
+	b->pid = fork();
+	if (b->pid < 0)
+		return -2;
+	if (b->pid == 0)
+		exec_broker(b, extra_args, o);
+	if (wait_ready(b) == 0)
+		return 0;
+	dump_log(b);
+	harness_stop_broker(b, SIGKILL, 1000);
+	return -1;
+}
+
 int harness_start_broker(struct broker_proc *b, const char *conf_text,
 			 const char *const *extra_args)
 {
 	for (int attempt = 0; attempt < 5; attempt++) {
-		memset(b, 0, sizeof *b);
-		snprintf(b->dir, sizeof b->dir, "/tmp/brokerd-test-XXXXXX");
-		if (!mkdtemp(b->dir))
-			return -1;
-		snprintf(b->log, sizeof b->log, "%s/brokerd.log", b->dir);
-		if (conf_text) {
-			snprintf(b->conf, sizeof b->conf, "%s/brokerd.conf",
-				 b->dir);
-			if (write_file(b->conf, conf_text) != 0)
-				return -1;
-		}
-		b->port = harness_free_port();
-		b->pid = fork();
-		if (b->pid < 0)
-			return -1;
-		if (b->pid == 0)
-			exec_broker(b, extra_args);
-		if (wait_ready(b) == 0)
+		int rc = start_once(b, harness_free_port(), conf_text,
+				    extra_args, NULL);
+
+		if (rc == 0)
 			return 0;
-		dump_log(b);
-		harness_stop_broker(b, SIGKILL, 1000);
+		if (rc == -2)
+			return -1;
+	}
+	fprintf(stderr, "harness: brokerd did not start\n");
+	return -1;
+}
+
+int harness_start_broker_on(struct broker_proc *b, int port,
+			    const char *conf_text,
+			    const char *const *extra_args)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		int rc = start_once(b, port, conf_text, extra_args, NULL);
+
+		if (rc == 0)
+			return 0;
+		if (rc == -2)
+			return -1;
+		usleep(100000);  /* the port may still be held a moment */
+	}
+	fprintf(stderr, "harness: brokerd did not start on port %d\n", port);
+	return -1;
+}
+
+int harness_start_broker_opts(struct broker_proc *b, const char *conf_text,
+			      const char *const *extra_args,
+			      const struct harness_opts *o)
+{
+	for (int attempt = 0; attempt < (o->port ? 1 : 5); attempt++) {
+		int rc = start_once(b, o->port ? o->port : harness_free_port(),
+				    conf_text, extra_args, o);
+
+		if (rc == 0)
+			return 0;
+		if (rc == -2)
+			return -1;
 	}
 	fprintf(stderr, "harness: brokerd did not start\n");
 	return -1;

@@ -35,6 +35,30 @@ int harness_free_port(void);
 int harness_start_broker(struct broker_proc *b, const char *conf_text,
 			 const char *const *extra_args);
 
+/* The same on a given port (e.g. to restart a broker where its clients
+ * expect it); retries a few times while the port is still busy.  Returns 0
+ * or -1. */
+int harness_start_broker_on(struct broker_proc *b, int port,
+			    const char *conf_text,
+			    const char *const *extra_args);
+
+/* Options for harness_start_broker_opts. */
+struct harness_opts {
+	const char *const *env;  /* "NAME=VALUE" added to brokerd's
+				  * environment, NULL-terminated, or NULL;
+				  * the strings must outlive the call */
+	long nofile;             /* RLIMIT_NOFILE for brokerd; 0: inherited */
+	int no_listen_args;      /* 1: no -b/-p (the config's listen lines
+				  * must include 127.0.0.1:port) */
+	int port;                /* 0: a free port (retried); else this one */
+};
+
+/* harness_start_broker with options (o must not be NULL).  Readiness is
+ * still a TCP connect to 127.0.0.1:b->port.  Returns 0 or -1. */
+int harness_start_broker_opts(struct broker_proc *b, const char *conf_text,
+			      const char *const *extra_args,
+			      const struct harness_opts *o);
+
 /* Send sig, wait up to timeout_ms for exit, then SIGKILL.  Returns the exit
  * status as from waitpid (use WIFEXITED etc), or -1.  Removes the temp dir. */
 int harness_stop_broker(struct broker_proc *b, int sig, int timeout_ms);

@@ -1,0 +1,206 @@
+/*
+ * bc_client.c - the client handle: creating it in blocking or base mode,
+ * closing it (also from inside callbacks), and the bookkeeping that makes
+ * deferred freeing safe.
+ *
+ * c->depth counts library frames that may call user code (libevent
+ * callbacks and completions); c->loop_depth is 1 while a blocking call
+ * runs the private loop.  bc_close inside either only marks the client;
+ * whoever unwinds last frees it (bc_leave or bc_loop_until).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "bc_internal.h"
+
+int64_t bc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void bc_enter(bc_client *c)
+{
+	c->depth++;
+}
+
+int bc_leave(bc_client *c)
+{
+	if (--c->depth == 0 && c->close_deferred && c->loop_depth == 0) {
+		bc_destroy(c);
+		return 1;
+	}
+	return 0;
+}
+
+int bc_usable(const bc_client *c)
+{
+	if (!c)
+		return BC_ERR_INVALID;
+	if (c->closing || (c->state != BC_STATE_CONNECTING &&
+			   c->state != BC_STATE_CONNECTED && !c->reconnecting))
+		return BC_ERR_CLOSED;
+	return BC_OK;
+}
+
+void bc_destroy(bc_client *c)
+{
+	bc_conn_free(c);
+	if (c->retry_ev)
+		event_free(c->retry_ev);
+	if (c->breaker_ev)
+		event_free(c->breaker_ev);
+	bc_offline_free(c);
+	bc_sub_table_free(&c->subs);
+	while (c->acks.head)
+		bc_pending_cancel(c->acks.head);
+	while (c->pongs.head)
+		bc_pending_cancel(c->pongs.head);
+	bc_options_clear(&c->opts);
+	if (c->own_base)
+		event_base_free(c->base);
+	free(c);
+}
+
+static int client_new(bc_client **out, const bc_options *opts,
+		      struct event_base *base)
+{
+	bc_client *c = calloc(1, sizeof *c);
+	struct timeval tv;
+
+	if (!c)
+		return BC_ERR_NOMEM;
+	c->sock = -1;
+	c->max_payload = PROTO_ABS_MAX_PAYLOAD;
+	if (bc_options_copy(&c->opts, opts) != BC_OK) {
+		free(c);
+		return BC_ERR_NOMEM;
+	}
+	c->own_base = base == NULL;
+	c->base = base ? base : event_base_new();
+	if (!c->base) {
+		bc_options_clear(&c->opts);
+		free(c);
+		return BC_ERR_NOMEM;
+	}
+	tv.tv_sec = c->opts.timeout_ms / 1000;
+	tv.tv_usec = (c->opts.timeout_ms % 1000) * 1000;
+	c->ack_tv = event_base_init_common_timeout(c->base, &tv);
+	bc_random_bytes((uint8_t *)&c->rng, sizeof c->rng);
+	if (bc_guard_init(c) != BC_OK || bc_offline_init(c) != BC_OK) {
+		bc_destroy(c);
+		return BC_ERR_NOMEM;
+	}
+	*out = c;
+	return BC_OK;
+}
+
+/* Create and start; on failure report it (c valid only during the error
+ * callback, where bc_close is ignored) and free c. */
+static int client_start(bc_client **out, const bc_options *opts,
+			struct event_base *base)
+{
+	char reason[256];
+	bc_client *c;
+	int rc;
+
+	*out = NULL;
+	rc = client_new(&c, opts, base);
+	if (rc != BC_OK)
+		return rc;
+	rc = bc_conn_start(c, reason, sizeof reason);
+	if (rc != BC_OK) {
+		c->no_handle = 1;
+		bc_report_error(c, rc, 0, reason);
+		bc_destroy(c);
+		return rc;
+	}
+	*out = c;
+	return BC_OK;
+}
+
+static int is_connected(bc_client *c, void *arg)
+{
+	(void)arg;
+	return c->state == BC_STATE_CONNECTED;
+}
+
+int bc_connect(bc_client **out, const bc_options *opts)
+{
+	bc_client *c;
+	int rc;
+
+	if (!out)
+		return BC_ERR_INVALID;
+	*out = NULL;
+	rc = client_start(&c, opts, NULL);
+	if (rc != BC_OK)
+		return rc;
+	c->no_handle = 1;
+	/* No timeout here: the connect deadline ends CONNECTING. */
+	rc = bc_loop_until(c, is_connected, NULL, -1);
+	c->no_handle = 0;
+	if (rc != BC_OK) {
+		rc = c->lost_err ? c->lost_err : BC_ERR_CONNECT;
+		bc_destroy(c);
+		return rc;
+	}
+	*out = c;
+	return BC_OK;
+}
+
+int bc_connect_base(bc_client **out, const bc_options *opts,
+		    struct event_base *base)
+{
+	if (!out || !base) {
+		if (out)
+			*out = NULL;
+		return BC_ERR_INVALID;
+	}
+	return client_start(out, opts, base);
+}
+
+static int output_written(bc_client *c, void *arg)
+{
+	(void)arg;
+	return bc_conn_outbuf(c) == 0;
+}
+
+void bc_close(bc_client *c)
+{
+	if (!c || c->closing || c->no_handle)
+		return;
+	c->closing = 1;
+	if (c->state == BC_STATE_CONNECTED) {
+		if (bc_can_block(c) == BC_OK)
+			bc_loop_until(c, output_written, NULL,
+				      c->opts.close_timeout_ms);
+		else if (!c->own_base)
+			bc_conn_write_now(c);
+	}
+	bc_enter(c);
+	c->reconnecting = 0;
+	bc_offline_clear(c);
+	bc_pending_fail_all(c, &c->acks, BC_ERR_CLOSED);
+	bc_pending_fail_all(c, &c->pongs, BC_ERR_CLOSED);
+	bc_request_fail_all(c, BC_ERR_CLOSED);
+	bc_set_state(c, BC_STATE_CLOSED, BC_OK);
+	c->close_deferred = 1;
+	bc_leave(c);
+}
+
+int bc_state(const bc_client *c)
+{
+	return c ? c->state : 0;
+}
+
+size_t bc_max_payload(const bc_client *c)
+{
+	return c ? (size_t)c->max_payload : 0;
+}

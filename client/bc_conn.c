@@ -1,0 +1,435 @@
+/*
+ * bc_conn.c - the connection: name resolution, a non-blocking connect that
+ * tries each address in turn, the bufferevent, reading frames out of the
+ * input buffer, queueing output, and losing the connection.
+ *
+ * The bufferevent exists from the start of each attempt (without a
+ * socket), holding the HELLO until the socket is up.  Publishes made while
+ * not connected go to the offline buffer instead (bc_offline.c), and
+ * subscriptions are sent after the WELCOME, so a failed attempt loses
+ * nothing.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "bc_internal.h"
+
+static void try_next(bc_client *c);
+
+/* strerror text with a lower-case first letter, for "...: reason". */
+static void sys_reason(char *buf, size_t cap, int err)
+{
+	snprintf(buf, cap, "%s", err ? strerror(err) : "connection failed");
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+}
+
+static void close_sock(bc_client *c)
+{
+	if (c->connect_ev) {
+		event_free(c->connect_ev);
+		c->connect_ev = NULL;
+	}
+	if (c->sock >= 0) {
+		close(c->sock);
+		c->sock = -1;
+	}
+}
+
+void bc_conn_free(bc_client *c)
+{
+	close_sock(c);
+	if (c->bev) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	if (c->deadline_ev) {
+		event_free(c->deadline_ev);
+		c->deadline_ev = NULL;
+	}
+	if (c->keepalive_ev) {
+		event_free(c->keepalive_ev);
+		c->keepalive_ev = NULL;
+	}
+	if (c->kick_ev) {
+		event_free(c->kick_ev);
+		c->kick_ev = NULL;
+	}
+	if (c->ai_list) {
+		freeaddrinfo(c->ai_list);
+		c->ai_list = c->ai_next = NULL;
+	}
+}
+
+/* Tell the application, unless the library is going to try again. */
+static void report_loss(bc_client *c, int was_connected, int retry, int err,
+			int code, const char *reason)
+{
+	char text[PROTO_MAX_REASON + 32];
+
+	if (c->closing || retry)
+		return;
+	if (was_connected) {
+		snprintf(text, sizeof text, "connection lost: %s", reason);
+		bc_report_error(c, BC_ERR_CLOSED, code, text);
+	} else {
+		bc_report_error(c, err, code, reason);
+	}
+}
+
+/* What was written to the dead connection is gone (at most once); what
+ * waits in the offline buffer survives unless the client gives up. */
+static void fail_waits(bc_client *c, int retry)
+{
+	bc_pending_fail_all(c, &c->pongs, BC_ERR_CLOSED);
+	if (retry) {
+		bc_pending_fail_upto(c, &c->acks, c->wire_req_id,
+				     BC_ERR_CLOSED);
+		bc_request_fail_upto(c, c->wire_req_id, BC_ERR_CLOSED);
+		return;
+	}
+	bc_offline_clear(c);
+	bc_pending_fail_all(c, &c->acks, BC_ERR_CLOSED);
+	bc_request_fail_all(c, BC_ERR_CLOSED);
+}
+
+void bc_conn_lost(bc_client *c, int err, int code, const char *reason)
+{
+	int was_connected = c->state == BC_STATE_CONNECTED;
+	int retry;
+
+	if (c->state == BC_STATE_DISCONNECTED || c->state == BC_STATE_CLOSED)
+		return;
+	bc_enter(c);
+	bc_conn_free(c);
+	c->lost_err = err;
+	c->draining = 0;
+	c->state = BC_STATE_DISCONNECTED; /* operations now fail: CLOSED */
+	if (!was_connected && !c->closing)
+		bc_guard_result(c, err, code);
+	retry = bc_reconnect_wanted(c, was_connected);
+	fail_waits(c, retry);
+	report_loss(c, was_connected, retry, err, code, reason);
+	if (!c->closing)
+		bc_set_state(c, BC_STATE_DISCONNECTED, err);
+	if (retry && !c->closing && bc_reconnect_schedule(c) != BC_OK) {
+		c->reconnecting = 0;
+		fail_waits(c, 0);
+		bc_report_error(c, BC_ERR_NOMEM, 0, "cannot schedule reconnect");
+	}
+	bc_leave(c);
+}
+
+void bc_conn_garbage(bc_client *c, const char *reason)
+{
+	bc_conn_lost(c, c->state == BC_STATE_CONNECTING ? BC_ERR_HANDSHAKE
+							 : BC_ERR_PROTOCOL,
+		     0, reason);
+}
+
+/* Handle every complete frame in the input buffer. */
+static void read_frames(bc_client *c, struct bufferevent *bev)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+	uint32_t max_body = c->state == BC_STATE_CONNECTED
+		? (uint32_t)(c->max_payload + PROTO_FRAME_OVERHEAD)
+		: BC_HANDSHAKE_MAX_BODY;
+
+	c->input_pending = 0;
+	while (c->bev == bev && !c->close_deferred) {
+		uint8_t hdr[PROTO_HDR_LEN], *p;
+		uint32_t body;
+		struct proto_msg m;
+
+		if (evbuffer_copyout(in, hdr, sizeof hdr) < (ssize_t)sizeof hdr)
+			return;
+		if (c->break_req && c->in_run) {
+			/* bc_break: keep the rest for the next bc_run. */
+			c->input_pending = 1;
+			return;
+		}
+		if (proto_frame_peek(hdr, sizeof hdr, max_body, &body) ==
+		    PROTO_FRAME_BAD) {
+			bc_conn_garbage(c, "frame too large");
+			return;
+		}
+		if (evbuffer_get_length(in) < PROTO_HDR_LEN + (size_t)body)
+			return;
+		p = evbuffer_pullup(in, (ssize_t)(PROTO_HDR_LEN + body));
+		memset(&m, 0, sizeof m);
+		if (!p || proto_decode(p + PROTO_HDR_LEN, body, &m) != 0) {
+			bc_conn_garbage(c, "undecodable frame");
+			return;
+		}
+		c->last_rx_ms = bc_now_ms();
+		bc_frame_handle(c, &m);
+		if (c->bev != bev)
+			return;  /* lost while handling: buffer is gone */
+		evbuffer_drain(in, PROTO_HDR_LEN + body);
+		if (c->state == BC_STATE_CONNECTED)
+			max_body = (uint32_t)(c->max_payload +
+					      PROTO_FRAME_OVERHEAD);
+	}
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	bc_client *c = arg;
+
+	bc_enter(c);
+	read_frames(c, bev);
+	bc_leave(c);
+}
+
+void bc_conn_resume(bc_client *c)
+{
+	if (!c->input_pending || !c->bev)
+		return;
+	bc_enter(c);
+	read_frames(c, c->bev);
+	bc_leave(c);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	bc_client *c = arg;
+	char reason[128];
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)bev;
+	bc_enter(c);
+	if (what & BEV_EVENT_EOF)
+		snprintf(reason, sizeof reason, "connection closed by broker");
+	else
+		sys_reason(reason, sizeof reason, err);
+	bc_conn_lost(c, c->state == BC_STATE_CONNECTING ? BC_ERR_HANDSHAKE
+							 : BC_ERR_CLOSED,
+		     0, reason);
+	bc_leave(c);
+}
+
+/* The TCP connection is up: hand the socket to the bufferevent. */
+static void connected(bc_client *c)
+{
+	int one = 1;
+
+	setsockopt(c->sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	event_free(c->connect_ev);
+	c->connect_ev = NULL;
+	if (bufferevent_setfd(c->bev, c->sock) != 0 ||
+	    bufferevent_enable(c->bev, EV_READ | EV_WRITE) != 0) {
+		bc_conn_lost(c, BC_ERR_CONNECT, 0, "cannot set up the socket");
+		return;
+	}
+	c->sock = -1;  /* the bufferevent owns it now */
+	freeaddrinfo(c->ai_list);
+	c->ai_list = c->ai_next = NULL;
+}
+
+static void connect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	bc_client *c = arg;
+	int err = 0;
+	socklen_t len = sizeof err;
+
+	(void)what;
+	bc_enter(c);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	if (err == 0) {
+		connected(c);
+	} else {
+		c->sys_err = err;
+		close_sock(c);
+		try_next(c);
+	}
+	bc_leave(c);
+}
+
+/* Start a non-blocking connect to one address: 1 pending, 0 failed. */
+static int attempt(bc_client *c, const struct addrinfo *ai)
+{
+	c->sock = socket(ai->ai_family,
+			 ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			 ai->ai_protocol);
+	if (c->sock < 0) {
+		c->sys_err = errno;
+		return 0;
+	}
+	if (connect(c->sock, ai->ai_addr, ai->ai_addrlen) != 0 &&
+	    errno != EINPROGRESS) {
+		c->sys_err = errno;
+		close_sock(c);
+		return 0;
+	}
+	c->connect_ev = event_new(c->base, c->sock, EV_WRITE, connect_cb, c);
+	if (!c->connect_ev || event_add(c->connect_ev, NULL) != 0) {
+		c->sys_err = ENOMEM;
+		close_sock(c);
+		return 0;
+	}
+	return 1;
+}
+
+static void try_next(bc_client *c)
+{
+	char reason[160];
+
+	while (c->ai_next) {
+		const struct addrinfo *ai = c->ai_next;
+
+		c->ai_next = ai->ai_next;
+		if (attempt(c, ai))
+			return;
+	}
+	sys_reason(reason, sizeof reason, c->sys_err);
+	bc_conn_lost(c, BC_ERR_CONNECT, 0, reason);
+}
+
+static void kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	bc_client *c = arg;
+
+	(void)fd;
+	(void)what;
+	bc_enter(c);
+	try_next(c);
+	bc_leave(c);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	bc_client *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state == BC_STATE_CONNECTING)
+		bc_conn_lost(c, BC_ERR_TIMEOUT, 0,
+			     c->ai_list ? "connect timed out"
+					: "no answer to HELLO");
+}
+
+static int resolve(bc_client *c, char *reason, size_t cap)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_ADDRCONFIG };
+	const struct bc_server *srv = &c->opts.servers[c->srv_idx];
+	char port[16];
+	int rc;
+
+	snprintf(port, sizeof port, "%d", srv->port);
+	rc = getaddrinfo(srv->host, port, &hints, &c->ai_list);
+	if (rc != 0) {
+		snprintf(reason, cap, "%s", gai_strerror(rc));
+		reason[0] = (char)tolower((unsigned char)reason[0]);
+		return BC_ERR_CONNECT;
+	}
+	c->ai_next = c->ai_list;
+	return BC_OK;
+}
+
+static int queue_hello(bc_client *c)
+{
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_NAME + 32];
+	size_t n = proto_enc_hello(buf, sizeof buf, PROTO_VERSION,
+				   proto_cstr(c->opts.name));
+
+	if (n == 0)
+		return BC_ERR_INVALID;
+	return bc_conn_send(c, buf, n);
+}
+
+/* The first attempt runs from the loop (kick_ev), so even an immediate
+ * "connection refused" is reported through the callbacks. */
+int bc_conn_start(bc_client *c, char *reason, size_t cap)
+{
+	int ms = c->opts.connect_timeout_ms;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 }, now = { 0, 0 };
+	int rc;
+
+	snprintf(reason, cap, "out of memory");
+	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	c->deadline_ev = evtimer_new(c->base, deadline_cb, c);
+	c->kick_ev = evtimer_new(c->base, kick_cb, c);
+	if (!c->bev || !c->deadline_ev || !c->kick_ev)
+		return BC_ERR_NOMEM;
+	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE); /* no socket yet */
+	rc = queue_hello(c);
+	if (rc == BC_OK)
+		rc = resolve(c, reason, cap);
+	if (rc != BC_OK)
+		return rc;
+	if (evtimer_add(c->deadline_ev, &tv) || evtimer_add(c->kick_ev, &now))
+		return BC_ERR_NOMEM;
+	c->state = BC_STATE_CONNECTING;
+	return BC_OK;
+}
+
+int bc_conn_send(bc_client *c, const void *buf, size_t len)
+{
+	if (!c->bev)
+		return BC_ERR_CLOSED;
+	if (bufferevent_write(c->bev, buf, len) != 0)
+		return BC_ERR_NOMEM;
+	return BC_OK;
+}
+
+int bc_conn_send_pub(bc_client *c, uint64_t req_id, const char *topic,
+		     const char *reply_to, const void *data, size_t len)
+{
+	uint8_t head[PROTO_MAX_HEAD];
+	struct evbuffer *out;
+	size_t n;
+
+	n = proto_enc_pub_head(head, sizeof head, req_id, proto_cstr(topic),
+			       proto_cstr(reply_to), (uint32_t)len);
+	if (n == 0)
+		return BC_ERR_INVALID;
+	if (!bc_conn_ready(c))
+		return bc_offline_add(c, head, n, data, len);
+	if (req_id > c->wire_req_id)
+		c->wire_req_id = req_id;
+	out = bufferevent_get_output(c->bev);
+	/* Head and payload go in together: a frame is never half queued. */
+	if (evbuffer_expand(out, n + len) != 0)
+		return BC_ERR_NOMEM;
+	if (evbuffer_add(out, head, n) != 0 ||
+	    (len && evbuffer_add(out, data, len) != 0))
+		return BC_ERR_NOMEM;
+	return BC_OK;
+}
+
+int bc_conn_ready(const bc_client *c)
+{
+	return c->bev && c->state == BC_STATE_CONNECTED && !c->draining;
+}
+
+size_t bc_conn_outbuf(const bc_client *c)
+{
+	return c->bev ? evbuffer_get_length(bufferevent_get_output(c->bev))
+		      : 0;
+}
+
+void bc_conn_write_now(bc_client *c)
+{
+	evutil_socket_t fd;
+
+	if (!c->bev || c->state != BC_STATE_CONNECTED)
+		return;
+	fd = bufferevent_getfd(c->bev);
+	if (fd >= 0)
+		evbuffer_write(bufferevent_get_output(c->bev), fd);
+}

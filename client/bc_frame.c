@@ -1,0 +1,225 @@
+/*
+ * bc_frame.c - what the client does with each decoded frame from the
+ * broker: the handshake, PING/PONG and keepalive, OK/ERR, MSG, NOTICE.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "bc_internal.h"
+
+#define BC_KEEPALIVE_MISSES 3
+
+void bc_set_state(bc_client *c, int state, int err)
+{
+	c->state = state == BC_STATE_RECONNECTED ? BC_STATE_CONNECTED : state;
+	if (c->opts.state_cb)
+		c->opts.state_cb(c, state, err, c->opts.state_arg);
+}
+
+/* Copy a view into a NUL-terminated buffer of cap bytes; -1 if too long. */
+static int view_cstr(char *dst, size_t cap, struct proto_str v)
+{
+	if (!v.ptr) {
+		dst[0] = 0;
+		return 0;
+	}
+	if (v.len >= cap)
+		return -1;
+	memcpy(dst, v.ptr, v.len);
+	dst[v.len] = 0;
+	return 0;
+}
+
+static void ignore_pong(bc_client *c, struct bc_pending *p, int err)
+{
+	(void)c;
+	(void)p;
+	(void)err;
+}
+
+static void send_ping(bc_client *c, bc_pending_fn fn)
+{
+	uint8_t buf[16];
+	size_t n = proto_enc_ping(buf, sizeof buf);
+
+	if (bc_pending_add(c, &c->pongs, 0, -1, fn) &&
+	    bc_conn_send(c, buf, n) != BC_OK)
+		bc_pending_cancel(c->pongs.tail);
+}
+
+/* Every ping interval: if nothing came from the broker, ping it; after
+ * BC_KEEPALIVE_MISSES silent intervals, give up on it.  Counting intervals
+ * rather than comparing clocks avoids false alarms when a blocking-mode
+ * program did not run the loop for a while. */
+static void keepalive_cb(evutil_socket_t fd, short what, void *arg)
+{
+	bc_client *c = arg;
+
+	(void)fd;
+	(void)what;
+	bc_enter(c);
+	if (c->last_rx_ms > c->last_check_ms)
+		c->silent_checks = 0;
+	else if (++c->silent_checks >= BC_KEEPALIVE_MISSES)
+		bc_conn_lost(c, BC_ERR_TIMEOUT, 0, "broker stopped answering");
+	else
+		send_ping(c, ignore_pong);
+	c->last_check_ms = bc_now_ms();
+	bc_leave(c);
+}
+
+static void start_keepalive(bc_client *c)
+{
+	uint64_t ms = c->ping_ms;
+	struct timeval tv;
+
+	if (ms == 0)
+		return;
+	if (ms < 100)
+		ms = 100;
+	if (ms > 86400000u)
+		ms = 86400000u;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	c->silent_checks = 0;  /* a new connection starts afresh */
+	c->keepalive_ev = event_new(c->base, -1, EV_PERSIST, keepalive_cb, c);
+	if (c->keepalive_ev)
+		event_add(c->keepalive_ev, &tv);
+	c->last_check_ms = bc_now_ms();
+}
+
+static void on_welcome(bc_client *c, const struct proto_msg *m)
+{
+	int again = c->ever_connected;
+
+	if (m->version != PROTO_VERSION) {
+		c->fatal = 1;  /* retrying will not change the version */
+		bc_conn_lost(c, BC_ERR_HANDSHAKE, 0,
+			     "unsupported protocol version");
+		return;
+	}
+	c->max_payload = m->max_payload < PROTO_ABS_MAX_PAYLOAD
+		? m->max_payload : PROTO_ABS_MAX_PAYLOAD;
+	c->ping_ms = m->ping_ms;
+	c->client_id = m->client_id;
+	event_free(c->deadline_ev);
+	c->deadline_ev = NULL;
+	start_keepalive(c);
+	c->state = BC_STATE_CONNECTED;
+	bc_reconnect_done(c);
+	bc_guard_result(c, BC_OK, 0);
+	/* Subscriptions first, then what was published meanwhile. */
+	bc_subscribe_restore(c);
+	if (c->state != BC_STATE_CONNECTED)
+		return;
+	if (bc_offline_flush(c) != BC_OK) {
+		bc_conn_lost(c, BC_ERR_NOMEM, 0, "out of memory");
+		return;
+	}
+	bc_set_state(c, again ? BC_STATE_RECONNECTED : BC_STATE_CONNECTED,
+		     BC_OK);
+}
+
+static void on_handshake_frame(bc_client *c, const struct proto_msg *m)
+{
+	char text[PROTO_MAX_REASON + 1];
+
+	if (m->op == PROTO_WELCOME) {
+		on_welcome(c, m);
+	} else if (m->op == PROTO_ERR) {
+		bc_set_server_error(c, (int)m->code, m->reason);
+		/* Codes 1..99 are ours (bad name, version): do not retry. */
+		if (m->code >= 1 && m->code <= 99)
+			c->fatal = 1;
+		bc_conn_lost(c, BC_ERR_HANDSHAKE, (int)m->code,
+			     c->last_reason);
+	} else {
+		snprintf(text, sizeof text, "unexpected %s before WELCOME",
+			 proto_op_str(m->op));
+		bc_conn_garbage(c, text);
+	}
+}
+
+static void on_err(bc_client *c, const struct proto_msg *m)
+{
+	bc_set_server_error(c, (int)m->code, m->reason);
+	if (m->req_id &&
+	    bc_pending_complete(c, &c->acks, m->req_id, BC_ERR_SERVER) == 0)
+		return;
+	bc_report_error(c, BC_ERR_SERVER, (int)m->code, c->last_reason);
+}
+
+static void on_msg(bc_client *c, const struct proto_msg *m)
+{
+	char topic[PROTO_MAX_TOPIC + 1], reply[PROTO_MAX_TOPIC + 1];
+	struct bc_msg msg = { .sid = (uint32_t)m->sid };
+
+	if (m->sid > UINT32_MAX || view_cstr(topic, sizeof topic, m->topic) ||
+	    view_cstr(reply, sizeof reply, m->reply_to)) {
+		bc_conn_garbage(c, "bad MSG frame");
+		return;
+	}
+	if (c->closing)
+		return;
+	msg.topic = topic;
+	msg.reply_to = m->reply_to.ptr ? reply : NULL;
+	msg.data = m->payload.ptr ? m->payload.ptr : "";
+	msg.len = m->payload.len;
+	bc_sub_dispatch(c, &c->subs, &msg);
+}
+
+static void on_notice(bc_client *c, const struct proto_msg *m)
+{
+	char reason[PROTO_MAX_REASON + 1];
+
+	if (view_cstr(reason, sizeof reason, m->reason) != 0)
+		reason[0] = 0;
+	if (c->opts.notice_cb && !c->closing)
+		c->opts.notice_cb(c, (int)m->code, m->count, reason,
+				  c->opts.notice_arg);
+	if (m->code == PROTO_NOTICE_LAME_DUCK)
+		bc_reconnect_lame_duck(c);
+}
+
+static void send_pong(bc_client *c)
+{
+	uint8_t buf[16];
+	size_t n = proto_enc_pong(buf, sizeof buf);
+
+	bc_conn_send(c, buf, n);
+}
+
+void bc_frame_handle(bc_client *c, const struct proto_msg *m)
+{
+	if (c->state == BC_STATE_CONNECTING) {
+		on_handshake_frame(c, m);
+		return;
+	}
+	switch (m->op) {
+	case PROTO_PING:
+		send_pong(c);
+		break;
+	case PROTO_PONG:
+		bc_pending_complete(c, &c->pongs, 0, BC_OK);
+		break;
+	case PROTO_OK:
+		bc_pending_complete(c, &c->acks, m->req_id, BC_OK);
+		break;
+	case PROTO_ERR:
+		on_err(c, m);
+		break;
+	case PROTO_MSG:
+		on_msg(c, m);
+		break;
+	case PROTO_NOTICE:
+		on_notice(c, m);
+		break;
+	default:
+		bc_conn_garbage(c, "unexpected frame from broker");
+		break;
+	}
+}

@@ -1,0 +1,92 @@
+/*
+ * bc_guard.c - the client's circuit breaker: the pure state machine of
+ * bc_breaker.c fed with the client's clock, a timer that turns an open
+ * breaker half-open when its cool-down ends (so the change is visible
+ * while the loop runs), the breaker callback, and the rule for which
+ * calls it guards:
+ *  - connected: a guarded call asks bc_breaker_allow (in HALF_OPEN it may
+ *    be the one trial);
+ *  - not connected: guarded calls go ahead only while the breaker is
+ *    CLOSED; the trial of a HALF_OPEN breaker is for the connect attempt.
+ */
+#include "config.h"
+
+#include <event2/event.h>
+
+#include "bc_internal.h"
+
+static void arm(bc_client *c, int64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000),
+			      (suseconds_t)(ms % 1000) * 1000 };
+
+	if (c->breaker_ev)
+		evtimer_add(c->breaker_ev, &tv);
+}
+
+/* Every transition: re-arm the cool-down timer, tell the application.
+ * Callers hold bc_enter, so bc_close inside the callback is deferred. */
+static void changed(void *arg, int from, int to)
+{
+	bc_client *c = arg;
+
+	if (to == BC_BRK_OPEN)
+		arm(c, bc_breaker_wait_ms(&c->breaker, bc_now_ms()) + 1);
+	else if (c->breaker_ev)
+		evtimer_del(c->breaker_ev);
+	if (c->opts.breaker_cb && !c->closing)
+		c->opts.breaker_cb(c, from, to, c->opts.breaker_arg);
+}
+
+static void cooldown_cb(evutil_socket_t fd, short what, void *arg)
+{
+	bc_client *c = arg;
+
+	(void)fd;
+	(void)what;
+	bc_enter(c);
+	if (bc_breaker_poll(&c->breaker, bc_now_ms()) == BC_BRK_OPEN)
+		arm(c, bc_breaker_wait_ms(&c->breaker, bc_now_ms()) + 1);
+	bc_leave(c);
+}
+
+int bc_guard_init(bc_client *c)
+{
+	bc_breaker_init(&c->breaker, (unsigned)c->opts.breaker_threshold,
+			c->opts.breaker_cooldown_ms, changed, c);
+	c->breaker_ev = evtimer_new(c->base, cooldown_cb, c);
+	return c->breaker_ev ? BC_OK : BC_ERR_NOMEM;
+}
+
+int bc_guard_enter(bc_client *c)
+{
+	int64_t now = bc_now_ms();
+	int ok;
+
+	bc_enter(c);
+	if (bc_conn_ready(c))
+		ok = bc_breaker_allow(&c->breaker, now);
+	else
+		ok = bc_breaker_poll(&c->breaker, now) == BC_BRK_CLOSED;
+	if (bc_leave(c))
+		return BC_GONE;
+	if (c->closing)
+		return BC_ERR_CLOSED;
+	return ok ? BC_OK : BC_ERR_CIRCUIT_OPEN;
+}
+
+void bc_guard_result(bc_client *c, int err, int code)
+{
+	bc_breaker_record(&c->breaker, bc_breaker_classify(err, code),
+			  bc_now_ms());
+}
+
+int bc_guard_connect(bc_client *c)
+{
+	return bc_breaker_allow(&c->breaker, bc_now_ms());
+}
+
+int bc_breaker_state(const bc_client *c)
+{
+	return c ? c->breaker.state : 0;
+}

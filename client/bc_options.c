@@ -1,0 +1,270 @@
+/* bc_options.c - connection options: defaults, validated setters, copies. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bc_internal.h"
+
+#define BC_MAX_TIMEOUT_MS 86400000
+#define BC_MAX_COUNT 1000000
+
+static const struct bc_options bc_defaults = {
+	.servers = { { NULL, 7654 } }, /* host "127.0.0.1", see copy */
+	.nservers = 1,
+	.name = NULL,               /* "brokerclient" */
+	.connect_timeout_ms = 5000,
+	.timeout_ms = 5000,
+	.close_timeout_ms = 2000,
+	.max_outbuf = BC_DEFAULT_MAX_OUTBUF,
+	.reconnect = 1,
+	.max_reconnect = -1,
+	.connect_retries = 0,
+	.backoff_initial_ms = 100,
+	.backoff_max_ms = 5000,
+	.backoff_mult = 2.0,
+	.jitter = 0.2,
+	.offline_max_bytes = 8u * 1024u * 1024u,
+	.offline_max_msgs = 65536,
+	.breaker_threshold = 5,
+	.breaker_cooldown_ms = 5000,
+};
+
+static int set_string(char **dst, const char *src)
+{
+	char *s = strdup(src);
+
+	if (!s)
+		return BC_ERR_NOMEM;
+	free(*dst);
+	*dst = s;
+	return BC_OK;
+}
+
+bc_options *bc_options_new(void)
+{
+	bc_options *o = calloc(1, sizeof *o);
+
+	if (!o)
+		return NULL;
+	if (bc_options_copy(o, NULL) != BC_OK) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+void bc_options_free(bc_options *o)
+{
+	if (!o)
+		return;
+	bc_options_clear(o);
+	free(o);
+}
+
+int bc_options_copy(struct bc_options *dst, const struct bc_options *src)
+{
+	const struct bc_options *s = src ? src : &bc_defaults;
+	int failed = 0;
+
+	*dst = *s;
+	for (size_t i = 0; i < BC_MAX_SERVERS; i++)
+		dst->servers[i].host = NULL;
+	for (size_t i = 0; i < s->nservers; i++) {
+		const char *h = s->servers[i].host;
+
+		dst->servers[i].host = strdup(h ? h : "127.0.0.1");
+		failed |= dst->servers[i].host == NULL;
+	}
+	dst->name = strdup(s->name ? s->name : "brokerclient");
+	if (failed || !dst->name) {
+		bc_options_clear(dst);
+		return BC_ERR_NOMEM;
+	}
+	return BC_OK;
+}
+
+void bc_options_clear(struct bc_options *o)
+{
+	for (size_t i = 0; i < BC_MAX_SERVERS; i++) {
+		free(o->servers[i].host);
+		o->servers[i].host = NULL;
+	}
+	free(o->name);
+	o->name = NULL;
+}
+
+static int valid_host(const char *host)
+{
+	return host && *host && strlen(host) <= 255;
+}
+
+int bc_options_set_host(bc_options *o, const char *host)
+{
+	if (!o || !valid_host(host))
+		return BC_ERR_INVALID;
+	return set_string(&o->servers[0].host, host);
+}
+
+int bc_options_set_port(bc_options *o, int port)
+{
+	if (!o || port < 1 || port > 65535)
+		return BC_ERR_INVALID;
+	o->servers[0].port = port;
+	return BC_OK;
+}
+
+int bc_options_add_server(bc_options *o, const char *host, int port)
+{
+	struct bc_server *s;
+
+	if (!o || !valid_host(host) || port < 1 || port > 65535 ||
+	    o->nservers >= BC_MAX_SERVERS)
+		return BC_ERR_INVALID;
+	s = &o->servers[o->nservers];
+	if (set_string(&s->host, host) != BC_OK)
+		return BC_ERR_NOMEM;
+	s->port = port;
+	o->nservers++;
+	return BC_OK;
+}
+
+int bc_options_set_name(bc_options *o, const char *name)
+{
+	if (!o || !name ||
+	    proto_check_name(name, strlen(name), PROTO_E_BAD_NAME) != 0)
+		return BC_ERR_INVALID;
+	return set_string(&o->name, name);
+}
+
+static int set_ms(bc_options *o, int *field, int ms)
+{
+	if (!o || ms < 1 || ms > BC_MAX_TIMEOUT_MS)
+		return BC_ERR_INVALID;
+	*field = ms;
+	return BC_OK;
+}
+
+int bc_options_set_connect_timeout(bc_options *o, int ms)
+{
+	return set_ms(o, o ? &o->connect_timeout_ms : NULL, ms);
+}
+
+int bc_options_set_timeout(bc_options *o, int ms)
+{
+	return set_ms(o, o ? &o->timeout_ms : NULL, ms);
+}
+
+int bc_options_set_close_timeout(bc_options *o, int ms)
+{
+	return set_ms(o, o ? &o->close_timeout_ms : NULL, ms);
+}
+
+int bc_options_set_max_outbuf(bc_options *o, size_t bytes)
+{
+	if (!o || bytes < BC_MIN_MAX_OUTBUF)
+		return BC_ERR_INVALID;
+	o->max_outbuf = bytes;
+	return BC_OK;
+}
+
+int bc_options_set_error_cb(bc_options *o, bc_error_cb cb, void *arg)
+{
+	if (!o)
+		return BC_ERR_INVALID;
+	o->error_cb = cb;
+	o->error_arg = arg;
+	return BC_OK;
+}
+
+int bc_options_set_notice_cb(bc_options *o, bc_notice_cb cb, void *arg)
+{
+	if (!o)
+		return BC_ERR_INVALID;
+	o->notice_cb = cb;
+	o->notice_arg = arg;
+	return BC_OK;
+}
+
+int bc_options_set_state_cb(bc_options *o, bc_state_cb cb, void *arg)
+{
+	if (!o)
+		return BC_ERR_INVALID;
+	o->state_cb = cb;
+	o->state_arg = arg;
+	return BC_OK;
+}
+
+int bc_options_set_breaker_cb(bc_options *o, bc_breaker_cb cb, void *arg)
+{
+	if (!o)
+		return BC_ERR_INVALID;
+	o->breaker_cb = cb;
+	o->breaker_arg = arg;
+	return BC_OK;
+}
+
+int bc_options_set_reconnect(bc_options *o, int on)
+{
+	if (!o || (on != 0 && on != 1))
+		return BC_ERR_INVALID;
+	o->reconnect = on;
+	return BC_OK;
+}
+
+int bc_options_set_max_reconnect(bc_options *o, int attempts)
+{
+	if (!o || attempts < -1 || attempts > BC_MAX_COUNT)
+		return BC_ERR_INVALID;
+	o->max_reconnect = attempts;
+	return BC_OK;
+}
+
+int bc_options_set_connect_retries(bc_options *o, int retries)
+{
+	if (!o || retries < -1 || retries > BC_MAX_COUNT)
+		return BC_ERR_INVALID;
+	o->connect_retries = retries;
+	return BC_OK;
+}
+
+int bc_options_set_backoff(bc_options *o, int initial_ms, int max_ms,
+			   double multiplier)
+{
+	if (!o || initial_ms < 1 || max_ms < initial_ms ||
+	    max_ms > BC_MAX_TIMEOUT_MS ||
+	    !(multiplier >= 1.0 && multiplier <= 100.0))
+		return BC_ERR_INVALID;
+	o->backoff_initial_ms = initial_ms;
+	o->backoff_max_ms = max_ms;
+	o->backoff_mult = multiplier;
+	return BC_OK;
+}
+
+int bc_options_set_jitter(bc_options *o, double jitter)
+{
+	if (!o || !(jitter >= 0.0 && jitter <= 1.0))
+		return BC_ERR_INVALID;
+	o->jitter = jitter;
+	return BC_OK;
+}
+
+int bc_options_set_offline_buffer(bc_options *o, size_t max_bytes,
+				  size_t max_msgs)
+{
+	if (!o)
+		return BC_ERR_INVALID;
+	o->offline_max_bytes = max_bytes;
+	o->offline_max_msgs = max_msgs;
+	return BC_OK;
+}
+
+int bc_options_set_breaker(bc_options *o, int threshold, int cooldown_ms)
+{
+	if (!o || threshold < 0 || threshold > BC_MAX_COUNT ||
+	    cooldown_ms < 1 || cooldown_ms > BC_MAX_TIMEOUT_MS)
+		return BC_ERR_INVALID;
+	o->breaker_threshold = threshold;
+	o->breaker_cooldown_ms = cooldown_ms;
+	return BC_OK;
+}

@@ -1,0 +1,184 @@
+/*
+ * broker_sub.c - broker-sub: subscribe to one or more patterns and print
+ * every message (payload, or "topic payload" with -v), one per line,
+ * flushing stdout each time so a pipe reader sees it at once.  With
+ * --reconnect the library reconnects and resubscribes by itself; the tool
+ * only prints the state changes on stderr.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tool_args.h"
+
+/* Slice of the loop between checks of the signal flag. */
+#define SUB_TICK_MS 100
+
+static volatile sig_atomic_t sub_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	sub_stop = 1;
+}
+
+struct sub_state {
+	const struct tool_args *a;
+	long received;
+	int write_failed;
+	int up;                           /* connected (for --reconnect) */
+};
+
+static void on_msg(bc_client *c, const bc_msg *m, void *arg)
+{
+	struct sub_state *st = arg;
+	const struct tool_args *a = st->a;
+
+	if (st->write_failed || (a->count && st->received >= a->count))
+		return;
+	if (a->verbose)
+		printf("%s ", bc_msg_topic(m));
+	fwrite(bc_msg_data(m), 1, bc_msg_len(m), stdout);
+	if (!a->no_newline)
+		putchar('\n');
+	if (fflush(stdout) != 0)
+		st->write_failed = 1;
+	if (st->write_failed || (a->count && ++st->received >= a->count))
+		bc_break(c);
+}
+
+static void on_notice(bc_client *c, int kind, uint64_t count,
+		      const char *reason, void *arg)
+{
+	const struct tool_args *a = ((struct sub_state *)arg)->a;
+
+	(void)c;
+	if (kind == BC_NOTICE_DROPPED)
+		tool_fail(a, "broker dropped %llu messages: %s",
+			  (unsigned long long)count, reason);
+	else if (kind == BC_NOTICE_LAME_DUCK)
+		tool_fail(a, "broker going away in %llu ms: %s",
+			  (unsigned long long)count, reason);
+}
+
+/* --reconnect: one stderr line per loss and per recovery. */
+static void on_state(bc_client *c, int state, int err, void *arg)
+{
+	struct sub_state *st = arg;
+	const char *host = "?";
+	int port = 0;
+
+	(void)err;
+	if (state == BC_STATE_CONNECTED) {
+		st->up = 1;
+	} else if (state == BC_STATE_DISCONNECTED && st->up) {
+		st->up = 0;
+		tool_fail(st->a, "disconnected, reconnecting");
+	} else if (state == BC_STATE_RECONNECTED) {
+		st->up = 1;
+		bc_server(c, &host, &port);
+		tool_fail(st->a, "reconnected to %s:%d", host, port);
+	}
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int subscribe_all(const struct tool_args *a, bc_client *c,
+			 struct sub_state *st)
+{
+	char what[300];
+
+	for (int i = 0; i < a->ntopics; i++) {
+		int rc = bc_subscribe(c, a->topics[i], a->queue, on_msg, st,
+				      NULL);
+
+		if (rc == BC_ERR_INVALID) {
+			tool_fail(a, "invalid queue group '%s'", a->queue);
+			return 1;
+		}
+		if (rc != BC_OK) {
+			snprintf(what, sizeof what, "subscription to '%s' failed",
+				 a->topics[i]);
+			tool_fail_op(a, c, rc, what);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* One line saying why the connection ended. */
+static void report_lost(const struct tool_args *a, const struct tool_error *e)
+{
+	if (e->err == BC_ERR_SERVER)
+		tool_fail(a, "connection lost: %s (code %d)", e->reason,
+			  e->server_code);
+	else if (e->err == BC_ERR_CLOSED)
+		tool_fail(a, "%s", e->reason);  /* "connection lost: ..." */
+	else
+		tool_fail(a, "connection lost");
+}
+
+/* Dispatch until -n is reached, a signal, or the connection is lost. */
+static int run(const struct tool_args *a, bc_client *c,
+	       const struct sub_state *st, const struct tool_error *e)
+{
+	while (!sub_stop) {
+		int rc = bc_run(c, SUB_TICK_MS);
+
+		if (st->write_failed)
+			return 1;
+		if (a->count && st->received >= a->count)
+			return 0;
+		if (rc != BC_OK) {
+			report_lost(a, e);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct tool_args a;
+	struct tool_error e = { 0, 0, "" };
+	struct sub_state st = { &a, 0, 0, 0 };
+	bc_options *o;
+	bc_client *c;
+	int rc = tool_parse(&a, TOOL_SUB, argc, argv);
+
+	if (rc >= 0)
+		return rc;
+	for (int i = 0; i < a.ntopics; i++) {
+		if (bc_check_pattern(a.topics[i]) != BC_OK) {
+			tool_fail(&a, "invalid pattern '%s'", a.topics[i]);
+			return TOOL_EXIT_RUNTIME;
+		}
+	}
+	catch_signals();
+	o = tool_options(&a, &e);
+	if (o)
+		bc_options_set_notice_cb(o, on_notice, &st);
+	if (o && a.reconnect)
+		bc_options_set_state_cb(o, on_state, &st);
+	c = o ? tool_connect(&a, o, &e) : NULL;
+	bc_options_free(o);
+	if (!c)
+		return TOOL_EXIT_RUNTIME;
+	rc = subscribe_all(&a, c, &st);
+	if (rc == 0)
+		rc = run(&a, c, &st, &e);
+	bc_close(c);
+	return rc;
+}
