@@ -50,7 +50,7 @@ check() {
 		echo "dev.sh: test failures in $dir; logs:" >&2
 		for f in "$dir"/tests/*.log; do
 			[ -f "$f" ] || continue
-			grep -q '^FAIL\|^ERROR' "${f%.log}.trs" 2>/dev/null && cat "$f" >&2
+			grep -qE ':test-result: (FAIL|ERROR)' "${f%.log}.trs" 2>/dev/null && cat "$f" >&2
 		done
 		return 1
 	fi

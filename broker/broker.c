@@ -17,7 +17,10 @@
 #include <event2/listener.h>
 
 #include "conn.h"
+#include "listener.h"
+#include "pool.h"
 #include "router.h"
+#include "sys_topics.h"
 
 void broker_detach(struct broker *b, struct conn *c)
 {
@@ -46,15 +49,15 @@ static void link_conn(struct broker *b, struct conn *c)
 		b->nclients++;
 }
 
-static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-		      struct sockaddr *sa, int socklen, void *arg)
+static void accept_cb(void *arg, evutil_socket_t fd, struct sockaddr *sa,
+		      int socklen, const char *pool)
 {
 	struct broker *b = arg;
 	int one = 1, counted = b->nclients < b->conf.max_clients;
 	struct conn *c;
 
-	(void)l;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (sa->sa_family != AF_UNIX)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c = conn_new(b, fd, sa, socklen, ++b->next_id, counted);
 	if (!c) {
 		log_msg(&b->log, LOG_LEVEL_WARNING,
@@ -66,55 +69,8 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	conn_log(c, LOG_LEVEL_INFO, "connected");
 	if (!counted)
 		conn_fail(c, PROTO_E_SERVER_BUSY, "too many clients");
-}
-
-static void accept_error_cb(struct evconnlistener *l, void *arg)
-{
-	struct broker *b = arg;
-	int err = EVUTIL_SOCKET_ERROR();
-
-	(void)l;
-	log_msg(&b->log, LOG_LEVEL_WARNING, "accept: %s",
-		evutil_socket_error_to_string(err));
-}
-
-/* Listen on the first address bind:port resolves to. */
-static int make_listener(struct broker *b)
-{
-	struct addrinfo hints, *res = NULL, *ai;
-	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-			 LEV_OPT_CLOSE_ON_EXEC;
-	char port[8];
-	int rc, err = 0;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof port, "%u", b->conf.port);
-	rc = getaddrinfo(b->conf.bind, port, &hints, &res);
-	if (rc != 0) {
-		log_msg(&b->log, LOG_LEVEL_ERROR, "bind address '%s': %s",
-			b->conf.bind, gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai && !b->listener; ai = ai->ai_next) {
-		b->listener = evconnlistener_new_bind(b->base, accept_cb, b,
-						      flags, -1, ai->ai_addr,
-						      (int)ai->ai_addrlen);
-		if (!b->listener)
-			err = errno;
-	}
-	freeaddrinfo(res);
-	if (!b->listener) {
-		log_msg(&b->log, LOG_LEVEL_ERROR, "cannot listen on %s port %u: %s",
-			b->conf.bind, b->conf.port, strerror(err));
-		return -1;
-	}
-	evconnlistener_set_error_cb(b->listener, accept_error_cb);
-	log_msg(&b->log, LOG_LEVEL_NOTICE, "listening on %s port %u",
-		b->conf.bind, b->conf.port);
-	return 0;
+	else
+		pool_admit(b->pools, c, pool);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -143,20 +99,26 @@ static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(b->base);
 }
 
+void broker_stop_accepting(struct broker *b)
+{
+	listeners_close(b->listeners);
+	b->listeners = NULL;
+}
+
 void broker_stop(struct broker *b)
 {
-	struct timeval bound = { CONN_FLUSH_MS / 1000 + 1, 0 };
+	uint32_t ms = b->conf.drain_timeout_ms;
+	struct timeval bound = { (time_t)(ms / 1000),
+				 (suseconds_t)(ms % 1000) * 1000 };
 
 	if (b->stopping)
 		return;
 	b->stopping = 1;
-	if (b->listener) {
-		evconnlistener_free(b->listener);
-		b->listener = NULL;
-	}
-	/* conn_fail never frees synchronously, so the list stays intact. */
+	sdnotify_send(&b->notify, "STOPPING=1");
+	broker_stop_accepting(b);
+	/* conn_drain never frees synchronously, so the list stays intact. */
 	for (struct conn *c = b->conns; c; c = c->next)
-		conn_fail(c, PROTO_E_SHUTTING_DOWN, "broker shutting down");
+		conn_drain(c);
 	if (!b->conns)
 		event_base_loopbreak(b->base);
 	else
@@ -168,22 +130,30 @@ int broker_init(struct broker *b, const struct conf *conf)
 	memset(b, 0, sizeof *b);
 	b->conf = *conf;
 	log_init(&b->log, conf->log_level, stderr);
+	if (conf->log_dest == CONF_LOG_SYSLOG)
+		log_to_syslog(&b->log, conf->log_facility);
+	sdnotify_init(&b->notify, &b->log);
 	b->base = event_base_new();
 	if (!b->base) {
 		log_msg(&b->log, LOG_LEVEL_ERROR, "cannot create event base");
 		return -1;
 	}
 	b->router = router_new(&b->log, &b->stats);
+	b->pools = pools_new(&b->conf);
+	if (b->router && b->pools)
+		b->sys = sys_topics_new(b);
 	b->sig_int = evsignal_new(b->base, SIGINT, signal_cb, b);
 	b->sig_term = evsignal_new(b->base, SIGTERM, signal_cb, b);
 	b->stop_timer = evtimer_new(b->base, stop_timer_cb, b);
-	if (!b->router || !b->sig_int || !b->sig_term || !b->stop_timer ||
-	    evsignal_add(b->sig_int, NULL) || evsignal_add(b->sig_term, NULL)) {
+	if (!b->router || !b->pools || !b->sys || !b->sig_int || !b->sig_term || !b->stop_timer ||
+	    evsignal_add(b->sig_int, NULL) || evsignal_add(b->sig_term, NULL) ||
+	    sdnotify_watchdog_start(&b->notify, b->base) != 0) {
 		log_msg(&b->log, LOG_LEVEL_ERROR, "out of memory");
 		broker_free(b);
 		return -1;
 	}
-	if (make_listener(b) != 0) {
+	b->listeners = listeners_open(b->base, &b->conf, &b->log, accept_cb, b);
+	if (!b->listeners) {
 		broker_free(b);
 		return -1;
 	}
@@ -208,14 +178,17 @@ void broker_free(struct broker *b)
 
 	while (b->conns)
 		conn_free(b->conns);
-	if (b->listener)
-		evconnlistener_free(b->listener);
-	b->listener = NULL;
+	broker_stop_accepting(b);
+	sdnotify_free(&b->notify);
 	free_event(&b->sig_int);
 	free_event(&b->sig_term);
 	free_event(&b->stop_timer);
+	sys_topics_free(b->sys);
+	b->sys = NULL;
 	router_free(b->router);
 	b->router = NULL;
+	pools_free(b->pools);
+	b->pools = NULL;
 	if (b->base) {
 		event_base_free(b->base);
 		b->base = NULL;

@@ -13,32 +13,39 @@
 
 #include "conf.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "stats.h"
 
 struct conn;
 struct event;
 struct event_base;
-struct evconnlistener;
+struct listeners;
+struct pools;
 struct router;
+struct sys_topics;
 
 struct broker {
 	struct conf conf;               /* copy of the settings in use */
 	struct log log;
 	struct broker_stats stats;
 	struct event_base *base;        /* owned */
-	struct evconnlistener *listener;/* owned; NULL once stopping */
+	struct listeners *listeners;    /* owned; NULL once stopping */
+	struct sdnotify notify;         /* systemd notifications */
 	struct event *sig_int, *sig_term;
 	struct event *stop_timer;       /* bounds the shutdown flush */
 	struct router *router;          /* owned */
+	struct pools *pools;            /* owned (pool.h) */
+	struct sys_topics *sys;         /* owned ($SYS, sys_topics.h) */
 	struct conn *conns;             /* list of connections, owned */
 	size_t nclients;                /* connections holding a slot */
 	uint64_t next_id;               /* last client id given out */
 	int stopping;
 };
 
-/* Set up b with a copy of conf: event base, router, signals, and the
- * listener on conf->bind:conf->port.  Returns 0, or -1 with the reason
- * logged (b is then cleaned up; broker_free is still safe). */
+/* Set up b with a copy of conf: log destination, event base, router,
+ * signals, systemd watchdog, and the listeners (listener.h).  Returns 0, or
+ * -1 with the reason logged (b is then cleaned up; broker_free is still
+ * safe). */
 int broker_init(struct broker *b, const struct conf *conf);
 
 /* Run the event loop until SIGINT/SIGTERM and the shutdown flush are done.
@@ -49,9 +56,13 @@ int broker_run(struct broker *b);
  * counters.  Safe on a zeroed or failed-init broker. */
 void broker_free(struct broker *b);
 
-/* Begin a graceful stop: stop accepting, tell every client, flush their
- * output (bounded by CONN_FLUSH_MS), then leave the loop. */
+/* Begin a graceful stop: tell systemd STOPPING=1, stop accepting, tell
+ * every client, flush their output (bounded by conf.drain_timeout_ms), then
+ * leave the loop. */
 void broker_stop(struct broker *b);
+
+/* Stop accepting new connections (listeners closed; idempotent). */
+void broker_stop_accepting(struct broker *b);
 
 /* Unlink c from the list (called by conn_free). */
 void broker_detach(struct broker *b, struct conn *c);

@@ -4,8 +4,9 @@
  *
  * File format: one "key value" per line, '#' starts a comment (whole line or
  * after the value), blank lines are ignored, a later line overrides an
- * earlier one.  Sizes accept k/M/G suffixes (powers of 1024), durations
- * ms/s/m/h (a bare number is seconds).
+ * earlier one, except "listen", whose lines add up.  Values are one word,
+ * except a listen line's optional "pool=NAME".  Sizes accept k/M/G suffixes
+ * (powers of 1024), durations ms/s/m/h (a bare number is seconds).
  *
  * (Named conf.h, not config.h: "config.h" is the autoconf header and a
  * quoted include looks in the including file's directory first.)
@@ -20,14 +21,44 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "conf_pool.h"
 #include "log.h"
 
 #define CONF_MAX_BIND 256
+#define CONF_MAX_LISTEN 16            /* listen lines */
+#define CONF_MAX_POOL_NAME 64
+#define CONF_MAX_PATH 1024
+
+/* One "listen ADDR:PORT [pool=NAME]" or "listen unix:/path [pool=NAME]"
+ * line.  host is "" for "*:PORT" / ":PORT" (every interface). */
+struct conf_listen {
+	int is_unix;
+	char host[CONF_MAX_BIND];     /* IPv4/IPv6 literal or name; unix: path */
+	uint16_t port;
+	char pool[CONF_MAX_POOL_NAME];/* "default" when the line names none */
+	unsigned line;                /* in the file (for messages), or 0 */
+};
+
+/* Where log lines go. */
+enum conf_log_dest {
+	CONF_LOG_STDERR = 0,
+	CONF_LOG_SYSLOG,
+};
 
 struct conf {
 	char bind[CONF_MAX_BIND];     /* listen address (IPv4, IPv6 or name) */
 	uint16_t port;
+	/* listen lines; when there are none, bind:port is the one listener */
+	struct conf_listen listen[CONF_MAX_LISTEN];
+	unsigned nlisten;
 	enum log_level log_level;
+	enum conf_log_dest log_dest;
+	int log_facility;             /* syslog facility (LOG_DAEMON...) */
+	int daemon;                   /* detach (-d) */
+	char pidfile[CONF_MAX_PATH];  /* "" for none */
+	uint32_t drain_timeout_ms;    /* SIGTERM: bound on flushing clients */
+	uint32_t lame_duck_duration_ms; /* SIGUSR2: closing spread over this */
+	uint32_t lame_duck_grace_ms;  /* SIGUSR2: wait before closing starts */
 	uint32_t max_payload;         /* bytes, 1..PROTO_ABS_MAX_PAYLOAD */
 	uint32_t max_clients;
 	uint32_t max_subs_per_client;
@@ -35,6 +66,10 @@ struct conf {
 	uint32_t handshake_timeout_ms;
 	uint32_t ping_interval_ms;    /* 0: the broker sends no PINGs */
 	uint32_t max_pings_out;
+	uint32_t frame_timeout_ms;    /* a started frame must end; 0: off */
+	uint32_t max_conns_per_addr;  /* per client address; 0: off */
+	uint32_t sys_interval_ms;     /* $SYS stats publishing; 0: off */
+	struct conf_pools pools;      /* pool.NAME.KEY lines (conf_pool.h) */
 };
 
 /* Fill c with the defaults (documented in conf/brokerd.conf). */
@@ -53,6 +88,10 @@ int conf_set(struct conf *c, const char *key, const char *value, char *err,
  * the number of problems (0: c is fully updated; otherwise c holds the
  * valid lines only and must not be used). */
 int conf_load(struct conf *c, const char *path, FILE *errs);
+
+/* Format listener l as "127.0.0.1:7654", "[::1]:7654", "*:7654" or
+ * "unix:/path" into buf. */
+void conf_listen_format(const struct conf_listen *l, char *buf, size_t cap);
 
 /* Parse a size ("512", "64k", "16M", "1G") into bytes.  0 or -1. */
 int conf_parse_size(const char *s, uint64_t *out);

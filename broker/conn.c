@@ -19,8 +19,7 @@
 #include "broker.h"
 #include "handle.h"
 #include "msgtail.h"
-
-static const char dropped_reason[] = "slow consumer: outbound queue full";
+#include "pool.h"
 
 static void close_now(struct conn *c, const char *why);
 
@@ -41,7 +40,7 @@ void conn_log(const struct conn *c, enum log_level level, const char *fmt,
 
 size_t conn_out_pending(const struct conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev));
+	return outbound_pending(c);
 }
 
 int conn_send_frame(struct conn *c, const uint8_t *frame, size_t len)
@@ -73,56 +72,6 @@ void conn_send_ok(struct conn *c, uint64_t req_id)
 	uint8_t buf[32];
 
 	conn_send_frame(c, buf, proto_enc_ok(buf, sizeof buf, req_id));
-}
-
-/* Send the pending NOTICE DROPPED, if any. */
-static void report_dropped(struct conn *c)
-{
-	uint8_t buf[64 + sizeof dropped_reason];
-	size_t n = proto_enc_notice(buf, sizeof buf, PROTO_NOTICE_DROPPED,
-				    c->dropped_unreported,
-				    proto_cstr(dropped_reason));
-
-	if (conn_send_frame(c, buf, n) == 0) {
-		conn_log(c, LOG_LEVEL_INFO, "dropped %llu messages (slow "
-			 "consumer), notified",
-			 (unsigned long long)c->dropped_unreported);
-		c->dropped_unreported = 0;
-	}
-}
-
-int conn_send_msg(struct conn *c, const uint8_t *head, size_t head_len,
-		  struct msg_tail *tail)
-{
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	size_t pending = evbuffer_get_length(out);
-
-	/* libevent never refuses writes past a watermark: the bound is ours.
-	 * An empty queue always takes one message, so a message larger than
-	 * max_outbound is still deliverable to a consumer that keeps up. */
-	if (c->state == CONN_CLOSING || c->broken ||
-	    (pending > 0 &&
-	     pending + head_len + tail->len > c->b->conf.max_outbound))
-		goto drop;
-	if (evbuffer_add(out, head, head_len) != 0)
-		goto drop;
-	if (msg_tail_append(tail, out) != 0) {
-		/* Half a frame is queued: the stream is unusable.  We are
-		 * inside a fan-out that may still hold this connection's
-		 * subscriptions, so only schedule the close: conn_free drops
-		 * them later. */
-		c->broken = 1;
-		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-		event_active(c->close_ev, EV_TIMEOUT, 1);
-		goto drop;
-	}
-	c->b->stats.delivered++;
-	return 0;
-drop:
-	c->dropped_unreported++;
-	c->dropped_total++;
-	c->b->stats.dropped++;
-	return 1;
 }
 
 /* Decode one frame body and hand it to its verb. */
@@ -171,27 +120,35 @@ static void read_frames(struct conn *c)
 		size_t avail = evbuffer_get_length(in);
 		uint32_t body = 0;
 
-		if (avail < PROTO_HDR_LEN)
+		if (avail < PROTO_HDR_LEN) {
+			inbound_partial(c, avail > 0);
 			return;
+		}
 		evbuffer_copyout(in, hdr, sizeof hdr);
 		if (proto_frame_peek(hdr, sizeof hdr, max_body, &body) ==
 		    PROTO_FRAME_BAD) {
 			conn_fail(c, PROTO_E_FRAME_TOO_LARGE, NULL);
 			return;
 		}
-		if (avail - PROTO_HDR_LEN < body)
+		if (avail - PROTO_HDR_LEN < body) {
+			inbound_partial(c, 1);
 			return;
+		}
 		frame = evbuffer_pullup(in, (ev_ssize_t)(PROTO_HDR_LEN + body));
 		if (!frame) {
 			conn_fail(c, PROTO_E_INTERNAL, "out of memory");
 			return;
 		}
+		inbound_partial(c, 0);
+		if (inbound_gate(c, frame + PROTO_HDR_LEN, body))
+			return;   /* paused: the frame stays buffered */
 		dispatch(c, frame + PROTO_HDR_LEN, body);
 		evbuffer_drain(in, PROTO_HDR_LEN + body);
 		/* Replies to our own requests pile up when the client does not
 		 * read: stop reading it until its output drains. */
 		if (c->state != CONN_CLOSING &&
-		    conn_out_pending(c) > c->b->conf.max_outbound) {
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) >
+			    outbound_max_bytes(c)) {
 			c->read_paused = 1;
 			bufferevent_disable(c->bev, EV_READ);
 		}
@@ -204,8 +161,17 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	read_frames(arg);
 }
 
-/* Called when the output drained to the low watermark (max_outbound / 2,
- * or 0 while closing). */
+void conn_read_resume(struct conn *c)
+{
+	if (c->state == CONN_CLOSING || c->read_paused || c->ob.cut ||
+	    c->draining)
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	read_frames(c);
+}
+
+/* Called when the output drained to the low watermark (half the outbound
+ * window, see outbound.h; 0 while closing). */
 static void write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
@@ -215,8 +181,13 @@ static void write_cb(struct bufferevent *bev, void *arg)
 			event_active(c->close_ev, EV_TIMEOUT, 1);
 		return;
 	}
-	if (c->dropped_unreported > 0)
-		report_dropped(c);
+	outbound_drained(c);
+	if (c->draining) {
+		if (outq_len(&c->ob.q) == 0)
+			conn_fail(c, PROTO_E_SHUTTING_DOWN,
+				  "broker shutting down");
+		return;
+	}
 	if (c->read_paused) {
 		c->read_paused = 0;
 		bufferevent_enable(bev, EV_READ);
@@ -261,8 +232,12 @@ static void close_now(struct conn *c, const char *why)
 
 void conn_close(struct conn *c, const char *why)
 {
-	struct timeval flush = { CONN_FLUSH_MS / 1000,
-				 (CONN_FLUSH_MS % 1000) * 1000 };
+	/* While the broker drains (SIGTERM), a client gets the whole
+	 * drain_timeout to take what is queued for it. */
+	uint32_t ms = c->b->stopping ? c->b->conf.drain_timeout_ms
+				     : CONN_FLUSH_MS;
+	struct timeval flush = { (time_t)(ms / 1000),
+				 (suseconds_t)(ms % 1000) * 1000 };
 
 	if (c->state == CONN_CLOSING)
 		return;
@@ -270,13 +245,29 @@ void conn_close(struct conn *c, const char *why)
 	c->state = CONN_CLOSING;
 	bufferevent_disable(c->bev, EV_READ);
 	event_del(c->timer);
+	inbound_stop(c);
 	handle_sub_drop_all(c);
+	outbound_discard(c);
 	/* The write callback now fires only once the output is empty. */
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	if (conn_out_pending(c) == 0)
 		event_active(c->close_ev, EV_TIMEOUT, 1);
 	else
 		event_add(c->close_ev, &flush);
+}
+
+void conn_drain(struct conn *c)
+{
+	if (c->state == CONN_CLOSING || c->draining)
+		return;
+	if (outq_len(&c->ob.q) == 0) {
+		conn_fail(c, PROTO_E_SHUTTING_DOWN, "broker shutting down");
+		return;
+	}
+	c->draining = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	inbound_stop(c);
+	event_del(c->timer);
 }
 
 void conn_fail(struct conn *c, enum proto_err code, const char *reason)
@@ -301,9 +292,27 @@ static void format_addr(char *buf, size_t cap, const struct sockaddr *sa)
 		const struct sockaddr_in6 *in6 = (const void *)sa;
 		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
 		snprintf(buf, cap, "[%s]:%u", ip, ntohs(in6->sin6_port));
+	} else if (sa->sa_family == AF_UNIX) {
+		snprintf(buf, cap, "unix");
 	} else {
 		snprintf(buf, cap, "?");
 	}
+}
+
+/* Free what conn_new made (any part may be missing). */
+static void conn_free_parts(struct conn *c)
+{
+	if (c->bev)
+		outbound_free(c);
+	inbound_free(c);
+	if (c->bev)
+		bufferevent_free(c->bev);
+	if (c->timer)
+		event_free(c->timer);
+	if (c->close_ev)
+		event_free(c->close_ev);
+	subs_free(&c->subs);
+	free(c);
 }
 
 struct conn *conn_new(struct broker *b, evutil_socket_t fd,
@@ -328,18 +337,14 @@ struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 	c->timer = event_new(b->base, -1, EV_PERSIST, handle_session_timer, c);
 	c->close_ev = event_new(b->base, -1, 0, close_cb, c);
 	if (!c->bev || !c->timer || !c->close_ev) {
-		if (c->bev)
-			bufferevent_free(c->bev);
-		if (c->timer)
-			event_free(c->timer);
-		if (c->close_ev)
-			event_free(c->close_ev);
-		free(c);
+		conn_free_parts(c);
+		return NULL;
+	}
+	if (outbound_init(c) != 0 || inbound_init(c) != 0) {
+		conn_free_parts(c);
 		return NULL;
 	}
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_WRITE,
-				 (size_t)(b->conf.max_outbound / 2), 0);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	handle_session_start(c);
 	return c;
@@ -350,9 +355,6 @@ void conn_free(struct conn *c)
 	if (c->state != CONN_CLOSING)
 		handle_sub_drop_all(c);
 	broker_detach(c->b, c);
-	event_free(c->timer);
-	event_free(c->close_ev);
-	bufferevent_free(c->bev);
-	subs_free(&c->subs);
-	free(c);
+	pool_leave(c);
+	conn_free_parts(c);
 }

@@ -16,7 +16,9 @@
 
 #include <event2/util.h>
 
+#include "inbound.h"
 #include "log.h"
+#include "outbound.h"
 #include "proto.h"
 #include "subs.h"
 
@@ -43,9 +45,11 @@ struct conn {
 	int counted;                 /* holds a max_clients slot */
 	int read_paused;             /* own replies over max_outbound */
 	int broken;                  /* half a frame queued: free soon */
+	int draining;                /* broker stopping: not reading; closed
+				      * once its queue is in the output */
 	unsigned pings_out;          /* PINGs sent since the last frame in */
-	uint64_t dropped_unreported; /* MSGs dropped since the last NOTICE */
-	uint64_t dropped_total;
+	struct outbound ob;          /* outbound queue, bound, drops */
+	struct inbound in;           /* rate limit, frame timeout */
 	struct subs subs;            /* sid -> struct sub, records owned */
 	char addr[64];               /* "127.0.0.1:51234" / "[::1]:51234" */
 	char name[PROTO_MAX_NAME + 1]; /* client name from HELLO, or "" */
@@ -63,6 +67,12 @@ struct conn *conn_new(struct broker *b, evutil_socket_t fd,
  * queued (at most CONN_FLUSH_MS), then free it from a deferred event.
  * Safe to call from any callback, several times.  why is logged. */
 void conn_close(struct conn *c, const char *why);
+
+/* The broker is stopping (SIGTERM): stop reading c and, once every
+ * message queued for it is in its output, send ERR SHUTTING_DOWN and close
+ * (flushed within conf.drain_timeout_ms).  At once when nothing is queued.
+ * Safe from any callback. */
+void conn_drain(struct conn *c);
 
 /* Send ERR [0, code, reason or the code's text] and close. */
 void conn_fail(struct conn *c, enum proto_err code, const char *reason);
@@ -82,15 +92,14 @@ void conn_send_err(struct conn *c, uint64_t req_id, enum proto_err code,
 /* Send OK [req_id]. */
 void conn_send_ok(struct conn *c, uint64_t req_id);
 
-/* Queue one MSG: head (copied) then the shared tail.  When the connection
- * already has too much queued (max_outbound) the message is dropped and
- * counted, and a NOTICE tells the client once its queue drains.  Returns
- * 0 when queued, 1 when dropped. */
-int conn_send_msg(struct conn *c, const uint8_t *head, size_t head_len,
-		  struct msg_tail *tail);
+/* (conn_send_msg, queueing one MSG, is in outbound.h.) */
 
-/* Bytes queued for sending. */
+/* Bytes queued for sending (output buffer and outbound queue). */
 size_t conn_out_pending(const struct conn *c);
+
+/* Start reading again after a pause (inbound.h) and handle the frames
+ * already buffered.  No-op while closing or paused for another reason. */
+void conn_read_resume(struct conn *c);
 
 /* Log with the prefix "client ID ADDR: ". */
 void conn_log(const struct conn *c, enum log_level level, const char *fmt,

@@ -8,6 +8,7 @@
 #include "conn.h"
 #include "handle.h"
 #include "router.h"
+#include "sys_topics.h"
 
 void handle_pub(struct conn *c, const struct proto_msg *m)
 {
@@ -28,6 +29,8 @@ void handle_pub(struct conn *c, const struct proto_msg *m)
 		conn_send_err(c, m->req_id, PROTO_E_PAYLOAD_TOO_LARGE, NULL);
 		return;
 	}
+	if (sys_topics_pub(c->b->sys, c, m))
+		return;     /* $SYS.: answered or refused there */
 	if (router_publish(c->b->router, &origin, m->topic, m->reply_to,
 			   m->payload) < 0) {
 		conn_send_err(c, m->req_id, PROTO_E_INTERNAL, "out of memory");

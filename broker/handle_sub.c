@@ -11,6 +11,7 @@
 #include "broker.h"
 #include "conn.h"
 #include "handle.h"
+#include "pool.h"
 #include "router.h"
 
 void handle_sub(struct conn *c, const struct proto_msg *m)
@@ -31,7 +32,8 @@ void handle_sub(struct conn *c, const struct proto_msg *m)
 		conn_send_err(c, m->req_id, PROTO_E_SID_IN_USE, NULL);
 		return;
 	}
-	if (subs_count(&c->subs) >= c->b->conf.max_subs_per_client) {
+	if (subs_count(&c->subs) >= (c->ob.pool ? c->ob.pool->lim.max_subs :
+				     c->b->conf.max_subs_per_client)) {
 		conn_send_err(c, m->req_id, PROTO_E_TOO_MANY_SUBS, NULL);
 		return;
 	}
@@ -48,6 +50,7 @@ void handle_sub(struct conn *c, const struct proto_msg *m)
 		conn_send_err(c, m->req_id, PROTO_E_INTERNAL, "out of memory");
 		return;
 	}
+	outbound_sub_opts(c, &m->opts);
 	conn_log(c, LOG_LEVEL_DEBUG, "SUB %u '%s'%s%s", sid, s->pattern,
 		 s->queue ? " queue " : "", s->queue ? s->queue : "");
 	if (m->req_id != 0)

@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 static const char *const level_names[] = {
@@ -20,6 +21,33 @@ void log_init(struct log *lg, enum log_level level, FILE *out)
 {
 	lg->level = level;
 	lg->out = out ? out : stderr;
+	lg->syslog = 0;
+}
+
+void log_to_syslog(struct log *lg, int facility)
+{
+	openlog("brokerd", LOG_PID | LOG_NDELAY, facility);
+	lg->syslog = 1;
+}
+
+void log_close(struct log *lg)
+{
+	if (lg->syslog)
+		closelog();
+	lg->syslog = 0;
+}
+
+static int syslog_priority(enum log_level level)
+{
+	static const int prio[] = {
+		[LOG_LEVEL_ERROR] = LOG_ERR,
+		[LOG_LEVEL_WARNING] = LOG_WARNING,
+		[LOG_LEVEL_NOTICE] = LOG_NOTICE,
+		[LOG_LEVEL_INFO] = LOG_INFO,
+		[LOG_LEVEL_DEBUG] = LOG_DEBUG,
+	};
+
+	return (unsigned)level < NLEVELS ? prio[level] : LOG_DEBUG;
 }
 
 int log_level_parse(const char *s, enum log_level *out)
@@ -59,6 +87,13 @@ void log_vmsg(const struct log *lg, enum log_level level, const char *prefix,
 
 	if (!lg || !log_enabled(lg, level))
 		return;
+	if (lg->syslog) {
+		n = snprintf(line, sizeof line, "%s", prefix ? prefix : "");
+		if (n >= 0 && (size_t)n < sizeof line)
+			vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+		syslog(syslog_priority(level), "%s", line);
+		return;
+	}
 	format_time(when, sizeof when);
 	n = snprintf(line, sizeof line, "%s %s: %s", when,
 		     log_level_name(level), prefix ? prefix : "");

@@ -1,6 +1,7 @@
 /*
  * log.h - leveled logging to a stream (stderr by default), one line per
- * event: "2024-11-26T13:56:00.123Z notice: text".
+ * event: "2024-11-26T13:56:00.123Z notice: text", or to syslog (no time
+ * stamp there: syslog adds its own).
  *
  * The log context is a plain struct owned by whoever creates it (the broker)
  * and passed down; there is no global logger.  Nothing here allocates.
@@ -24,10 +25,19 @@ enum log_level {
 struct log {
 	enum log_level level;
 	FILE *out;          /* borrowed; never closed by this module */
+	int syslog;         /* 1: lines go to syslog instead of out */
 };
 
 /* Set up lg to write messages up to `level` to out (stderr when NULL). */
 void log_init(struct log *lg, enum log_level level, FILE *out);
+
+/* Send lg's lines to syslog from now on, as "brokerd[PID]" with the given
+ * facility (LOG_DAEMON, LOG_LOCAL0...).  (openlog's state lives in libc:
+ * one syslog destination per process.) */
+void log_to_syslog(struct log *lg, int facility);
+
+/* Stop using syslog (closelog) if lg did; lines go to out again. */
+void log_close(struct log *lg);
 
 /* Parse "error", "warning", "notice", "info" or "debug".  Returns 0 and sets
  * *out, or -1 when s is not one of them. */

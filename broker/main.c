@@ -1,29 +1,44 @@
 /*
- * main.c - brokerd: parse the command line and the config file, run the
- * broker until SIGINT/SIGTERM, free everything, exit 0.
+ * main.c - brokerd: parse the command line and the config file, listen,
+ * optionally detach and write a pidfile, tell systemd it is ready, run the
+ * broker until SIGINT/SIGTERM (drain) or SIGUSR2 (lame duck), reload on
+ * SIGHUP, free everything, exit 0.
  *
- * Precedence: defaults < config file (-c) < command-line flags.
- * Exit status: 0 clean stop, 1 runtime failure (cannot listen...),
- * 2 usage or configuration error.
+ * Precedence: defaults < config file (-c) < command-line flags; -b/-p
+ * replace the file's listen lines.
+ * Exit status: 0 clean stop, 1 runtime failure (cannot listen, pidfile
+ * held...), 2 usage or configuration error.
  */
 #include "config.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "broker.h"
 #include "conf.h"
+#include "daemon.h"
+#include "lameduck.h"
+#include "pidfile.h"
+#include "reload.h"
 
-/* Options given on the command line, applied after the config file. */
+/* Options given on the command line, applied after the config file (and
+ * again on every reload). */
 struct cli {
-	const char *config;
+	char config[PATH_MAX];  /* absolute once resolved; "" for none */
+	char cwd[PATH_MAX];     /* start directory, for relative paths */
 	const char *bind;
 	const char *port;
 	const char *level;
+	const char *pidfile;
+	int daemon;             /* -1 unset, 0 -f, 1 -d */
+	int check;              /* --check-config */
 };
 
 static void usage(FILE *f)
@@ -31,14 +46,61 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: brokerd [OPTION]...\n"
 		"A publish/subscribe message broker.\n\n"
-		"  -c, --config FILE  read settings from FILE\n"
-		"  -b, --bind ADDR    listen address (default 127.0.0.1)\n"
-		"  -p, --port N       listen port (default 7654)\n"
-		"  -v, --verbose      log level debug\n"
-		"  -q, --quiet        log level warning\n"
-		"  -h, --help         show this help and exit\n"
-		"  -V, --version      show the version and exit\n\n"
-		"Command-line options override the config file.\n");
+		"  -c, --config FILE     read settings from FILE\n"
+		"  -t, --check-config    validate the settings, print every "
+		"problem, exit\n"
+		"  -b, --bind ADDR       listen address (default 127.0.0.1)\n"
+		"  -p, --port N          listen port (default 7654)\n"
+		"                        (-b/-p replace the file's listen "
+		"lines)\n"
+		"  -l, --log-level LEVEL error, warning, notice, info or "
+		"debug\n"
+		"  -v, --verbose         log level debug\n"
+		"  -q, --quiet           log level warning\n"
+		"  -d, --daemon          detach from the terminal\n"
+		"  -f, --foreground      stay in the foreground (the "
+		"default)\n"
+		"      --pidfile FILE    write the pid to FILE (locked while "
+		"running)\n"
+		"  -h, --help            show this help and exit\n"
+		"  -V, --version         show the version and exit\n\n"
+		"Command-line options override the config file.\n"
+		"Signals: SIGTERM/SIGINT drain and exit, SIGHUP reloads the "
+		"file,\nSIGUSR2 enters lame-duck mode.\n");
+}
+
+static void set_config_path(struct cli *cli, const char *path)
+{
+	if (!realpath(path, cli->config))
+		snprintf(cli->config, sizeof cli->config, "%s", path);
+}
+
+/* One option; -1 to go on, or an exit status. */
+static int take_opt(struct cli *cli, int opt, char **argv)
+{
+	switch (opt) {
+	case 'c': set_config_path(cli, optarg); break;
+	case 't': cli->check = 1; break;
+	case 'b': cli->bind = optarg; break;
+	case 'p': cli->port = optarg; break;
+	case 'l': cli->level = optarg; break;
+	case 'v': cli->level = "debug"; break;
+	case 'q': cli->level = "warning"; break;
+	case 'd': cli->daemon = 1; break;
+	case 'f': cli->daemon = 0; break;
+	case 'P': cli->pidfile = optarg; break;
+	case 'h': usage(stdout); return 0;
+	case 'V': printf("brokerd %s\n", PACKAGE_VERSION); return 0;
+	case ':':
+		fprintf(stderr, "brokerd: option '%s' needs a value\n",
+			argv[optind - 1]);
+		return 2;
+	default:
+		fprintf(stderr, "brokerd: unknown option '%s' (try --help)\n",
+			argv[optind - 1]);
+		return 2;
+	}
+	return -1;
 }
 
 /* Parse argv into *cli.  Returns -1 to continue, or an exit status. */
@@ -46,88 +108,178 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 't' },
 		{ "bind", required_argument, NULL, 'b' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "log-level", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "pidfile", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt;
+	int opt, rc;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":c:b:p:vqhV", longopts,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'c': cli->config = optarg; break;
-		case 'b': cli->bind = optarg; break;
-		case 'p': cli->port = optarg; break;
-		case 'v': cli->level = "debug"; break;
-		case 'q': cli->level = "warning"; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("brokerd %s\n", PACKAGE_VERSION); return 0;
-		case ':':
-			fprintf(stderr, "brokerd: option '%s' needs a value\n",
-				argv[optind - 1]);
-			return 2;
-		default:
-			fprintf(stderr, "brokerd: unknown option '%s' (try "
-				"--help)\n", argv[optind - 1]);
-			return 2;
-		}
-	}
+	while ((opt = getopt_long(argc, argv, ":c:tb:p:l:vqdfhV", longopts,
+				  NULL)) != -1)
+		if ((rc = take_opt(cli, opt, argv)) >= 0)
+			return rc;
 	if (optind < argc) {
 		fprintf(stderr, "brokerd: unexpected argument '%s'\n",
 			argv[optind]);
 		return 2;
 	}
+	if (!getcwd(cli->cwd, sizeof cli->cwd))
+		snprintf(cli->cwd, sizeof cli->cwd, "/");
 	return -1;
 }
 
-/* One command-line override; 0 or -1 (reported). */
+/* One command-line override; 0, or 1 (reported on errs). */
 static int override(struct conf *c, const char *opt, const char *key,
-		    const char *value)
+		    const char *value, FILE *errs)
 {
 	char err[200];
 
 	if (!value || conf_set(c, key, value, err, sizeof err) == 0)
 		return 0;
-	fprintf(stderr, "brokerd: option '%s': %s\n", opt, err);
-	return -1;
+	fprintf(errs, "brokerd: option '%s': %s\n", opt, err);
+	return 1;
 }
 
-/* Build the settings.  Returns 0, or 2 (reported on stderr). */
-static int load_conf(const struct cli *cli, struct conf *c)
+/* A relative pidfile is taken from the start directory (brokerd -d moves
+ * to "/").  0, or 1 when the result is too long (reported). */
+static int absolute_pidfile(struct conf *c, const struct cli *cli,
+			    FILE *errs)
 {
-	conf_defaults(c);
-	if (cli->config && conf_load(c, cli->config, stderr) != 0)
-		return 2;
-	if (override(c, "--bind", "bind", cli->bind) ||
-	    override(c, "--port", "port", cli->port) ||
-	    override(c, "--verbose/--quiet", "log_level", cli->level))
-		return 2;
+	char abs[sizeof c->pidfile];
+	int n;
+
+	if (!c->pidfile[0] || c->pidfile[0] == '/')
+		return 0;
+	n = snprintf(abs, sizeof abs, "%s/%s", cli->cwd, c->pidfile);
+	if (n < 0 || (size_t)n >= sizeof abs) {
+		fprintf(errs, "brokerd: pidfile path too long\n");
+		return 1;
+	}
+	memcpy(c->pidfile, abs, (size_t)n + 1);
 	return 0;
+}
+
+/* Build the settings (reload_load_fn).  0 or the number of problems, each
+ * reported on errs. */
+static int load_conf(void *arg, struct conf *c, FILE *errs)
+{
+	const struct cli *cli = arg;
+	int problems = 0;
+
+	conf_defaults(c);
+	if (cli->config[0])
+		problems += conf_load(c, cli->config, errs);
+	if (cli->bind || cli->port)
+		c->nlisten = 0;
+	problems += override(c, "--bind", "bind", cli->bind, errs);
+	problems += override(c, "--port", "port", cli->port, errs);
+	problems += override(c, "--log-level", "log_level", cli->level, errs);
+	problems += override(c, "--pidfile", "pidfile", cli->pidfile, errs);
+	if (cli->daemon >= 0)
+		c->daemon = cli->daemon;
+	problems += absolute_pidfile(c, cli, errs);
+	return problems;
+}
+
+/* --check-config: 0 when the settings are valid, else 2. */
+static int check_only(struct cli *cli)
+{
+	struct conf *c = malloc(sizeof *c);
+	int problems;
+
+	if (!c)
+		return 1;
+	problems = load_conf(cli, c, stderr);
+	free(c);
+	if (problems) {
+		fprintf(stderr, "brokerd: %d problem%s found\n", problems,
+			problems == 1 ? "" : "s");
+		return 2;
+	}
+	printf("%s: configuration OK\n", cli->config[0] ? cli->config
+						       : "(defaults)");
+	return 0;
+}
+
+/* READY=1, with our pid: after -d it is not the one systemd started. */
+static void notify_ready(struct broker *b)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof msg, "READY=1\nMAINPID=%ld", (long)getpid());
+	sdnotify_send(&b->notify, msg);
+}
+
+/* Everything after the settings are known: 0 clean stop, 1 failure. */
+static int serve(struct cli *cli, const struct conf *conf, struct broker *b)
+{
+	struct daemon d = { -1 };
+	struct pidfile pf = { -1, "" };
+	struct reload r = { 0 };
+	struct lameduck ld = { 0 };
+	int rc = 1;
+
+	if (conf->daemon && daemon_start(&d) != 0)
+		return 1;
+	if (broker_init(b, conf) != 0)
+		goto out;
+	if (conf->pidfile[0] && pidfile_acquire(&pf, conf->pidfile, &b->log))
+		goto out;
+	if (reload_init(&r, b, load_conf, cli) != 0 ||
+	    lameduck_init(&ld, b) != 0) {
+		log_msg(&b->log, LOG_LEVEL_ERROR, "out of memory");
+		goto out;
+	}
+	log_msg(&b->log, LOG_LEVEL_NOTICE, "brokerd %s started (pid %ld)",
+		PACKAGE_VERSION, (long)getpid());
+	daemon_ready(&d, 0);
+	notify_ready(b);
+	rc = broker_run(b) == 0 ? 0 : 1;
+out:
+	daemon_ready(&d, 1);
+	reload_free(&r);
+	lameduck_free(&ld);
+	broker_free(b);
+	pidfile_release(&pf);
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	struct cli cli = { NULL, NULL, NULL, NULL };
-	struct conf conf;
-	struct broker b;
+	struct cli cli = { .daemon = -1 };
+	struct conf *conf;
+	struct broker *b;
 	int rc = parse_args(argc, argv, &cli);
 
 	if (rc >= 0)
 		return rc;
-	if (load_conf(&cli, &conf) != 0)
-		return 2;
-	signal(SIGPIPE, SIG_IGN);
-	if (broker_init(&b, &conf) != 0)
-		return 1;
-	log_msg(&b.log, LOG_LEVEL_NOTICE, "brokerd %s started", PACKAGE_VERSION);
-	rc = broker_run(&b) == 0 ? 0 : 1;
-	broker_free(&b);
-	log_msg(&b.log, LOG_LEVEL_NOTICE, "brokerd stopped");
-	libevent_global_shutdown();
+	if (cli.check)
+		return check_only(&cli);
+	conf = malloc(sizeof *conf);
+	b = calloc(1, sizeof *b);
+	if (!conf || !b) {
+		fprintf(stderr, "brokerd: out of memory\n");
+		rc = 1;
+	} else if (load_conf(&cli, conf, stderr) != 0) {
+		rc = 2;
+	} else {
+		signal(SIGPIPE, SIG_IGN);
+		rc = serve(&cli, conf, b);
+		log_msg(&b->log, LOG_LEVEL_NOTICE, "brokerd stopped");
+		log_close(&b->log);
+		libevent_global_shutdown();
+	}
+	free(conf);
+	free(b);
 	return rc;
 }

@@ -60,6 +60,20 @@ int msg_tail_append(struct msg_tail *t, struct evbuffer *out)
 	return 0;
 }
 
+struct msg_tail *msg_tail_to_heap(const struct msg_tail *t)
+{
+	struct msg_tail *h = malloc(sizeof *h + t->len);
+
+	if (!h)
+		return NULL;
+	h->refs = 1;
+	h->on_heap = 1;
+	h->len = t->len;
+	h->data = (uint8_t *)(h + 1);
+	memcpy(h->data, t->data, t->len);
+	return h;
+}
+
 void msg_tail_release(struct msg_tail *t)
 {
 	if (t && t->on_heap && --t->refs == 0)

@@ -49,6 +49,11 @@ struct msg_tail *msg_tail_build(struct msg_tail *local, uint8_t *local_buf,
  * (out of memory; nothing appended). */
 int msg_tail_append(struct msg_tail *t, struct evbuffer *out);
 
+/* A heap copy of a tail built in caller storage (one reference, the
+ * caller's), for a receiver that must keep it past the fan-out (a queued
+ * message).  NULL when out of memory. */
+struct msg_tail *msg_tail_to_heap(const struct msg_tail *t);
+
 /* Drop one reference; frees a heap tail on the last one.  No-op for local
  * tails and NULL. */
 void msg_tail_release(struct msg_tail *t);

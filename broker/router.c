@@ -3,6 +3,7 @@
 
 #include "router.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "conn.h"
@@ -83,40 +84,56 @@ size_t router_count(const struct router *r)
 	return trie_count(r->trie);
 }
 
-/* Queue the MSG for one subscription: its own head, the shared tail.
- * Returns 1 when queued, 0 when dropped. */
-static int deliver(struct msg_tail *tail, const struct trie_sub *ts)
+/* Queue the MSG for one subscription: its own head, the shared tail
+ * (*tail may become a heap copy, see conn_send_msg).  Returns 1 when
+ * queued, 0 when dropped. */
+static int deliver(struct msg_tail **tail, const struct trie_sub *ts)
 {
 	uint8_t head[PROTO_MSG_HEAD_MAX];
 	size_t hlen = proto_enc_msg_head(head, sizeof head, ts->sid,
-					 tail->len);
+					 (*tail)->len);
 
 	if (hlen == 0)
 		return 0;
 	return conn_send_msg(ts->owner, head, hlen, tail) == 0;
 }
 
-/* One member of a queue group: the one whose connection has the fewest
- * bytes waiting to be sent, ties broken by a rotating start so equally idle
- * members take turns. */
+/* Is a member's connection over its high-water mark (half its bound)? */
+static int over_high_water(const struct conn *c, size_t pending)
+{
+	return pending > outbound_max_bytes(c) / 2;
+}
+
+/* One member of a queue group: among the members under their high-water
+ * mark, the one with the fewest bytes waiting; if every member is over,
+ * the one with the fewest bytes waiting (its policy then applies).  Ties
+ * are broken by a rotating start so equally idle members take turns. */
 static const struct trie_sub *pick_member(struct router *r,
 					  struct trie_sub *const *m, size_t n)
 {
-	size_t start = (size_t)(r->rotate++ % n), best = start;
-	size_t best_pending = conn_out_pending(m[start]->owner);
+	size_t start = (size_t)(r->rotate++ % n);
+	size_t best = n, best_pending = SIZE_MAX;
+	size_t any = start, any_pending = SIZE_MAX;
 
-	for (size_t k = 1; k < n && best_pending > 0; k++) {
+	for (size_t k = 0; k < n; k++) {
 		size_t i = (start + k) % n;
 		size_t pending = conn_out_pending(m[i]->owner);
-		if (pending < best_pending) {
+		if (pending < any_pending) {
+			any = i;
+			any_pending = pending;
+		}
+		if (pending < best_pending &&
+		    !over_high_water(m[i]->owner, pending)) {
 			best = i;
 			best_pending = pending;
 		}
+		if (pending == 0)
+			break;          /* nobody beats an idle member */
 	}
-	return m[best];
+	return m[best < n ? best : any];
 }
 
-static long fan_out(struct router *r, struct msg_tail *tail)
+static long fan_out(struct router *r, struct msg_tail **tail)
 {
 	const struct trie_result *res = &r->res;
 	long n = 0;
@@ -149,8 +166,8 @@ long router_publish(struct router *r, const struct router_origin *origin,
 				      payload);
 		if (!tail)
 			return -1;
-		n = fan_out(r, tail);
-		msg_tail_release(tail);
+		n = fan_out(r, &tail);
+		msg_tail_release(tail);   /* a heap copy, if one was made */
 	}
 	r->stats->published++;
 	if (log_enabled(r->log, LOG_LEVEL_DEBUG))

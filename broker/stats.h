@@ -1,18 +1,51 @@
 /*
- * stats.h - broker-wide counters.  Owned by the broker struct; the modules
- * that count (router, connections) hold a borrowed pointer to it.
+ * stats.h - counters.  The broker owns one struct broker_stats (totals);
+ * each pool owns a struct bulk_counters (its share).  The modules that count
+ * (router, connections, pools) hold borrowed pointers to them.  stats_json
+ * renders every counter as JSON for $SYS (see sys_topics.h).
  */
 #ifndef BROKERD_STATS_H
 #define BROKERD_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+/* Drops, refusals and disconnects: kept per pool and in total. */
+struct bulk_counters {
+	uint64_t delivered;         /* MSGs queued to subscribers */
+	uint64_t dropped;           /* MSGs dropped, all reasons (sum below) */
+	uint64_t dropped_oldest;    /* queue full, drop-oldest discarded it */
+	uint64_t dropped_newest;    /* queue full, the new one discarded */
+	uint64_t dropped_budget;    /* the pool's outbound budget was used up */
+	uint64_t dropped_disconnect;/* queued when a slow client was cut off */
+	uint64_t slow_disconnects;  /* clients cut off by policy disconnect */
+	uint64_t refused_full;      /* connections refused: pool full */
+	uint64_t refused_addr;      /* refused: max_conns_per_addr */
+	uint64_t frame_timeouts;    /* cut off: partial frame too slow */
+	uint64_t rate_pauses;       /* reading paused: pub_rate */
+	uint64_t budget_pauses;     /* reading paused: outbound budget */
+};
 
 struct broker_stats {
 	uint64_t published;     /* PUBs accepted and routed */
-	uint64_t delivered;     /* MSGs queued to subscribers */
-	uint64_t dropped;       /* MSGs dropped (slow consumer) */
+	uint64_t delivered;     /* MSGs queued to subscribers (= bulk) */
+	uint64_t dropped;       /* MSGs dropped (= bulk.dropped) */
 	uint64_t connections;   /* connections accepted */
 	uint64_t errors_sent;   /* ERR frames sent */
+	struct bulk_counters bulk;
 };
+
+struct broker;
+struct pool;
+
+/* Write the broker's totals as one JSON object into buf[0..cap)
+ * (NUL-terminated).  Returns the length, or 0 when cap is too small. */
+size_t stats_json_broker(const struct broker *b, char *buf, size_t cap);
+
+/* The same for one pool. */
+size_t stats_json_pool(const struct pool *p, char *buf, size_t cap);
+
+/* Everything: {"broker": {...}, "pools": {"NAME": {...}, ...}}. */
+size_t stats_json_all(const struct broker *b, char *buf, size_t cap);
 
 #endif

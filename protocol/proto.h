@@ -12,7 +12,8 @@
  *   WELCOME [2, version:uint, server_name:str, client_id:uint,
  *            max_payload:uint, ping_interval_ms:uint]
  *   PUB     [3, req_id:uint, topic:str, reply_to:str|nil, payload:bin|str]
- *   SUB     [4, req_id:uint, sid:uint, pattern:str, queue:str|nil]
+ *   SUB     [4, req_id:uint, sid:uint, pattern:str, queue:str|nil,
+ *            opts:map|nil (optional: policy, max_msgs, max_bytes)]
  *   UNSUB   [5, req_id:uint, sid:uint]
  *   MSG     [6, sid:uint, topic:str, reply_to:str|nil, payload:bin]
  *   PING    [7]
@@ -98,6 +99,22 @@ enum proto_notice {
 	PROTO_NOTICE_LAME_DUCK = 2,      /* broker going away; count = ms left */
 };
 
+/* Outbound queue policies a SUB may ask for (the "policy" option). */
+enum proto_policy {
+	PROTO_POLICY_NONE = 0,           /* not given: the pool's policy */
+	PROTO_POLICY_DROP_OLDEST = 1,    /* "drop-oldest" */
+	PROTO_POLICY_DROP_NEWEST = 2,    /* "drop-newest" */
+	PROTO_POLICY_DISCONNECT = 3,     /* "disconnect" */
+};
+
+/* SUB options (optional trailing map).  0 / PROTO_POLICY_NONE: not given.
+ * Unknown keys in the map are ignored. */
+struct proto_sub_opts {
+	uint8_t policy;          /* enum proto_policy */
+	uint64_t max_msgs;       /* "max_msgs": queue bound in messages */
+	uint64_t max_bytes;      /* "max_bytes": queue bound in bytes */
+};
+
 /* A byte string inside a frame.  ptr == NULL means msgpack nil (absent). */
 struct proto_str {
 	const char *ptr;
@@ -122,6 +139,7 @@ struct proto_msg {
 	struct proto_str queue;  /* SUB (nil allowed) */
 	struct proto_str payload; /* PUB, MSG */
 	struct proto_str reason; /* ERR, NOTICE */
+	struct proto_sub_opts opts; /* SUB (all zero when absent) */
 };
 
 /* ---- framing ---------------------------------------------------------- */
@@ -171,6 +189,13 @@ const char *proto_err_str(enum proto_err code);
 /* Name of an op code ("HELLO", ...), or "?" . */
 const char *proto_op_str(unsigned op);
 
+/* Wire name of a policy ("drop-oldest", ...), or NULL for NONE/unknown. */
+const char *proto_policy_str(unsigned policy);
+
+/* Policy from its wire name (len bytes, not NUL-terminated), or
+ * PROTO_POLICY_NONE when the name is not one of the three. */
+enum proto_policy proto_policy_parse(const char *name, size_t len);
+
 /* ---- encoding --------------------------------------------------------- *
  * Each encoder writes a complete frame (length prefix included) into
  * out[0..cap) and returns its size, or 0 when cap is too small or an
@@ -188,6 +213,12 @@ size_t proto_enc_welcome(uint8_t *out, size_t cap, uint32_t version,
 			 uint64_t max_payload, uint64_t ping_ms);
 size_t proto_enc_sub(uint8_t *out, size_t cap, uint64_t req_id, uint32_t sid,
 		     struct proto_str pattern, struct proto_str queue);
+/* SUB with the options map as a 6th element (only the options that are
+ * set are written; with none set, the map is empty). */
+size_t proto_enc_sub_opts(uint8_t *out, size_t cap, uint64_t req_id,
+			  uint32_t sid, struct proto_str pattern,
+			  struct proto_str queue,
+			  const struct proto_sub_opts *opts);
 size_t proto_enc_unsub(uint8_t *out, size_t cap, uint64_t req_id,
 		       uint32_t sid);
 size_t proto_enc_ping(uint8_t *out, size_t cap);

@@ -8,7 +8,8 @@
  *      over every element, including trailing ones a decoder ignores;
  *   2. fields: the value must be a non-empty array whose first element is a
  *      known op code, followed by the fields listed in the op's row of
- *      `specs` below (BAD_FIELD, BAD_SID, or a length-limit code).
+ *      `specs` below (BAD_FIELD, BAD_SID, or a length-limit code), and
+ *      for SUB the optional options map (read_sub_opts).
  * op and req_id are read first of all, so even a frame that fails later
  * can be answered with an ERR naming its req_id.
  *
@@ -197,6 +198,63 @@ static enum proto_err read_field(struct mp_cur *c, const struct field *f,
 	return read_str_field(c, f, str_slot(out, f->slot));
 }
 
+/* Is the str p[0..len) exactly `key`? */
+static int key_is(const char *p, uint32_t len, const char *key)
+{
+	return len == strlen(key) && memcmp(p, key, len) == 0;
+}
+
+/* One option of the SUB map: key already read, value at *c. */
+static enum proto_err read_sub_opt(struct mp_cur *c, const char *k,
+				   uint32_t klen, struct proto_sub_opts *o)
+{
+	const char *v;
+	uint32_t vlen;
+
+	if (key_is(k, klen, "policy")) {
+		if (mp_read_str(c, &v, &vlen) != MP_OK)
+			return PROTO_E_BAD_FIELD;
+		o->policy = (uint8_t)proto_policy_parse(v, vlen);
+		return o->policy ? PROTO_OK_CODE : PROTO_E_BAD_FIELD;
+	}
+	if (key_is(k, klen, "max_msgs"))
+		return mp_read_uint(c, &o->max_msgs) == MP_OK ?
+			PROTO_OK_CODE : PROTO_E_BAD_FIELD;
+	if (key_is(k, klen, "max_bytes"))
+		return mp_read_uint(c, &o->max_bytes) == MP_OK ?
+			PROTO_OK_CODE : PROTO_E_BAD_FIELD;
+	/* unknown key: ignored (structure was checked in pass 1) */
+	return mp_skip(c, PROTO_MAX_DEPTH) == MP_OK ? PROTO_OK_CODE
+						    : PROTO_E_MALFORMED;
+}
+
+/* The optional 6th element of SUB: nil, or a map of options with str
+ * keys.  A non-str key, a mistyped value or an unknown policy name is
+ * BAD_FIELD. */
+static enum proto_err read_sub_opts(struct mp_cur *c,
+				    struct proto_sub_opts *o)
+{
+	struct mp_head h;
+	const char *k;
+	uint32_t klen;
+	enum proto_err err;
+
+	if (mp_read_nil(c) == MP_OK)
+		return PROTO_OK_CODE;
+	if (mp_peek(c, &h) != MP_OK || h.type != MP_MAP)
+		return PROTO_E_BAD_FIELD;
+	c->p += h.hdr;
+	c->left -= h.hdr;
+	for (uint32_t i = 0; i < h.len; i++) {
+		if (mp_read_str(c, &k, &klen) != MP_OK)
+			return PROTO_E_BAD_FIELD;
+		err = read_sub_opt(c, k, klen, o);
+		if (err != PROTO_OK_CODE)
+			return err;
+	}
+	return PROTO_OK_CODE;
+}
+
 enum proto_err proto_decode(const uint8_t *body, size_t len,
 			    struct proto_msg *out)
 {
@@ -219,5 +277,7 @@ enum proto_err proto_decode(const uint8_t *body, size_t len,
 		if (err != PROTO_OK_CODE)
 			return err;
 	}
+	if (out->op == PROTO_SUB && nleft > spec->nfields)
+		return read_sub_opts(&c, &out->opts);
 	return PROTO_OK_CODE;   /* trailing elements: checked in pass 1 */
 }

@@ -157,6 +157,48 @@ size_t proto_enc_sub(uint8_t *out, size_t cap, uint64_t req_id, uint32_t sid,
 	return frame_end(&s, 0);
 }
 
+/* The SUB options map: only the options that are set. */
+static void pack_sub_opts(msgpack_packer *pk, const struct proto_sub_opts *o)
+{
+	const char *policy = proto_policy_str(o->policy);
+
+	msgpack_pack_map(pk, (policy != NULL) + (o->max_msgs != 0) +
+			 (o->max_bytes != 0));
+	if (policy) {
+		pack_str(pk, proto_cstr("policy"));
+		pack_str(pk, proto_cstr(policy));
+	}
+	if (o->max_msgs) {
+		pack_str(pk, proto_cstr("max_msgs"));
+		msgpack_pack_uint64(pk, o->max_msgs);
+	}
+	if (o->max_bytes) {
+		pack_str(pk, proto_cstr("max_bytes"));
+		msgpack_pack_uint64(pk, o->max_bytes);
+	}
+}
+
+size_t proto_enc_sub_opts(uint8_t *out, size_t cap, uint64_t req_id,
+			  uint32_t sid, struct proto_str pattern,
+			  struct proto_str queue,
+			  const struct proto_sub_opts *opts)
+{
+	struct sink s;
+	msgpack_packer pk;
+
+	if (slen(pattern) > PROTO_MAX_TOPIC || slen(queue) > PROTO_MAX_NAME)
+		return 0;
+	frame_begin(&s, &pk, out, cap);
+	msgpack_pack_array(&pk, 6);
+	msgpack_pack_uint8(&pk, PROTO_SUB);
+	msgpack_pack_uint64(&pk, req_id);
+	msgpack_pack_uint32(&pk, sid);
+	pack_str(&pk, pattern);
+	pack_opt(&pk, queue);
+	pack_sub_opts(&pk, opts);
+	return frame_end(&s, 0);
+}
+
 size_t proto_enc_unsub(uint8_t *out, size_t cap, uint64_t req_id,
 		       uint32_t sid)
 {

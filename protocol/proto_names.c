@@ -1,6 +1,8 @@
 /* proto_names.c - English names of error codes and operations. */
 #include "proto.h"
 
+#include <string.h>
+
 const char *proto_err_str(enum proto_err code)
 {
 	switch (code) {
@@ -43,4 +45,26 @@ const char *proto_op_str(unsigned op)
 	if (op >= sizeof names / sizeof names[0] || !names[op])
 		return "?";
 	return names[op];
+}
+
+static const char *const policy_names[] = {
+	[PROTO_POLICY_DROP_OLDEST] = "drop-oldest",
+	[PROTO_POLICY_DROP_NEWEST] = "drop-newest",
+	[PROTO_POLICY_DISCONNECT] = "disconnect",
+};
+
+#define NPOLICIES (sizeof policy_names / sizeof policy_names[0])
+
+const char *proto_policy_str(unsigned policy)
+{
+	return policy < NPOLICIES ? policy_names[policy] : NULL;
+}
+
+enum proto_policy proto_policy_parse(const char *name, size_t len)
+{
+	for (unsigned i = 1; i < NPOLICIES; i++)
+		if (strlen(policy_names[i]) == len &&
+		    memcmp(policy_names[i], name, len) == 0)
+			return (enum proto_policy)i;
+	return PROTO_POLICY_NONE;
 }

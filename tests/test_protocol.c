@@ -1019,6 +1019,87 @@ START_TEST(reader_init)
 }
 END_TEST
 
+/* ---- SUB options (optional 6th element) ------------------------------- */
+
+START_TEST(rt_sub_opts)
+{
+	struct proto_sub_opts o = { PROTO_POLICY_DROP_OLDEST, 50, 65536 };
+	struct proto_sub_opts none = { 0, 0, 0 };
+	uint8_t f[256];
+	struct proto_msg m;
+	size_t n = proto_enc_sub_opts(f, sizeof f, 9, 3, proto_cstr("a.>"),
+				      proto_cstr("q"), &o);
+
+	ck_assert_int_eq(decode_frame(f, n, &m), PROTO_OK_CODE);
+	ck_assert_uint_eq(m.op, PROTO_SUB);
+	ck_assert_uint_eq(m.sid, 3);
+	ck_assert(str_is(m.topic, "a.>") && str_is(m.queue, "q"));
+	ck_assert_uint_eq(m.opts.policy, PROTO_POLICY_DROP_OLDEST);
+	ck_assert_uint_eq(m.opts.max_msgs, 50);
+	ck_assert_uint_eq(m.opts.max_bytes, 65536);
+	/* no options set: an empty map */
+	n = proto_enc_sub_opts(f, sizeof f, 9, 3, proto_cstr("a"),
+			       proto_cstr(NULL), &none);
+	ck_assert_int_eq(decode_frame(f, n, &m), PROTO_OK_CODE);
+	ck_assert_uint_eq(m.opts.policy, PROTO_POLICY_NONE);
+	ck_assert_uint_eq(m.opts.max_msgs + m.opts.max_bytes, 0);
+	/* a plain 5-element SUB has no options */
+	n = proto_enc_sub(f, sizeof f, 1, 1, proto_cstr("a"), proto_cstr(NULL));
+	ck_assert_int_eq(decode_frame(f, n, &m), PROTO_OK_CODE);
+	ck_assert_uint_eq(m.opts.policy + m.opts.max_msgs + m.opts.max_bytes,
+			  0);
+	ck_assert_str_eq(proto_policy_str(PROTO_POLICY_DISCONNECT),
+			 "disconnect");
+	ck_assert_ptr_null(proto_policy_str(PROTO_POLICY_NONE));
+	ck_assert_int_eq(proto_policy_parse("drop-newest", 11),
+			 PROTO_POLICY_DROP_NEWEST);
+	ck_assert_int_eq(proto_policy_parse("drop-new", 8), PROTO_POLICY_NONE);
+}
+END_TEST
+
+/* Hand-made option maps: nil, unknown keys, bad types and names. */
+START_TEST(sub_opts_bad)
+{
+	static const struct {
+		const char *hex;
+		enum proto_err want;
+		unsigned policy;
+		uint64_t max_msgs;
+	} cases[] = {
+		/* [4, 1, 1, "a", nil, nil] */
+		{ "96 04 01 01 a1 61 c0 c0", PROTO_OK_CODE, 0, 0 },
+		/* {"max_msgs": 7, "zz": [1]} : unknown key ignored */
+		{ "96 04 01 01 a1 61 c0 82 a8 6d 61 78 5f 6d 73 67 73 07"
+		  " a2 7a 7a 91 01", PROTO_OK_CODE, 0, 7 },
+		/* {"policy": "disconnect"} */
+		{ "96 04 01 01 a1 61 c0 81 a6 70 6f 6c 69 63 79 aa 64 69 73"
+		  " 63 6f 6e 6e 65 63 74", PROTO_OK_CODE, 3, 0 },
+		/* {"policy": "drop"}: unknown policy */
+		{ "96 04 01 01 a1 61 c0 81 a6 70 6f 6c 69 63 79 a4 64 72 6f"
+		  " 70", PROTO_E_BAD_FIELD, 0, 0 },
+		/* {"max_msgs": "7"}: wrong type */
+		{ "96 04 01 01 a1 61 c0 81 a8 6d 61 78 5f 6d 73 67 73 a1 37",
+		  PROTO_E_BAD_FIELD, 0, 0 },
+		/* {1: 2}: key not a str */
+		{ "96 04 01 01 a1 61 c0 81 01 02", PROTO_E_BAD_FIELD, 0, 0 },
+		/* 6th element an array */
+		{ "96 04 01 01 a1 61 c0 90", PROTO_E_BAD_FIELD, 0, 0 },
+	};
+	uint8_t body[128];
+	struct proto_msg m;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum proto_err e = decode_hex_in(cases[i].hex, body,
+						 sizeof body, &m);
+		ck_assert_msg(e == cases[i].want, "case %zu: got %d", i, (int)e);
+		if (e == PROTO_OK_CODE) {
+			ck_assert_uint_eq(m.opts.policy, cases[i].policy);
+			ck_assert_uint_eq(m.opts.max_msgs, cases[i].max_msgs);
+		}
+	}
+}
+END_TEST
+
 /* ---- suite ------------------------------------------------------------ */
 
 static Suite *protocol_suite(void)
@@ -1033,6 +1114,8 @@ static Suite *protocol_suite(void)
 	tcase_add_test(rt, rt_pub);
 	tcase_add_test(rt, rt_pub_large);
 	tcase_add_test(rt, rt_sub_unsub);
+	tcase_add_test(rt, rt_sub_opts);
+	tcase_add_test(rt, sub_opts_bad);
 	tcase_add_test(rt, rt_msg);
 	tcase_add_test(rt, rt_small_frames);
 	tcase_add_test(rt, enc_overflow);

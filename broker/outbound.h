@@ -1,0 +1,99 @@
+/*
+ * outbound.h - a connection's outbound side: the bound on what may wait
+ * for it (bytes and messages), the policy when that bound is hit
+ * (drop-oldest, drop-newest, disconnect), its pool's budget, the drop
+ * counters and the NOTICE DROPPED that reports every loss in-band.
+ *
+ * Path of a MSG: if nothing is queued and the bufferevent's output is under
+ * OUTBOUND_WINDOW, the frame goes straight into the output (no allocation);
+ * otherwise it waits in the connection's struct outq, and outbound_drained
+ * (the write callback) pumps it into the output as the socket drains.
+ * What counts against the bound ("pending") is the output's bytes plus the
+ * queue's bytes (frame bytes + OUTQ_ENTRY_COST each).
+ *
+ * Limits are read live from the pool and the connection's SUB options:
+ *   bound  = min(pool max_outbound, smallest max_bytes any SUB asked for)
+ *   msgs   = min(pool max_outbound_msgs, smallest max_msgs asked for)
+ *   policy = the policy of the last SUB that named one, else the pool's.
+ * A SUB can only lower the pool's bounds (larger values are clamped; a
+ * max_bytes under 1024 counts as 1024).
+ */
+#ifndef BROKERD_OUTBOUND_H
+#define BROKERD_OUTBOUND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "outq.h"
+#include "proto.h"
+
+struct conn;
+struct event;
+struct evbuffer_cb_entry;
+struct msg_tail;
+struct pool;
+
+/* Bytes of MSGs kept in the bufferevent's output at most (beyond that they
+ * wait in the outq, where drop-oldest can still discard them); half the
+ * bound when that is smaller. */
+#define OUTBOUND_WINDOW (128u * 1024u)
+
+struct outbound {
+	struct outq q;
+	struct pool *pool;           /* borrowed; set by pool_admit */
+	struct event *cut_ev;        /* owned: deferred slow-consumer close */
+	struct evbuffer_cb_entry *out_cb; /* output accounting hook */
+	int admitted;                /* counted in pool->nconns */
+	int cut;                     /* cut off (policy disconnect) */
+	uint8_t req_policy;          /* enum proto_policy from SUBs */
+	uint64_t req_max_bytes;      /* smallest asked for, 0: none */
+	uint64_t req_max_msgs;
+	uint64_t accounted;          /* our share of pool->out_bytes */
+	uint64_t dropped_unreported; /* since the last NOTICE DROPPED */
+	uint64_t dropped_total;
+	const char *reason;          /* static text of the last drop */
+};
+
+/* Set up c->ob and hook the output buffer's accounting (c->bev exists).
+ * 0, or -1 when out of memory. */
+int outbound_init(struct conn *c);
+
+/* Release the queue and the pool's share (before c->bev is freed). */
+void outbound_free(struct conn *c);
+
+/* Queue one MSG for c: head[0..hlen) (copied) then the publish's tail.
+ * *tail may be replaced by a heap copy of a local tail (the fan-out then
+ * releases that copy once, after the last receiver).  Applies the bound,
+ * the policy and the pool budget; drops are counted and reported later.
+ * Returns 0 when queued, 1 when dropped (c may be closing afterwards). */
+int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
+		  struct msg_tail **tail);
+
+/* The output drained to its low watermark: send the pending NOTICE
+ * DROPPED and pump queued messages. */
+void outbound_drained(struct conn *c);
+
+/* c's pool or limits changed: adjust the write watermark and the pool's
+ * accounting. */
+void outbound_refresh(struct conn *c);
+
+/* Bytes waiting for c (output + queue). */
+size_t outbound_pending(const struct conn *c);
+
+/* c's effective byte bound. */
+uint64_t outbound_max_bytes(const struct conn *c);
+
+/* Apply a SUB's options to c (see the combination rule above). */
+void outbound_sub_opts(struct conn *c, const struct proto_sub_opts *o);
+
+/* Add n to counter `field` (offsetof a struct bulk_counters member) in
+ * the broker's totals and in c's pool; see OUTBOUND_COUNT. */
+void outbound_count(struct conn *c, size_t field, uint64_t n);
+#define OUTBOUND_COUNT(c, f, n) \
+	outbound_count((c), offsetof(struct bulk_counters, f), (n))
+
+/* The connection is closing: discard what is still queued (counted as
+ * dropped, never reported: there is no one left to tell). */
+void outbound_discard(struct conn *c);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * outq.h - a connection's queue of MSG frames not yet handed to its
+ * bufferevent: a ring buffer of entries, each a small per-subscription head
+ * plus one reference to the publish's shared tail (see msgtail.h).
+ *
+ * The queue is what makes drop-oldest possible without ever cutting a
+ * frame: bytes already in the bufferevent's output are committed, the queue
+ * holds whole messages that can still be discarded from its head.  A pump
+ * (outq_pump) moves messages into the output while the output is under a
+ * small window.
+ *
+ * Memory: the ring grows by doubling, up to the entry count the caller
+ * allows, and never shrinks until outq_free; so once grown the hot path does
+ * not allocate.  outq_bytes() counts each queued message as its frame bytes
+ * plus OUTQ_ENTRY_COST, so a byte bound on it is a bound on real memory.
+ * No global state.
+ */
+#ifndef BROKERD_OUTQ_H
+#define BROKERD_OUTQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+struct evbuffer;
+struct msg_tail;
+
+struct outq_entry {
+	struct msg_tail *tail;          /* one reference, owned by the entry */
+	uint8_t hlen;
+	uint8_t head[PROTO_MSG_HEAD_MAX];
+};
+
+/* What one queued message costs besides its frame bytes: its ring slot,
+ * and (counted per receiver, though shared) the tail's header; plus the
+ * chain libevent allocates when it is pumped by reference. */
+#define OUTQ_ENTRY_COST (sizeof(struct outq_entry) + 64u)
+
+struct outq {
+	struct outq_entry *v;           /* ring, owned */
+	size_t cap, first, n;
+	uint64_t bytes;                 /* frame bytes + n * OUTQ_ENTRY_COST */
+};
+
+/* An empty queue (allocates nothing). */
+void outq_init(struct outq *q);
+
+/* Release every entry's tail reference and the ring. */
+void outq_free(struct outq *q);
+
+/* Bytes a message of frame_len bytes adds to outq_bytes(). */
+static inline uint64_t outq_cost(size_t frame_len)
+{
+	return (uint64_t)frame_len + OUTQ_ENTRY_COST;
+}
+
+/* Append a message: head[0..hlen) copied (hlen <= PROTO_MSG_HEAD_MAX),
+ * tail a heap tail whose reference passes to the queue on success.
+ * max_entries caps the ring's growth.  0, or -1 when full (max_entries)
+ * or out of memory (nothing changed, the caller keeps its reference). */
+int outq_push(struct outq *q, const uint8_t *head, size_t hlen,
+	      struct msg_tail *tail, size_t max_entries);
+
+/* Discard the oldest message (its reference released).  1, or 0 when
+ * the queue is empty. */
+int outq_drop_oldest(struct outq *q);
+
+/* Move messages, oldest first, into out while its length is below window
+ * (the last one moved may take it over).  Returns the number moved, or -1
+ * when out of memory (the stream may then hold half a frame: the caller
+ * must close the connection). */
+long outq_pump(struct outq *q, struct evbuffer *out, size_t window);
+
+static inline size_t outq_len(const struct outq *q)
+{
+	return q->n;
+}
+
+static inline uint64_t outq_bytes(const struct outq *q)
+{
+	return q->bytes;
+}
+
+#endif

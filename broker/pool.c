@@ -1,0 +1,174 @@
+/* pool.c - see pool.h. */
+#include "config.h"
+
+#include "pool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "conf.h"
+#include "conn.h"
+
+/* Add a pool called name with its limits from conf.  0 or -1. */
+static int add_pool(struct pools *ps, const struct conf *conf,
+		    const char *name)
+{
+	struct pool *p;
+
+	if (ps->n == POOLS_MAX)
+		return -1;
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return -1;
+	conf_pool_resolve(conf, name, &p->lim);
+	ps->v[ps->n++] = p;
+	return 0;
+}
+
+/* Any pool (retired or not) called name, or NULL. */
+static struct pool *by_name(struct pools *ps, const char *name)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (strcmp(ps->v[i]->lim.name, name) == 0)
+			return ps->v[i];
+	return NULL;
+}
+
+/* Is name a pool of conf: set by a key, or named by a listen line? */
+static int in_conf(const struct conf *conf, const char *name)
+{
+	if (conf_pool_index(&conf->pools, name) >= 0)
+		return 1;
+	for (unsigned i = 0; i < conf->nlisten; i++)
+		if (strcmp(conf->listen[i].pool, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Update or add the pool called name.  0 or -1. */
+static int refresh(struct pools *ps, const struct conf *conf,
+		   const char *name)
+{
+	struct pool *p = by_name(ps, name);
+
+	if (!p)
+		return add_pool(ps, conf, name);
+	conf_pool_resolve(conf, name, &p->lim);
+	return 0;
+}
+
+int pools_reconfigure(struct pools *ps, const struct conf *conf)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < ps->n; i++)
+		ps->v[i]->retired = !in_conf(conf, ps->v[i]->lim.name);
+	for (size_t i = 0; i < conf->pools.n; i++)
+		if (refresh(ps, conf, conf->pools.v[i].name) != 0)
+			rc = -1;
+	for (unsigned i = 0; i < conf->nlisten; i++)
+		if (conf->listen[i].pool[0] &&
+		    refresh(ps, conf, conf->listen[i].pool) != 0)
+			rc = -1;
+	return rc;
+}
+
+struct pools *pools_new(const struct conf *conf)
+{
+	struct pools *ps = calloc(1, sizeof *ps);
+
+	if (!ps)
+		return NULL;
+	if (pools_reconfigure(ps, conf) != 0) {
+		pools_free(ps);
+		return NULL;
+	}
+	return ps;
+}
+
+void pools_free(struct pools *ps)
+{
+	if (!ps)
+		return;
+	for (size_t i = 0; i < ps->n; i++)
+		free(ps->v[i]);
+	free(ps);
+}
+
+struct pool *pool_find(struct pools *ps, const char *name)
+{
+	struct pool *p = by_name(ps, name && *name ? name : CONF_POOL_DEFAULT);
+
+	return p && !p->retired ? p : NULL;
+}
+
+/* Length of the host part of "1.2.3.4:5678" / "[::1]:5678". */
+static size_t host_len(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+
+	return colon ? (size_t)(colon - addr) : 0;
+}
+
+/* Other connections from c's address. */
+static size_t same_addr(const struct conn *c)
+{
+	size_t n = 0, len = host_len(c->addr);
+
+	if (len == 0)
+		return 0;          /* not an IP address (unix socket) */
+	for (const struct conn *o = c->b->conns; o; o = o->next)
+		if (o != c && o->state != CONN_CLOSING &&
+		    host_len(o->addr) == len &&
+		    memcmp(o->addr, c->addr, len) == 0)
+			n++;
+	return n;
+}
+
+/* Refuse c: count, ERR SERVER_BUSY, close. */
+static int refuse(struct conn *c, uint64_t *counter, uint64_t *total,
+		  const char *why)
+{
+	(*counter)++;
+	(*total)++;
+	conn_fail(c, PROTO_E_SERVER_BUSY, why);
+	return -1;
+}
+
+int pool_admit(struct pools *ps, struct conn *c, const char *pool_name)
+{
+	struct pool *p = pool_find(ps, pool_name);
+	struct bulk_counters *tot = &c->b->stats.bulk;
+	uint32_t per_addr = c->b->conf.max_conns_per_addr;
+	char why[96];
+
+	if (!p) {
+		c->ob.pool = ps->v[0];
+		outbound_refresh(c);
+		snprintf(why, sizeof why, "no pool '%.40s'", pool_name);
+		return refuse(c, &ps->v[0]->st.refused_full,
+			      &tot->refused_full, why);
+	}
+	c->ob.pool = p;
+	outbound_refresh(c);
+	if (p->nconns >= p->lim.max_connections) {
+		snprintf(why, sizeof why, "pool '%s' full", p->lim.name);
+		return refuse(c, &p->st.refused_full, &tot->refused_full, why);
+	}
+	if (per_addr > 0 && same_addr(c) >= per_addr)
+		return refuse(c, &p->st.refused_addr, &tot->refused_addr,
+			      "too many connections from this address");
+	p->nconns++;
+	c->ob.admitted = 1;
+	return 0;
+}
+
+void pool_leave(struct conn *c)
+{
+	if (c->ob.admitted && c->ob.pool) {
+		c->ob.pool->nconns--;
+		c->ob.admitted = 0;
+	}
+}

@@ -1,0 +1,66 @@
+/*
+ * pool.h - pools: named compartments (bulkheads) of connections, each with
+ * its own limits (struct conf_pool) and counters.  A listener names its
+ * pool; a connection belongs to one pool for its life.  When a pool is full
+ * or over its outbound budget only its own clients feel it.
+ *
+ * Ownership: the broker owns one struct pools (pools_new/pools_free); the
+ * pools inside never move or disappear while it lives (a pool removed from
+ * the config on reload is only retired: no new connections, its limits
+ * frozen, its counters kept), so connections hold plain borrowed pointers.
+ * Limits are re-read from the live conf by pools_reconfigure (SIGHUP).
+ */
+#ifndef BROKERD_POOL_H
+#define BROKERD_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf_pool.h"
+#include "stats.h"
+
+struct conf;
+struct conn;
+
+#define POOLS_MAX (2 * CONF_MAX_POOLS)
+
+struct pool {
+	struct conf_pool lim;      /* effective limits, refreshed on reload */
+	size_t nconns;             /* connections admitted and not freed */
+	uint64_t out_bytes;        /* outbound bytes of its clients now */
+	struct bulk_counters st;
+	int retired;               /* no longer in the config */
+};
+
+struct pools {
+	struct pool *v[POOLS_MAX]; /* owned */
+	size_t n;
+};
+
+/* Pools for every pool in conf (at least "default").  NULL when out of
+ * memory.  Free with pools_free (after every connection is gone). */
+struct pools *pools_new(const struct conf *conf);
+void pools_free(struct pools *ps);
+
+/* Re-read every pool's limits from conf (after a reload swapped it in):
+ * new pools are added, pools gone from conf are retired.  Connections keep
+ * their pool; the new limits apply from their next message.  0, or -1 when
+ * a new pool could not be added (out of memory or POOLS_MAX; the others
+ * are updated). */
+int pools_reconfigure(struct pools *ps, const struct conf *conf);
+
+/* The live (not retired) pool called name (NULL or "" means "default"),
+ * borrowed; NULL when there is none. */
+struct pool *pool_find(struct pools *ps, const char *name);
+
+/* Put a freshly accepted connection in the pool named pool_name (see
+ * pool_find): checks the pool's max_connections and the broker's
+ * max_conns_per_addr.  On refusal the connection is sent
+ * ERR SERVER_BUSY "pool 'NAME' full" (or the reason) and closed, the
+ * refusal counted; returns -1.  0 when admitted. */
+int pool_admit(struct pools *ps, struct conn *c, const char *pool_name);
+
+/* Take c out of its pool's count (conn_free). */
+void pool_leave(struct conn *c);
+
+#endif

@@ -1,0 +1,153 @@
+/* reload.c - see reload.h. */
+#include "config.h"
+
+#include "reload.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "broker.h"
+#include "pool.h"
+
+/* Log each line of text (the loader's problem report) at error level. */
+static void log_lines(struct log *lg, char *text)
+{
+	char *save = NULL;
+
+	for (char *l = strtok_r(text, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save))
+		log_msg(lg, LOG_LEVEL_ERROR, "reload: %s", l);
+}
+
+/* Run the loader with its report captured.  0 or the problem count. */
+static int load_fresh(struct reload *r, struct conf *fresh)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *errs = open_memstream(&text, &len);
+	int problems;
+
+	if (!errs) {
+		log_msg(&r->b->log, LOG_LEVEL_ERROR, "reload: out of memory");
+		return 1;
+	}
+	problems = r->load(r->load_arg, fresh, errs);
+	fclose(errs);
+	if (problems)
+		log_lines(&r->b->log, text);
+	free(text);
+	return problems;
+}
+
+/* Keep a setting that cannot change while running; log when it differs. */
+static void keep(struct broker *b, const char *name, void *fresh,
+		 const void *old, size_t size)
+{
+	if (memcmp(fresh, old, size) == 0)
+		return;
+	log_msg(&b->log, LOG_LEVEL_WARNING, "reload: '%s' cannot change while "
+		"running; keeping the old value (restart brokerd to apply)",
+		name);
+	memcpy(fresh, old, size);
+}
+
+#define KEEP(b, f, field) \
+	keep((b), #field, &(f)->field, &(b)->conf.field, sizeof (f)->field)
+
+/* Same listeners (where their lines are in the file does not matter)? */
+static int same_listeners(const struct conf *a, const struct conf *b)
+{
+	if (a->nlisten != b->nlisten)
+		return 0;
+	for (unsigned i = 0; i < a->nlisten; i++) {
+		const struct conf_listen *x = &a->listen[i], *y = &b->listen[i];
+
+		if (x->is_unix != y->is_unix || x->port != y->port ||
+		    strcmp(x->host, y->host) != 0 ||
+		    strcmp(x->pool, y->pool) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static void keep_fixed(struct broker *b, struct conf *f)
+{
+	KEEP(b, f, bind);
+	KEEP(b, f, port);
+	if (!same_listeners(f, &b->conf)) {
+		log_msg(&b->log, LOG_LEVEL_WARNING, "reload: 'listen' lines "
+			"cannot change while running; keeping the old "
+			"listeners (restart brokerd to apply)");
+		f->nlisten = b->conf.nlisten;
+		memcpy(f->listen, b->conf.listen, sizeof f->listen);
+	}
+	KEEP(b, f, daemon);
+	KEEP(b, f, pidfile);
+	KEEP(b, f, log_dest);
+	KEEP(b, f, log_facility);
+}
+
+int reload_now(struct reload *r)
+{
+	struct broker *b = r->b;
+	struct conf *fresh = malloc(sizeof *fresh);
+	int rc = -1;
+
+	sdnotify_reloading(&b->notify);
+	log_msg(&b->log, LOG_LEVEL_NOTICE, "SIGHUP: reloading configuration");
+	if (!fresh) {
+		log_msg(&b->log, LOG_LEVEL_ERROR, "reload: out of memory");
+	} else if (load_fresh(r, fresh) != 0) {
+		log_msg(&b->log, LOG_LEVEL_ERROR, "reload failed: keeping the "
+			"running configuration");
+	} else {
+		keep_fixed(b, fresh);
+		b->conf = *fresh;
+		b->log.level = b->conf.log_level;
+		if (pools_reconfigure(b->pools, &b->conf) != 0)
+			log_msg(&b->log, LOG_LEVEL_ERROR, "reload: a new pool "
+				"could not be added (out of memory or too "
+				"many pools)");
+		log_msg(&b->log, LOG_LEVEL_NOTICE, "configuration reloaded "
+			"(log_level %s, max_payload %u, max_clients %u, "
+			"max_subs_per_client %u)",
+			log_level_name(b->conf.log_level), b->conf.max_payload,
+			b->conf.max_clients, b->conf.max_subs_per_client);
+		rc = 0;
+	}
+	free(fresh);
+	sdnotify_send(&b->notify, "READY=1");
+	return rc;
+}
+
+static void sighup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct reload *r = arg;
+
+	(void)sig;
+	(void)what;
+	if (!r->b->stopping)
+		reload_now(r);
+}
+
+int reload_init(struct reload *r, struct broker *b, reload_load_fn load,
+		void *load_arg)
+{
+	r->b = b;
+	r->load = load;
+	r->load_arg = load_arg;
+	r->sighup = evsignal_new(b->base, SIGHUP, sighup_cb, r);
+	if (!r->sighup || evsignal_add(r->sighup, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+void reload_free(struct reload *r)
+{
+	if (r->sighup)
+		event_free(r->sighup);
+	r->sighup = NULL;
+}
