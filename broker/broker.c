@@ -20,6 +20,7 @@
 #include "listener.h"
 #include "pool.h"
 #include "router.h"
+#include "sweep.h"
 #include "sys_topics.h"
 
 void broker_detach(struct broker *b, struct conn *c)
@@ -129,6 +130,7 @@ int broker_init(struct broker *b, const struct conf *conf)
 {
 	memset(b, 0, sizeof *b);
 	b->conf = *conf;
+	b->frame_max_payload = conf->max_payload;
 	log_init(&b->log, conf->log_level, stderr);
 	if (conf->log_dest == CONF_LOG_SYSLOG)
 		log_to_syslog(&b->log, conf->log_facility);
@@ -147,6 +149,7 @@ int broker_init(struct broker *b, const struct conf *conf)
 	b->stop_timer = evtimer_new(b->base, stop_timer_cb, b);
 	if (!b->router || !b->pools || !b->sys || !b->sig_int || !b->sig_term || !b->stop_timer ||
 	    evsignal_add(b->sig_int, NULL) || evsignal_add(b->sig_term, NULL) ||
+	    sweep_start(b) != 0 ||
 	    sdnotify_watchdog_start(&b->notify, b->base) != 0) {
 		log_msg(&b->log, LOG_LEVEL_ERROR, "out of memory");
 		broker_free(b);
@@ -183,6 +186,7 @@ void broker_free(struct broker *b)
 	free_event(&b->sig_int);
 	free_event(&b->sig_term);
 	free_event(&b->stop_timer);
+	sweep_stop(b);
 	sys_topics_free(b->sys);
 	b->sys = NULL;
 	router_free(b->router);

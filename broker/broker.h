@@ -26,6 +26,12 @@ struct sys_topics;
 
 struct broker {
 	struct conf conf;               /* copy of the settings in use */
+	uint32_t frame_max_payload;     /* max_payload at start-up: WELCOME
+					 * announces it and it bounds every
+					 * frame both ways; a reload may lower
+					 * conf.max_payload (PAYLOAD_TOO_LARGE
+					 * above it), never raise it above
+					 * this (clients were told this) */
 	struct log log;
 	struct broker_stats stats;
 	struct event_base *base;        /* owned */
@@ -33,6 +39,7 @@ struct broker {
 	struct sdnotify notify;         /* systemd notifications */
 	struct event *sig_int, *sig_term;
 	struct event *stop_timer;       /* bounds the shutdown flush */
+	struct event *sweep;            /* connection timeouts (sweep.h) */
 	struct router *router;          /* owned */
 	struct pools *pools;            /* owned (pool.h) */
 	struct sys_topics *sys;         /* owned ($SYS, sys_topics.h) */

@@ -531,6 +531,29 @@ static int check_whole(const struct conf *c, const char *path, FILE *errs)
 	return problems;
 }
 
+/* What fgets left in buf (cap bytes): 0 a whole line (or the last one,
+ * without a newline), 1 the start of a line too long for buf, -1 a line
+ * holding a NUL byte (not a text file: /dev/zero must not make us spin). */
+static int line_kind(const char *buf, size_t cap, FILE *f)
+{
+	size_t len = strlen(buf);
+
+	if ((len > 0 && buf[len - 1] == '\n') || feof(f))
+		return 0;
+	return len == cap - 1 ? 1 : -1;
+}
+
+/* Read past the rest of a line that did not fit in buf.  Returns the
+ * line_kind of its last piece (0 also at the end of the file). */
+static int skip_rest(char *buf, size_t cap, FILE *f)
+{
+	int kind = 1;
+
+	while (kind == 1 && fgets(buf, (int)cap, f))
+		kind = line_kind(buf, cap, f);
+	return kind == 1 ? 0 : kind;
+}
+
 int conf_load(struct conf *c, const char *path, FILE *errs)
 {
 	char line[1024];
@@ -543,15 +566,20 @@ int conf_load(struct conf *c, const char *path, FILE *errs)
 		return 1;
 	}
 	while (fgets(line, sizeof line, f)) {
-		size_t len = strlen(line);
+		int kind = line_kind(line, sizeof line, f);
+
 		lineno++;
-		if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
+		if (kind > 0) {
 			fprintf(errs, "%s:%u: line too long\n", path, lineno);
 			problems++;
-			while (fgets(line, sizeof line, f) &&
-			       line[strlen(line) - 1] != '\n')
-				;
-			continue;
+			if ((kind = skip_rest(line, sizeof line, f)) == 0)
+				continue;
+		}
+		if (kind < 0) {
+			fprintf(errs, "%s:%u: NUL byte (not a text file)\n",
+				path, lineno);
+			problems++;
+			break;
 		}
 		problems += load_line(c, line, path, lineno, errs);
 	}

@@ -10,7 +10,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -20,19 +22,22 @@
 #include "handle.h"
 #include "msgtail.h"
 #include "pool.h"
+#include "sweep.h"
 
 static void close_now(struct conn *c, const char *why);
+static void format_addr(char *buf, size_t cap, const struct conn_addr *a);
 
 void conn_log(const struct conn *c, enum log_level level, const char *fmt,
 	      ...)
 {
-	char prefix[128];
+	char prefix[128], addr[64];
 	va_list ap;
 
 	if (!log_enabled(&c->b->log, level))
 		return;
+	format_addr(addr, sizeof addr, &c->addr);
 	snprintf(prefix, sizeof prefix, "client %llu %s: ",
-		 (unsigned long long)c->id, c->addr);
+		 (unsigned long long)c->id, addr);
 	va_start(ap, fmt);
 	log_vmsg(&c->b->log, level, prefix, fmt, ap);
 	va_end(ap);
@@ -80,8 +85,7 @@ static void dispatch(struct conn *c, const uint8_t *body, size_t len)
 	struct proto_msg m;
 	enum proto_err e;
 
-	memset(&m, 0, sizeof m);
-	e = proto_decode(body, len, &m);
+	e = proto_decode(body, len, &m);    /* it zeroes m first */
 	c->pings_out = 0; /* any frame proves the client alive */
 	if (e != PROTO_OK_CODE) {
 		if (c->state == CONN_HANDSHAKE)
@@ -107,58 +111,195 @@ static void dispatch(struct conn *c, const uint8_t *body, size_t len)
 	}
 }
 
-/* Decode every complete frame in the input buffer.  The length prefix is
- * checked before the body is buffered, so a client can make us hold at
- * most one maximum-size frame plus one read. */
+/* Handle one complete frame (body borrowed).  0 to go on, 1 when the read
+ * loop must stop before draining it (paused by inbound_gate: the frame
+ * stays buffered). */
+static int one_frame(struct conn *c, const uint8_t *body, uint32_t len)
+{
+	if (inbound_gate(c, body, len))
+		return 1;
+	dispatch(c, body, len);
+	/* Replies to our own requests pile up when the client does not
+	 * read: stop reading it until its output drains. */
+	if (c->state != CONN_CLOSING &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) >
+		    outbound_max_bytes(c)) {
+		c->read_paused = 1;
+		bufferevent_disable(c->bev, EV_READ);
+	}
+	return 0;
+}
+
+/* Before HELLO a frame can only be a HELLO (far smaller than this): a
+ * client that never says HELLO must not make us buffer a max_payload
+ * frame for handshake_timeout (1000 of them: a GiB). */
+#define CONN_HELLO_MAX_BODY 4096u
+
+/* The largest frame body c may send now (max_body once it said HELLO). */
+static uint32_t body_limit(const struct conn *c, uint32_t max_body)
+{
+	if (c->state == CONN_HANDSHAKE && max_body > CONN_HELLO_MAX_BODY)
+		return CONN_HELLO_MAX_BODY;
+	return max_body;
+}
+
+/* Handle the complete frames at the start of the contiguous bytes
+ * p[0..len) in place.  Returns the bytes handled (to drain); *stop is set
+ * when reading must end (closing, paused, bad length prefix). */
+static size_t frames_in_span(struct conn *c, const uint8_t *p, size_t len,
+			     uint32_t max_body, int *stop)
+{
+	size_t off = 0;
+	uint32_t body = 0;
+
+	while (c->state != CONN_CLOSING && !c->read_paused) {
+		if (len - off < PROTO_HDR_LEN)
+			return off;
+		if (proto_frame_peek(p + off, PROTO_HDR_LEN,
+				     body_limit(c, max_body),
+				     &body) == PROTO_FRAME_BAD) {
+			conn_fail(c, PROTO_E_FRAME_TOO_LARGE, NULL);
+			break;
+		}
+		if (len - off - PROTO_HDR_LEN < body)
+			return off;
+		if (off == 0)
+			inbound_partial(c, 0);
+		if (one_frame(c, p + off + PROTO_HDR_LEN, body))
+			break;
+		off += PROTO_HDR_LEN + body;
+	}
+	*stop = 1;
+	return off;
+}
+
+/* The first frame does not fit in the input's first chain: pull it up
+ * alone when it is complete.  1 when it was handled (go on reading), 0
+ * when reading stops (incomplete, bad prefix, paused, out of memory). */
+static int straddling_frame(struct conn *c, struct evbuffer *in,
+			    uint32_t max_body)
+{
+	uint8_t hdr[PROTO_HDR_LEN], *frame;
+	uint32_t body = 0;
+
+	evbuffer_copyout(in, hdr, sizeof hdr);
+	if (proto_frame_peek(hdr, sizeof hdr, body_limit(c, max_body),
+			     &body) == PROTO_FRAME_BAD) {
+		conn_fail(c, PROTO_E_FRAME_TOO_LARGE, NULL);
+		return 0;
+	}
+	if (evbuffer_get_length(in) - PROTO_HDR_LEN < body) {
+		inbound_partial(c, 1);
+		return 0;
+	}
+	frame = evbuffer_pullup(in, (ev_ssize_t)(PROTO_HDR_LEN + body));
+	if (!frame) {
+		conn_fail(c, PROTO_E_INTERNAL, "out of memory");
+		return 0;
+	}
+	inbound_partial(c, 0);
+	if (one_frame(c, frame + PROTO_HDR_LEN, body))
+		return 0;
+	evbuffer_drain(in, PROTO_HDR_LEN + body);
+	return 1;
+}
+
+/* Decode every complete frame in the input buffer, in place in its first
+ * chain, and drain them at once; a frame that straddles two chains is
+ * pulled up alone.  The length prefix is checked before the body is
+ * buffered, so a client can make us hold at most one maximum-size frame
+ * plus one read. */
 static void read_frames(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	uint32_t max_body = c->b->conf.max_payload + PROTO_FRAME_OVERHEAD;
+	uint32_t max_body = c->b->frame_max_payload + PROTO_FRAME_OVERHEAD;
 
 	while (c->state != CONN_CLOSING && !c->read_paused) {
-		uint8_t hdr[PROTO_HDR_LEN], *frame;
-		size_t avail = evbuffer_get_length(in);
-		uint32_t body = 0;
+		struct evbuffer_iovec v;
+		size_t avail = evbuffer_get_length(in), done;
+		int stop = 0;
 
 		if (avail < PROTO_HDR_LEN) {
 			inbound_partial(c, avail > 0);
 			return;
 		}
-		evbuffer_copyout(in, hdr, sizeof hdr);
-		if (proto_frame_peek(hdr, sizeof hdr, max_body, &body) ==
-		    PROTO_FRAME_BAD) {
-			conn_fail(c, PROTO_E_FRAME_TOO_LARGE, NULL);
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			return;
-		}
-		if (avail - PROTO_HDR_LEN < body) {
-			inbound_partial(c, 1);
+		done = frames_in_span(c, v.iov_base, v.iov_len, max_body,
+				      &stop);
+		if (done > 0)
+			evbuffer_drain(in, done);
+		if (stop)
 			return;
-		}
-		frame = evbuffer_pullup(in, (ev_ssize_t)(PROTO_HDR_LEN + body));
-		if (!frame) {
-			conn_fail(c, PROTO_E_INTERNAL, "out of memory");
+		if (done == 0 && !straddling_frame(c, in, max_body))
 			return;
-		}
-		inbound_partial(c, 0);
-		if (inbound_gate(c, frame + PROTO_HDR_LEN, body))
-			return;   /* paused: the frame stays buffered */
-		dispatch(c, frame + PROTO_HDR_LEN, body);
-		evbuffer_drain(in, PROTO_HDR_LEN + body);
-		/* Replies to our own requests pile up when the client does not
-		 * read: stop reading it until its output drains. */
-		if (c->state != CONN_CLOSING &&
-		    evbuffer_get_length(bufferevent_get_output(c->bev)) >
-			    outbound_max_bytes(c)) {
-			c->read_paused = 1;
-			bufferevent_disable(c->bev, EV_READ);
-		}
 	}
 }
 
+/* What one read may take: CONN_MAX_READ, and at most a sixteenth of the
+ * pool's per-client outbound bound, so that what a few reads fan out to a
+ * reading subscriber stays far under its bound until the next write
+ * (small bounds keep reads near libevent's 4 KiB and their pacing). */
+static size_t read_cap(const struct conn *c)
+{
+	uint64_t cap = (c->ob.pool ? c->ob.pool->lim.max_outbound
+				   : c->b->conf.max_outbound) / 16;
+
+	return cap < CONN_MAX_READ ? (size_t)cap : CONN_MAX_READ;
+}
+
+/* libevent 2.1's evbuffer_read takes at most 4096 bytes per call
+ * (EVBUFFER_MAX_READ), whatever max_single_read says: one loop turn and
+ * three syscalls per 4 KiB.  So after handling what it read, take what the
+ * socket still holds ourselves, at most CONN_MAX_READ per call and no
+ * more than it holds (FIONREAD), so the input grows only by what arrived.
+ * 1 when bytes were read; 0 otherwise (nothing there, not reading, or an
+ * error or EOF, which libevent's own next read then reports). */
+static int read_more(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	struct evbuffer_iovec v[2];
+	struct iovec iov[2];
+	int avail = 0, nv, used = 0;
+	size_t want, left;
+	ssize_t r;
+
+	if (c->state == CONN_CLOSING ||
+	    !(bufferevent_get_enabled(c->bev) & EV_READ) ||
+	    ioctl(fd, FIONREAD, &avail) != 0 || avail <= 0)
+		return 0;
+	want = (size_t)avail < read_cap(c) ? (size_t)avail : read_cap(c);
+	/* the bufferevent keeps its input's end frozen outside its reads */
+	evbuffer_unfreeze(in, 0);
+	nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2);
+	for (int i = 0; i < nv; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len < want ? v[i].iov_len : want;
+		want -= iov[i].iov_len;
+	}
+	r = nv > 0 ? readv(fd, iov, nv) : -1;
+	left = r > 0 ? (size_t)r : 0;
+	for (; used < nv && left > 0; used++) {
+		v[used].iov_len = iov[used].iov_len < left ? iov[used].iov_len
+							   : left;
+		left -= v[used].iov_len;
+	}
+	if (nv > 0)
+		evbuffer_commit_space(in, v, used);
+	evbuffer_freeze(in, 0);
+	return used > 0;
+}
+
+/* Handle what libevent read, then read more ourselves (read_more). */
 static void read_cb(struct bufferevent *bev, void *arg)
 {
+	struct conn *c = arg;
+
 	(void)bev;
-	read_frames(arg);
+	read_frames(c);
+	for (int i = 0; i < CONN_READ_ROUNDS && read_more(c); i++)
+		read_frames(c);
 }
 
 void conn_read_resume(struct conn *c)
@@ -178,7 +319,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 
 	if (c->state == CONN_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			event_active(c->close_ev, EV_TIMEOUT, 1);
+			conn_free_later(c, 0);
 		return;
 	}
 	outbound_drained(c);
@@ -227,7 +368,7 @@ static void close_cb(evutil_socket_t fd, short what, void *arg)
 static void close_now(struct conn *c, const char *why)
 {
 	conn_close(c, why);
-	event_active(c->close_ev, EV_TIMEOUT, 1);
+	conn_free_later(c, 0);
 }
 
 void conn_close(struct conn *c, const char *why)
@@ -236,24 +377,19 @@ void conn_close(struct conn *c, const char *why)
 	 * drain_timeout to take what is queued for it. */
 	uint32_t ms = c->b->stopping ? c->b->conf.drain_timeout_ms
 				     : CONN_FLUSH_MS;
-	struct timeval flush = { (time_t)(ms / 1000),
-				 (suseconds_t)(ms % 1000) * 1000 };
 
 	if (c->state == CONN_CLOSING)
 		return;
 	conn_log(c, LOG_LEVEL_INFO, "closing: %s", why);
 	c->state = CONN_CLOSING;
 	bufferevent_disable(c->bev, EV_READ);
-	event_del(c->timer);
+	c->timer_at = 0;
 	inbound_stop(c);
 	handle_sub_drop_all(c);
 	outbound_discard(c);
 	/* The write callback now fires only once the output is empty. */
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	if (conn_out_pending(c) == 0)
-		event_active(c->close_ev, EV_TIMEOUT, 1);
-	else
-		event_add(c->close_ev, &flush);
+	conn_free_later(c, conn_out_pending(c) == 0 ? 0 : ms);
 }
 
 void conn_drain(struct conn *c)
@@ -267,7 +403,7 @@ void conn_drain(struct conn *c)
 	c->draining = 1;
 	bufferevent_disable(c->bev, EV_READ);
 	inbound_stop(c);
-	event_del(c->timer);
+	c->timer_at = 0;
 }
 
 void conn_fail(struct conn *c, enum proto_err code, const char *reason)
@@ -280,23 +416,83 @@ void conn_fail(struct conn *c, enum proto_err code, const char *reason)
 	conn_close(c, why);
 }
 
-static void format_addr(char *buf, size_t cap, const struct sockaddr *sa)
+static void store_addr(struct conn_addr *a, const struct sockaddr *sa)
+{
+	memset(a, 0, sizeof *a);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		memcpy(a->ip, &in->sin_addr, 4);
+		a->port = ntohs(in->sin_port);
+		a->family = AF_INET;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		memcpy(a->ip, &in6->sin6_addr, 16);
+		a->port = ntohs(in6->sin6_port);
+		a->family = AF_INET6;
+	} else if (sa->sa_family == AF_UNIX) {
+		a->family = AF_UNIX;
+	}
+}
+
+/* "127.0.0.1:51234", "[::1]:51234", "unix" or "?". */
+static void format_addr(char *buf, size_t cap, const struct conn_addr *a)
 {
 	char ip[INET6_ADDRSTRLEN];
 
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
-		snprintf(buf, cap, "%s:%u", ip, ntohs(in->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
-		snprintf(buf, cap, "[%s]:%u", ip, ntohs(in6->sin6_port));
-	} else if (sa->sa_family == AF_UNIX) {
+	if (a->family == AF_INET) {
+		inet_ntop(AF_INET, a->ip, ip, sizeof ip);
+		snprintf(buf, cap, "%s:%u", ip, (unsigned)a->port);
+	} else if (a->family == AF_INET6) {
+		inet_ntop(AF_INET6, a->ip, ip, sizeof ip);
+		snprintf(buf, cap, "[%s]:%u", ip, (unsigned)a->port);
+	} else if (a->family == AF_UNIX) {
 		snprintf(buf, cap, "unix");
 	} else {
 		snprintf(buf, cap, "?");
 	}
+}
+
+int conn_same_host(const struct conn *a, const struct conn *b)
+{
+	size_t len = a->addr.family == AF_INET	  ? 4
+		     : a->addr.family == AF_INET6 ? 16
+						  : 0;
+
+	return len > 0 && a->addr.family == b->addr.family &&
+	       memcmp(a->addr.ip, b->addr.ip, len) == 0;
+}
+
+void conn_free_later(struct conn *c, uint32_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000),
+			      (suseconds_t)(ms % 1000) * 1000 };
+
+	if (!c->close_ev)
+		c->close_ev = event_new(c->b->base, -1, 0, close_cb, c);
+	if (!c->close_ev) {
+		/* out of memory: the sweep frees c (sweep.h) */
+		c->timer_at = sweep_now_ms() + ms;
+		return;
+	}
+	c->timer_at = 0;
+	if (ms == 0)
+		event_active(c->close_ev, EV_TIMEOUT, 1);
+	else
+		event_add(c->close_ev, &tv);
+}
+
+void conn_tick(struct conn *c, uint64_t now)
+{
+	if (c->state == CONN_CLOSING || c->broken) {
+		if (c->timer_at != 0 && now >= c->timer_at)
+			conn_free(c);
+		return;
+	}
+	if (c->in.frame_at != 0 && now >= c->in.frame_at)
+		inbound_timeout(c);
+	if (c->state != CONN_CLOSING && c->timer_at != 0 &&
+	    now >= c->timer_at)
+		handle_session_timer(c, now);
 }
 
 /* Free what conn_new made (any part may be missing). */
@@ -307,8 +503,6 @@ static void conn_free_parts(struct conn *c)
 	inbound_free(c);
 	if (c->bev)
 		bufferevent_free(c->bev);
-	if (c->timer)
-		event_free(c->timer);
 	if (c->close_ev)
 		event_free(c->close_ev);
 	subs_free(&c->subs);
@@ -330,13 +524,10 @@ struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 	c->id = id;
 	c->counted = counted;
 	subs_init(&c->subs);
-	format_addr(c->addr, sizeof c->addr, sa);
+	store_addr(&c->addr, sa);
 	c->bev = bufferevent_socket_new(b->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!c->bev)
+	if (!c->bev) {
 		evutil_closesocket(fd);
-	c->timer = event_new(b->base, -1, EV_PERSIST, handle_session_timer, c);
-	c->close_ev = event_new(b->base, -1, 0, close_cb, c);
-	if (!c->bev || !c->timer || !c->close_ev) {
 		conn_free_parts(c);
 		return NULL;
 	}
@@ -344,6 +535,10 @@ struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 		conn_free_parts(c);
 		return NULL;
 	}
+	/* libevent reads and writes 4-16 KiB per call by default: one
+	 * syscall and one loop turn per handful of small frames. */
+	bufferevent_set_max_single_read(c->bev, CONN_MAX_READ);
+	bufferevent_set_max_single_write(c->bev, CONN_MAX_WRITE);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	handle_session_start(c);

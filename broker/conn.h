@@ -34,25 +34,44 @@ enum conn_state {
 	CONN_CLOSING,       /* no more reading; output flushing; freed soon */
 };
 
+/* The peer's address, kept in binary (formatted only for the log). */
+struct conn_addr {
+	uint8_t ip[16];              /* IPv4 in the first 4 bytes */
+	uint16_t port;               /* host order */
+	uint8_t family;              /* AF_INET, AF_INET6, AF_UNIX, 0: other */
+};
+
+/*
+ * Memory: this is what every connection costs besides its bufferevent
+ * (libevent's, about 1 KiB with its two evbuffers) and its subscriptions,
+ * so it holds no per-connection timer events (sweep.h keeps deadlines
+ * instead) and allocates nothing that an idle connection does not use: the
+ * close event, the outbound ring (outq.h), the rate-limit state (inbound.h)
+ * and the subscription array (subs.h) come with their first use.
+ */
 struct conn {
 	struct broker *b;            /* borrowed */
 	struct bufferevent *bev;     /* owned, closes the socket */
-	struct event *timer;         /* owned: handshake, then keepalive */
-	struct event *close_ev;      /* owned: deferred free / flush timeout */
+	struct event *close_ev;      /* owned, made by the first close (or
+				      * cut-off): deferred free / flush
+				      * timeout; NULL before */
 	struct conn *prev, *next;    /* the broker's list */
 	uint64_t id;
-	enum conn_state state;
-	int counted;                 /* holds a max_clients slot */
-	int read_paused;             /* own replies over max_outbound */
-	int broken;                  /* half a frame queued: free soon */
-	int draining;                /* broker stopping: not reading; closed
-				      * once its queue is in the output */
-	unsigned pings_out;          /* PINGs sent since the last frame in */
+	uint64_t timer_at;           /* sweep.h clock, 0: none.  Handshake
+				      * deadline, then the next PING; once
+				      * closing or broken with no close_ev
+				      * (out of memory), when to free */
 	struct outbound ob;          /* outbound queue, bound, drops */
 	struct inbound in;           /* rate limit, frame timeout */
 	struct subs subs;            /* sid -> struct sub, records owned */
-	char addr[64];               /* "127.0.0.1:51234" / "[::1]:51234" */
-	char name[PROTO_MAX_NAME + 1]; /* client name from HELLO, or "" */
+	unsigned pings_out;          /* PINGs sent since the last frame in */
+	uint8_t state;               /* enum conn_state */
+	uint8_t counted;             /* holds a max_clients slot */
+	uint8_t read_paused;         /* own replies over max_outbound */
+	uint8_t broken;              /* half a frame queued: free soon */
+	uint8_t draining;            /* broker stopping: not reading; closed
+				      * once its queue is in the output */
+	struct conn_addr addr;
 };
 
 /* Wrap an accepted, non-blocking socket (the connection owns fd from now
@@ -101,10 +120,33 @@ size_t conn_out_pending(const struct conn *c);
  * already buffered.  No-op while closing or paused for another reason. */
 void conn_read_resume(struct conn *c);
 
+/* The sweep (sweep.h) found deadlines of c passed at now: handshake or
+ * keepalive, frame timeout, or a free that had no close event.  May free
+ * c. */
+void conn_tick(struct conn *c, uint64_t now);
+
+/* Free c from the event loop soon (never from inside this call): at once,
+ * or after ms milliseconds unless something frees it earlier; ms replaces
+ * a delay set before.  Falls back to the sweep when out of memory. */
+void conn_free_later(struct conn *c, uint32_t ms);
+
+/* Do a and b come from the same IP address (the port aside)?  0 for
+ * anything but IPv4 and IPv6. */
+int conn_same_host(const struct conn *a, const struct conn *b);
+
 /* Log with the prefix "client ID ADDR: ". */
 void conn_log(const struct conn *c, enum log_level level, const char *fmt,
 	      ...) __attribute__((format(printf, 3, 4)));
 
 #define CONN_FLUSH_MS 2000
+
+/* Most bytes one read or write call moves (libevent's default is 16 KiB;
+ * a read only takes what the socket holds, so idle connections do not
+ * grow).  The input then holds at most one frame plus one read. */
+#define CONN_MAX_READ (256u * 1024u)
+#define CONN_MAX_WRITE (1024u * 1024u)
+/* Extra reads of up to CONN_MAX_READ per read callback (see read_more in
+ * conn.c), so one busy publisher cannot hold the loop for long. */
+#define CONN_READ_ROUNDS 1
 
 #endif

@@ -12,7 +12,7 @@
 #ifndef BROKERD_HANDLE_H
 #define BROKERD_HANDLE_H
 
-#include <event2/util.h>
+#include <stdint.h>
 
 #include "proto.h"
 
@@ -25,12 +25,13 @@ void handle_pub(struct conn *c, const struct proto_msg *m);
 void handle_sub(struct conn *c, const struct proto_msg *m);
 void handle_unsub(struct conn *c, const struct proto_msg *m);
 
-/* Arm c->timer for the handshake timeout (called once, at accept). */
+/* Set c's timer (c->timer_at, see sweep.h) to the handshake timeout
+ * (called once, at accept). */
 void handle_session_start(struct conn *c);
 
-/* c->timer's callback (arg: the struct conn): handshake timeout, then
- * periodic PING and the unanswered-PING limit. */
-void handle_session_timer(evutil_socket_t fd, short what, void *arg);
+/* c's timer passed (called by the sweep with its clock): handshake
+ * timeout, then periodic PING and the unanswered-PING limit. */
+void handle_session_timer(struct conn *c, uint64_t now);
 
 /* Unlink and free every subscription of c (on close). */
 void handle_sub_drop_all(struct conn *c);

@@ -3,39 +3,38 @@
  * first the handshake timeout, then (after HELLO) a keepalive that sends
  * PING every ping_interval and closes a client that let max_pings_out of
  * them go unanswered.  Any frame from the client counts as an answer.
+ * The timer is a deadline in c->timer_at, checked by the sweep (sweep.h);
+ * the next PING is due ping_interval (as configured then) after the last.
  */
 #include "config.h"
-
-#include <string.h>
-
-#include <event2/event.h>
 
 #include "broker.h"
 #include "conn.h"
 #include "handle.h"
+#include "sweep.h"
 
 static const char server_name[] = "brokerd";
 
-static struct timeval ms_to_tv(uint32_t ms)
-{
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-	return tv;
-}
-
 void handle_session_start(struct conn *c)
 {
-	struct timeval tv = ms_to_tv(c->b->conf.handshake_timeout_ms);
-
-	event_add(c->timer, &tv);
+	c->timer_at = sweep_now_ms() + c->b->conf.handshake_timeout_ms;
 }
 
-void handle_session_timer(evutil_socket_t fd, short what, void *arg)
+/* The deadline of the PING after the one due at `due` (0: no PINGs). */
+static uint64_t next_ping(const struct conn *c, uint64_t due, uint64_t now)
 {
-	struct conn *c = arg;
+	uint32_t every = c->b->conf.ping_interval_ms;
+
+	if (every == 0)
+		return 0;
+	/* keep the cadence, but do not make up for missed ticks */
+	return due + every > now ? due + every : now + every;
+}
+
+void handle_session_timer(struct conn *c, uint64_t now)
+{
 	uint8_t buf[8];
 
-	(void)fd;
-	(void)what;
 	if (c->state == CONN_HANDSHAKE) {
 		conn_fail(c, PROTO_E_TIMEOUT, "no HELLO in time");
 		return;
@@ -46,6 +45,7 @@ void handle_session_timer(evutil_socket_t fd, short what, void *arg)
 		conn_fail(c, PROTO_E_TIMEOUT, "PING not answered");
 		return;
 	}
+	c->timer_at = next_ping(c, c->timer_at, now);
 	c->pings_out++;
 	conn_send_frame(c, buf, proto_enc_ping(buf, sizeof buf));
 }
@@ -54,7 +54,6 @@ void handle_hello(struct conn *c, const struct proto_msg *m)
 {
 	const struct conf *cf = &c->b->conf;
 	uint8_t buf[128];
-	struct timeval tv = ms_to_tv(cf->ping_interval_ms);
 	size_t n;
 
 	if (c->state != CONN_HANDSHAKE) {
@@ -70,20 +69,19 @@ void handle_hello(struct conn *c, const struct proto_msg *m)
 		conn_fail(c, PROTO_E_BAD_NAME, "invalid client name");
 		return;
 	}
-	if (m->name.ptr) {
-		memcpy(c->name, m->name.ptr, m->name.len);
-		c->name[m->name.len] = 0;
-	}
 	n = proto_enc_welcome(buf, sizeof buf, PROTO_VERSION,
-			      proto_cstr(server_name), c->id, cf->max_payload,
-			      cf->ping_interval_ms);
+			      proto_cstr(server_name), c->id,
+			      c->b->frame_max_payload, cf->ping_interval_ms);
 	conn_send_frame(c, buf, n);
 	c->state = CONN_READY;
 	c->pings_out = 0;
-	event_del(c->timer);
-	if (cf->ping_interval_ms > 0)
-		event_add(c->timer, &tv);
-	conn_log(c, LOG_LEVEL_INFO, "HELLO, name '%s'", c->name);
+	c->timer_at = cf->ping_interval_ms > 0
+			      ? sweep_now_ms() + cf->ping_interval_ms
+			      : 0;
+	/* The name is only logged (not kept: an idle connection's bytes). */
+	conn_log(c, LOG_LEVEL_INFO, "HELLO, name '%.*s'",
+		 m->name.ptr ? (int)m->name.len : 0,
+		 m->name.ptr ? m->name.ptr : "");
 }
 
 void handle_ping(struct conn *c)

@@ -52,7 +52,7 @@ void handle_sub(struct conn *c, const struct proto_msg *m)
 	}
 	outbound_sub_opts(c, &m->opts);
 	conn_log(c, LOG_LEVEL_DEBUG, "SUB %u '%s'%s%s", sid, s->pattern,
-		 s->queue ? " queue " : "", s->queue ? s->queue : "");
+		 s->ts.queue ? " queue " : "", s->ts.queue ? s->ts.queue : "");
 	if (m->req_id != 0)
 		conn_send_ok(c, m->req_id);
 }

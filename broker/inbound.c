@@ -3,6 +3,7 @@
 
 #include "inbound.h"
 
+#include <stdlib.h>
 #include <time.h>
 
 #include <event2/bufferevent.h>
@@ -12,14 +13,14 @@
 #include "conn.h"
 #include "outbound.h"
 #include "pool.h"
+#include "ratelimit.h"
+#include "sweep.h"
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+struct inbound_limit {
+	struct ratelimit rl;
+	struct event *resume_ev;   /* owned: end of a pause */
+	int paused;                /* reading stopped by this module */
+};
 
 static struct timeval ms_tv(uint64_t ms)
 {
@@ -34,17 +35,14 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	c->in.paused = 0;
+	c->in.lim->paused = 0;
 	if (c->state != CONN_CLOSING)
 		conn_read_resume(c);
 }
 
-static void frame_cb(evutil_socket_t fd, short what, void *arg)
+void inbound_timeout(struct conn *c)
 {
-	struct conn *c = arg;
-
-	(void)fd;
-	(void)what;
+	c->in.frame_at = 0;
 	OUTBOUND_COUNT(c, frame_timeouts, 1);
 	conn_fail(c, PROTO_E_TIMEOUT, "frame not completed within "
 		  "frame_timeout");
@@ -52,48 +50,81 @@ static void frame_cb(evutil_socket_t fd, short what, void *arg)
 
 int inbound_init(struct conn *c)
 {
-	ratelimit_init(&c->in.rl);
-	c->in.paused = 0;
-	c->in.resume_ev = evtimer_new(c->b->base, resume_cb, c);
-	c->in.frame_ev = evtimer_new(c->b->base, frame_cb, c);
-	if (!c->in.resume_ev || !c->in.frame_ev) {
-		inbound_free(c);
-		return -1;
-	}
+	c->in.lim = NULL;
+	c->in.frame_at = 0;
 	return 0;
 }
 
 void inbound_free(struct conn *c)
 {
-	if (c->in.resume_ev)
-		event_free(c->in.resume_ev);
-	if (c->in.frame_ev)
-		event_free(c->in.frame_ev);
-	c->in.resume_ev = c->in.frame_ev = NULL;
+	if (c->in.lim) {
+		event_free(c->in.lim->resume_ev);
+		free(c->in.lim);
+	}
+	c->in.lim = NULL;
 }
 
 void inbound_stop(struct conn *c)
 {
-	event_del(c->in.resume_ev);
-	event_del(c->in.frame_ev);
+	if (c->in.lim)
+		event_del(c->in.lim->resume_ev);
+	c->in.frame_at = 0;
 }
 
-static void pause_for(struct conn *c, uint64_t ms)
+/* c's bucket and resume timer, made at the first use; NULL when out of
+ * memory. */
+static struct inbound_limit *limit(struct conn *c)
 {
+	struct inbound_limit *l = c->in.lim;
+
+	if (l)
+		return l;
+	l = malloc(sizeof *l);
+	if (!l)
+		return NULL;
+	ratelimit_init(&l->rl);
+	l->paused = 0;
+	l->resume_ev = evtimer_new(c->b->base, resume_cb, c);
+	if (!l->resume_ev) {
+		free(l);
+		return NULL;
+	}
+	c->in.lim = l;
+	return l;
+}
+
+/* Stop reading c for ms; 1 (the frame waits), or 1 after closing c when
+ * out of memory. */
+static int pause_for(struct conn *c, uint64_t ms)
+{
+	struct inbound_limit *l = limit(c);
 	struct timeval tv = ms_tv(ms);
 
-	c->in.paused = 1;
+	if (!l) {
+		conn_fail(c, PROTO_E_INTERNAL, "out of memory");
+		return 1;
+	}
+	l->paused = 1;
 	bufferevent_disable(c->bev, EV_READ);
-	event_add(c->in.resume_ev, &tv);
+	event_add(l->resume_ev, &tv);
+	return 1;
 }
 
 /* Less than a tenth of the pool's outbound budget left: its publishers
- * wait, before their messages would have to be dropped for it. */
-static int budget_low(const struct pool *p)
+ * wait, before their messages would have to be dropped for it; but not
+ * longer than INBOUND_BUDGET_MAX_MS while it stays low. */
+static int budget_low(struct pool *p)
 {
-	uint64_t total = p->lim.max_outbound_total;
+	uint64_t total = p->lim.max_outbound_total, now;
 
-	return p->out_bytes + total / 10 >= total;
+	if (p->out_bytes + total / 10 < total) {
+		p->budget_low_since = 0;
+		return 0;
+	}
+	now = sweep_now_ms();
+	if (p->budget_low_since == 0)
+		p->budget_low_since = now;
+	return now - p->budget_low_since < INBOUND_BUDGET_MAX_MS;
 }
 
 /* The op code of a frame body when it is written the usual way (fixarray,
@@ -108,10 +139,11 @@ static unsigned peek_op(const uint8_t *body, size_t len)
 int inbound_gate(struct conn *c, const uint8_t *body, size_t len)
 {
 	unsigned op = peek_op(body, len);
-	const struct pool *p = c->ob.pool;
+	struct pool *p = c->ob.pool;
+	struct inbound_limit *l;
 	uint64_t wait;
 
-	if (c->in.paused) {
+	if (c->in.lim && c->in.lim->paused) {
 		bufferevent_disable(c->bev, EV_READ);
 		return 1;
 	}
@@ -121,17 +153,22 @@ int inbound_gate(struct conn *c, const uint8_t *body, size_t len)
 		return 0;
 	if (op != PROTO_SUB && op != PROTO_UNSUB && budget_low(p)) {
 		OUTBOUND_COUNT(c, budget_pauses, 1);
-		pause_for(c, INBOUND_BUDGET_RETRY_MS);
+		return pause_for(c, INBOUND_BUDGET_RETRY_MS);
+	}
+	if (p->lim.pub_rate == 0)
+		return 0;       /* no limit: skip the clock read per frame */
+	l = limit(c);
+	if (!l) {
+		conn_fail(c, PROTO_E_INTERNAL, "out of memory");
 		return 1;
 	}
-	wait = ratelimit_wait_ms(&c->in.rl, p->lim.pub_rate, p->lim.pub_burst,
-				 now_ms());
+	wait = ratelimit_wait_ms(&l->rl, p->lim.pub_rate, p->lim.pub_burst,
+				 sweep_now_ms());
 	if (wait > 0) {
 		OUTBOUND_COUNT(c, rate_pauses, 1);
-		pause_for(c, wait);
-		return 1;
+		return pause_for(c, wait);
 	}
-	ratelimit_take(&c->in.rl, p->lim.pub_rate);
+	ratelimit_take(&l->rl, p->lim.pub_rate);
 	return 0;
 }
 
@@ -139,10 +176,8 @@ void inbound_partial(struct conn *c, int partial)
 {
 	uint32_t ms = c->b->conf.frame_timeout_ms;
 
-	if (!partial || ms == 0) {
-		event_del(c->in.frame_ev);
-	} else if (!evtimer_pending(c->in.frame_ev, NULL)) {
-		struct timeval tv = ms_tv(ms);
-		event_add(c->in.frame_ev, &tv);
-	}
+	if (!partial || ms == 0)
+		c->in.frame_at = 0;
+	else if (c->in.frame_at == 0)
+		c->in.frame_at = sweep_now_ms() + ms;
 }

@@ -9,6 +9,11 @@
  * callback that consumes nothing) and arms a timer to try again; the
  * client's frames wait in its socket, nothing is lost or buffered without
  * bound.
+ *
+ * Memory: an idle connection holds no timer and no bucket here.  The frame
+ * timeout is a deadline checked by the broker's sweep (sweep.h); the token
+ * bucket and the resume timer are allocated at the first frame a rate limit
+ * applies to, or at the first pause.
  */
 #ifndef BROKERD_INBOUND_H
 #define BROKERD_INBOUND_H
@@ -16,22 +21,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ratelimit.h"
-
 struct conn;
-struct event;
+struct inbound_limit;
 
 /* Retry interval while the outbound budget is exhausted. */
 #define INBOUND_BUDGET_RETRY_MS 10u
+/* Longest stretch a pool's publishers are held back for its budget: after
+ * it they are read again and what does not fit is dropped (counted,
+ * NOTICE DROPPED), so subscribers that stall for good cannot stop every
+ * publisher of the pool for good. */
+#define INBOUND_BUDGET_MAX_MS 1000u
 
 struct inbound {
-	struct ratelimit rl;
-	struct event *resume_ev;   /* owned: end of a pause */
-	struct event *frame_ev;    /* owned: frame timeout */
-	int paused;                /* reading stopped by this module */
+	struct inbound_limit *lim; /* owned, NULL until needed: the token
+				    * bucket, the resume timer and whether
+				    * reading is paused by this module */
+	uint64_t frame_at;         /* frame timeout deadline (sweep.h's
+				    * clock), 0: no frame started */
 };
 
-/* Set up c->in (c->b->base exists).  0, or -1 when out of memory. */
+/* Set up c->in (allocates nothing).  0 (kept for symmetry: -1 would mean
+ * out of memory). */
 int inbound_init(struct conn *c);
 void inbound_free(struct conn *c);
 
@@ -47,5 +57,9 @@ void inbound_partial(struct conn *c, int partial);
 
 /* Stop everything (connection closing). */
 void inbound_stop(struct conn *c);
+
+/* c->in.frame_at passed (called by the sweep): count it, send ERR TIMEOUT
+ * and close c. */
+void inbound_timeout(struct conn *c);
 
 #endif

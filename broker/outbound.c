@@ -83,13 +83,22 @@ static void account(struct conn *c)
 	c->ob.accounted = now;
 }
 
-/* The output buffer changed (write, drain). */
+/* The output buffer changed (write, drain): account() with the new
+ * length taken from info, without calls into libevent (this runs once
+ * per message added). */
 static void output_cb(struct evbuffer *buf,
 		      const struct evbuffer_cb_info *info, void *arg)
 {
+	struct conn *c = arg;
+	uint64_t now;
+
 	(void)buf;
-	(void)info;
-	account(arg);
+	if (!c->ob.pool)
+		return;
+	now = (uint64_t)(info->orig_size + info->n_added - info->n_deleted) +
+	      outq_bytes(&c->ob.q);
+	c->ob.pool->out_bytes += now - c->ob.accounted;  /* mod 2^64 */
+	c->ob.accounted = now;
 }
 
 static void set_lowmark(struct conn *c)
@@ -118,9 +127,8 @@ int outbound_init(struct conn *c)
 	memset(&c->ob, 0, sizeof c->ob);
 	outq_init(&c->ob.q);
 	c->ob.reason = reason_full;
-	c->ob.cut_ev = event_new(c->b->base, -1, 0, cut_cb, c);
 	c->ob.out_cb = evbuffer_add_cb(output(c), output_cb, c);
-	if (!c->ob.cut_ev || !c->ob.out_cb) {
+	if (!c->ob.out_cb) {
 		outbound_free(c);
 		return -1;
 	}
@@ -168,7 +176,6 @@ static int drop(struct conn *c, size_t field, const char *why)
 	COUNT(c, dropped, 1);
 	c->b->stats.dropped++;
 	c->ob.dropped_unreported++;
-	c->ob.dropped_total++;
 	c->ob.reason = why;
 	return 1;
 }
@@ -194,7 +201,14 @@ static int cut_off(struct conn *c)
 	c->ob.cut = 1;
 	bufferevent_disable(c->bev, EV_READ);
 	conn_send_err(c, 0, PROTO_E_SERVER_BUSY, reason_full);
-	event_active(c->ob.cut_ev, EV_TIMEOUT, 1);
+	if (!c->ob.cut_ev)     /* made at the first cut-off only */
+		c->ob.cut_ev = event_new(c->b->base, -1, 0, cut_cb, c);
+	if (c->ob.cut_ev) {
+		event_active(c->ob.cut_ev, EV_TIMEOUT, 1);
+	} else {               /* out of memory: free it without the flush */
+		c->broken = 1;
+		conn_free_later(c, 0);
+	}
 	conn_log(c, LOG_LEVEL_NOTICE, "slow consumer cut off (policy "
 		 "disconnect)");
 	return 1;
@@ -227,19 +241,17 @@ static void broken(struct conn *c)
 {
 	c->broken = 1;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-	event_active(c->close_ev, EV_TIMEOUT, 1);
+	conn_free_later(c, 0);
 }
 
 static int write_direct(struct conn *c, const uint8_t *head, size_t hlen,
 			struct msg_tail *tail)
 {
-	if (evbuffer_add(output(c), head, hlen) != 0)
-		return DROP(c, dropped_newest, "out of memory");
-	if (msg_tail_append(tail, output(c)) != 0) {
+	int rc = msg_tail_append_msg(tail, head, hlen, output(c));
+
+	if (rc == -2)
 		broken(c);
-		return DROP(c, dropped_newest, "out of memory");
-	}
-	return 0;
+	return rc == 0 ? 0 : DROP(c, dropped_newest, "out of memory");
 }
 
 static int enqueue(struct conn *c, const uint8_t *head, size_t hlen,
@@ -261,6 +273,24 @@ static int enqueue(struct conn *c, const uint8_t *head, size_t hlen,
 	return 0;
 }
 
+/* The common case, decided from one look at the output (olen bytes):
+ * nothing queued, under the window, within the bound (over() is false),
+ * and the pool's budget not in question.  Then the message goes straight
+ * into the output, exactly as the general path would send it. */
+static int direct_ok(const struct conn *c, uint64_t cost, size_t olen)
+{
+	const struct pool *p = c->ob.pool;
+	uint64_t maxb = outbound_max_bytes(c), half = maxb / 2;
+
+	if (outq_len(&c->ob.q) != 0 || max_msgs(c) == 0 ||
+	    olen >= (half < OUTBOUND_WINDOW ? half : OUTBOUND_WINDOW))
+		return 0;
+	if (olen > 0 && olen + cost > maxb)
+		return 0;
+	return !p || olen == 0 ||
+	       p->out_bytes + cost <= p->lim.max_outbound_total;
+}
+
 int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 		  struct msg_tail **tailp)
 {
@@ -270,6 +300,15 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 
 	if (c->state == CONN_CLOSING || c->broken || c->ob.cut)
 		return DROP(c, dropped_disconnect, "connection closing");
+	if (direct_ok(c, cost, evbuffer_get_length(output(c)))) {
+		/* the output's callback (output_cb) does the accounting */
+		rc = write_direct(c, head, hlen, *tailp);
+		if (rc == 0) {
+			COUNT(c, delivered, 1);
+			c->b->stats.delivered++;
+		}
+		return rc;
+	}
 	if (make_room(c, cost))
 		return 1;
 	if (p && outbound_pending(c) > 0 &&
@@ -325,6 +364,8 @@ void outbound_sub_opts(struct conn *c, const struct proto_sub_opts *o)
 		c->ob.req_max_bytes = o->max_bytes < 1024 ? 1024 : o->max_bytes;
 	if (o->max_msgs && (!c->ob.req_max_msgs ||
 			    o->max_msgs < c->ob.req_max_msgs))
-		c->ob.req_max_msgs = o->max_msgs;
+		c->ob.req_max_msgs = o->max_msgs > UINT32_MAX
+					     ? UINT32_MAX
+					     : (uint32_t)o->max_msgs;
 	set_lowmark(c);
 }

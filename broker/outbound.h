@@ -35,22 +35,25 @@ struct pool;
 
 /* Bytes of MSGs kept in the bufferevent's output at most (beyond that they
  * wait in the outq, where drop-oldest can still discard them); half the
- * bound when that is smaller. */
-#define OUTBOUND_WINDOW (128u * 1024u)
+ * bound when that is smaller.  Large enough that what one read of a
+ * publisher (CONN_MAX_READ) fans out to a reading subscriber goes straight
+ * into its output: queueing costs a heap copy of the tail per publish. */
+#define OUTBOUND_WINDOW (512u * 1024u)
 
 struct outbound {
 	struct outq q;
 	struct pool *pool;           /* borrowed; set by pool_admit */
-	struct event *cut_ev;        /* owned: deferred slow-consumer close */
+	struct event *cut_ev;        /* owned, made at the cut-off: deferred
+				      * slow-consumer close; NULL before */
 	struct evbuffer_cb_entry *out_cb; /* output accounting hook */
-	int admitted;                /* counted in pool->nconns */
-	int cut;                     /* cut off (policy disconnect) */
+	uint8_t admitted;            /* counted in pool->nconns */
+	uint8_t cut;                 /* cut off (policy disconnect) */
 	uint8_t req_policy;          /* enum proto_policy from SUBs */
+	uint32_t req_max_msgs;       /* smallest asked for (at most
+				      * UINT32_MAX, as pools' bound), 0: none */
 	uint64_t req_max_bytes;      /* smallest asked for, 0: none */
-	uint64_t req_max_msgs;
 	uint64_t accounted;          /* our share of pool->out_bytes */
 	uint64_t dropped_unreported; /* since the last NOTICE DROPPED */
-	uint64_t dropped_total;
 	const char *reason;          /* static text of the last drop */
 };
 

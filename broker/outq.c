@@ -26,21 +26,23 @@ void outq_free(struct outq *q)
 /* Double the ring (at most max_entries slots), unrolling it. 0 or -1. */
 static int grow(struct outq *q, size_t max_entries)
 {
-	size_t cap = q->cap ? q->cap * 2 : 16;
+	size_t cap = q->cap ? (size_t)q->cap * 2 : 16;
 	struct outq_entry *v;
 
 	if (cap > max_entries)
 		cap = max_entries;
+	if ((uint64_t)cap > UINT32_MAX)
+		cap = UINT32_MAX;
 	if (cap <= q->cap)
 		return -1;
 	v = malloc(cap * sizeof *v);
 	if (!v)
 		return -1;
-	for (size_t i = 0; i < q->n; i++)
-		v[i] = q->v[(q->first + i) % q->cap];
+	for (uint32_t i = 0; i < q->n; i++)
+		v[i] = q->v[((size_t)q->first + i) % q->cap];
 	free(q->v);
 	q->v = v;
-	q->cap = cap;
+	q->cap = (uint32_t)cap;
 	q->first = 0;
 	return 0;
 }
@@ -54,7 +56,7 @@ int outq_push(struct outq *q, const uint8_t *head, size_t hlen,
 		return -1;
 	if (q->n == q->cap && grow(q, max_entries) != 0)
 		return -1;
-	e = &q->v[(q->first + q->n) % q->cap];
+	e = &q->v[((size_t)q->first + q->n) % q->cap];
 	e->tail = tail;
 	e->hlen = (uint8_t)hlen;
 	memcpy(e->head, head, hlen);
@@ -91,10 +93,8 @@ long outq_pump(struct outq *q, struct evbuffer *out, size_t window)
 
 	while (q->n > 0 && evbuffer_get_length(out) < window) {
 		struct outq_entry e = pop(q);
-		int rc = evbuffer_add(out, e.head, e.hlen);
+		int rc = msg_tail_append_msg(e.tail, e.head, e.hlen, out);
 
-		if (rc == 0)
-			rc = msg_tail_append(e.tail, out);
 		msg_tail_release(e.tail);
 		if (rc != 0)
 			return -1;

@@ -38,8 +38,9 @@ struct outq_entry {
 #define OUTQ_ENTRY_COST (sizeof(struct outq_entry) + 64u)
 
 struct outq {
-	struct outq_entry *v;           /* ring, owned */
-	size_t cap, first, n;
+	struct outq_entry *v;           /* ring, owned; NULL until the first
+					 * message that has to wait */
+	uint32_t cap, first, n;         /* entries: at most UINT32_MAX */
 	uint64_t bytes;                 /* frame bytes + n * OUTQ_ENTRY_COST */
 };
 

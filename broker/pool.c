@@ -104,25 +104,14 @@ struct pool *pool_find(struct pools *ps, const char *name)
 	return p && !p->retired ? p : NULL;
 }
 
-/* Length of the host part of "1.2.3.4:5678" / "[::1]:5678". */
-static size_t host_len(const char *addr)
-{
-	const char *colon = strrchr(addr, ':');
-
-	return colon ? (size_t)(colon - addr) : 0;
-}
-
-/* Other connections from c's address. */
+/* Other connections from c's IP address (none for a unix socket). */
 static size_t same_addr(const struct conn *c)
 {
-	size_t n = 0, len = host_len(c->addr);
+	size_t n = 0;
 
-	if (len == 0)
-		return 0;          /* not an IP address (unix socket) */
 	for (const struct conn *o = c->b->conns; o; o = o->next)
 		if (o != c && o->state != CONN_CLOSING &&
-		    host_len(o->addr) == len &&
-		    memcmp(o->addr, c->addr, len) == 0)
+		    conn_same_host(o, c))
 			n++;
 	return n;
 }

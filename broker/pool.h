@@ -28,6 +28,9 @@ struct pool {
 	struct conf_pool lim;      /* effective limits, refreshed on reload */
 	size_t nconns;             /* connections admitted and not freed */
 	uint64_t out_bytes;        /* outbound bytes of its clients now */
+	uint64_t budget_low_since; /* inbound.c: ms (monotonic) when less
+				    * than a tenth of the budget was left,
+				    * 0: not low */
 	struct bulk_counters st;
 	int retired;               /* no longer in the config */
 };

@@ -88,6 +88,12 @@ static void keep_fixed(struct broker *b, struct conf *f)
 	KEEP(b, f, pidfile);
 	KEEP(b, f, log_dest);
 	KEEP(b, f, log_facility);
+	if (f->max_payload > b->frame_max_payload) {
+		log_msg(&b->log, LOG_LEVEL_WARNING, "reload: 'max_payload' "
+			"cannot rise above its start-up value %u while running "
+			"(restart brokerd to apply)", b->frame_max_payload);
+		f->max_payload = b->frame_max_payload;
+	}
 }
 
 int reload_now(struct reload *r)

@@ -7,7 +7,9 @@
  * gone after the read callback).  Records never move once created (the trie
  * keeps pointers to them); the table is a sorted array of pointers, searched
  * by binary search, so lookups are O(log n) and only insert/remove shift
- * pointers.
+ * pointers.  Memory: a connection with one subscription (the common case)
+ * has no array at all, the pointer is held inline; a record is one
+ * allocation of its header (28 bytes) and its strings.
  */
 #ifndef BROKERD_SUBS_H
 #define BROKERD_SUBS_H
@@ -18,19 +20,24 @@
 #include "trie.h"
 
 struct sub {
-	struct trie_sub ts;     /* ts.owner, ts.sid, ts.queue set by sub_new */
-	size_t pattern_len;
-	char *pattern;          /* NUL-terminated copy, inside this allocation */
-	char *queue;            /* NUL-terminated copy or NULL, ditto */
+	struct trie_sub ts;     /* ts.owner, ts.sid, ts.queue set by sub_new;
+				 * ts.queue: NUL-terminated copy of the queue
+				 * group, after the pattern, or NULL */
+	uint32_t pattern_len;   /* <= PROTO_MAX_TOPIC */
+	char pattern[];         /* NUL-terminated copy */
 };
 
 struct subs {
-	struct sub **v;         /* sorted by sid, owned */
-	size_t n, cap;
+	union {
+		struct sub *one;    /* cap == 0: at most one record, inline */
+		struct sub **arr;   /* else cap pointers, sorted by sid, owned */
+	} v;
+	uint32_t n, cap;
 };
 
 /* A new record (one allocation, strings copied); queue may be NULL.  The
- * caller owns it and frees it with sub_free.  NULL when out of memory. */
+ * caller owns it and frees it with sub_free.  NULL when out of memory or
+ * when pattern_len does not fit the record (over UINT32_MAX). */
 struct sub *sub_new(void *owner, uint32_t sid, const char *pattern,
 		    size_t pattern_len, const char *queue, size_t queue_len);
 void sub_free(struct sub *s);

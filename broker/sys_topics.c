@@ -38,13 +38,15 @@ static void arm(struct sys_topics *s)
 	event_add(s->timer, &tv);
 }
 
-/* Publish len bytes of s->json to topic as the broker itself. */
+/* Publish len bytes of s->json to topic as the broker itself.  Stats
+ * larger than max_payload are not sent: a client may refuse any frame
+ * over max_payload + PROTO_FRAME_OVERHEAD (a tiny max_payload). */
 static void publish(struct sys_topics *s, const char *topic, size_t len)
 {
 	static const struct router_origin origin = { ROUTER_ORIGIN_LINK, 0 };
 	struct proto_str payload = { s->json, (uint32_t)len };
 
-	if (len > 0)
+	if (len > 0 && len <= s->b->conf.max_payload)
 		router_publish(s->b->router, &origin, proto_cstr(topic),
 			       proto_cstr(NULL), payload);
 }
@@ -120,6 +122,11 @@ static void answer_stats(struct sys_topics *s, struct conn *c,
 		return;
 	}
 	len = stats_json_all(s->b, s->json, sizeof s->json);
+	if (len > s->b->conf.max_payload) {
+		conn_send_err(c, m->req_id, PROTO_E_PAYLOAD_TOO_LARGE,
+			      "stats do not fit in max_payload");
+		return;
+	}
 	if (len == 0 ||
 	    router_publish(s->b->router, &origin, m->reply_to,
 			   proto_cstr(NULL),

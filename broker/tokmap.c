@@ -7,6 +7,7 @@
 #include <string.h>
 
 #define TOKMAP_MIN_CAP 8u
+#define TOKMAP_MAX_CAP (UINT32_C(1) << 31)   /* cap is a uint32_t */
 
 /* FNV-1a over the bytes from a seeded start, then the murmur3 64-bit
  * finaliser: FNV's low bits depend only on the low bits of its input, and
@@ -64,7 +65,7 @@ static int tokmap_resize(struct tokmap *m, size_t cap)
 			tokmap_place(slots, cap, m->slots[i]);
 	free(m->slots);
 	m->slots = slots;
-	m->cap = cap;
+	m->cap = (uint32_t)cap;
 	return 0;
 }
 
@@ -78,9 +79,9 @@ struct tokmap_entry *tokmap_get(const struct tokmap *m, const char *tok,
 		return NULL;
 	mask = m->cap - 1;
 	/* Terminates: the load factor is kept at or under 3/4. */
-	for (i = (size_t)hash & mask; (e = m->slots[i]) != NULL;
+	for (i = (size_t)(uint32_t)hash & mask; (e = m->slots[i]) != NULL;
 	     i = (i + 1) & mask) {
-		if (e->hash == hash && e->len == len &&
+		if (e->hash == (uint32_t)hash && e->len == len &&
 		    memcmp(e->tok, tok, len) == 0)
 			return e;
 	}
@@ -89,10 +90,10 @@ struct tokmap_entry *tokmap_get(const struct tokmap *m, const char *tok,
 
 int tokmap_put(struct tokmap *m, struct tokmap_entry *e)
 {
-	if ((m->n + 1) * 4 > m->cap * 3) {
-		size_t cap = m->cap ? m->cap * 2 : TOKMAP_MIN_CAP;
+	if (((size_t)m->n + 1) * 4 > (size_t)m->cap * 3) {
+		size_t cap = m->cap ? (size_t)m->cap * 2 : TOKMAP_MIN_CAP;
 
-		if (cap < m->cap || tokmap_resize(m, cap) < 0)
+		if (cap > TOKMAP_MAX_CAP || tokmap_resize(m, cap) < 0)
 			return -1;
 	}
 	tokmap_place(m->slots, m->cap, e);
@@ -129,7 +130,7 @@ int tokmap_del(struct tokmap *m, struct tokmap_entry *e)
 	m->n--;
 	if (m->n == 0)
 		tokmap_free(m);
-	else if (m->cap > TOKMAP_MIN_CAP && m->n * 8 < m->cap)
+	else if (m->cap > TOKMAP_MIN_CAP && (size_t)m->n * 8 < m->cap)
 		(void)tokmap_resize(m, m->cap / 2);
 	return 0;
 }

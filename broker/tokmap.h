@@ -25,15 +25,16 @@
  * unchanged while the entry is in a map. */
 struct tokmap_entry {
 	const char *tok;
-	size_t len;
-	uint64_t hash;           /* tokmap_hash(seed, tok, len) */
+	uint32_t len;
+	uint32_t hash;           /* tokmap_hash(seed, tok, len), truncated */
 };
 
-/* Zero-initialise (or tokmap_init); free the table with tokmap_free. */
+/* Zero-initialise (or tokmap_init); free the table with tokmap_free.
+ * Narrow counts keep a trie node small (one per distinct token). */
 struct tokmap {
 	struct tokmap_entry **slots;   /* owned; NULL when empty */
-	size_t cap;                    /* 0 or a power of two */
-	size_t n;                      /* entries held */
+	uint32_t cap;                  /* 0 or a power of two */
+	uint32_t n;                    /* entries held */
 };
 
 /* Seeded hash of tok[0..len). */
@@ -44,7 +45,8 @@ void tokmap_init(struct tokmap *m);
 /* Free the table (never the entries) and leave m empty. */
 void tokmap_free(struct tokmap *m);
 
-/* The entry with these bytes (and this hash), or NULL.  Borrowed. */
+/* The entry with these bytes (and this hash: only its low 32 bits are
+ * kept and compared), or NULL.  Borrowed. */
 struct tokmap_entry *tokmap_get(const struct tokmap *m, const char *tok,
 				size_t len, uint64_t hash);
 

@@ -4,10 +4,14 @@
  * A node stands for one pattern prefix.  Its children are: literal tokens in
  * a tokmap (the token bytes live inside the child node itself), and separate
  * "*" and ">" children.  A node holds the subscriptions whose pattern ends
- * there, in an array; trie_sub.slot is a sub's index in it, so removal is a
- * swap with the last element.  When a removal leaves a node with neither
- * subscriptions nor children, the node is freed, and so on up the parent
- * pointers, so the tree only ever holds prefixes of live patterns.
+ * there, in an array (held inline while there is only one: most patterns
+ * have a single subscriber); trie_sub.slot is a sub's index in it, so
+ * removal is a swap with the last element.  When a removal leaves a node
+ * with neither subscriptions nor children, the node is freed, and so are
+ * its ancestors that held only it, so the tree only ever holds prefixes of
+ * live patterns.  (Nodes keep no parent pointer: one node per distinct
+ * pattern prefix is the broker's memory per topic, so pruning walks the
+ * pattern again from the root instead.)
  *
  * Matching walks the topic token by token (scanning for '.', no copy): at
  * each node it follows the literal child, the "*" child and, when at least
@@ -28,12 +32,14 @@
 #include "tokmap.h"
 
 struct trie_node {
-	struct trie_node *parent;  /* NULL for the root */
 	struct trie_node *star;    /* "*" child (owned) or NULL */
 	struct trie_node *gt;      /* ">" child (owned) or NULL */
 	struct tokmap kids;        /* literal children (owned), by token */
-	struct trie_sub **subs;    /* subs ending here (borrowed); array owned */
-	size_t nsubs, cap_subs;
+	union {
+		struct trie_sub *one;  /* cap_subs == 0: at most one, inline */
+		struct trie_sub **arr; /* else an owned array of cap_subs */
+	} subs;                    /* subs ending here (borrowed) */
+	uint32_t nsubs, cap_subs;
 	struct tokmap_entry key;   /* key.tok points at tok[] below */
 	char tok[];                /* this node's token, not NUL-terminated */
 };
@@ -65,25 +71,24 @@ static int tok_is(const char *tok, size_t len, char c)
 
 /* ---- nodes ----------------------------------------------------------- */
 
-/* A new childless node for tok[0..len), not yet linked to parent. */
-static struct trie_node *node_new(struct trie *t, struct trie_node *parent,
+/* A new childless node for tok[0..len), not yet linked to a parent. */
+static struct trie_node *node_new(struct trie *t,
 				  const char *tok, size_t len)
 {
 	struct trie_node *n = malloc(sizeof(*n) + len);
 
 	if (n == NULL)
 		return NULL;
-	n->parent = parent;
 	n->star = NULL;
 	n->gt = NULL;
 	tokmap_init(&n->kids);
-	n->subs = NULL;
+	n->subs.one = NULL;
 	n->nsubs = 0;
 	n->cap_subs = 0;
 	memcpy(n->tok, tok, len);
 	n->key.tok = n->tok;
-	n->key.len = len;
-	n->key.hash = tokmap_hash(t->seed, tok, len);
+	n->key.len = (uint32_t)len;
+	n->key.hash = (uint32_t)tokmap_hash(t->seed, tok, len);
 	t->nnodes++;
 	return n;
 }
@@ -91,7 +96,8 @@ static struct trie_node *node_new(struct trie *t, struct trie_node *parent,
 /* Free n and its arrays; its children must already be gone or freed. */
 static void node_destroy(struct trie *t, struct trie_node *n)
 {
-	free(n->subs);
+	if (n->cap_subs != 0)
+		free(n->subs.arr);
 	tokmap_free(&n->kids);
 	free(n);
 	t->nnodes--;
@@ -134,7 +140,7 @@ static struct trie_node *node_child(const struct trie *t,
 static struct trie_node *node_add_child(struct trie *t, struct trie_node *n,
 					const char *tok, size_t len)
 {
-	struct trie_node *kid = node_new(t, n, tok, len);
+	struct trie_node *kid = node_new(t, tok, len);
 
 	if (kid == NULL)
 		return NULL;
@@ -149,11 +155,9 @@ static struct trie_node *node_add_child(struct trie *t, struct trie_node *n,
 	return kid;
 }
 
-/* Detach n from its parent (n is not the root). */
-static void node_unlink(struct trie_node *n)
+/* Detach n from its parent p. */
+static void node_unlink(struct trie_node *p, struct trie_node *n)
 {
-	struct trie_node *p = n->parent;
-
 	if (p->star == n)
 		p->star = NULL;
 	else if (p->gt == n)
@@ -162,21 +166,45 @@ static void node_unlink(struct trie_node *n)
 		(void)tokmap_del(&p->kids, &n->key);
 }
 
-static int node_is_empty(const struct trie_node *n)
+static size_t node_nkids(const struct trie_node *n)
 {
-	return n->nsubs == 0 && n->star == NULL && n->gt == NULL &&
-	       n->kids.n == 0;
+	return (n->star != NULL) + (n->gt != NULL) + (size_t)n->kids.n;
 }
 
-/* Free n and its ancestors, bottom up, for as long as they are empty. */
-static void node_prune(struct trie *t, struct trie_node *n)
+static int node_is_empty(const struct trie_node *n)
 {
-	while (n != t->root && node_is_empty(n)) {
-		struct trie_node *parent = n->parent;
+	return n->nsubs == 0 && node_nkids(n) == 0;
+}
 
-		node_unlink(n);
-		node_destroy(t, n);
-		n = parent;
+static void node_free_tree(struct trie *t, struct trie_node *n);
+
+/* Free the nodes of pattern[0..len) left holding nothing: the last one
+ * when it is empty, with its ancestors up to (not including) the root or
+ * the deepest one that still holds a subscription or another child. */
+static void trie_prune(struct trie *t, const char *pattern, size_t len)
+{
+	const char *p = pattern, *end = pattern + len;
+	struct trie_node *n = t->root, *keep = t->root, *cut = NULL;
+
+	for (;;) {
+		size_t tl = tok_len(p, end);
+		struct trie_node *kid = node_child(t, n, p, tl);
+
+		if (kid == NULL)
+			return;     /* not in the tree: nothing to prune */
+		if (n == t->root || n->nsubs > 0 || node_nkids(n) > 1) {
+			keep = n;
+			cut = kid;
+		}
+		n = kid;
+		p += tl;
+		if (p == end)
+			break;
+		p++;   /* the '.' */
+	}
+	if (node_is_empty(n)) {
+		node_unlink(keep, cut);
+		node_free_tree(t, cut);   /* the chain from cut down to n */
 	}
 }
 
@@ -197,44 +225,71 @@ static void node_free_tree(struct trie *t, struct trie_node *n)
 
 /* ---- subscriptions on a node ----------------------------------------- */
 
-static int node_push_sub(struct trie_node *n, struct trie_sub *s)
+/* n's subscription slots (nsubs of them are used). */
+static struct trie_sub **node_subs(struct trie_node *n)
 {
-	if (n->nsubs == n->cap_subs) {
-		size_t cap = n->cap_subs ? n->cap_subs * 2 : TRIE_MIN_SUBS;
-		struct trie_sub **subs;
+	return n->cap_subs != 0 ? n->subs.arr : &n->subs.one;
+}
 
-		if (cap > SIZE_MAX / sizeof(*subs))
-			return -1;
-		subs = realloc(n->subs, cap * sizeof(*subs));
-		if (subs == NULL)
-			return -1;
-		n->subs = subs;
-		n->cap_subs = cap;
+static struct trie_sub *const *node_subs_const(const struct trie_node *n)
+{
+	return n->cap_subs != 0 ? n->subs.arr : &n->subs.one;
+}
+
+/* Room for one more sub: the inline slot, then an array that doubles. */
+static int node_grow_subs(struct trie_node *n)
+{
+	uint32_t cap = n->cap_subs != 0 ? n->cap_subs * 2 : TRIE_MIN_SUBS;
+	struct trie_sub **subs;
+
+	if (n->cap_subs > UINT32_MAX / 2)   /* cap fits a size_t too */
+		return -1;
+	if (n->cap_subs == 0) {
+		subs = malloc(cap * sizeof(*subs));
+		if (subs != NULL && n->nsubs == 1)
+			subs[0] = n->subs.one;
+	} else {
+		subs = realloc(n->subs.arr, cap * sizeof(*subs));
 	}
-	s->slot = n->nsubs;
-	n->subs[n->nsubs++] = s;
+	if (subs == NULL)
+		return -1;
+	n->subs.arr = subs;
+	n->cap_subs = cap;
 	return 0;
 }
 
-/* Swap-remove the sub at slot i; the moved sub learns its new slot.  The
- * array is freed when empty and halved when under a quarter full. */
-static void node_drop_sub(struct trie_node *n, size_t i)
+static int node_push_sub(struct trie_node *n, struct trie_sub *s)
 {
-	struct trie_sub *last = n->subs[--n->nsubs];
+	uint32_t room = n->cap_subs != 0 ? n->cap_subs : 1;
 
-	n->subs[i] = last;
+	if (n->nsubs == room && node_grow_subs(n) < 0)
+		return -1;
+	s->slot = n->nsubs;
+	node_subs(n)[n->nsubs++] = s;
+	return 0;
+}
+
+/* Swap-remove the sub at slot i; the moved sub learns its new slot.  Back
+ * to the inline slot at one sub; the array is halved when under a quarter
+ * full. */
+static void node_drop_sub(struct trie_node *n, uint32_t i)
+{
+	struct trie_sub **subs = node_subs(n);
+	struct trie_sub *last = subs[--n->nsubs];
+
+	subs[i] = last;
 	last->slot = i;
-	if (n->nsubs == 0) {
-		free(n->subs);
-		n->subs = NULL;
+	if (n->cap_subs == 0)
+		return;
+	if (n->nsubs <= 1) {
+		n->subs.one = n->nsubs == 1 ? subs[0] : NULL;
 		n->cap_subs = 0;
+		free(subs);
 	} else if (n->cap_subs > 4 * TRIE_MIN_SUBS &&
-		   n->nsubs * 4 < n->cap_subs) {
-		struct trie_sub **subs = realloc(n->subs, n->cap_subs / 2 *
-						 sizeof(*subs));
-
+		   (size_t)n->nsubs * 4 < n->cap_subs) {
+		subs = realloc(subs, n->cap_subs / 2 * sizeof(*subs));
 		if (subs != NULL) {   /* else keep the larger array */
-			n->subs = subs;
+			n->subs.arr = subs;
 			n->cap_subs /= 2;
 		}
 	}
@@ -254,7 +309,7 @@ struct trie *trie_new(void)
 		  (uint64_t)clock();
 	t->nsubs = 0;
 	t->nnodes = 0;
-	t->root = node_new(t, NULL, "", 0);
+	t->root = node_new(t, "", 0);
 	if (t->root == NULL) {
 		free(t);
 		return NULL;
@@ -286,8 +341,9 @@ static struct trie_node *trie_walk(struct trie *t, const char *pattern,
 		if (kid == NULL && create)
 			kid = node_add_child(t, n, p, tl);
 		if (kid == NULL) {
-			if (create)
-				node_prune(t, n);
+			if (create && n != t->root)   /* n ends before p */
+				trie_prune(t, pattern,
+					   (size_t)(p - pattern) - 1);
 			return NULL;
 		}
 		n = kid;
@@ -306,7 +362,7 @@ int trie_add(struct trie *t, const char *pattern, size_t len,
 	if (n == NULL)
 		return -1;
 	if (node_push_sub(n, s) < 0) {
-		node_prune(t, n);
+		trie_prune(t, pattern, len);
 		return -1;
 	}
 	t->nsubs++;
@@ -318,13 +374,13 @@ int trie_remove(struct trie *t, const char *pattern, size_t len,
 {
 	struct trie_node *n = trie_walk(t, pattern, len, 0);
 
-	if (n == NULL || s->slot >= n->nsubs || n->subs[s->slot] != s)
+	if (n == NULL || s->slot >= n->nsubs || node_subs(n)[s->slot] != s)
 		return -1;
 	node_drop_sub(n, s->slot);
 	t->nsubs--;
 	if (n->nsubs > 0)
 		return 0;
-	node_prune(t, n);
+	trie_prune(t, pattern, len);
 	return 1;
 }
 
@@ -435,8 +491,10 @@ static int result_group(struct trie_result *r)
 
 static int match_collect(const struct trie_node *n, struct trie_result *r)
 {
-	for (size_t i = 0; i < n->nsubs; i++)
-		if (result_push(r, n->subs[i]) < 0)
+	struct trie_sub *const *subs = node_subs_const(n);
+
+	for (uint32_t i = 0; i < n->nsubs; i++)
+		if (result_push(r, subs[i]) < 0)
 			return -1;
 	return 0;
 }

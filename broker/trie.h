@@ -28,9 +28,9 @@
 /* One subscription as the trie sees it; embedded by the caller. */
 struct trie_sub {
 	void *owner;        /* opaque to the trie (the broker's connection) */
-	uint32_t sid;       /* the client's subscription id */
 	const char *queue;  /* NUL-terminated queue group name, or NULL */
-	size_t slot;        /* private to the trie: index in its node's array */
+	uint32_t sid;       /* the client's subscription id */
+	uint32_t slot;      /* private to the trie: index in its node's array */
 };
 
 struct trie;

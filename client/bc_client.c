@@ -62,6 +62,9 @@ void bc_destroy(bc_client *c)
 		bc_pending_cancel(c->acks.head);
 	while (c->pongs.head)
 		bc_pending_cancel(c->pongs.head);
+	while (c->flushes.head)
+		bc_pending_cancel(c->flushes.head);
+	bc_reqmap_free(&c->reqmap);
 	bc_options_clear(&c->opts);
 	if (c->own_base)
 		event_base_free(c->base);
@@ -189,6 +192,7 @@ void bc_close(bc_client *c)
 	bc_offline_clear(c);
 	bc_pending_fail_all(c, &c->acks, BC_ERR_CLOSED);
 	bc_pending_fail_all(c, &c->pongs, BC_ERR_CLOSED);
+	bc_pending_fail_all(c, &c->flushes, BC_ERR_CLOSED);
 	bc_request_fail_all(c, BC_ERR_CLOSED);
 	bc_set_state(c, BC_STATE_CLOSED, BC_OK);
 	c->close_deferred = 1;

@@ -120,6 +120,9 @@ static void on_welcome(bc_client *c, const struct proto_msg *m)
 		bc_conn_lost(c, BC_ERR_NOMEM, 0, "out of memory");
 		return;
 	}
+	bc_flush_send_waiting(c);  /* PINGs behind the offline buffer */
+	if (c->state != BC_STATE_CONNECTED)
+		return;
 	bc_set_state(c, again ? BC_STATE_RECONNECTED : BC_STATE_CONNECTED,
 		     BC_OK);
 }

@@ -44,6 +44,8 @@ struct bc_options {
 	size_t max_outbuf;
 	bc_error_cb error_cb;
 	void *error_arg;
+	bc_drain_cb drain_cb;
+	void *drain_arg;
 	bc_notice_cb notice_cb;
 	void *notice_arg;
 	bc_state_cb state_cb;
@@ -79,11 +81,18 @@ struct bc_msg {
 	size_t len;
 };
 
+/* ---- bc_sub_options.c ---- */
+struct bc_sub_options {
+	struct proto_sub_opts o;    /* 0 / PROTO_POLICY_NONE: not set */
+};
+
 /* ---- bc_sub.c: the subscription table, sorted by sid ---- */
 struct bc_sub {
 	uint32_t sid;
 	char *pattern;              /* owned */
 	char *queue;                /* owned, NULL: none */
+	struct proto_sub_opts opts; /* sent with every SUB of it */
+	int has_opts;               /* 0: a plain 5-element SUB */
 	bc_msg_cb cb;
 	void *arg;
 	int busy;                   /* callbacks of this sub running */
@@ -96,10 +105,12 @@ struct bc_sub_table {
 	uint32_t next_sid;
 };
 
-/* New sub with copies of pattern and queue, added to the table with the
- * next sid; NULL when out of memory or sids are exhausted. */
+/* New sub with copies of pattern, queue and opts (NULL: none), added to
+ * the table with the next sid; NULL when out of memory or sids are
+ * exhausted. */
 struct bc_sub *bc_sub_add(struct bc_sub_table *t, const char *pattern,
-			  const char *queue, bc_msg_cb cb, void *arg);
+			  const char *queue, const struct bc_sub_options *so,
+			  bc_msg_cb cb, void *arg);
 /* The live sub with sid, or NULL (borrowed from the table). */
 struct bc_sub *bc_sub_find(const struct bc_sub_table *t, uint32_t sid);
 /* Take sid out of the table and free it (later, if busy).  0 or -1. */
@@ -138,6 +149,7 @@ struct bc_pending {
 	bc_ack_cb ack;              /* user callback, for fn's use */
 	void *arg;                  /* for fn's use */
 	uint32_t sid;               /* for fn's use */
+	int on_wire;                /* for fn's use */
 	struct bc_pending_list *list;
 };
 
@@ -160,17 +172,38 @@ void bc_pending_fail_all(bc_client *c, struct bc_pending_list *l, int err);
 /* End the waits of l whose req_id is <= max (l sorted by req_id). */
 void bc_pending_fail_upto(bc_client *c, struct bc_pending_list *l,
 			  uint64_t max, int err);
+/* Move p (timer and all) to the end of list l. */
+void bc_pending_move(struct bc_pending *p, struct bc_pending_list *l);
 
 /* ---- bc_request.c ---- */
 struct bc_req {
 	struct bc_req *next, *prev;
+	struct bc_req *hnext;       /* bucket chain of the request map */
 	uint64_t n;                 /* last token of the reply topic */
 	bc_reply_cb cb;
 	void *arg;
 	struct event *timer;
 	bc_client *c;
 	uint64_t pub_req_id;        /* req_id of the request's PUB */
+	struct bc_pending *ack;     /* the PUB's wait, NULL once it ended */
 };
+
+/* ---- bc_reqmap.c: outstanding requests by number (a hash map) ---- */
+struct bc_reqmap {
+	struct bc_req **b;          /* owned array of nb bucket chains */
+	size_t nb;                  /* 0 or a power of two */
+	size_t n;                   /* requests in the map */
+};
+
+/* Add r (borrowed; it stays the caller's) under r->n; 0, or -1 when out
+ * of memory (r not added). */
+int bc_reqmap_add(struct bc_reqmap *m, struct bc_req *r);
+/* The request numbered n, or NULL (borrowed). */
+struct bc_req *bc_reqmap_find(const struct bc_reqmap *m, uint64_t n);
+/* Take r out of the map (it must be in it). */
+void bc_reqmap_remove(struct bc_reqmap *m, struct bc_req *r);
+/* Free the bucket array (the requests are not the map's). */
+void bc_reqmap_free(struct bc_reqmap *m);
 
 /* End every outstanding request with err (BC_ERR_CLOSED). */
 void bc_request_fail_all(bc_client *c, int err);
@@ -229,13 +262,19 @@ struct bc_client {
 	struct bc_sub_table subs;
 	struct bc_pending_list acks;  /* by req_id, ascending */
 	struct bc_pending_list pongs; /* FIFO */
+	struct bc_pending_list flushes; /* bc_flush_async waiting for a
+					 * connection: PINGs not sent yet */
 	struct bc_req *reqs;          /* outstanding requests */
+	struct bc_reqmap reqmap;      /* the same, by number */
+	int want_drain;               /* a publish got WOULDBLOCK */
 	char inbox[32];               /* "_INBOX.<16 hex>", "" until needed */
 	uint32_t inbox_sid;
 	uint64_t next_req_n;
 
 	int last_code;
 	char last_reason[PROTO_MAX_REASON + 1];
+	char good_topic[PROTO_MAX_TOPIC]; /* last topic found valid */
+	size_t good_topic_len;            /* 0: none (no topic is empty) */
 
 	int depth;                  /* libevent/user callbacks on the stack */
 	int loop_depth;             /* a blocking call runs the loop */
@@ -287,6 +326,11 @@ int bc_conn_send_pub(bc_client *c, uint64_t req_id, const char *topic,
 void bc_conn_resume(bc_client *c);
 /* Bytes queued and not yet written. */
 size_t bc_conn_outbuf(const bc_client *c);
+/* A publish got BC_ERR_WOULDBLOCK: call the drain callback once the
+ * output has fallen to half of max_outbuf (or the connection is lost). */
+void bc_conn_want_drain(bc_client *c);
+/* Call the drain callback if one is owed (and clear the debt). */
+void bc_conn_drained(bc_client *c);
 /* Best effort non-blocking write of pending output (base-mode close). */
 void bc_conn_write_now(bc_client *c);
 /* Free socket, bufferevent, connect state and timers (no callbacks). */
@@ -339,6 +383,11 @@ void bc_offline_clear(bc_client *c);
 /* Free the buffer. */
 void bc_offline_free(bc_client *c);
 
+/* ---- bc_flush.c: PING/PONG flushes ---- */
+/* Send the PINGs of the flushes that waited for a connection (after a
+ * WELCOME, behind the offline buffer). */
+void bc_flush_send_waiting(bc_client *c);
+
 /* ---- bc_loop.c: blocking mode ---- */
 typedef int (*bc_pred)(bc_client *c, void *arg);
 /* Run the private loop until pred(c, arg) is true (BC_OK), timeout_ms
@@ -359,15 +408,15 @@ int bc_waiter_done(bc_client *c, void *waiter);
 /* ---- bc_subscribe.c ---- */
 /* Send SUB for every subscription of the table (after a WELCOME). */
 void bc_subscribe_restore(bc_client *c);
-/* Subscribe without waiting, whatever the mode (library-internal subs).
- * *sid gets the sid.  BC_OK or an error. */
+/* Subscribe without waiting, whatever the mode (library-internal subs,
+ * no options).  *sid gets the sid.  BC_OK or an error. */
 int bc_subscribe_async(bc_client *c, const char *pattern, bc_msg_cb cb,
 		       void *arg, uint32_t *sid);
 
 /* ---- bc_publish.c ---- */
 /* Checks shared by all publishes: BC_OK or an error. */
-int bc_publish_check(const bc_client *c, const char *topic,
-		     const void *data, size_t len, const char *reply_to);
+int bc_publish_check(bc_client *c, const char *topic, const void *data,
+		     size_t len, const char *reply_to);
 /* Make room in the output buffer: wait in blocking mode, else
  * BC_ERR_WOULDBLOCK when over the limit.  May return BC_GONE. */
 int bc_publish_room(bc_client *c);

@@ -1,7 +1,7 @@
 /*
  * bc_loop.c - blocking mode: running the private event loop until a
  * condition holds, and the calls built directly on that (bc_run,
- * bc_break, bc_flush).
+ * bc_break; bc_flush is in bc_flush.c).
  */
 #include "config.h"
 
@@ -112,69 +112,4 @@ int bc_break(bc_client *c)
 	c->break_req = 1;
 	event_base_loopbreak(c->base);
 	return BC_OK;
-}
-
-static void flush_done(bc_client *c, struct bc_pending *p, int err)
-{
-	struct bc_waiter *w = p->arg;
-
-	bc_guard_result(c, err, 0);
-	w->done = 1;
-	w->err = err;
-}
-
-static int is_ready(bc_client *c, void *arg)
-{
-	(void)arg;
-	return bc_conn_ready(c);
-}
-
-/* PING, then wait for its PONG (the pending's own timer bounds it). */
-static int ping_and_wait(bc_client *c, int timeout_ms)
-{
-	struct bc_waiter w = { 0, 0, NULL };
-	uint8_t buf[16];
-	struct bc_pending *p;
-	int rc;
-
-	p = bc_pending_add(c, &c->pongs, 0, timeout_ms, flush_done);
-	if (!p)
-		return BC_ERR_NOMEM;
-	p->arg = &w;
-	rc = bc_conn_send(c, buf, proto_enc_ping(buf, sizeof buf));
-	if (rc != BC_OK) {
-		bc_pending_cancel(p);
-		return rc;
-	}
-	rc = bc_loop_until(c, bc_waiter_done, &w, -1);
-	if (rc == BC_GONE)
-		return BC_GONE;
-	if (!w.done) {  /* the loop failed: w must not outlive this call */
-		bc_pending_cancel(p);
-		return rc;
-	}
-	return w.err;
-}
-
-int bc_flush(bc_client *c, int timeout_ms)
-{
-	int64_t deadline;
-	int rc, ms;
-
-	if ((rc = bc_usable(c)) != BC_OK)
-		return rc;
-	if ((rc = bc_can_block(c)) != BC_OK)
-		return rc;
-	ms = bc_timeout(c, timeout_ms);
-	deadline = bc_now_ms() + ms;
-	rc = bc_guard_enter(c);
-	if (rc == BC_OK && !bc_conn_ready(c))  /* reconnecting: wait */
-		rc = bc_loop_until(c, is_ready, NULL, ms);
-	if (rc == BC_OK) {
-		ms = (int)(deadline - bc_now_ms());
-		rc = ping_and_wait(c, ms > 0 ? ms : 0);
-	} else if (rc != BC_ERR_CIRCUIT_OPEN && rc != BC_GONE) {
-		bc_guard_result(c, BC_ERR_INVALID, 0);  /* frees a trial */
-	}
-	return rc == BC_GONE ? BC_ERR_CLOSED : rc;
 }

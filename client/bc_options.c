@@ -177,6 +177,15 @@ int bc_options_set_error_cb(bc_options *o, bc_error_cb cb, void *arg)
 	return BC_OK;
 }
 
+int bc_options_set_drain_cb(bc_options *o, bc_drain_cb cb, void *arg)
+{
+	if (!o)
+		return BC_ERR_INVALID;
+	o->drain_cb = cb;
+	o->drain_arg = arg;
+	return BC_OK;
+}
+
 int bc_options_set_notice_cb(bc_options *o, bc_notice_cb cb, void *arg)
 {
 	if (!o)

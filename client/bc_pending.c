@@ -28,6 +28,17 @@ static void unlink_entry(struct bc_pending *p)
 	p->list = NULL;
 }
 
+static void append(struct bc_pending_list *l, struct bc_pending *p)
+{
+	p->list = l;
+	p->prev = l->tail;
+	if (l->tail)
+		l->tail->next = p;
+	else
+		l->head = p;
+	l->tail = p;
+}
+
 static void entry_free(struct bc_pending *p)
 {
 	if (p->timer)
@@ -85,13 +96,7 @@ struct bc_pending *bc_pending_add(bc_client *c, struct bc_pending_list *l,
 		entry_free(p);
 		return NULL;
 	}
-	p->list = l;
-	p->prev = l->tail;
-	if (l->tail)
-		l->tail->next = p;
-	else
-		l->head = p;
-	l->tail = p;
+	append(l, p);
 	return p;
 }
 
@@ -120,6 +125,12 @@ void bc_pending_fail_all(bc_client *c, struct bc_pending_list *l, int err)
 {
 	while (l->head)
 		finish(c, l->head, err);
+}
+
+void bc_pending_move(struct bc_pending *p, struct bc_pending_list *l)
+{
+	unlink_entry(p);
+	append(l, p);
 }
 
 void bc_pending_fail_upto(bc_client *c, struct bc_pending_list *l,

@@ -10,15 +10,29 @@
 
 #include "bc_internal.h"
 
-int bc_publish_check(const bc_client *c, const char *topic,
-		     const void *data, size_t len, const char *reply_to)
+/* Is topic valid?  Publishers mostly repeat one topic, so the last valid
+ * one is remembered and a repeat costs a memcmp instead of a check. */
+static int topic_ok(bc_client *c, const char *topic)
+{
+	size_t len = strlen(topic);
+
+	if (len == c->good_topic_len && memcmp(topic, c->good_topic, len) == 0)
+		return 1;
+	if (proto_check_topic(topic, len) != PROTO_OK_CODE)
+		return 0;
+	memcpy(c->good_topic, topic, len);  /* valid: len <= PROTO_MAX_TOPIC */
+	c->good_topic_len = len;
+	return 1;
+}
+
+int bc_publish_check(bc_client *c, const char *topic, const void *data,
+		     size_t len, const char *reply_to)
 {
 	int rc = bc_usable(c);
 
 	if (rc != BC_OK)
 		return rc;
-	if (!topic || (!data && len) ||
-	    proto_check_topic(topic, strlen(topic)) != PROTO_OK_CODE)
+	if (!topic || (!data && len) || !topic_ok(c, topic))
 		return BC_ERR_INVALID;
 	if (reply_to &&
 	    proto_check_topic(reply_to, strlen(reply_to)) != PROTO_OK_CODE)
@@ -41,8 +55,10 @@ int bc_publish_room(bc_client *c)
 
 	if (has_room(c, NULL))
 		return BC_OK;
-	if (bc_can_block(c) != BC_OK)
+	if (bc_can_block(c) != BC_OK) {
+		bc_conn_want_drain(c);  /* the drain callback tells when */
 		return BC_ERR_WOULDBLOCK;
+	}
 	rc = bc_loop_until(c, has_room, NULL, c->opts.timeout_ms);
 	if (rc == BC_GONE)
 		return BC_GONE;

@@ -17,6 +17,10 @@
 
 static void req_unlink(bc_client *c, struct bc_req *r)
 {
+	bc_reqmap_remove(&c->reqmap, r);
+	if (r->ack)  /* the PUB's wait outlives r: let it know */
+		r->ack->arg = NULL;
+	r->ack = NULL;
 	if (r->prev)
 		r->prev->next = r->next;
 	else
@@ -59,15 +63,6 @@ void bc_request_fail_upto(bc_client *c, uint64_t max, int err)
 	}
 }
 
-static struct bc_req *req_find(bc_client *c, uint64_t n)
-{
-	struct bc_req *r = c->reqs;
-
-	while (r && r->n != n)
-		r = r->next;
-	return r;
-}
-
 /* A message on the inbox: the last token says which request it answers. */
 static void inbox_cb(bc_client *c, const bc_msg *m, void *arg)
 {
@@ -80,7 +75,7 @@ static void inbox_cb(bc_client *c, const bc_msg *m, void *arg)
 	if (!dot)
 		return;
 	n = strtoull(dot + 1, &end, 10);
-	if (*end == 0 && (r = req_find(c, n)) != NULL)
+	if (*end == 0 && (r = bc_reqmap_find(&c->reqmap, n)) != NULL)
 		req_finish(c, r, BC_OK, m);
 }
 
@@ -117,11 +112,11 @@ static void req_timeout_cb(evutil_socket_t fd, short what, void *arg)
  * never acknowledged fails the request now. */
 static void req_pub_done(bc_client *c, struct bc_pending *p, int err)
 {
-	struct bc_req *r = c->reqs;
+	struct bc_req *r = p->arg;  /* NULL: the request already ended */
 
+	if (r)
+		r->ack = NULL;
 	bc_guard_result(c, err, err == BC_ERR_SERVER ? c->last_code : 0);
-	while (r && r->pub_req_id != p->req_id)
-		r = r->next;
 	if (r && (err == BC_ERR_SERVER || err == BC_ERR_TIMEOUT))
 		req_finish(c, r, err, NULL);
 }
@@ -145,6 +140,11 @@ static struct bc_req *req_new(bc_client *c, int timeout_ms, bc_reply_cb cb,
 	r->cb = cb;
 	r->arg = arg;
 	r->n = ++c->next_req_n;
+	if (bc_reqmap_add(&c->reqmap, r) != 0) {
+		event_free(r->timer);
+		free(r);
+		return NULL;
+	}
 	r->next = c->reqs;
 	if (c->reqs)
 		c->reqs->prev = r;
@@ -174,9 +174,13 @@ static int req_send(bc_client *c, struct bc_req *r, const char *topic,
 	if (!p)
 		return BC_ERR_NOMEM;
 	rc = bc_conn_send_pub(c, r->pub_req_id, topic, reply, data, len);
-	if (rc != BC_OK)
+	if (rc != BC_OK) {
 		bc_pending_cancel(p);
-	return rc;
+		return rc;
+	}
+	p->arg = r;
+	r->ack = p;
+	return BC_OK;
 }
 
 /* Inbox, request record and PUB, once the breaker said yes. */

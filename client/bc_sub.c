@@ -35,7 +35,8 @@ static int table_grow(struct bc_sub_table *t)
 }
 
 struct bc_sub *bc_sub_add(struct bc_sub_table *t, const char *pattern,
-			  const char *queue, bc_msg_cb cb, void *arg)
+			  const char *queue, const struct bc_sub_options *so,
+			  bc_msg_cb cb, void *arg)
 {
 	struct bc_sub *s;
 
@@ -49,6 +50,10 @@ struct bc_sub *bc_sub_add(struct bc_sub_table *t, const char *pattern,
 	if (!s->pattern || (queue && !s->queue)) {
 		sub_free(s);
 		return NULL;
+	}
+	if (so) {
+		s->opts = so->o;
+		s->has_opts = 1;
 	}
 	s->sid = ++t->next_sid;
 	s->cb = cb;

@@ -67,11 +67,19 @@ static int check_sub_args(const bc_client *c, const char *pattern,
 static int send_sub(bc_client *c, const struct bc_sub *s,
 		    struct bc_waiter *w, struct bc_pending **pp)
 {
-	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_TOPIC + PROTO_MAX_NAME + 64];
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_TOPIC + PROTO_MAX_NAME + 160];
 	uint64_t req_id = ++c->next_req_id;
-	size_t n = proto_enc_sub(buf, sizeof buf, req_id, s->sid,
-				 proto_cstr(s->pattern), proto_cstr(s->queue));
+	size_t n;
 	int rc;
+
+	/* Without options, the 5-element SUB every broker version knows. */
+	if (s->has_opts)
+		n = proto_enc_sub_opts(buf, sizeof buf, req_id, s->sid,
+				       proto_cstr(s->pattern),
+				       proto_cstr(s->queue), &s->opts);
+	else
+		n = proto_enc_sub(buf, sizeof buf, req_id, s->sid,
+				  proto_cstr(s->pattern), proto_cstr(s->queue));
 
 	if (n == 0)
 		return BC_ERR_INVALID;
@@ -105,8 +113,9 @@ static int wait_sub(bc_client *c, struct bc_waiter *w, struct bc_pending *p)
 	return w->err;
 }
 
-int bc_subscribe(bc_client *c, const char *pattern, const char *queue,
-		 bc_msg_cb cb, void *arg, uint32_t *sid_out)
+int bc_subscribe_ex(bc_client *c, const char *pattern, const char *queue,
+		    const bc_sub_options *so, bc_msg_cb cb, void *arg,
+		    uint32_t *sid_out)
 {
 	struct bc_waiter w = { 0, 0, NULL };
 	int blocking, rc = check_sub_args(c, pattern, queue, cb);
@@ -116,7 +125,7 @@ int bc_subscribe(bc_client *c, const char *pattern, const char *queue,
 
 	if (rc != BC_OK)
 		return rc;
-	s = bc_sub_add(&c->subs, pattern, queue, cb, arg);
+	s = bc_sub_add(&c->subs, pattern, queue, so, cb, arg);
 	if (!s)
 		return BC_ERR_NOMEM;
 	sid = s->sid;
@@ -131,6 +140,12 @@ int bc_subscribe(bc_client *c, const char *pattern, const char *queue,
 	if (rc == BC_OK && sid_out)
 		*sid_out = sid;
 	return rc;
+}
+
+int bc_subscribe(bc_client *c, const char *pattern, const char *queue,
+		 bc_msg_cb cb, void *arg, uint32_t *sid_out)
+{
+	return bc_subscribe_ex(c, pattern, queue, NULL, cb, arg, sid_out);
 }
 
 int bc_unsubscribe(bc_client *c, uint32_t sid)
@@ -150,7 +165,7 @@ int bc_subscribe_async(bc_client *c, const char *pattern, bc_msg_cb cb,
 		       void *arg, uint32_t *sid)
 {
 	struct bc_pending *p;
-	struct bc_sub *s = bc_sub_add(&c->subs, pattern, NULL, cb, arg);
+	struct bc_sub *s = bc_sub_add(&c->subs, pattern, NULL, NULL, cb, arg);
 	int rc;
 
 	if (!s)

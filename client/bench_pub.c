@@ -68,22 +68,57 @@ enum bench_send bench_pub_state(const struct bench_client *k, uint64_t now)
 	return BENCH_SEND_NOW;
 }
 
-void bench_pub_rearm(struct bench_client *k, int blocked, uint64_t now)
+void bench_pub_rearm(struct bench_client *k, enum bench_block blocked,
+		     uint64_t now)
 {
-	struct timeval tv = { 0, BENCH_BLOCKED_US };
+	struct timeval tv = { 0, BENCH_WINDOW_RETRY_US };
 	uint64_t due;
 
-	if (!blocked && !k->b->interval_ns) {
+	k->blocked = blocked;
+	if (blocked == BENCH_OUTBUF)
+		return;  /* bench_pub_drained re-activates the pump */
+	if (blocked == BENCH_WINDOW) {
+		k->b->nwindow_blocked++;
+		event_add(k->pump, &tv);
+		return;
+	}
+	if (!k->b->interval_ns) {
 		event_active(k->pump, EV_TIMEOUT, 0);
 		return;
 	}
-	if (!blocked) {
-		due = bench_pub_due(k);
-		due = due > now ? due - now : 0;
-		tv.tv_sec = (time_t)(due / 1000000000u);
-		tv.tv_usec = (suseconds_t)(due % 1000000000u / 1000u);
-	}
+	due = bench_pub_due(k);
+	due = due > now ? due - now : 0;
+	tv.tv_sec = (time_t)(due / 1000000000u);
+	tv.tv_usec = (suseconds_t)(due % 1000000000u / 1000u);
 	event_add(k->pump, &tv);
+}
+
+/* Run k's pump soon, whatever it was waiting for. */
+static void wake(struct bench_client *k)
+{
+	if (k->blocked == BENCH_WINDOW)
+		k->b->nwindow_blocked--;
+	k->blocked = BENCH_FREE;
+	event_del(k->pump);
+	event_active(k->pump, EV_TIMEOUT, 0);
+}
+
+void bench_pub_wake(struct bench *b)
+{
+	if (!b->nwindow_blocked || bench_window_room(b) < b->window / 2)
+		return;
+	for (int i = 0; i < b->cfg->npub; i++)
+		if (b->cl[i].blocked == BENCH_WINDOW)
+			wake(&b->cl[i]);
+}
+
+void bench_pub_drained(bc_client *c, void *arg)
+{
+	struct bench_client *k = arg;
+
+	(void)c;
+	if (k->blocked == BENCH_OUTBUF && k->b->phase == BENCH_RUNNING)
+		wake(k);
 }
 
 static void pub_acked(bc_client *c, int err, void *arg)
@@ -141,6 +176,7 @@ void bench_pub_pump(evutil_socket_t fd, short what, void *arg)
 {
 	struct bench_client *k = arg;
 	enum bench_send st = BENCH_SEND_NOW;
+	enum bench_block block = BENCH_FREE;
 	uint64_t now = bench_now_ns(), room;
 	int rc = BC_OK;
 
@@ -148,25 +184,36 @@ void bench_pub_pump(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (k->b->phase != BENCH_RUNNING || k->ack_sent)
 		return;
+	if (k->blocked == BENCH_WINDOW)  /* the safety-net timer */
+		k->b->nwindow_blocked--;
+	k->blocked = BENCH_FREE;
 	room = bench_window_room(k->b);
-	for (int i = 0; i < PUB_BATCH; i++, now = bench_now_ns()) {
+	for (int i = 0; i < PUB_BATCH; i++) {
 		if ((st = bench_pub_state(k, now)) != BENCH_SEND_NOW)
 			break;
 		if (room-- == 0) {
-			rc = BC_ERR_WOULDBLOCK;  /* window full: back off */
+			block = BENCH_WINDOW;
 			break;
 		}
 		if ((rc = pub_one(k, now)) != BC_OK)
 			break;
+		/* Only the fixed-rate schedule needs the time per message;
+		 * flat out, once per batch is enough for --duration. */
+		if (k->b->interval_ns)
+			now = bench_now_ns();
 	}
-	if (rc != BC_OK && rc != BC_ERR_WOULDBLOCK) {
+	if (rc == BC_ERR_WOULDBLOCK) {
+		rc = BC_OK;
+		block = BENCH_OUTBUF;
+	}
+	if (rc != BC_OK) {
 		bench_fail(k->b, "publisher %u: %s", k->idx, bc_strerror(rc));
 		return;
 	}
-	if (st == BENCH_SEND_DONE && rc == BC_OK) {
+	if (st == BENCH_SEND_DONE && block == BENCH_FREE) {
 		if (pub_close(k))
-			bench_pub_rearm(k, 1, now);
+			bench_pub_rearm(k, BENCH_OUTBUF, now);
 		return;
 	}
-	bench_pub_rearm(k, rc == BC_ERR_WOULDBLOCK, now);
+	bench_pub_rearm(k, block, now);
 }

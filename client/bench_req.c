@@ -68,9 +68,9 @@ static void req_rearm(struct bench_client *k, enum bench_send st, int rc,
 		      uint64_t now)
 {
 	if (rc == BC_ERR_WOULDBLOCK)
-		bench_pub_rearm(k, 1, now);
+		bench_pub_rearm(k, BENCH_OUTBUF, now);
 	else if (st == BENCH_SEND_NOW || k->b->interval_ns)
-		bench_pub_rearm(k, 0, now);
+		bench_pub_rearm(k, BENCH_FREE, now);
 }
 
 void bench_req_pump(evutil_socket_t fd, short what, void *arg)
@@ -84,6 +84,7 @@ void bench_req_pump(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (k->b->phase != BENCH_RUNNING || k->finished)
 		return;
+	k->blocked = BENCH_FREE;
 	for (int i = 0; i < REQ_BATCH; i++, now = bench_now_ns()) {
 		if ((st = req_state(k, now)) != BENCH_SEND_NOW)
 			break;

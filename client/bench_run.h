@@ -36,6 +36,15 @@ enum bench_phase {
 
 struct bench;
 
+/* Why a sender is not sending. */
+enum bench_block {
+	BENCH_FREE,       /* not blocked */
+	BENCH_OUTBUF,     /* library output buffer full: the drain
+			     callback wakes it */
+	BENCH_WINDOW,     /* --window ahead of the slowest subscriber:
+			     received messages wake it */
+};
+
 struct bench_client {
 	struct bench *b;                /* borrowed back-pointer */
 	bc_client *c;                   /* owned; closed by bench_run */
@@ -48,6 +57,7 @@ struct bench_client {
 	uint64_t target;                /* to send; 0: until the deadline */
 	uint64_t sent;
 	uint64_t outstanding;           /* requests waiting for a reply */
+	enum bench_block blocked;       /* why the pump is waiting */
 	int ack_sent;                   /* the closing sync publish is out */
 	int finished;                   /* sent everything (and acked) */
 	uint64_t t_done;                /* when it finished (ns) */
@@ -72,6 +82,7 @@ struct bench {
 	uint64_t t_end;                 /* publishing must stop (ns); 0: no */
 	uint64_t interval_ns;           /* per publisher in rate mode; 0 */
 	uint64_t window;                /* flow control (messages); 0: off */
+	int nwindow_blocked;            /* senders in BENCH_WINDOW */
 	uint64_t sent_total;            /* by all publishers */
 	uint64_t received;              /* all receivers, for the progress */
 	uint64_t last_received;         /* at the last drain check */
@@ -111,8 +122,9 @@ enum bench_send { BENCH_SEND_NOW, BENCH_SEND_LATER, BENCH_SEND_DONE };
 /* Topic of the acknowledged empty publish that ends each sender and syncs
  * each subscriber; nobody subscribes to it. */
 #define BENCH_SYNC_TOPIC "_bench.sync"
-/* Back-off while a client's output buffer is full (us). */
-#define BENCH_BLOCKED_US 200
+/* A sender held back by the window is woken by arriving messages once
+ * half the window is free again; this timer (us) is only a safety net. */
+#define BENCH_WINDOW_RETRY_US 10000
 
 /* Set up k's pump (running cb) and payload; 0 or -1 (out of memory). */
 int bench_pub_init(struct bench_client *k,
@@ -125,9 +137,15 @@ void bench_pub_start(struct bench_client *k);
 uint64_t bench_pub_due(const struct bench_client *k);
 /* May k send another message at time now? */
 enum bench_send bench_pub_state(const struct bench_client *k, uint64_t now);
-/* Re-arm k's pump: after a back-off if blocked (output buffer full), else
- * at the next intended send time (rate mode) or at once. */
-void bench_pub_rearm(struct bench_client *k, int blocked, uint64_t now);
+/* Re-arm k's pump: when blocked (OUTBUF: by the library's drain
+ * callback; WINDOW: by bench_pub_wake, or a timer), else at the next
+ * intended send time (rate mode) or at once. */
+void bench_pub_rearm(struct bench_client *k, enum bench_block blocked,
+		     uint64_t now);
+/* Wake the senders held back by the window if half of it is free. */
+void bench_pub_wake(struct bench *b);
+/* Drain callback of the senders' clients: room in the output buffer. */
+void bench_pub_drained(bc_client *c, void *arg);
 /* Pump callback of a publisher. */
 void bench_pub_pump(evutil_socket_t fd, short what, void *arg);
 

@@ -71,6 +71,8 @@ static int load_payload(const struct tool_args *a, struct pub_buf *b)
 	if (f != stdin)
 		fclose(f);
 	if (err) {
+		free(b->data);      /* what was read before the error */
+		b->data = NULL;
 		tool_fail(a, "cannot read '%s': %s",
 			  a->file ? a->file : "stdin",
 			  err == EFBIG ? "too large" : strerror(err));

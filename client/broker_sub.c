@@ -3,7 +3,9 @@
  * every message (payload, or "topic payload" with -v), one per line,
  * flushing stdout each time so a pipe reader sees it at once.  With
  * --reconnect the library reconnects and resubscribes by itself; the tool
- * only prints the state changes on stderr.
+ * only prints the state changes on stderr.  --policy and --max-queue-*
+ * are sent with every SUB (bc_subscribe_ex); messages the broker drops
+ * for us are reported on stderr as they are announced.
  */
 #include "config.h"
 
@@ -95,27 +97,37 @@ static void catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int subscribe_all(const struct tool_args *a, bc_client *c,
+static int subscribe_one(const struct tool_args *a, bc_client *c,
+			 const char *pattern, const bc_sub_options *so,
 			 struct sub_state *st)
 {
 	char what[300];
+	int rc = bc_subscribe_ex(c, pattern, a->queue, so, on_msg, st, NULL);
 
-	for (int i = 0; i < a->ntopics; i++) {
-		int rc = bc_subscribe(c, a->topics[i], a->queue, on_msg, st,
-				      NULL);
-
-		if (rc == BC_ERR_INVALID) {
-			tool_fail(a, "invalid queue group '%s'", a->queue);
-			return 1;
-		}
-		if (rc != BC_OK) {
-			snprintf(what, sizeof what, "subscription to '%s' failed",
-				 a->topics[i]);
-			tool_fail_op(a, c, rc, what);
-			return 1;
-		}
+	if (rc == BC_ERR_INVALID) {
+		tool_fail(a, "invalid queue group '%s'", a->queue);
+		return 1;
+	}
+	if (rc != BC_OK) {
+		snprintf(what, sizeof what, "subscription to '%s' failed",
+			 pattern);
+		tool_fail_op(a, c, rc, what);
+		return 1;
 	}
 	return 0;
+}
+
+/* Every -t, with the queue options (the same for all). */
+static int subscribe_all(const struct tool_args *a, bc_client *c,
+			 struct sub_state *st)
+{
+	bc_sub_options *so;
+	int rc = tool_sub_options(a, &so);
+
+	for (int i = 0; i < a->ntopics && rc == 0; i++)
+		rc = subscribe_one(a, c, a->topics[i], so, st);
+	bc_sub_options_free(so);
+	return rc;
 }
 
 /* One line saying why the connection ended. */

@@ -20,11 +20,11 @@
  * Callbacks: a callback may call any non-blocking function on its client,
  * including bc_unsubscribe and bc_close.  Blocking calls made from inside a
  * callback return BC_ERR_WOULDBLOCK (the loop is already running); use
- * bc_request_async / bc_publish_ex there.  bc_close inside a callback is
- * deferred: the client stops at once (no further callbacks except
- * completions with BC_ERR_CLOSED), and its memory is released when the
- * library regains control.  After calling bc_close, never use the handle
- * again.
+ * bc_request_async / bc_publish_ex / bc_flush_async there.  bc_close
+ * inside a callback is deferred: the client stops at once (no further
+ * callbacks except completions with BC_ERR_CLOSED), and its memory is
+ * released when the library regains control.  After calling bc_close,
+ * never use the handle again.
  *
  * Thread safety: a bc_client is NOT thread-safe, and neither is a
  * bc_options.  Use one client per thread, or make every call on one thread
@@ -101,6 +101,7 @@ struct event_base;
 typedef struct bc_client bc_client;
 typedef struct bc_options bc_options;
 typedef struct bc_msg bc_msg;
+typedef struct bc_sub_options bc_sub_options;
 
 /* The one error enum of the library. */
 enum bc_err {
@@ -193,6 +194,9 @@ typedef void (*bc_msg_cb)(bc_client *c, const bc_msg *m, void *arg);
  * or BC_ERR_CLOSED.  Called exactly once. */
 typedef void (*bc_ack_cb)(bc_client *c, int err, void *arg);
 
+/* Room again in the output buffer (see bc_options_set_drain_cb). */
+typedef void (*bc_drain_cb)(bc_client *c, void *arg);
+
 /* Outcome of bc_request_async: err BC_OK with the reply (borrowed until the
  * callback returns), or an error with reply NULL.  Called exactly once. */
 typedef void (*bc_reply_cb)(bc_client *c, int err, const bc_msg *reply,
@@ -233,6 +237,14 @@ int bc_options_set_close_timeout(bc_options *o, int ms);
 int bc_options_set_max_outbuf(bc_options *o, size_t bytes);
 /* Callbacks (cb may be NULL to remove); arg is passed back untouched. */
 int bc_options_set_error_cb(bc_options *o, bc_error_cb cb, void *arg);
+/* Drain callback, for publishers that got BC_ERR_WOULDBLOCK (output
+ * buffer over bc_options_set_max_outbuf): after a publish (or request)
+ * on the client returned BC_ERR_WOULDBLOCK, cb is called once, from the
+ * event loop, when the bytes waiting for the socket have dropped to half
+ * the limit or less, or when the connection was lost (publishes then go
+ * to the offline buffer).  Publish again from cb; it is not called again
+ * until the next BC_ERR_WOULDBLOCK.  bc_outbuf_len tells the level. */
+int bc_options_set_drain_cb(bc_options *o, bc_drain_cb cb, void *arg);
 int bc_options_set_notice_cb(bc_options *o, bc_notice_cb cb, void *arg);
 int bc_options_set_state_cb(bc_options *o, bc_state_cb cb, void *arg);
 int bc_options_set_breaker_cb(bc_options *o, bc_breaker_cb cb, void *arg);
@@ -313,6 +325,10 @@ int bc_breaker_state(const bc_client *c);
 int bc_server(const bc_client *c, const char **host, int *port);
 /* Messages waiting in the offline buffer; 0 if c is NULL. */
 size_t bc_buffered(const bc_client *c);
+/* Bytes queued for the broker on the current connection and not yet
+ * taken by the socket (compare with bc_options_set_max_outbuf); 0 if c is
+ * NULL or not connected. */
+size_t bc_outbuf_len(const bc_client *c);
 /* Max payload announced by the broker (before WELCOME: the protocol's
  * absolute maximum); 0 if c is NULL. */
 size_t bc_max_payload(const bc_client *c);
@@ -365,6 +381,52 @@ int bc_publish_sync(bc_client *c, const char *topic, const void *data,
 int bc_subscribe(bc_client *c, const char *pattern, const char *queue,
 		 bc_msg_cb cb, void *arg, uint32_t *sid_out);
 
+/* Subscription options: how the broker should treat this connection's
+ * outbound queue when the application reads too slowly (PROTOCOL.md, "SUB"
+ * and "Slow consumers").  An opaque object like bc_options: create it
+ * with bc_sub_options_new (everything "not set": the broker's pool
+ * decides), set what you need, pass it to bc_subscribe_ex (which copies
+ * the values, so free or reuse the object right after), free it with
+ * bc_sub_options_free.  Not thread-safe; safe to share between calls.
+ *
+ * The queue belongs to the connection, not to one subscription: the
+ * broker uses the smallest bounds any SUB asked for and the policy of the
+ * last SUB that named one, and it only ever lowers its pool's bounds.
+ * A subscription keeps its options for good: the library sends them
+ * again, identical, when it restores the subscription after a
+ * reconnect.  Losses are announced by NOTICE DROPPED (the notice
+ * callback, kind BC_NOTICE_DROPPED, with the count). */
+enum bc_policy {
+	BC_POLICY_DEFAULT = 0,     /* not set: the pool's policy */
+	BC_POLICY_DROP_OLDEST = 1, /* discard the oldest queued messages */
+	BC_POLICY_DROP_NEWEST = 2, /* discard the new message */
+	BC_POLICY_DISCONNECT = 3   /* close the connection (ERR SERVER_BUSY) */
+};
+
+/* New options with nothing set; the caller frees them with
+ * bc_sub_options_free.  NULL when out of memory. */
+bc_sub_options *bc_sub_options_new(void);
+/* Free (NULL is fine). */
+void bc_sub_options_free(bc_sub_options *so);
+/* Setters: BC_OK, or BC_ERR_INVALID (so NULL, value out of range). */
+/* policy: one of enum bc_policy (BC_POLICY_DEFAULT unsets it). */
+int bc_sub_options_set_policy(bc_sub_options *so, int policy);
+/* Bound on queued messages, 1..2^63; 0 unsets it. */
+int bc_sub_options_set_max_msgs(bc_sub_options *so, uint64_t max_msgs);
+/* Bound on queued bytes, 1..2^63 (the broker counts less than 1024 as
+ * 1024); 0 unsets it. */
+int bc_sub_options_set_max_bytes(bc_sub_options *so, uint64_t max_bytes);
+/* Policy from its name ("drop-oldest", "drop-newest", "disconnect"; the
+ * strings of broker-sub --policy and of the protocol), or -1. */
+int bc_policy_parse(const char *name);
+
+/* bc_subscribe with subscription options so (borrowed for the call, its
+ * values copied; NULL: none, exactly like bc_subscribe).  Everything
+ * else, including when it blocks, is as for bc_subscribe. */
+int bc_subscribe_ex(bc_client *c, const char *pattern, const char *queue,
+		    const bc_sub_options *so, bc_msg_cb cb, void *arg,
+		    uint32_t *sid_out);
+
 /* Stop a subscription: no callback for sid runs after this returns (even
  * one already received).  BC_ERR_NO_SUCH_SUB if sid is unknown. */
 int bc_unsubscribe(bc_client *c, uint32_t sid);
@@ -416,6 +478,19 @@ int bc_respond(bc_client *c, const bc_msg *request, const void *data,
  * connection, whose offline buffer is sent before the PING.  Guarded by
  * the breaker while not connected (BC_ERR_CIRCUIT_OPEN). */
 int bc_flush(bc_client *c, int timeout_ms);
+
+/* bc_flush without blocking, in any mode: cb(c, err, arg) is called
+ * exactly once, later (never from inside this call), with BC_OK once the
+ * broker has answered a PING sent after everything queued so far (so
+ * every earlier frame was processed and any ERR for it reported),
+ * BC_ERR_TIMEOUT after timeout_ms (-1: the options' timeout), or
+ * BC_ERR_CLOSED if the connection carrying the PING was lost or the
+ * client was closed.  While not connected (still connecting, or
+ * reconnecting) the PING waits and is sent right after the offline
+ * buffer.  Guarded by the circuit breaker.  If this call returns an
+ * error (BC_ERR_INVALID, BC_ERR_CLOSED, BC_ERR_CIRCUIT_OPEN,
+ * BC_ERR_NOMEM), cb is never called. */
+int bc_flush_async(bc_client *c, int timeout_ms, bc_ack_cb cb, void *arg);
 
 /* Dispatch callbacks for timeout_ms (-1: until bc_break or connection
  * loss).  Reconnecting happens inside it.  BC_OK when the time is up or

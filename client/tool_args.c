@@ -38,6 +38,8 @@ static const char pub_usage[] =
 static const char sub_usage[] =
 	"Usage: broker-sub [-h HOST] [-p PORT] [-i NAME] -t PATTERN...\n"
 	"                  [-q GROUP] [-n COUNT] [-v] [-N] [--reconnect]\n"
+	"                  [--policy POLICY] [--max-queue-msgs N]\n"
+	"                  [--max-queue-bytes SIZE]\n"
 	"                  [--retry N] [--retry-max MS] [--timeout MS]\n"
 	"Subscribe to a brokerd broker and print the messages.\n\n"
 	"  -h, --host HOST      broker host (default 127.0.0.1)\n"
@@ -53,6 +55,15 @@ static const char sub_usage[] =
 	"      --reconnect      keep running when the connection is lost:\n"
 	"                       reconnect (backoff up to --retry-max) and\n"
 	"                       resubscribe; state changes go to stderr\n"
+	"      --policy POLICY  what the broker does when messages for us\n"
+	"                       pile up: drop-oldest, drop-newest or\n"
+	"                       disconnect (default: the broker's setting)\n"
+	"      --max-queue-msgs N\n"
+	"                       ask the broker to queue at most N messages\n"
+	"                       for us (it may only lower its own limit)\n"
+	"      --max-queue-bytes SIZE\n"
+	"                       the same in bytes; SIZE may end in k, M or G\n"
+	"                       (powers of 1024)\n"
 	"      --retry N        retry a failed first connect N times\n"
 	"      --retry-max MS   longest wait between retries (default 5000)\n"
 	"      --timeout MS     connect and handshake timeout (default 5000)\n"
@@ -63,7 +74,7 @@ static const char sub_usage[] =
 	"--reconnect), 2 on usage errors.\n";
 
 enum { OPT_HELP = 256, OPT_VERSION, OPT_RETRY, OPT_RETRY_MAX, OPT_TIMEOUT,
-       OPT_RECONNECT };
+       OPT_RECONNECT, OPT_POLICY, OPT_MAX_QUEUE_MSGS, OPT_MAX_QUEUE_BYTES };
 
 static const struct option long_opts[] = {
 	{ "host", required_argument, NULL, 'h' },
@@ -82,6 +93,9 @@ static const struct option long_opts[] = {
 	{ "retry-max", required_argument, NULL, OPT_RETRY_MAX },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "reconnect", no_argument, NULL, OPT_RECONNECT },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "max-queue-msgs", required_argument, NULL, OPT_MAX_QUEUE_MSGS },
+	{ "max-queue-bytes", required_argument, NULL, OPT_MAX_QUEUE_BYTES },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -124,10 +138,61 @@ static int take_num(struct tool_args *a, int *dst, const char *arg,
 	return -1;
 }
 
+/* A count or a size ("64k", "16M", "1G": powers of 1024) in
+ * 1..TOOL_MAX_QUEUE into *dst.  Returns -1, or an exit status after a
+ * message. */
+#define TOOL_MAX_QUEUE ((uint64_t)1 << 50)
+static int take_size(struct tool_args *a, uint64_t *dst, const char *arg,
+		     const char *what, int suffix_ok)
+{
+	static const char units[] = "kMG";
+	unsigned long long v;
+	const char *u;
+	char *end;
+
+	v = arg[0] >= '0' && arg[0] <= '9' ? strtoull(arg, &end, 10) : 0;
+	u = v && suffix_ok && *end ? strchr(units, *end) : NULL;
+	if (u && end[1] == 0) {
+		for (long i = 0; i <= u - units; i++)
+			v = v > TOOL_MAX_QUEUE ? v : v * 1024;
+		end++;
+	}
+	if (v == 0 || *end || v > TOOL_MAX_QUEUE) {
+		tool_fail(a, "invalid %s '%s'", what, arg);
+		return TOOL_EXIT_USAGE;
+	}
+	*dst = v;
+	return -1;
+}
+
+/* broker-sub's queue options.  Returns -1, or an exit status. */
+static int take_queue_opt(struct tool_args *a, int opt, const char *arg)
+{
+	if (opt == OPT_MAX_QUEUE_MSGS)
+		return take_size(a, &a->max_queue_msgs, arg, "--max-queue-msgs",
+				 0);
+	if (opt == OPT_MAX_QUEUE_BYTES)
+		return take_size(a, &a->max_queue_bytes, arg,
+				 "--max-queue-bytes", 1);
+	a->policy = bc_policy_parse(arg);
+	if (a->policy < 0) {
+		tool_fail(a, "invalid policy '%s' (drop-oldest, drop-newest "
+			  "or disconnect)", arg);
+		return TOOL_EXIT_USAGE;
+	}
+	return -1;
+}
+
 /* The long-only options.  Returns -1, or an exit status. */
 static int take_long(struct tool_args *a, int opt, const char *arg)
 {
 	switch (opt) {
+	case OPT_POLICY:
+	case OPT_MAX_QUEUE_MSGS:
+	case OPT_MAX_QUEUE_BYTES:
+		if (a->kind == TOOL_SUB)
+			return take_queue_opt(a, opt, arg);
+		break;
 	case OPT_RETRY:
 		return take_num(a, &a->retry, arg, "retry count", 0, 1000000);
 	case OPT_RETRY_MAX:
@@ -333,6 +398,25 @@ bc_client *tool_connect(const struct tool_args *a, const bc_options *o,
 		tool_fail(a, "cannot connect to %s:%d: %s", a->host, a->port,
 			  why);
 	return NULL;
+}
+
+int tool_sub_options(const struct tool_args *a, bc_sub_options **out)
+{
+	bc_sub_options *so;
+
+	*out = NULL;
+	if (!a->policy && !a->max_queue_msgs && !a->max_queue_bytes)
+		return 0;
+	so = bc_sub_options_new();
+	if (!so || bc_sub_options_set_policy(so, a->policy) != BC_OK ||
+	    bc_sub_options_set_max_msgs(so, a->max_queue_msgs) != BC_OK ||
+	    bc_sub_options_set_max_bytes(so, a->max_queue_bytes) != BC_OK) {
+		bc_sub_options_free(so);
+		tool_fail(a, "out of memory");
+		return 1;
+	}
+	*out = so;
+	return 0;
 }
 
 void tool_fail_op(const struct tool_args *a, bc_client *c, int rc,

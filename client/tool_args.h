@@ -7,6 +7,7 @@
 #define TOOL_ARGS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "brokerclient.h"
 
@@ -40,6 +41,9 @@ struct tool_args {
 	int verbose;                      /* -v */
 	int no_newline;                   /* -N */
 	int reconnect;                    /* --reconnect */
+	int policy;                       /* --policy: enum bc_policy */
+	uint64_t max_queue_msgs;          /* --max-queue-msgs, 0: not given */
+	uint64_t max_queue_bytes;         /* --max-queue-bytes, 0: not given */
 };
 
 /* The first asynchronous error the library reported (error callback). */
@@ -73,6 +77,11 @@ bc_options *tool_options(const struct tool_args *a, struct tool_error *e);
  * the handshake failure) and return NULL. */
 bc_client *tool_connect(const struct tool_args *a, const bc_options *o,
 			struct tool_error *e);
+
+/* broker-sub: subscription options from --policy / --max-queue-msgs /
+ * --max-queue-bytes in *out (caller frees with bc_sub_options_free), or
+ * *out NULL when none was given.  0, or 1 after a message (no memory). */
+int tool_sub_options(const struct tool_args *a, bc_sub_options **out);
 
 /* Print the broker's last ERR on c as "<what>: <reason> (code N)" or the
  * library error text, after "prog: ". */

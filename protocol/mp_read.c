@@ -221,8 +221,14 @@ enum mp_status mp_read_array(struct mp_cur *c, uint32_t *n)
 enum mp_status mp_read_uint(struct mp_cur *c, uint64_t *v)
 {
 	struct mp_head h;
-	enum mp_status st = expect(c, &h, MP_UINT);
+	enum mp_status st;
 
+	if (c->left > 0 && c->p[0] <= 0x7f) {   /* positive fixint */
+		*v = c->p[0];
+		advance(c, 1);
+		return MP_OK;
+	}
+	st = expect(c, &h, MP_UINT);
 	if (st != MP_OK)
 		return st;
 	*v = h.uval;
@@ -233,8 +239,13 @@ enum mp_status mp_read_uint(struct mp_cur *c, uint64_t *v)
 enum mp_status mp_read_nil(struct mp_cur *c)
 {
 	struct mp_head h;
-	enum mp_status st = expect(c, &h, MP_NIL);
+	enum mp_status st;
 
+	if (c->left > 0 && c->p[0] == 0xc0) {
+		advance(c, 1);
+		return MP_OK;
+	}
+	st = expect(c, &h, MP_NIL);
 	if (st == MP_OK)
 		advance(c, h.hdr);
 	return st;
@@ -256,11 +267,31 @@ static enum mp_status read_raw(struct mp_cur *c, enum mp_type t,
 
 enum mp_status mp_read_str(struct mp_cur *c, const char **ptr, uint32_t *len)
 {
+	if (c->left > 0 && (c->p[0] & 0xe0) == 0xa0) {   /* fixstr */
+		uint32_t n = c->p[0] & 0x1fu;
+
+		if (n > c->left - 1)
+			return MP_E_TRUNC;
+		*ptr = (const char *)(c->p + 1);
+		*len = n;
+		advance(c, 1u + n);
+		return MP_OK;
+	}
 	return read_raw(c, MP_STR, ptr, len);
 }
 
 enum mp_status mp_read_bin(struct mp_cur *c, const char **ptr, uint32_t *len)
 {
+	if (c->left > 0 && c->p[0] == 0xc4) {            /* bin8 */
+		uint32_t n;
+
+		if (c->left < 2 || (n = c->p[1]) > c->left - 2)
+			return MP_E_TRUNC;
+		*ptr = (const char *)(c->p + 2);
+		*len = n;
+		advance(c, 2u + n);
+		return MP_OK;
+	}
 	return read_raw(c, MP_BIN, ptr, len);
 }
 

@@ -64,32 +64,47 @@ static int text_ok(const char *str, size_t len)
 	return 1;
 }
 
-/* Shared walk over tokens.  wild: allow "*" tokens and a final ">". */
-static int tokens_ok(const char *s, size_t len, int wild)
+/* A "*" or ">" at s[i] (i inside a token starting at start): allowed only
+ * as a whole token, and ">" only as the last one. */
+static int wildcard_ok(const char *s, size_t len, size_t i, size_t start)
 {
-	size_t start = 0, ntok = 0;
-
-	if (len == 0 || len > PROTO_MAX_TOPIC || !text_ok(s, len))
+	if (i != start || (i + 1 < len && s[i + 1] != '.'))
 		return 0;
-	for (size_t i = 0; i <= len; i++) {
-		size_t tlen;
+	return s[i] == '*' || i + 1 == len;
+}
 
-		if (i < len && s[i] != '.')
-			continue;
-		tlen = i - start;
-		if (tlen == 0 || ++ntok > PROTO_MAX_TOKENS)
-			return 0;
-		for (size_t j = start; j < i; j++) {
-			if (s[j] != '*' && s[j] != '>')
-				continue;
-			if (!wild || tlen != 1)
+/* Shared walk over tokens, one pass that also checks the bytes (the rules
+ * of text_ok).  wild: allow "*" tokens and a final ">". */
+static int tokens_ok(const char *str, size_t len, int wild)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t start = 0, ntok = 0, i = 0, n;
+
+	if (len == 0 || len > PROTO_MAX_TOPIC)
+		return 0;
+	while (i < len) {
+		unsigned char b = s[i];
+
+		if (b >= 0x80) {
+			n = utf8_seq(s + i, len - i);
+			if (n == 0)
 				return 0;
-			if (s[j] == '>' && i != len)
-				return 0;       /* ">" only as the last token */
+			i += n;
+			continue;
 		}
-		start = i + 1;
+		if (b <= 0x20 || b == 0x7f)
+			return 0;
+		if (b == '.') {
+			if (i == start || ++ntok > PROTO_MAX_TOKENS)
+				return 0;
+			start = i + 1;
+		} else if ((b == '*' || b == '>') &&
+			   (!wild || !wildcard_ok(str, len, i, start))) {
+			return 0;
+		}
+		i++;
 	}
-	return 1;
+	return start < len && ++ntok <= PROTO_MAX_TOKENS;
 }
 
 enum proto_err proto_check_topic(const char *topic, size_t len)

@@ -1,8 +1,9 @@
 /*
  * proto_decode.c - one frame body into a struct proto_msg.
  *
- * Two passes over the body, both allocation-free (see mp_read.h for why we
- * do not use msgpack-c's unpacker):
+ * A valid frame is read in one pass (decode_one_pass).  When that fails,
+ * two passes over the body find the error to report, both allocation-free
+ * (see mp_read.h for why we do not use msgpack-c's unpacker):
  *   1. structure: the body must be exactly one well-formed msgpack value
  *      nested at most PROTO_MAX_DEPTH deep (MALFORMED / TOO_DEEP), checked
  *      over every element, including trailing ones a decoder ignores;
@@ -255,6 +256,61 @@ static enum proto_err read_sub_opts(struct mp_cur *c,
 	return PROTO_OK_CODE;
 }
 
+/* The common case in one pass: head, fields, then the trailing elements
+ * skipped with the depth left under the frame's own array.  1 when the
+ * whole body was read this way and is valid: then the two passes below
+ * would fill *out identically (every field is a scalar, so the walk has
+ * checked the same structure).  0 on anything else, including SUB's
+ * options map: the caller then runs the two passes, which find the error
+ * to report in the documented order. */
+static int decode_one_pass(const uint8_t *body, size_t len,
+			   struct proto_msg *out)
+{
+	struct mp_cur c = mp_cur_init(body, len);
+	const struct op_spec *spec = NULL;
+	uint32_t nleft = 0;
+
+	if (decode_head(&c, out, &nleft, &spec) != PROTO_OK_CODE ||
+	    nleft < spec->nfields ||
+	    (out->op == PROTO_SUB && nleft > spec->nfields))
+		return 0;
+	for (unsigned i = 0; i < spec->nfields; i++)
+		if (read_field(&c, &spec->f[i], out) != PROTO_OK_CODE)
+			return 0;
+	for (uint32_t i = spec->nfields; i < nleft; i++)
+		if (mp_skip(&c, PROTO_MAX_DEPTH - 1) != MP_OK)
+			return 0;
+	return c.left == 0;
+}
+
+/* PUB as every encoder writes it: fixarray of exactly 5, op 0x03, then
+ * the four fields (their types and limits as in specs[PROTO_PUB]) and
+ * nothing after.  1 when the body is exactly that, and *out then holds
+ * what the general decoder would give; 0 to let it decide. */
+static int decode_pub_fast(const uint8_t *body, size_t len,
+			   struct proto_msg *out)
+{
+	struct mp_cur c;
+	struct proto_str *r = &out->reply_to, *p = &out->payload;
+
+	if (len < 2 || body[0] != 0x95 || body[1] != PROTO_PUB)
+		return 0;
+	c = mp_cur_init(body + 2, len - 2);
+	if (mp_read_uint(&c, &out->req_id) != MP_OK ||
+	    mp_read_str(&c, &out->topic.ptr, &out->topic.len) != MP_OK ||
+	    out->topic.len > PROTO_MAX_TOPIC)
+		return 0;
+	if (mp_read_nil(&c) != MP_OK &&
+	    (mp_read_str(&c, &r->ptr, &r->len) != MP_OK ||
+	     r->len > PROTO_MAX_TOPIC))
+		return 0;
+	if (mp_read_bin(&c, &p->ptr, &p->len) != MP_OK &&
+	    mp_read_str(&c, &p->ptr, &p->len) != MP_OK)
+		return 0;
+	out->op = PROTO_PUB;
+	return c.left == 0;
+}
+
 enum proto_err proto_decode(const uint8_t *body, size_t len,
 			    struct proto_msg *out)
 {
@@ -263,6 +319,12 @@ enum proto_err proto_decode(const uint8_t *body, size_t len,
 	enum proto_err herr, err;
 	uint32_t nleft = 0;
 
+	memset(out, 0, sizeof *out);
+	if (decode_pub_fast(body, len, out))
+		return PROTO_OK_CODE;
+	memset(out, 0, sizeof *out);
+	if (decode_one_pass(body, len, out))
+		return PROTO_OK_CODE;
 	memset(out, 0, sizeof *out);
 	herr = decode_head(&c, out, &nleft, &spec);
 	err = check_structure(body, len);

@@ -330,31 +330,110 @@ size_t proto_enc_pub(uint8_t *out, size_t cap, uint64_t req_id,
 	return append_payload(out, cap, hlen, payload);
 }
 
+/* A uint32 in msgpack's shortest form (what msgpack_pack_uint32 writes)
+ * at p; returns its size (1, 2, 3 or 5). */
+static size_t put_mp_uint32(uint8_t *p, uint32_t v)
+{
+	if (v < 0x80) {
+		p[0] = (uint8_t)v;
+		return 1;
+	}
+	if (v <= UINT8_MAX) {
+		p[0] = 0xcc;
+		p[1] = (uint8_t)v;
+		return 2;
+	}
+	if (v <= UINT16_MAX) {
+		p[0] = 0xcd;
+		p[1] = (uint8_t)(v >> 8);
+		p[2] = (uint8_t)v;
+		return 3;
+	}
+	p[0] = 0xce;
+	put_be32(p + 1, v);
+	return 5;
+}
+
+/* Written by hand, not through the packer: it runs once per receiver of
+ * every publish.  Same bytes as msgpack_pack_array(5), _uint8(PROTO_MSG),
+ * _uint32(sid). */
 size_t proto_enc_msg_head(uint8_t *out, size_t cap, uint32_t sid,
 			  size_t tail_len)
 {
-	struct sink s;
-	msgpack_packer pk;
+	size_t n = PROTO_HDR_LEN + 2 + (sid < 0x80 ? 1 : sid <= UINT8_MAX ? 2
+					: sid <= UINT16_MAX ? 3 : 5);
 
-	if (tail_len > PROTO_ABS_MAX_PAYLOAD + PROTO_FRAME_OVERHEAD)
+	/* written in place, once the size is known to fit (building it in
+	 * a local and copying stalled on store forwarding) */
+	if (tail_len > PROTO_ABS_MAX_PAYLOAD + PROTO_FRAME_OVERHEAD ||
+	    n > cap)
 		return 0;
-	frame_begin(&s, &pk, out, cap);
-	msgpack_pack_array(&pk, 5);
-	msgpack_pack_uint8(&pk, PROTO_MSG);
-	msgpack_pack_uint32(&pk, sid);
-	return frame_end(&s, tail_len);
+	put_be32(out, (uint32_t)(n - PROTO_HDR_LEN + tail_len));
+	out[PROTO_HDR_LEN] = 0x95;
+	out[PROTO_HDR_LEN + 1] = PROTO_MSG;
+	put_mp_uint32(out + PROTO_HDR_LEN + 2, sid);
+	return n;
 }
 
+/* A str (kind 0) or bin (kind 1) header for n bytes in msgpack's
+ * shortest form, as msgpack_pack_str / _bin write it, at p (5 bytes of
+ * room); returns its size. */
+static size_t put_raw_hdr(uint8_t *p, uint32_t n, int bin)
+{
+	if (!bin && n < 32) {
+		p[0] = (uint8_t)(0xa0 | n);
+		return 1;
+	}
+	if (n <= UINT8_MAX) {
+		p[0] = bin ? 0xc4 : 0xd9;
+		p[1] = (uint8_t)n;
+		return 2;
+	}
+	if (n <= UINT16_MAX) {
+		p[0] = bin ? 0xc5 : 0xda;
+		p[1] = (uint8_t)(n >> 8);
+		p[2] = (uint8_t)n;
+		return 3;
+	}
+	p[0] = bin ? 0xc6 : 0xdb;
+	put_be32(p + 1, n);
+	return 5;
+}
+
+/* Size of the header put_raw_hdr writes. */
+static size_t raw_hdr_len(uint32_t n, int bin)
+{
+	if (!bin && n < 32)
+		return 1;
+	return n <= UINT8_MAX ? 2 : n <= UINT16_MAX ? 3 : 5;
+}
+
+/* Written by hand (once per publish), the same bytes as pack_route. */
 size_t proto_enc_msg_tail(uint8_t *out, size_t cap, struct proto_str topic,
 			  struct proto_str reply_to, uint32_t payload_len)
 {
-	struct sink s = { out, cap, 0, 0 };
-	msgpack_packer pk;
+	uint32_t tl = slen(topic), rl = slen(reply_to);
+	size_t n = 0;
 
-	msgpack_packer_init(&pk, &s, sink_write);
-	if (pack_route(&pk, topic, reply_to, payload_len) != 0 || s.overflow)
+	if (tl > PROTO_MAX_TOPIC || rl > PROTO_MAX_TOPIC ||
+	    payload_len > PROTO_ABS_MAX_PAYLOAD ||
+	    cap < raw_hdr_len(tl, 0) + tl +
+		    (reply_to.ptr ? raw_hdr_len(rl, 0) + rl : 1) +
+		    raw_hdr_len(payload_len, 1))
 		return 0;
-	return s.len;
+	n += put_raw_hdr(out + n, tl, 0);
+	if (tl)
+		memcpy(out + n, topic.ptr, tl);
+	n += tl;
+	if (!reply_to.ptr) {
+		out[n++] = 0xc0;
+	} else {
+		n += put_raw_hdr(out + n, rl, 0);
+		if (rl)
+			memcpy(out + n, reply_to.ptr, rl);
+		n += rl;
+	}
+	return n + put_raw_hdr(out + n, payload_len, 1);
 }
 
 size_t proto_enc_msg(uint8_t *out, size_t cap, uint32_t sid,

@@ -128,6 +128,12 @@ START_TEST(null_handles)
 			 BC_ERR_INVALID);
 	ck_assert_int_eq(bc_respond(NULL, NULL, "x", 1), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_flush(NULL, 10), BC_ERR_INVALID);
+	ck_assert_int_eq(bc_subscribe_ex(NULL, "a", NULL, NULL, noop_msg, NULL,
+					 &sid), BC_ERR_INVALID);
+	ck_assert_int_eq(bc_flush_async(NULL, 10, NULL, NULL), BC_ERR_INVALID);
+	ck_assert_uint_eq(bc_outbuf_len(NULL), 0);
+	ck_assert_int_eq(bc_options_set_drain_cb(NULL, NULL, NULL),
+			 BC_ERR_INVALID);
 	ck_assert_int_eq(bc_run(NULL, 10), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_break(NULL), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_state(NULL), 0);
@@ -141,6 +147,41 @@ START_TEST(null_handles)
 	ck_assert_ptr_null(bc_msg_dup(NULL));
 	bc_msg_free(NULL);
 	bc_close(NULL);
+}
+END_TEST
+
+START_TEST(sub_options_validate)
+{
+	bc_sub_options *so = bc_sub_options_new();
+
+	ck_assert_ptr_nonnull(so);
+	ck_assert_int_eq(bc_sub_options_set_policy(so, BC_POLICY_DROP_OLDEST),
+			 BC_OK);
+	ck_assert_int_eq(bc_sub_options_set_policy(so, BC_POLICY_DISCONNECT),
+			 BC_OK);
+	ck_assert_int_eq(bc_sub_options_set_policy(so, BC_POLICY_DEFAULT),
+			 BC_OK);
+	ck_assert_int_eq(bc_sub_options_set_policy(so, 4), BC_ERR_INVALID);
+	ck_assert_int_eq(bc_sub_options_set_policy(so, -1), BC_ERR_INVALID);
+	ck_assert_int_eq(bc_sub_options_set_max_msgs(so, 1), BC_OK);
+	ck_assert_int_eq(bc_sub_options_set_max_msgs(so, 0), BC_OK);
+	ck_assert_int_eq(bc_sub_options_set_max_msgs(so, UINT64_MAX),
+			 BC_ERR_INVALID);
+	ck_assert_int_eq(bc_sub_options_set_max_bytes(so, 1024), BC_OK);
+	ck_assert_int_eq(bc_sub_options_set_max_bytes(so, UINT64_MAX),
+			 BC_ERR_INVALID);
+	ck_assert_int_eq(bc_sub_options_set_policy(NULL, 1), BC_ERR_INVALID);
+	ck_assert_int_eq(bc_sub_options_set_max_msgs(NULL, 1), BC_ERR_INVALID);
+	ck_assert_int_eq(bc_sub_options_set_max_bytes(NULL, 1),
+			 BC_ERR_INVALID);
+	ck_assert_int_eq(bc_policy_parse("drop-oldest"), BC_POLICY_DROP_OLDEST);
+	ck_assert_int_eq(bc_policy_parse("drop-newest"), BC_POLICY_DROP_NEWEST);
+	ck_assert_int_eq(bc_policy_parse("disconnect"), BC_POLICY_DISCONNECT);
+	ck_assert_int_eq(bc_policy_parse("drop"), -1);
+	ck_assert_int_eq(bc_policy_parse(""), -1);
+	ck_assert_int_eq(bc_policy_parse(NULL), -1);
+	bc_sub_options_free(so);
+	bc_sub_options_free(NULL);
 }
 END_TEST
 
@@ -347,6 +388,7 @@ START_TEST(base_mode_connect_fails)
 			 BC_OK);
 	ck_assert_int_eq(bc_request_async(c, "svc", "q", 1, 5000, base_reply,
 					  &x), BC_OK);
+	ck_assert_int_eq(bc_flush_async(c, 5000, base_ack, &x), BC_OK);
 	ck_assert_int_eq(bc_subscribe(c, "a.>", "grp", noop_msg, NULL, &sid),
 			 BC_OK);
 	ck_assert_uint_gt(sid, 0);
@@ -355,7 +397,7 @@ START_TEST(base_mode_connect_fails)
 	ck_assert_int_eq(x.nstates, 1);
 	ck_assert_int_eq(x.states[0], BC_STATE_DISCONNECTED);
 	ck_assert_int_eq(x.last_err, BC_ERR_CONNECT);
-	ck_assert_int_eq(x.acks, 1);
+	ck_assert_int_eq(x.acks, 2);  /* the publish and the flush */
 	ck_assert_int_eq(x.ack_err, BC_ERR_CLOSED);
 	ck_assert_int_eq(x.replies, 1);
 	ck_assert_int_eq(x.reply_err, BC_ERR_CLOSED);
@@ -397,6 +439,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, options_validate);
 	tcase_add_test(tc, null_handles);
 	tcase_add_test(tc, check_syntax);
+	tcase_add_test(tc, sub_options_validate);
 	tcase_add_test(tc, connect_refused);
 	tcase_add_test(tc, connect_localhost_all_addresses);
 	tcase_add_test(tc, base_mode_connect_fails);

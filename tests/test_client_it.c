@@ -832,6 +832,283 @@ START_TEST(server_errors_and_notices)
 }
 END_TEST
 
+/* ---- subscription options, drain and async flush ------------------------ */
+
+#define SLOW_N 8000             /* 8 MB: more than the kernel buffers hold */
+#define SLOW_SIZE 1024
+#define SLOW_BOUND 16
+
+struct slow {
+	long got;               /* messages delivered */
+	long last;              /* sequence number of the last one, -1 */
+	long run;               /* length of the gap-free run ending there */
+	int out_of_order;
+	uint64_t dropped;       /* sum of the DROPPED counts */
+	int notices;            /* DROPPED notices */
+	int other_notices;
+};
+
+static int slow_done(const struct slow *s)
+{
+	return s->got + (long)s->dropped >= SLOW_N;
+}
+
+static void slow_msg(bc_client *c, const bc_msg *m, void *arg)
+{
+	struct slow *s = arg;
+	char num[9];
+	long seq;
+
+	ck_assert_uint_eq(bc_msg_len(m), SLOW_SIZE);
+	memcpy(num, bc_msg_data(m), 8);
+	num[8] = 0;
+	seq = strtol(num, NULL, 10);
+	if (seq <= s->last)
+		s->out_of_order++;
+	s->run = seq == s->last + 1 ? s->run + 1 : 1;
+	s->last = seq;
+	s->got++;
+	if (slow_done(s))
+		bc_break(c);
+}
+
+static void slow_notice(bc_client *c, int kind, uint64_t count,
+			const char *reason, void *arg)
+{
+	struct slow *s = arg;
+
+	ck_assert_ptr_nonnull(reason);
+	if (kind != BC_NOTICE_DROPPED) {
+		s->other_notices++;
+		return;
+	}
+	s->dropped += count;
+	s->notices++;
+	if (slow_done(s))
+		bc_break(c);
+}
+
+/* A subscriber that asks for drop-oldest and a queue of 16 messages, then
+ * stops reading while 8000 messages are published: once it reads again it
+ * gets the oldest ones (already in the kernel's buffers), a DROPPED notice,
+ * and the 16 newest; delivered + reported lost = sent, exactly. */
+START_TEST(sub_options_drop_oldest)
+{
+	struct slow s = { 0, -1, 0, 0, 0, 0, 0 };
+	static char payload[SLOW_SIZE];
+	bc_sub_options *so = bc_sub_options_new();
+	bc_options *o;
+	bc_client *sub = NULL, *pub;
+	int64_t deadline;
+
+	start_broker(NULL);
+	o = opts_for(broker.port, NULL);
+	ck_assert_int_eq(bc_options_set_notice_cb(o, slow_notice, &s), BC_OK);
+	ck_assert_int_eq(bc_connect(&sub, o), BC_OK);
+	bc_options_free(o);
+	ck_assert_ptr_nonnull(so);
+	ck_assert_int_eq(bc_sub_options_set_policy(so, BC_POLICY_DROP_OLDEST),
+			 BC_OK);
+	ck_assert_int_eq(bc_sub_options_set_max_msgs(so, SLOW_BOUND), BC_OK);
+	ck_assert_int_eq(bc_subscribe_ex(sub, "slow.x", NULL, so, slow_msg,
+					 &s, NULL), BC_OK);
+	bc_sub_options_free(so);  /* copied by bc_subscribe_ex */
+
+	pub = connect_to(broker.port, NULL);
+	memset(payload, 'p', sizeof payload);
+	for (int i = 0; i < SLOW_N; i++) {
+		char num[9];
+
+		snprintf(num, sizeof num, "%08d", i);
+		memcpy(payload, num, 8);
+		ck_assert_int_eq(bc_publish(pub, "slow.x", payload,
+					    sizeof payload), BC_OK);
+	}
+	/* Every PUB routed (queued or dropped) once the PONG is back. */
+	ck_assert_int_eq(bc_flush(pub, 10000), BC_OK);
+
+	deadline = harness_now_ms() + 10000;
+	while (!slow_done(&s) && harness_now_ms() < deadline)
+		ck_assert_int_eq(bc_run(sub, 100), BC_OK);
+	ck_assert_int_ge(s.notices, 1);
+	ck_assert_uint_gt(s.dropped, 0);
+	ck_assert_int_eq(s.got + (long)s.dropped, SLOW_N);
+	ck_assert_int_eq(s.out_of_order, 0);
+	ck_assert_int_eq(s.last, SLOW_N - 1);        /* the newest survived */
+	ck_assert_int_ge(s.run, SLOW_BOUND);          /* ... all 16 of them */
+	ck_assert_int_eq(s.other_notices, 0);
+	bc_close(pub);
+	bc_close(sub);
+	stop_broker();
+}
+END_TEST
+
+struct drain_test {
+	struct event_base *base;
+	int connected;
+	int drains;
+	size_t outbuf_at_drain;
+	int flush_calls;
+	int flush_err;
+};
+
+static void drain_state(bc_client *c, int state, int err, void *arg)
+{
+	(void)c;
+	(void)err;
+	if (state == BC_STATE_CONNECTED)
+		((struct drain_test *)arg)->connected = 1;
+}
+
+static void drained(bc_client *c, void *arg)
+{
+	struct drain_test *t = arg;
+
+	t->drains++;
+	t->outbuf_at_drain = bc_outbuf_len(c);
+	event_base_loopbreak(t->base);
+}
+
+static void flushed(bc_client *c, int err, void *arg)
+{
+	struct drain_test *t = arg;
+
+	(void)c;
+	t->flush_calls++;
+	t->flush_err = err;
+	event_base_loopbreak(t->base);
+}
+
+/* Run t->base until cond holds or 3 s pass. */
+#define RUN_BASE_UNTIL(t, cond)                                           \
+	do {                                                              \
+		int64_t until_ = harness_now_ms() + 3000;                 \
+		while (!(cond) && harness_now_ms() < until_) {            \
+			struct timeval slice_ = { 0, 50000 };             \
+			event_base_loopexit((t)->base, &slice_);          \
+			event_base_dispatch((t)->base);                   \
+		}                                                         \
+	} while (0)
+
+/* Base mode: a flush asked for before the WELCOME waits for it; filling
+ * the output buffer gives BC_ERR_WOULDBLOCK, then exactly one drain
+ * callback at half the limit; a flush cut short by bc_close reports
+ * BC_ERR_CLOSED exactly once. */
+START_TEST(drain_and_flush_async)
+{
+	enum { MAX_OUT = 64 * 1024 };
+	struct drain_test t;
+	static char payload[4096];
+	bc_options *o;
+	bc_client *c = NULL;
+	int rc = BC_OK, published = 0;
+
+	memset(&t, 0, sizeof t);
+	start_broker(NULL);
+	t.base = event_base_new();
+	o = opts_for(broker.port, NULL);
+	bc_options_set_state_cb(o, drain_state, &t);
+	ck_assert_int_eq(bc_options_set_drain_cb(o, drained, &t), BC_OK);
+	ck_assert_int_eq(bc_options_set_max_outbuf(o, MAX_OUT), BC_OK);
+	ck_assert_int_eq(bc_connect_base(&c, o, t.base), BC_OK);
+	bc_options_free(o);
+	ck_assert_int_eq(bc_flush_async(c, -1, flushed, &t), BC_OK);
+	ck_assert_int_eq(t.flush_calls, 0);      /* never from inside */
+	RUN_BASE_UNTIL(&t, t.flush_calls > 0);
+	ck_assert_int_eq(t.connected, 1);
+	ck_assert_int_eq(t.flush_calls, 1);
+	ck_assert_int_eq(t.flush_err, BC_OK);
+
+	while (rc == BC_OK && published < 1000) {
+		rc = bc_publish(c, "drain.x", payload, sizeof payload);
+		published += rc == BC_OK;
+	}
+	ck_assert_int_eq(rc, BC_ERR_WOULDBLOCK);
+	ck_assert_uint_ge(bc_outbuf_len(c), MAX_OUT);
+	ck_assert_int_eq(t.drains, 0);
+	RUN_BASE_UNTIL(&t, t.drains > 0);
+	ck_assert_int_eq(t.drains, 1);
+	ck_assert_uint_le(t.outbuf_at_drain, MAX_OUT / 2);
+	/* Not owed again until the next WOULDBLOCK. */
+	RUN_BASE_UNTIL(&t, bc_outbuf_len(c) == 0);
+	ck_assert_int_eq(t.drains, 1);
+
+	t.flush_calls = 0;
+	ck_assert_int_eq(bc_flush_async(c, -1, flushed, &t), BC_OK);
+	bc_close(c);
+	ck_assert_int_eq(t.flush_calls, 1);
+	ck_assert_int_eq(t.flush_err, BC_ERR_CLOSED);
+	event_base_free(t.base);
+	stop_broker();
+}
+END_TEST
+
+#define MANY_REQS 300
+
+struct many_replies {
+	int calls[MANY_REQS];
+	int bad;
+	int done;
+};
+
+struct many_arg {
+	struct many_replies *r;
+	int i;
+};
+
+static void many_reply(bc_client *c, int err, const bc_msg *m, void *arg)
+{
+	struct many_arg *a = arg;
+	char want[32];
+
+	(void)c;
+	snprintf(want, sizeof want, "re:%d", a->i);
+	a->r->calls[a->i]++;
+	a->r->done++;
+	if (err != BC_OK || bc_msg_len(m) != strlen(want) ||
+	    memcmp(bc_msg_data(m), want, strlen(want)) != 0)
+		a->r->bad++;
+}
+
+/* Hundreds of requests in flight at once: each reply finds its request. */
+START_TEST(many_requests_in_flight)
+{
+	static struct many_replies r;
+	static struct many_arg args[MANY_REQS];
+	bc_client *resp, *req;
+	int64_t deadline;
+
+	memset(&r, 0, sizeof r);
+	start_broker(NULL);
+	resp = connect_to(broker.port, NULL);
+	ck_assert_int_eq(bc_subscribe(resp, "svc.echo", NULL, echo, NULL,
+				      NULL), BC_OK);
+	req = connect_to(broker.port, NULL);
+	for (int i = 0; i < MANY_REQS; i++) {
+		char data[16];
+
+		args[i].r = &r;
+		args[i].i = i;
+		snprintf(data, sizeof data, "%d", i);
+		ck_assert_int_eq(bc_request_async(req, "svc.echo", data,
+						  strlen(data), 3000,
+						  many_reply, &args[i]), BC_OK);
+	}
+	deadline = harness_now_ms() + 5000;
+	while (r.done < MANY_REQS && harness_now_ms() < deadline) {
+		ck_assert_int_eq(bc_run(resp, 10), BC_OK);
+		ck_assert_int_eq(bc_run(req, 10), BC_OK);
+	}
+	ck_assert_int_eq(r.done, MANY_REQS);
+	ck_assert_int_eq(r.bad, 0);
+	for (int i = 0; i < MANY_REQS; i++)
+		ck_assert_int_eq(r.calls[i], 1);
+	bc_close(resp);
+	bc_close(req);
+	stop_broker();
+}
+END_TEST
+
 static Suite *it_suite(void)
 {
 	Suite *s = suite_create("client_it");
@@ -851,6 +1128,9 @@ static Suite *it_suite(void)
 	tcase_add_test(tc, connect_refused);
 	tcase_add_test(tc, broker_killed);
 	tcase_add_test(tc, close_inside_callback);
+	tcase_add_test(tc, sub_options_drop_oldest);
+	tcase_add_test(tc, drain_and_flush_async);
+	tcase_add_test(tc, many_requests_in_flight);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(fk, 20);
 	tcase_add_test(fk, silent_server_times_out);

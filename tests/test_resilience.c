@@ -754,6 +754,127 @@ START_TEST(real_lame_duck_moves_to_second_broker)
 }
 END_TEST
 
+/* ---- subscription options survive a reconnect ------------------------- */
+
+/* One SUB as the fake expects it: pattern, queue and options. */
+static int sub_is(const struct proto_msg *m, const char *pattern,
+		  const char *queue, unsigned policy, uint64_t max_msgs,
+		  uint64_t max_bytes)
+{
+	size_t ql = queue ? strlen(queue) : 0;
+
+	return m->op == PROTO_SUB && m->topic.len == strlen(pattern) &&
+	       memcmp(m->topic.ptr, pattern, m->topic.len) == 0 &&
+	       (queue ? m->queue.ptr && m->queue.len == ql &&
+			memcmp(m->queue.ptr, queue, ql) == 0
+		      : m->queue.ptr == NULL) &&
+	       m->opts.policy == policy && m->opts.max_msgs == max_msgs &&
+	       m->opts.max_bytes == max_bytes;
+}
+
+/* One connection of the fake: HELLO, WELCOME (after delay_ms), then the
+ * two SUBs as subscribed (answered OK); the second connection must then
+ * send a PING (a flush that waited for it).  Exits non-zero on any
+ * difference. */
+static void opts_conn(int fd, int second)
+{
+	uint8_t buf[4096];
+	struct proto_msg m;
+
+	if (harness_recv_msg(fd, buf, sizeof buf, &m, 3000) != 0 ||
+	    m.op != PROTO_HELLO)
+		_exit(10 + second);
+	if (second)
+		usleep(200 * 1000);  /* the client is CONNECTING meanwhile */
+	send_frame(fd, buf, proto_enc_welcome(buf, sizeof buf, PROTO_VERSION,
+					      proto_cstr("fake"), 1, 1 << 20,
+					      60000));
+	if (harness_recv_msg(fd, buf, sizeof buf, &m, 3000) != 0 ||
+	    !sub_is(&m, "opt.>", "g", PROTO_POLICY_DROP_OLDEST, 7, 4096))
+		_exit(20 + second);
+	send_frame(fd, buf, proto_enc_ok(buf, sizeof buf, m.req_id));
+	if (harness_recv_msg(fd, buf, sizeof buf, &m, 3000) != 0 ||
+	    !sub_is(&m, "plain.x", NULL, PROTO_POLICY_NONE, 0, 0))
+		_exit(30 + second);
+	send_frame(fd, buf, proto_enc_ok(buf, sizeof buf, m.req_id));
+	if (!second)
+		return;
+	if (harness_recv_msg(fd, buf, sizeof buf, &m, 3000) != 0 ||
+	    m.op != PROTO_PING)
+		_exit(40);
+	send_frame(fd, buf, proto_enc_pong(buf, sizeof buf));
+	while (harness_recv_msg(fd, buf, sizeof buf, &m, 3000) == 0)
+		if (m.op == PROTO_PING)
+			send_frame(fd, buf, proto_enc_pong(buf, sizeof buf));
+}
+
+static void flush_seen(bc_client *c, int err, void *arg)
+{
+	int *got = arg;
+
+	(void)c;
+	ck_assert_int_eq(got[0], 0);  /* exactly once */
+	got[0] = 1;
+	got[1] = err;
+}
+
+START_TEST(sub_options_restored_identically)
+{
+	struct watch w = { 0 };
+	bc_sub_options *so;
+	bc_options *o;
+	bc_client *c;
+	int port, lfd = listen_any(&port), st, flush[2] = { 0, -1 };
+	int64_t deadline;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		for (int i = 0; i < 2; i++) {
+			int fd = accept(lfd, NULL, NULL);
+
+			if (fd < 0)
+				_exit(1);
+			opts_conn(fd, i);
+			close(fd);  /* the first: the client reconnects */
+		}
+		_exit(0);
+	}
+	close(lfd);
+	so = bc_sub_options_new();  /* after the fork: the fake owns nothing */
+	ck_assert_ptr_nonnull(so);
+	o = fast_opts(port, &w);
+	/* Room for the fake's pause on a slow (valgrind, loaded) host. */
+	ck_assert_int_eq(bc_options_set_connect_timeout(o, 5000), BC_OK);
+	ck_assert_int_eq(bc_options_set_timeout(o, 5000), BC_OK);
+	c = connect_opts(o);
+	ck_assert_int_eq(bc_sub_options_set_policy(so, BC_POLICY_DROP_OLDEST),
+			 BC_OK);
+	ck_assert_int_eq(bc_sub_options_set_max_msgs(so, 7), BC_OK);
+	ck_assert_int_eq(bc_sub_options_set_max_bytes(so, 4096), BC_OK);
+	ck_assert_int_eq(bc_subscribe_ex(c, "opt.>", "g", so, on_msg, &w,
+					 NULL), BC_OK);
+	bc_sub_options_free(so);
+	ck_assert_int_eq(bc_subscribe(c, "plain.x", NULL, on_msg, &w, NULL),
+			 BC_OK);
+	deadline = harness_now_ms() + 3000;
+	while (bc_state(c) == BC_STATE_CONNECTED && harness_now_ms() < deadline)
+		ck_assert_int_eq(bc_run(c, 10), BC_OK);
+	/* Not connected: this flush waits for the next WELCOME. */
+	ck_assert_int_ne(bc_state(c), BC_STATE_CONNECTED);
+	ck_assert_int_eq(bc_flush_async(c, 5000, flush_seen, flush), BC_OK);
+	run_until_state(c, &w, BC_STATE_RECONNECTED);
+	deadline = harness_now_ms() + 5000;
+	while (!flush[0] && harness_now_ms() < deadline)
+		ck_assert_int_eq(bc_run(c, 10), BC_OK);
+	ck_assert_int_eq(flush[0], 1);
+	ck_assert_int_eq(flush[1], BC_OK);
+	bc_close(c);
+	st = harness_wait_pid(pid, 3000);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fake %d", st);
+}
+END_TEST
+
 static Suite *resilience_suite(void)
 {
 	Suite *s = suite_create("resilience");
@@ -768,6 +889,7 @@ static Suite *resilience_suite(void)
 	tcase_add_test(tc, real_lame_duck_moves_to_second_broker);
 	tcase_add_test(tc, gives_up_after_max_reconnect);
 	tcase_add_test(tc, base_mode_reconnects);
+	tcase_add_test(tc, sub_options_restored_identically);
 	suite_add_tcase(s, tc);
 	return s;
 }

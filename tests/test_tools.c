@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -422,6 +424,80 @@ START_TEST(help_and_version)
 }
 END_TEST
 
+/* Read and discard fd until EOF (the writer exited) or timeout_ms. */
+static void discard_until_eof(int fd, int timeout_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+	char junk[65536];
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - harness_now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return;
+		n = read(fd, junk, sizeof junk);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return;
+	}
+}
+
+/* broker-sub's queue options reach the broker: with --policy disconnect
+ * and a queue of one message, a subscriber that stops reading (SIGSTOP)
+ * while 8 MB are published is disconnected by the broker (the default
+ * policy would only drop), and exits 1 once it runs again.  Bad values
+ * are usage errors. */
+START_TEST(sub_queue_options)
+{
+	static const char *bad[][2] = {
+		{ "--policy", "drop" }, { "--max-queue-msgs", "0" },
+		{ "--max-queue-msgs", "4k" }, { "--max-queue-bytes", "x" },
+		{ "--max-queue-bytes", "12T" },
+	};
+	struct run_out r;
+	struct sub_proc s;
+	const char *argv[] = { sub_path(), "-p", NULL, "-t", "q.>",
+			 "--policy", "disconnect", "--max-queue-msgs", "1",
+			 "--max-queue-bytes", "64k", NULL };
+	const char *flood[] = { pub_path(), "-p", NULL, "-t", "q.x", "-l",
+			  NULL };
+	char *lines;
+	int st;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *a[] = { sub_path(), "-t", "x", bad[i][0],
+				    bad[i][1], NULL };
+
+		run_tool(&r, NULL, a);
+		ck_assert_int_eq(exit_code(r.status), 2);
+		assert_one_line(r.err, "broker-sub: invalid ");
+	}
+	start_broker(NULL);
+	argv[2] = port_str;
+	flood[2] = port_str;
+	sub_start(&s, argv);
+	wait_subscribed(s.fd, s.buf, sizeof s.buf, "q.probe", "probe");
+	ck_assert_int_eq(kill(s.pid, SIGSTOP), 0);
+	lines = malloc(8000 * 1001 + 1);
+	ck_assert_ptr_nonnull(lines);
+	for (int i = 0; i < 8000; i++) {
+		memset(lines + i * 1001, 'x', 1000);
+		lines[i * 1001 + 1000] = '\n';
+	}
+	lines[8000 * 1001] = 0;
+	run_tool(&r, lines, flood);
+	free(lines);
+	ck_assert_msg(exit_code(r.status) == 0, "broker-pub: %s", r.err);
+	ck_assert_int_eq(kill(s.pid, SIGCONT), 0);
+	discard_until_eof(s.fd, 5000);  /* what it prints meanwhile */
+	st = harness_wait_pid(s.pid, 3000);
+	close(s.fd);
+	ck_assert_int_eq(exit_code(st), 1);
+	stop_broker();
+}
+END_TEST
+
 static Suite *tools_suite(void)
 {
 	Suite *s = suite_create("tools");
@@ -437,6 +513,7 @@ static Suite *tools_suite(void)
 	tcase_add_test(tc, sub_reconnects_across_restart);
 	tcase_add_test(tc, retry_options);
 	tcase_add_test(tc, help_and_version);
+	tcase_add_test(tc, sub_queue_options);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -265,8 +265,13 @@ static int brd_build_cmd(const struct broker_cfg *cfg, char **argv, int max_argv
 	if (!f)
 		return -1;
 	fprintf(f, "# written by pubsub-bench adapter_brokerd.c\n");
+	/* raised: the per-client queue bounds (bytes and messages) are
+	 * lifted; the pool's total outbound budget stays at its default
+	 * (256M: publishers are paused, not dropped, near it), so broker
+	 * memory stays bounded */
 	if (cfg->raised_limits)
-		fprintf(f, "max_outbound 1G\nmax_clients 100000\n");
+		fprintf(f, "max_outbound 1G\nmax_clients 100000\n"
+			"pool.default.max_outbound_msgs 100000000\n");
 	if (fclose(f) != 0)
 		return -1;
 	snprintf(arena + n + 1, arena_len - (size_t)n - 1, "%d", cfg->port);
@@ -464,7 +469,9 @@ static const struct adapter brokerd_adapter = {
 	.protocol = "brokerd v1 (length-prefixed msgpack)",
 	.default_bin = "brokerd",
 	.limits_raised = "brokerd.conf: max_outbound 1G (per-client outbound queue, "
-			 "default 8M), max_clients 100000 (default 1000)",
+			 "default 8M), pool.default.max_outbound_msgs 100000000 "
+			 "(default 100000), max_clients 100000 (default 1000); "
+			 "the pool's total outbound budget stays 256M",
 	.limits_default = "max_outbound 8M per client: messages for a full queue are "
 			  "dropped and counted (NOTICE DROPPED); max_clients 1000",
 	.drop_patterns = brd_drop_patterns,
