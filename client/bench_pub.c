@@ -163,10 +163,7 @@ static int pub_one(struct bench_client *k, uint64_t now)
 	rc = bc_publish(k->c, b->cfg->topic, k->payload, b->cfg->size);
 	if (rc != BC_OK)
 		return rc;
-	if (b->interval_ns)
-		bench_hist_record(b->late, now > when ? now - when : 0);
-	if (now > when && now - when > b->res->pacer_late_max_ns)
-		b->res->pacer_late_max_ns = now - when;
+	bench_note_send(b, when, now);
 	k->sent++;
 	b->sent_total++;
 	return BC_OK;

@@ -54,10 +54,7 @@ static int req_one(struct bench_client *k, uint64_t now)
 			      tmo, req_reply, k);
 	if (rc != BC_OK)
 		return rc;
-	if (b->interval_ns)
-		bench_hist_record(b->late, now > when ? now - when : 0);
-	if (now > when && now - when > b->res->pacer_late_max_ns)
-		b->res->pacer_late_max_ns = now - when;
+	bench_note_send(b, when, now);
 	k->sent++;
 	k->outstanding++;
 	return BC_OK;

@@ -121,6 +121,16 @@ static void start_running(struct bench *b)
 		bench_pub_start(&b->cl[i]);
 }
 
+void bench_note_send(struct bench *b, uint64_t when, uint64_t now)
+{
+	uint64_t late = now > when ? now - when : 0;
+
+	if (b->interval_ns)
+		bench_hist_record(b->late, late);
+	if (late > b->res->pacer_late_max_ns)
+		b->res->pacer_late_max_ns = late;
+}
+
 void bench_synced(struct bench_client *k)
 {
 	struct bench *b = k->b;

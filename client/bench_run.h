@@ -109,6 +109,9 @@ void bench_fail(struct bench *b, const char *fmt, ...)
 /* Messages the publishers may send before the slowest subscriber is
  * more than the window behind; UINT64_MAX without flow control. */
 uint64_t bench_window_room(const struct bench *b);
+/* A sender sent at time now a message intended for time when: record how
+ * late it was (the lateness histogram in rate mode, the worst case always). */
+void bench_note_send(struct bench *b, uint64_t when, uint64_t now);
 /* A sender finished (all sent, last one acked or answered). */
 void bench_sender_done(struct bench_client *k);
 /* A subscriber's SUB is in effect at the broker. */

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <check.h>
+
 #include "proto.h"
 
 struct broker_proc {
@@ -66,6 +68,11 @@ int harness_stop_broker(struct broker_proc *b, int sig, int timeout_ms);
 /* Is the broker process still running? */
 int harness_broker_alive(struct broker_proc *b);
 
+/* A TCP socket listening on 127.0.0.1 on a free port with the given
+ * backlog; *port gets the port.  Returns the fd (the caller closes it), or
+ * -1 on failure (*port untouched). */
+int harness_listen(int *port, int backlog);
+
 /* Connect a blocking TCP socket to 127.0.0.1:port; -1 on failure. */
 int harness_connect(int port);
 
@@ -105,6 +112,11 @@ int harness_read_until(int fd, char *buf, size_t cap, const char *needle,
 
 /* Wait for pid up to timeout_ms (SIGKILL after); returns waitpid status. */
 int harness_wait_pid(pid_t pid, int timeout_ms);
+
+/* A test program's main(): ignore SIGPIPE, run suite s (ownership passes
+ * to the runner, which frees it) with CK_NORMAL output.  Returns
+ * EXIT_SUCCESS if every test passed, else EXIT_FAILURE. */
+int harness_run_suite(Suite *s);
 
 /* Milliseconds on a monotonic clock. */
 int64_t harness_now_ms(void);

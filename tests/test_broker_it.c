@@ -1161,12 +1161,5 @@ static Suite *broker_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(broker_suite());
-	int failed;
-
-	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_run_suite(broker_suite());
 }

@@ -581,14 +581,19 @@ static int64_t round_trip_ms(int fd, unsigned i)
 	return harness_now_ms() - t0;
 }
 
-static int64_t max_of(const int64_t *v, int n)
+static int cmp_i64(const void *a, const void *b)
 {
-	int64_t m = 0;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
-	for (int i = 0; i < n; i++)
-		if (v[i] > m)
-			m = v[i];
-	return m;
+	return (x > y) - (x < y);
+}
+
+/* Median of v[0..n) (sorts v).  The median, not the maximum, is compared:
+ * one VM stall must not fail the test, a pool b stuck behind pool a must. */
+static int64_t median_of(int64_t *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_i64);
+	return v[n / 2];
 }
 
 /* Pool a is flooded with connections and slow consumers; pool b's client
@@ -601,7 +606,7 @@ START_TEST(test_pools_isolated)
 	char conf[512];
 	int pa = harness_free_port(), pb = harness_free_port();
 	int slow[SLOW], apub, extra, bcli, bcli2;
-	int64_t before[RT], during[RT];
+	int64_t before[RT], during[RT], med_before, med_during;
 	const char *json;
 
 	ck_assert_int_ne(pa, pb);
@@ -636,10 +641,12 @@ START_TEST(test_pools_isolated)
 		during[i] = round_trip_ms(bcli, 1000 + (unsigned)i);
 	}
 	sync_pub(apub);
-	fprintf(stderr, "pools: pool b round trip max %lld ms idle, %lld ms "
-		"while pool a is flooded\n", (long long)max_of(before, RT),
-		(long long)max_of(during, RT));
-	ck_assert_int_lt(max_of(during, RT), 10 * max_of(before, RT) + 20);
+	med_before = median_of(before, RT);
+	med_during = median_of(during, RT);
+	fprintf(stderr, "pools: pool b round trip median %lld ms idle, %lld ms "
+		"while pool a is flooded (max %lld)\n", (long long)med_before,
+		(long long)med_during, (long long)during[RT - 1]);
+	ck_assert_int_lt(med_during, 10 * med_before + 20);
 	json = stats_json(pb);
 	ck_assert_int_eq(json_num(json, "\"a\":{", "refused_full"), 1);
 	ck_assert_int_gt(json_num(json, "\"a\":{", "dropped"), 0);
@@ -997,11 +1004,5 @@ static Suite *bulkhead_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(bulkhead_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_run_suite(bulkhead_suite());
 }

@@ -9,9 +9,7 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <check.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -416,21 +414,6 @@ START_TEST(breaker_opens_fails_fast_recovers)
 }
 END_TEST
 
-static int listen_any(int *port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	ck_assert_int_eq(listen(fd, 16), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
 /* Connections waiting in lfd's backlog (each accepted and closed). */
 static int count_accepts(int lfd)
 {
@@ -452,9 +435,10 @@ START_TEST(silent_broker_trips_timeout_and_breaker)
 	struct watch w = { 0 };
 	bc_options *o;
 	bc_client *c = NULL;
-	int port, lfd = listen_any(&port);
+	int port, lfd = harness_listen(&port, 16);
 	int64_t t0;
 
+	ck_assert_int_ge(lfd, 0);
 	o = fast_opts(port, &w);
 	ck_assert_int_eq(bc_options_set_connect_timeout(o, 100), BC_OK);
 	ck_assert_int_eq(bc_options_set_connect_retries(o, 3), BC_OK);
@@ -657,9 +641,10 @@ START_TEST(lame_duck_moves_to_next_server)
 	bc_client *c, *pub;
 	uint32_t wild = 0, group = 0;
 	const char *host;
-	int fake_port, lfd = listen_any(&fake_port), port, st;
+	int fake_port, lfd = harness_listen(&fake_port, 16), port, st;
 	pid_t pid;
 
+	ck_assert_int_ge(lfd, 0);
 	ck_assert_int_eq(harness_start_broker(&broker, NULL, NULL), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -824,10 +809,12 @@ START_TEST(sub_options_restored_identically)
 	bc_sub_options *so;
 	bc_options *o;
 	bc_client *c;
-	int port, lfd = listen_any(&port), st, flush[2] = { 0, -1 };
+	int port, lfd = harness_listen(&port, 16), st, flush[2] = { 0, -1 };
 	int64_t deadline;
-	pid_t pid = fork();
+	pid_t pid;
 
+	ck_assert_int_ge(lfd, 0);
+	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		for (int i = 0; i < 2; i++) {
@@ -896,12 +883,5 @@ static Suite *resilience_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(resilience_suite());
-	int failed;
-
-	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_run_suite(resilience_suite());
 }

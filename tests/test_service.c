@@ -719,12 +719,5 @@ static Suite *service_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(service_suite());
-	int failed;
-
-	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return harness_run_suite(service_suite());
 }

@@ -520,12 +520,5 @@ static Suite *tools_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(tools_suite());
-	int failed;
-
-	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_run_suite(tools_suite());
 }
