@@ -237,6 +237,22 @@ static void notify_ready(struct broker *b)
 	sdnotify_send(&b->notify, msg);
 }
 
+/* The loop is over and we are exiting.  Freeing the signal events makes
+ * libevent restore SIG_DFL, so a late SIGTERM (or SIGINT/SIGHUP/SIGUSR2)
+ * would kill the process mid-teardown with a signal status: block them
+ * instead; they stay pending until the process is gone. */
+static void block_signals_for_teardown(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 /* Everything after the settings are known: 0 clean stop, 1 failure. */
 static int serve(struct cli *cli, const struct conf *conf, struct broker *b)
 {
@@ -263,6 +279,7 @@ static int serve(struct cli *cli, const struct conf *conf, struct broker *b)
 	notify_ready(b);
 	rc = broker_run(b) == 0 ? 0 : 1;
 out:
+	block_signals_for_teardown();
 	daemon_ready(&d, 1);
 	reload_free(&r);
 	lameduck_free(&ld);

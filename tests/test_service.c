@@ -498,6 +498,22 @@ START_TEST(notify_socket_states)
 }
 END_TEST
 
+/* A second SIGTERM while brokerd tears down (as an impatient operator or a
+ * supervisor sends) must not kill it with a signal status: libevent puts
+ * SIG_DFL back when the signal events are freed. */
+START_TEST(double_sigterm_exits_0)
+{
+	for (int i = 0; i < 5; i++) {
+		struct broker_proc b;
+
+		ck_assert_int_eq(harness_start_broker(&b, NULL, NULL), 0);
+		kill(b.pid, SIGTERM);
+		usleep((useconds_t)(i * 500));
+		stop_ok(&b, SIGTERM);
+	}
+}
+END_TEST
+
 /* ---- SIGUSR2 lame duck ------------------------------------------------ */
 
 /* Wait until each of the n fds is closed by the peer; when[] gets the
@@ -705,6 +721,7 @@ static Suite *service_suite(void)
 	tcase_add_test(sig, sigterm_drains_subscribers);
 	tcase_add_test(sig, sigusr2_lame_duck);
 	tcase_add_test(sig, notify_socket_states);
+	tcase_add_test(sig, double_sigterm_exits_0);
 	tcase_add_test(run, daemon_writes_and_removes_pidfile);
 	tcase_add_test(run, silent_client_disconnected);
 	tcase_add_test(run, fd_exhaustion_survived);
