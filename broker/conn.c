@@ -10,21 +10,18 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "broker.h"
+#include "connio.h"
 #include "handle.h"
 #include "msgtail.h"
 #include "pool.h"
 #include "sweep.h"
 
-static void close_now(struct conn *c, const char *why);
 static void format_addr(char *buf, size_t cap, const struct conn_addr *a);
 
 void conn_log(const struct conn *c, enum log_level level, const char *fmt,
@@ -50,9 +47,13 @@ size_t conn_out_pending(const struct conn *c)
 
 int conn_send_frame(struct conn *c, const uint8_t *frame, size_t len)
 {
-	if (len == 0)
+	struct evbuffer *out = len > 0 ? conn_io_out(c) : NULL;
+
+	if (!out || evbuffer_add(out, frame, len) != 0)
 		return -1;
-	return evbuffer_add(bufferevent_get_output(c->bev), frame, len);
+	outbound_account(c);
+	conn_io_flush_soon(c);
+	return 0;
 }
 
 void conn_send_err(struct conn *c, uint64_t req_id, enum proto_err code,
@@ -122,10 +123,9 @@ static int one_frame(struct conn *c, const uint8_t *body, uint32_t len)
 	/* Replies to our own requests pile up when the client does not
 	 * read: stop reading it until its output drains. */
 	if (c->state != CONN_CLOSING &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) >
-		    outbound_max_bytes(c)) {
+	    conn_io_out_len(c) > outbound_max_bytes(c)) {
 		c->read_paused = 1;
-		bufferevent_disable(c->bev, EV_READ);
+		conn_io_read(c, 0);
 	}
 	return 0;
 }
@@ -211,10 +211,10 @@ static int straddling_frame(struct conn *c, struct evbuffer *in,
  * plus one read. */
 static void read_frames(struct conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = c->inbuf;
 	uint32_t max_body = c->b->frame_max_payload + PROTO_FRAME_OVERHEAD;
 
-	while (c->state != CONN_CLOSING && !c->read_paused) {
+	while (in && c->state != CONN_CLOSING && !c->read_paused) {
 		struct evbuffer_iovec v;
 		size_t avail = evbuffer_get_length(in), done;
 		int stop = 0;
@@ -236,70 +236,9 @@ static void read_frames(struct conn *c)
 	}
 }
 
-/* What one read may take: CONN_MAX_READ, and at most a sixteenth of the
- * pool's per-client outbound bound, so that what a few reads fan out to a
- * reading subscriber stays far under its bound until the next write
- * (small bounds keep reads near libevent's 4 KiB and their pacing). */
-static size_t read_cap(const struct conn *c)
+void conn_input(struct conn *c)
 {
-	uint64_t cap = (c->ob.pool ? c->ob.pool->lim.max_outbound
-				   : c->b->conf.max_outbound) / 16;
-
-	return cap < CONN_MAX_READ ? (size_t)cap : CONN_MAX_READ;
-}
-
-/* libevent 2.1's evbuffer_read takes at most 4096 bytes per call
- * (EVBUFFER_MAX_READ), whatever max_single_read says: one loop turn and
- * three syscalls per 4 KiB.  So after handling what it read, take what the
- * socket still holds ourselves, at most CONN_MAX_READ per call and no
- * more than it holds (FIONREAD), so the input grows only by what arrived.
- * 1 when bytes were read; 0 otherwise (nothing there, not reading, or an
- * error or EOF, which libevent's own next read then reports). */
-static int read_more(struct conn *c)
-{
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	evutil_socket_t fd = bufferevent_getfd(c->bev);
-	struct evbuffer_iovec v[2];
-	struct iovec iov[2];
-	int avail = 0, nv, used = 0;
-	size_t want, left;
-	ssize_t r;
-
-	if (c->state == CONN_CLOSING ||
-	    !(bufferevent_get_enabled(c->bev) & EV_READ) ||
-	    ioctl(fd, FIONREAD, &avail) != 0 || avail <= 0)
-		return 0;
-	want = (size_t)avail < read_cap(c) ? (size_t)avail : read_cap(c);
-	/* the bufferevent keeps its input's end frozen outside its reads */
-	evbuffer_unfreeze(in, 0);
-	nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2);
-	for (int i = 0; i < nv; i++) {
-		iov[i].iov_base = v[i].iov_base;
-		iov[i].iov_len = v[i].iov_len < want ? v[i].iov_len : want;
-		want -= iov[i].iov_len;
-	}
-	r = nv > 0 ? readv(fd, iov, nv) : -1;
-	left = r > 0 ? (size_t)r : 0;
-	for (; used < nv && left > 0; used++) {
-		v[used].iov_len = iov[used].iov_len < left ? iov[used].iov_len
-							   : left;
-		left -= v[used].iov_len;
-	}
-	if (nv > 0)
-		evbuffer_commit_space(in, v, used);
-	evbuffer_freeze(in, 0);
-	return used > 0;
-}
-
-/* Handle what libevent read, then read more ourselves (read_more). */
-static void read_cb(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)bev;
 	read_frames(c);
-	for (int i = 0; i < CONN_READ_ROUNDS && read_more(c); i++)
-		read_frames(c);
 }
 
 void conn_read_resume(struct conn *c)
@@ -307,18 +246,15 @@ void conn_read_resume(struct conn *c)
 	if (c->state == CONN_CLOSING || c->read_paused || c->ob.cut ||
 	    c->draining)
 		return;
-	bufferevent_enable(c->bev, EV_READ);
+	conn_io_read(c, 1);
 	read_frames(c);
+	conn_io_in_trim(c);
 }
 
-/* Called when the output drained to the low watermark (half the outbound
- * window, see outbound.h; 0 while closing). */
-static void write_cb(struct bufferevent *bev, void *arg)
+void conn_output_drained(struct conn *c)
 {
-	struct conn *c = arg;
-
 	if (c->state == CONN_CLOSING) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		if (conn_io_out_len(c) == 0)
 			conn_free_later(c, 0);
 		return;
 	}
@@ -331,21 +267,8 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	}
 	if (c->read_paused) {
 		c->read_paused = 0;
-		bufferevent_enable(bev, EV_READ);
+		conn_io_read(c, 1);
 		read_frames(c);
-	}
-}
-
-static void event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)bev;
-	if (what & BEV_EVENT_EOF) {
-		conn_close(c, "connection closed by client");
-		/* Nothing more to read; flush what is left (bounded). */
-	} else if (what & BEV_EVENT_ERROR) {
-		close_now(c, "connection error");
 	}
 }
 
@@ -364,8 +287,7 @@ static void close_cb(evutil_socket_t fd, short what, void *arg)
 	conn_free(c);
 }
 
-/* Close without flushing (the peer is gone or the stream is broken). */
-static void close_now(struct conn *c, const char *why)
+void conn_abort(struct conn *c, const char *why)
 {
 	conn_close(c, why);
 	conn_free_later(c, 0);
@@ -382,13 +304,12 @@ void conn_close(struct conn *c, const char *why)
 		return;
 	conn_log(c, LOG_LEVEL_INFO, "closing: %s", why);
 	c->state = CONN_CLOSING;
-	bufferevent_disable(c->bev, EV_READ);
+	conn_io_read(c, 0);
 	c->timer_at = 0;
 	inbound_stop(c);
 	handle_sub_drop_all(c);
 	outbound_discard(c);
-	/* The write callback now fires only once the output is empty. */
-	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	/* conn_output_drained now runs only once the output is empty */
 	conn_free_later(c, conn_out_pending(c) == 0 ? 0 : ms);
 }
 
@@ -401,7 +322,7 @@ void conn_drain(struct conn *c)
 		return;
 	}
 	c->draining = 1;
-	bufferevent_disable(c->bev, EV_READ);
+	conn_io_read(c, 0);
 	inbound_stop(c);
 	c->timer_at = 0;
 }
@@ -498,11 +419,9 @@ void conn_tick(struct conn *c, uint64_t now)
 /* Free what conn_new made (any part may be missing). */
 static void conn_free_parts(struct conn *c)
 {
-	if (c->bev)
-		outbound_free(c);
+	outbound_free(c);
 	inbound_free(c);
-	if (c->bev)
-		bufferevent_free(c->bev);
+	conn_io_close(c);
 	if (c->close_ev)
 		event_free(c->close_ev);
 	subs_free(&c->subs);
@@ -523,24 +442,14 @@ struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 	c->b = b;
 	c->id = id;
 	c->counted = counted;
+	c->fd = fd;
 	subs_init(&c->subs);
 	store_addr(&c->addr, sa);
-	c->bev = bufferevent_socket_new(b->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!c->bev) {
-		evutil_closesocket(fd);
+	outbound_init(c);
+	if (inbound_init(c) != 0 || conn_io_open(c, fd) != 0) {
 		conn_free_parts(c);
 		return NULL;
 	}
-	if (outbound_init(c) != 0 || inbound_init(c) != 0) {
-		conn_free_parts(c);
-		return NULL;
-	}
-	/* libevent reads and writes 4-16 KiB per call by default: one
-	 * syscall and one loop turn per handful of small frames. */
-	bufferevent_set_max_single_read(c->bev, CONN_MAX_READ);
-	bufferevent_set_max_single_write(c->bev, CONN_MAX_WRITE);
-	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	handle_session_start(c);
 	return c;
 }

@@ -1,12 +1,12 @@
 /*
- * conn.h - one client connection: its bufferevent, frame reading, replies,
- * outbound bound for messages, and deferred closing.
+ * conn.h - one client connection: frame reading, replies, outbound bound
+ * for messages, and deferred closing (its socket I/O is connio.h).
  *
  * Lifetime: created by the broker's accept callback (conn_new), linked in
  * the broker's list, and freed either from its own deferred close event
  * (after conn_close and the output flush, bounded by a timeout) or by
  * broker_free at exit (conn_free).  Nothing frees a connection from inside
- * one of its own bufferevent callbacks: conn_close only marks it closing.
+ * one of its own event callbacks: conn_close only marks it closing.
  */
 #ifndef BROKERD_CONN_H
 #define BROKERD_CONN_H
@@ -23,8 +23,8 @@
 #include "subs.h"
 
 struct broker;
-struct bufferevent;
 struct event;
+struct evbuffer;
 struct msg_tail;
 struct sockaddr;
 
@@ -42,16 +42,24 @@ struct conn_addr {
 };
 
 /*
- * Memory: this is what every connection costs besides its bufferevent
- * (libevent's, about 1 KiB with its two evbuffers) and its subscriptions,
- * so it holds no per-connection timer events (sweep.h keeps deadlines
- * instead) and allocates nothing that an idle connection does not use: the
- * close event, the outbound ring (outq.h), the rate-limit state (inbound.h)
- * and the subscription array (subs.h) come with their first use.
+ * Memory: this is what every connection costs besides its read event and
+ * its subscriptions, so it holds no per-connection timer events (sweep.h
+ * keeps deadlines instead) and allocates nothing that an idle connection
+ * does not use: the input and output buffers and the write event
+ * (connio.h), the close event, the outbound ring (outq.h), the rate-limit
+ * state (inbound.h) and the subscription array (subs.h) come with their
+ * first use.
  */
 struct conn {
 	struct broker *b;            /* borrowed */
-	struct bufferevent *bev;     /* owned, closes the socket */
+	evutil_socket_t fd;          /* owned (connio.h closes it) */
+	struct event *rd_ev;         /* owned: persistent read event */
+	struct event *wr_ev;         /* owned, made when a write first
+				      * blocks; NULL before */
+	struct evbuffer *inbuf;      /* owned: read, not yet handled; NULL
+				      * while empty */
+	struct evbuffer *outbuf;     /* owned: to send; NULL while empty */
+	struct conn *fl_prev, *fl_next; /* the broker's flush list */
 	struct event *close_ev;      /* owned, made by the first close (or
 				      * cut-off): deferred free / flush
 				      * timeout; NULL before */
@@ -66,6 +74,9 @@ struct conn {
 	struct subs subs;            /* sid -> struct sub, records owned */
 	unsigned pings_out;          /* PINGs sent since the last frame in */
 	uint8_t state;               /* enum conn_state */
+	uint8_t reading;             /* rd_ev added (connio.h) */
+	uint8_t wr_waiting;          /* wr_ev added (connio.h) */
+	uint8_t fl_queued;           /* in the broker's flush list */
 	uint8_t counted;             /* holds a max_clients slot */
 	uint8_t read_paused;         /* own replies over max_outbound */
 	uint8_t broken;              /* half a frame queued: free soon */
@@ -92,6 +103,10 @@ void conn_close(struct conn *c, const char *why);
  * (flushed within conf.drain_timeout_ms).  At once when nothing is queued.
  * Safe from any callback. */
 void conn_drain(struct conn *c);
+
+/* Close c without flushing (the peer is gone or the stream is broken):
+ * conn_close, then free it soon.  Safe from any callback. */
+void conn_abort(struct conn *c, const char *why);
 
 /* Send ERR [0, code, reason or the code's text] and close. */
 void conn_fail(struct conn *c, enum proto_err code, const char *reason);
@@ -120,6 +135,13 @@ size_t conn_out_pending(const struct conn *c);
  * already buffered.  No-op while closing or paused for another reason. */
 void conn_read_resume(struct conn *c);
 
+/* connio.c read bytes into c->in: handle its complete frames. */
+void conn_input(struct conn *c);
+
+/* connio.c wrote c's output down to outbound_lowmark(c): pump queued
+ * messages, resume reading, finish a drain or a close. */
+void conn_output_drained(struct conn *c);
+
 /* The sweep (sweep.h) found deadlines of c passed at now: handshake or
  * keepalive, frame timeout, or a free that had no close event.  May free
  * c. */
@@ -140,13 +162,13 @@ void conn_log(const struct conn *c, enum log_level level, const char *fmt,
 
 #define CONN_FLUSH_MS 2000
 
-/* Most bytes one read or write call moves (libevent's default is 16 KiB;
- * a read only takes what the socket holds, so idle connections do not
- * grow).  The input then holds at most one frame plus one read. */
+/* Most bytes one read or one write pass moves (a read only takes what the
+ * socket holds, so idle connections do not grow).  The input then holds at
+ * most one frame plus one read. */
 #define CONN_MAX_READ (256u * 1024u)
 #define CONN_MAX_WRITE (1024u * 1024u)
-/* Extra reads of up to CONN_MAX_READ per read callback (see read_more in
- * conn.c), so one busy publisher cannot hold the loop for long. */
+/* Extra reads of up to CONN_MAX_READ per read callback (connio.c), so one
+ * busy publisher cannot hold the loop for long. */
 #define CONN_READ_ROUNDS 1
 
 #endif

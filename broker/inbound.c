@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "broker.h"
 #include "conn.h"
+#include "connio.h"
 #include "outbound.h"
 #include "pool.h"
 #include "ratelimit.h"
@@ -105,7 +105,7 @@ static int pause_for(struct conn *c, uint64_t ms)
 		return 1;
 	}
 	l->paused = 1;
-	bufferevent_disable(c->bev, EV_READ);
+	conn_io_read(c, 0);
 	event_add(l->resume_ev, &tv);
 	return 1;
 }
@@ -144,7 +144,7 @@ int inbound_gate(struct conn *c, const uint8_t *body, size_t len)
 	uint64_t wait;
 
 	if (c->in.lim && c->in.lim->paused) {
-		bufferevent_disable(c->bev, EV_READ);
+		conn_io_read(c, 0);
 		return 1;
 	}
 	if (c->state != CONN_READY || !p ||

@@ -5,8 +5,8 @@
  * slow-loris clients (a started frame must complete within frame_timeout).
  *
  * Back-pressure means the broker stops reading the client
- * (bufferevent_disable EV_READ, so libevent does not keep re-firing a read
- * callback that consumes nothing) and arms a timer to try again; the
+ * (conn_io_read off, so libevent does not keep re-firing a read callback
+ * that consumes nothing) and arms a timer to try again; the
  * client's frames wait in its socket, nothing is lost or buffered without
  * bound.
  *

@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "broker.h"
 #include "conn.h"
+#include "connio.h"
 #include "msgtail.h"
 #include "pool.h"
 
@@ -28,14 +28,9 @@ void outbound_count(struct conn *c, size_t field, uint64_t n)
 
 #define COUNT(c, f, n) OUTBOUND_COUNT(c, f, n)
 
-static struct evbuffer *output(const struct conn *c)
-{
-	return bufferevent_get_output(c->bev);
-}
-
 size_t outbound_pending(const struct conn *c)
 {
-	return evbuffer_get_length(output(c)) + (size_t)outq_bytes(&c->ob.q);
+	return conn_io_out_len(c) + (size_t)outq_bytes(&c->ob.q);
 }
 
 uint64_t outbound_max_bytes(const struct conn *c)
@@ -72,8 +67,12 @@ static size_t window(const struct conn *c)
 	return half < OUTBOUND_WINDOW ? (size_t)half : OUTBOUND_WINDOW;
 }
 
-/* Keep c's share of its pool's out_bytes equal to what it holds now. */
-static void account(struct conn *c)
+size_t outbound_lowmark(const struct conn *c)
+{
+	return c->state == CONN_CLOSING ? 0 : window(c) / 2;
+}
+
+void outbound_account(struct conn *c)
 {
 	uint64_t now = outbound_pending(c);
 
@@ -83,34 +82,9 @@ static void account(struct conn *c)
 	c->ob.accounted = now;
 }
 
-/* The output buffer changed (write, drain): account() with the new
- * length taken from info, without calls into libevent (this runs once
- * per message added). */
-static void output_cb(struct evbuffer *buf,
-		      const struct evbuffer_cb_info *info, void *arg)
-{
-	struct conn *c = arg;
-	uint64_t now;
-
-	(void)buf;
-	if (!c->ob.pool)
-		return;
-	now = (uint64_t)(info->orig_size + info->n_added - info->n_deleted) +
-	      outq_bytes(&c->ob.q);
-	c->ob.pool->out_bytes += now - c->ob.accounted;  /* mod 2^64 */
-	c->ob.accounted = now;
-}
-
-static void set_lowmark(struct conn *c)
-{
-	if (c->state != CONN_CLOSING)
-		bufferevent_setwatermark(c->bev, EV_WRITE, window(c) / 2, 0);
-}
-
 void outbound_refresh(struct conn *c)
 {
-	set_lowmark(c);
-	account(c);
+	outbound_account(c);
 }
 
 /* Deferred cut-off of a slow consumer (never from inside the fan-out,
@@ -122,26 +96,16 @@ static void cut_cb(evutil_socket_t fd, short what, void *arg)
 	conn_close(arg, "slow consumer: outbound queue full (disconnect)");
 }
 
-int outbound_init(struct conn *c)
+void outbound_init(struct conn *c)
 {
 	memset(&c->ob, 0, sizeof c->ob);
 	outq_init(&c->ob.q);
 	c->ob.reason = reason_full;
-	c->ob.out_cb = evbuffer_add_cb(output(c), output_cb, c);
-	if (!c->ob.out_cb) {
-		outbound_free(c);
-		return -1;
-	}
-	set_lowmark(c);
-	return 0;
 }
 
 void outbound_free(struct conn *c)
 {
 	outq_free(&c->ob.q);
-	if (c->ob.out_cb)
-		evbuffer_remove_cb_entry(output(c), c->ob.out_cb);
-	c->ob.out_cb = NULL;
 	if (c->ob.cut_ev)
 		event_free(c->ob.cut_ev);
 	c->ob.cut_ev = NULL;
@@ -159,7 +123,7 @@ void outbound_discard(struct conn *c)
 		COUNT(c, dropped_disconnect, n);
 		c->b->stats.dropped += n;
 		outq_free(&c->ob.q);
-		account(c);
+		outbound_account(c);
 	}
 }
 
@@ -199,7 +163,7 @@ static int cut_off(struct conn *c)
 	DROP(c, dropped_disconnect, reason_full);
 	COUNT(c, slow_disconnects, 1);
 	c->ob.cut = 1;
-	bufferevent_disable(c->bev, EV_READ);
+	conn_io_read(c, 0);
 	conn_send_err(c, 0, PROTO_E_SERVER_BUSY, reason_full);
 	if (!c->ob.cut_ev)     /* made at the first cut-off only */
 		c->ob.cut_ev = event_new(c->b->base, -1, 0, cut_cb, c);
@@ -226,7 +190,7 @@ static int make_room(struct conn *c, uint64_t cost)
 	case PROTO_POLICY_DROP_OLDEST:
 		while (over(c, cost) && outq_drop_oldest(&c->ob.q))
 			DROP(c, dropped_oldest, reason_full);
-		account(c);
+		outbound_account(c);
 		/* still over: the output alone is at the bound */
 		return over(c, cost) ? DROP(c, dropped_newest, reason_full)
 				     : 0;
@@ -240,18 +204,35 @@ static int make_room(struct conn *c, uint64_t cost)
 static void broken(struct conn *c)
 {
 	c->broken = 1;
-	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	conn_io_read(c, 0);
 	conn_free_later(c, 0);
 }
 
 static int write_direct(struct conn *c, const uint8_t *head, size_t hlen,
 			struct msg_tail *tail)
 {
-	int rc = msg_tail_append_msg(tail, head, hlen, output(c));
+	struct evbuffer *out = conn_io_out(c);
+	int rc = out ? msg_tail_append_msg(tail, head, hlen, out) : -1;
 
 	if (rc == -2)
 		broken(c);
-	return rc == 0 ? 0 : DROP(c, dropped_newest, "out of memory");
+	if (rc != 0)
+		return DROP(c, dropped_newest, "out of memory");
+	conn_io_flush_soon(c);
+	return 0;
+}
+
+/* Move queued messages into the output while it is under the window. */
+static void pump(struct conn *c)
+{
+	struct evbuffer *out;
+
+	if (outq_len(&c->ob.q) == 0 || !(out = conn_io_out(c)))
+		return;
+	if (outq_pump(&c->ob.q, out, window(c)) < 0)
+		broken(c);
+	else if (conn_io_out_len(c) > 0)
+		conn_io_flush_soon(c);
 }
 
 static int enqueue(struct conn *c, const uint8_t *head, size_t hlen,
@@ -268,8 +249,7 @@ static int enqueue(struct conn *c, const uint8_t *head, size_t hlen,
 		(*tailp)->refs--;
 		return DROP(c, dropped_newest, "out of memory");
 	}
-	if (outq_pump(&c->ob.q, output(c), window(c)) < 0)
-		broken(c);
+	pump(c);
 	return 0;
 }
 
@@ -300,9 +280,9 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 
 	if (c->state == CONN_CLOSING || c->broken || c->ob.cut)
 		return DROP(c, dropped_disconnect, "connection closing");
-	if (direct_ok(c, cost, evbuffer_get_length(output(c)))) {
-		/* the output's callback (output_cb) does the accounting */
+	if (direct_ok(c, cost, conn_io_out_len(c))) {
 		rc = write_direct(c, head, hlen, *tailp);
+		outbound_account(c);
 		if (rc == 0) {
 			COUNT(c, delivered, 1);
 			c->b->stats.delivered++;
@@ -315,11 +295,11 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 	    p->out_bytes + cost > p->lim.max_outbound_total)
 		return DROP(c, dropped_budget, reason_budget);
 	if (outq_len(&c->ob.q) == 0 &&
-	    evbuffer_get_length(output(c)) < window(c))
+	    conn_io_out_len(c) < window(c))
 		rc = write_direct(c, head, hlen, *tailp);
 	else
 		rc = enqueue(c, head, hlen, tailp);
-	account(c);
+	outbound_account(c);
 	if (rc == 0) {
 		COUNT(c, delivered, 1);
 		c->b->stats.delivered++;
@@ -349,10 +329,8 @@ void outbound_drained(struct conn *c)
 		return;
 	if (c->ob.dropped_unreported > 0)
 		report_dropped(c);
-	if (outq_pump(&c->ob.q, output(c), window(c)) < 0)
-		broken(c);
-	account(c);
-	set_lowmark(c);
+	pump(c);
+	outbound_account(c);
 }
 
 void outbound_sub_opts(struct conn *c, const struct proto_sub_opts *o)
@@ -367,5 +345,4 @@ void outbound_sub_opts(struct conn *c, const struct proto_sub_opts *o)
 		c->ob.req_max_msgs = o->max_msgs > UINT32_MAX
 					     ? UINT32_MAX
 					     : (uint32_t)o->max_msgs;
-	set_lowmark(c);
 }

@@ -4,10 +4,10 @@
  * (drop-oldest, drop-newest, disconnect), its pool's budget, the drop
  * counters and the NOTICE DROPPED that reports every loss in-band.
  *
- * Path of a MSG: if nothing is queued and the bufferevent's output is under
+ * Path of a MSG: if nothing is queued and the connection's output is under
  * OUTBOUND_WINDOW, the frame goes straight into the output (no allocation);
  * otherwise it waits in the connection's struct outq, and outbound_drained
- * (the write callback) pumps it into the output as the socket drains.
+ * (called as writes drain the output) pumps it into the output.
  * What counts against the bound ("pending") is the output's bytes plus the
  * queue's bytes (frame bytes + OUTQ_ENTRY_COST each).
  *
@@ -29,11 +29,10 @@
 
 struct conn;
 struct event;
-struct evbuffer_cb_entry;
 struct msg_tail;
 struct pool;
 
-/* Bytes of MSGs kept in the bufferevent's output at most (beyond that they
+/* Bytes of MSGs kept in the connection's output at most (beyond that they
  * wait in the outq, where drop-oldest can still discard them); half the
  * bound when that is smaller.  Large enough that what one read of a
  * publisher (CONN_MAX_READ) fans out to a reading subscriber goes straight
@@ -45,7 +44,6 @@ struct outbound {
 	struct pool *pool;           /* borrowed; set by pool_admit */
 	struct event *cut_ev;        /* owned, made at the cut-off: deferred
 				      * slow-consumer close; NULL before */
-	struct evbuffer_cb_entry *out_cb; /* output accounting hook */
 	uint8_t admitted;            /* counted in pool->nconns */
 	uint8_t cut;                 /* cut off (policy disconnect) */
 	uint8_t req_policy;          /* enum proto_policy from SUBs */
@@ -57,11 +55,10 @@ struct outbound {
 	const char *reason;          /* static text of the last drop */
 };
 
-/* Set up c->ob and hook the output buffer's accounting (c->bev exists).
- * 0, or -1 when out of memory. */
-int outbound_init(struct conn *c);
+/* Set up c->ob (allocates nothing). */
+void outbound_init(struct conn *c);
 
-/* Release the queue and the pool's share (before c->bev is freed). */
+/* Release the queue and the pool's share.  Safe on a zeroed c->ob. */
 void outbound_free(struct conn *c);
 
 /* Queue one MSG for c: head[0..hlen) (copied) then the publish's tail.
@@ -76,9 +73,16 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
  * DROPPED and pump queued messages. */
 void outbound_drained(struct conn *c);
 
-/* c's pool or limits changed: adjust the write watermark and the pool's
- * accounting. */
+/* c's pool or limits changed: redo the pool's accounting. */
 void outbound_refresh(struct conn *c);
+
+/* Keep c's share of its pool's out_bytes equal to outbound_pending(c);
+ * call after anything changes c's output or queue. */
+void outbound_account(struct conn *c);
+
+/* The output length at or below which outbound_drained should run: half
+ * the window, 0 once c is closing. */
+size_t outbound_lowmark(const struct conn *c);
 
 /* Bytes waiting for c (output + queue). */
 size_t outbound_pending(const struct conn *c);

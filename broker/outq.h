@@ -1,10 +1,10 @@
 /*
- * outq.h - a connection's queue of MSG frames not yet handed to its
- * bufferevent: a ring buffer of entries, each a small per-subscription head
+ * outq.h - a connection's queue of MSG frames not yet in its output
+ * buffer (connio.h): a ring buffer of entries, each a small per-subscription head
  * plus one reference to the publish's shared tail (see msgtail.h).
  *
  * The queue is what makes drop-oldest possible without ever cutting a
- * frame: bytes already in the bufferevent's output are committed, the queue
+ * frame: bytes already in the connection's output are committed, the queue
  * holds whole messages that can still be discarded from its head.  A pump
  * (outq_pump) moves messages into the output while the output is under a
  * small window.
