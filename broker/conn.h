@@ -167,8 +167,5 @@ void conn_log(const struct conn *c, enum log_level level, const char *fmt,
  * most one frame plus one read. */
 #define CONN_MAX_READ (256u * 1024u)
 #define CONN_MAX_WRITE (1024u * 1024u)
-/* Extra reads of up to CONN_MAX_READ per read callback (connio.c), so one
- * busy publisher cannot hold the loop for long. */
-#define CONN_READ_ROUNDS 1
 
 #endif
