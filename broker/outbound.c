@@ -17,13 +17,18 @@
 static const char reason_full[] = "slow consumer: outbound queue full";
 static const char reason_budget[] = "pool outbound budget exhausted";
 
+/* The uint64_t counter at byte offset field of a struct bulk_counters
+ * (every member is a uint64_t, so the offset keeps its alignment). */
+static uint64_t *counter(struct bulk_counters *bc, size_t field)
+{
+	return (uint64_t *)(void *)((char *)bc + field);
+}
+
 void outbound_count(struct conn *c, size_t field, uint64_t n)
 {
-	uint64_t *tot = (uint64_t *)((char *)&c->b->stats.bulk + field);
-
-	*tot += n;
+	*counter(&c->b->stats.bulk, field) += n;
 	if (c->ob.pool)
-		*(uint64_t *)((char *)&c->ob.pool->st + field) += n;
+		*counter(&c->ob.pool->st, field) += n;
 }
 
 #define COUNT(c, f, n) OUTBOUND_COUNT(c, f, n)
