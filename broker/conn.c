@@ -244,7 +244,7 @@ void conn_input(struct conn *c)
 void conn_read_resume(struct conn *c)
 {
 	if (c->state == CONN_CLOSING || c->read_paused || c->ob.cut ||
-	    c->draining)
+	    c->draining || c->broken)
 		return;
 	conn_io_read(c, 1);
 	read_frames(c);
@@ -267,8 +267,7 @@ void conn_output_drained(struct conn *c)
 	}
 	if (c->read_paused) {
 		c->read_paused = 0;
-		conn_io_read(c, 1);
-		read_frames(c);
+		conn_read_resume(c);  /* unless cut off or broken meanwhile */
 	}
 }
 

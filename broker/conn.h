@@ -135,7 +135,7 @@ size_t conn_out_pending(const struct conn *c);
  * already buffered.  No-op while closing or paused for another reason. */
 void conn_read_resume(struct conn *c);
 
-/* connio.c read bytes into c->in: handle its complete frames. */
+/* connio.c read bytes into c->inbuf: handle its complete frames. */
 void conn_input(struct conn *c);
 
 /* connio.c wrote c's output down to outbound_lowmark(c): pump queued

@@ -132,7 +132,9 @@ static void write_out(struct conn *c)
 		budget -= (size_t)n;
 		wrote(c);
 		if ((size_t)n < want)
-			break;         /* the socket took less: it is full */
+			break;         /* the socket took less: most likely full
+					* (or the 128-iovec cap of one writev);
+					* the write event says when to go on */
 	}
 	if (c->broken || conn_io_out_len(c) == 0)
 		wait_writable(c, 0);
@@ -149,11 +151,13 @@ static void write_cb(evutil_socket_t fd, short what, void *arg)
 	write_out(arg);
 }
 
-/* Write every connection that was listed when this pass began; those
- * that list themselves again (budget spent) come next pass, after the
- * other events of this loop turn. */
+/* Write every connection that was listed when this pass began.  Those
+ * that list themselves again (CONN_MAX_WRITE spent) are written by the next
+ * pass, which comes after the next epoll_wait: a zero timeout, not
+ * event_active, which would run it again before any socket is read. */
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
+	static const struct timeval now = { 0, 0 };
 	struct broker *b = arg;
 	size_t n = b->flushq_len;
 
@@ -166,7 +170,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 		write_out(c);
 	}
 	if (b->flushq)
-		event_active(b->flush_ev, EV_WRITE, 1);
+		event_add(b->flush_ev, &now);
 }
 
 /* ---- reading ---- */

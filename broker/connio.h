@@ -14,7 +14,8 @@
  * connection into the broker's flush list; one broker-wide event, made
  * active when the list becomes non-empty, runs after the callbacks already
  * active in the same loop turn and writes every listed connection, up to
- * CONN_MAX_WRITE bytes each per pass.  So what one publisher's read fans out
+ * CONN_MAX_WRITE bytes each per pass (one with more to write waits for the
+ * next pass, after the next epoll_wait, so reads and timers get a turn).  So what one publisher's read fans out
  * leaves in one writev per subscriber, without waiting for epoll.  Only
  * when the socket is full does a connection add its write event, until its
  * output is empty again.
