@@ -81,6 +81,15 @@ def rst_close(sock):
     sock.close()
 
 
+def kernel_send_buffer_max():
+    """tcp_wmem's maximum: what a socket's send buffer may grow to."""
+    try:
+        with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+            return min(int(f.read().split()[2]), 64 << 20)
+    except (OSError, ValueError, IndexError):
+        return 4 << 20
+
+
 class Closed(Exception):
     """The broker closed the connection."""
 
@@ -639,6 +648,55 @@ class ResetTests(Base):
             if m[2] == "r.seq":
                 got.append(struct.unpack(">I", m[4])[0])
         self.assertEqual(got, list(range(seq)))
+
+    def test_pool_budget_back_to_zero(self):
+        """Subscribers that stall, reset, close gracefully or read late,
+        with messages queued for them beyond what the kernel buffers:
+        once they are all gone the pool's out_bytes (what its publishers
+        are paused on) is 0 again, and a new subscriber gets everything."""
+        pub = self.conn("pub")
+        subs = []
+        for i in range(6):
+            c = Conn(self.port, rcvbuf=4096)
+            c.hello("s%d" % i)
+            self.sub(c, 1, "z.>")
+            subs.append(c)
+        big = frame(pack([PUB, 0, "z.big", None, b"Z" * 20000]))
+        # the broker writes until the kernel refuses: overflow that first
+        rounds = kernel_send_buffer_max() // 20000 + 60
+        for i in range(rounds):
+            pub.send_raw(big)
+            if i == rounds // 2:
+                subs.pop(0).rst()
+        self.assert_open(pub)
+        held = self.stats(pub)["pools"]["default"]["out_bytes"]
+        self.assertGreater(held, 0, "nothing was queued: test too weak")
+        for i, c in enumerate(subs):
+            if i % 3 == 0:
+                c.rst()
+            elif i % 3 == 1:
+                c.close()
+            else:
+                try:
+                    c.until_closed(0.3)   # read some, then hang up
+                except TimeoutError:
+                    pass
+                c.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            doc = self.stats(pub)
+            if doc["broker"]["connections"] == 1:
+                break
+            time.sleep(0.05)
+        self.assertEqual(doc["broker"]["connections"], 1, doc)
+        self.assertEqual(doc["pools"]["default"]["out_bytes"], 0, doc)
+        late = self.conn("late")
+        self.sub(late, 1, "z.>")
+        for i in range(20):
+            pub.send_raw(big)
+        for i in range(20):
+            m = late.recv()
+            self.assertEqual(m[:3], [MSG, 1, "z.big"])
 
     def test_queue_members_vanish(self):
         """Queue-group members reset mid-stream; after they are gone
