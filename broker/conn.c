@@ -209,7 +209,7 @@ static int straddling_frame(struct conn *c, struct evbuffer *in,
  * pulled up alone.  The length prefix is checked before the body is
  * buffered, so a client can make us hold at most one maximum-size frame
  * plus one read. */
-static void read_frames(struct conn *c)
+void conn_input(struct conn *c)
 {
 	struct evbuffer *in = c->inbuf;
 	uint32_t max_body = c->b->frame_max_payload + PROTO_FRAME_OVERHEAD;
@@ -236,18 +236,13 @@ static void read_frames(struct conn *c)
 	}
 }
 
-void conn_input(struct conn *c)
-{
-	read_frames(c);
-}
-
 void conn_read_resume(struct conn *c)
 {
 	if (c->state == CONN_CLOSING || c->read_paused || c->ob.cut ||
 	    c->draining || c->broken)
 		return;
 	conn_io_read(c, 1);
-	read_frames(c);
+	conn_input(c);
 	conn_io_in_trim(c);
 }
 

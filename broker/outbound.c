@@ -87,11 +87,6 @@ void outbound_account(struct conn *c)
 	c->ob.accounted = now;
 }
 
-void outbound_refresh(struct conn *c)
-{
-	outbound_account(c);
-}
-
 /* Deferred cut-off of a slow consumer (never from inside the fan-out,
  * which may still hold this connection's subscriptions). */
 static void cut_cb(evutil_socket_t fd, short what, void *arg)

@@ -73,11 +73,8 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
  * DROPPED and pump queued messages. */
 void outbound_drained(struct conn *c);
 
-/* c's pool or limits changed: redo the pool's accounting. */
-void outbound_refresh(struct conn *c);
-
 /* Keep c's share of its pool's out_bytes equal to outbound_pending(c);
- * call after anything changes c's output or queue. */
+ * call after anything changes c's output, its queue or its pool. */
 void outbound_account(struct conn *c);
 
 /* The output length at or below which outbound_drained should run: half

@@ -135,13 +135,13 @@ int pool_admit(struct pools *ps, struct conn *c, const char *pool_name)
 
 	if (!p) {
 		c->ob.pool = ps->v[0];
-		outbound_refresh(c);
+		outbound_account(c);
 		snprintf(why, sizeof why, "no pool '%.40s'", pool_name);
 		return refuse(c, &ps->v[0]->st.refused_full,
 			      &tot->refused_full, why);
 	}
 	c->ob.pool = p;
-	outbound_refresh(c);
+	outbound_account(c);
 	if (p->nconns >= p->lim.max_connections) {
 		snprintf(why, sizeof why, "pool '%s' full", p->lim.name);
 		return refuse(c, &p->st.refused_full, &tot->refused_full, why);
