@@ -304,6 +304,12 @@ class Base(unittest.TestCase):
         c.send(PING)
         self.assertEqual(c.recv(), [PONG])
 
+    def settle_rss(self, c):
+        """The broker's RSS once c's frames are handled and it settled."""
+        self.assert_open(c)
+        time.sleep(0.2)
+        return self.broker.rss_kb()
+
     def stats(self, c, inbox="_INBOX.hostile.stats"):
         """The broker's stats JSON, through a $SYS.REQ.STATS request."""
         c.send(SUB, 0, 4000000000, inbox, None)
@@ -744,11 +750,6 @@ class MemoryTests(Base):
     CONF = ("sys_interval 0\nmax_outbound 1M\nmax_payload 1M\n"
             "ping_interval 0\n")
 
-    def settle_rss(self, c):
-        self.assert_open(c)
-        time.sleep(0.2)
-        return self.broker.rss_kb()
-
     def test_stalled_subscribers_bounded(self):
         """Five subscribers to '>' never read while 3 rounds of 100 x 512
         KiB are published: the broker's memory stays within the bounds
@@ -923,11 +924,6 @@ class IdleTests(Base):
         for i, c in enumerate(subs):
             self.assertEqual(c.recv(), [MSG, 1, "idle.%d" % i, None,
                                         b"%d" % i])
-
-    def settle_rss(self, c):
-        self.assert_open(c)
-        time.sleep(0.3)
-        return self.broker.rss_kb()
 
 
 class BudgetTests(Base):
