@@ -17,12 +17,12 @@
 #include <event2/listener.h>
 
 #include "conn.h"
-#include "connio.h"
 #include "listener.h"
 #include "pool.h"
 #include "router.h"
 #include "sweep.h"
 #include "sys_topics.h"
+#include "transport.h"
 
 void broker_detach(struct broker *b, struct conn *c)
 {
@@ -150,7 +150,7 @@ int broker_init(struct broker *b, const struct conf *conf)
 	b->stop_timer = evtimer_new(b->base, stop_timer_cb, b);
 	if (!b->router || !b->pools || !b->sys || !b->sig_int || !b->sig_term || !b->stop_timer ||
 	    evsignal_add(b->sig_int, NULL) || evsignal_add(b->sig_term, NULL) ||
-	    sweep_start(b) != 0 || conn_io_setup(b) != 0 ||
+	    sweep_start(b) != 0 || !(b->transports = transport_loop_new(b->base)) ||
 	    sdnotify_watchdog_start(&b->notify, b->base) != 0) {
 		log_msg(&b->log, LOG_LEVEL_ERROR, "out of memory");
 		broker_free(b);
@@ -182,7 +182,8 @@ void broker_free(struct broker *b)
 
 	while (b->conns)
 		conn_free(b->conns);
-	conn_io_teardown(b);
+	transport_loop_free(b->transports);
+	b->transports = NULL;
 	broker_stop_accepting(b);
 	sdnotify_free(&b->notify);
 	free_event(&b->sig_int);

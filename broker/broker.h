@@ -23,6 +23,7 @@ struct listeners;
 struct pools;
 struct router;
 struct sys_topics;
+struct transport_loop;
 
 struct broker {
 	struct conf conf;               /* copy of the settings in use */
@@ -44,10 +45,8 @@ struct broker {
 	struct pools *pools;            /* owned (pool.h) */
 	struct sys_topics *sys;         /* owned ($SYS, sys_topics.h) */
 	struct conn *conns;             /* list of connections, owned */
-	struct event *flush_ev;         /* writes the flush list (connio.h) */
-	struct conn *flushq;            /* connections with output to write
-					 * this loop turn (connio.h) */
-	size_t flushq_len;
+	struct transport_loop *transports; /* owned: the flush list
+					    * (transport.h) */
 	size_t nclients;                /* connections holding a slot */
 	uint64_t next_id;               /* last client id given out */
 	int stopping;

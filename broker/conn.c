@@ -16,11 +16,11 @@
 #include <event2/event.h>
 
 #include "broker.h"
-#include "connio.h"
 #include "handle.h"
 #include "msgtail.h"
 #include "pool.h"
 #include "sweep.h"
+#include "transport.h"
 
 static void format_addr(char *buf, size_t cap, const struct conn_addr *a);
 
@@ -47,12 +47,12 @@ size_t conn_out_pending(const struct conn *c)
 
 int conn_send_frame(struct conn *c, const uint8_t *frame, size_t len)
 {
-	struct evbuffer *out = len > 0 ? conn_io_out(c) : NULL;
+	struct evbuffer *out = len > 0 ? transport_out(c->t) : NULL;
 
 	if (!out || evbuffer_add(out, frame, len) != 0)
 		return -1;
 	outbound_account(c);
-	conn_io_flush_soon(c);
+	transport_flush_soon(c->t);
 	return 0;
 }
 
@@ -123,9 +123,9 @@ static int one_frame(struct conn *c, const uint8_t *body, uint32_t len)
 	/* Replies to our own requests pile up when the client does not
 	 * read: stop reading it until its output drains. */
 	if (c->state != CONN_CLOSING &&
-	    conn_io_out_len(c) > outbound_max_bytes(c)) {
+	    transport_out_len(c->t) > outbound_max_bytes(c)) {
 		c->read_paused = 1;
-		conn_io_read(c, 0);
+		transport_read(c->t, 0);
 	}
 	return 0;
 }
@@ -211,7 +211,7 @@ static int straddling_frame(struct conn *c, struct evbuffer *in,
  * plus one read. */
 void conn_input(struct conn *c)
 {
-	struct evbuffer *in = c->inbuf;
+	struct evbuffer *in = transport_in(c->t);
 	uint32_t max_body = c->b->frame_max_payload + PROTO_FRAME_OVERHEAD;
 
 	while (in && c->state != CONN_CLOSING && !c->read_paused) {
@@ -241,15 +241,15 @@ void conn_read_resume(struct conn *c)
 	if (c->state == CONN_CLOSING || c->read_paused || c->ob.cut ||
 	    c->draining || c->broken)
 		return;
-	conn_io_read(c, 1);
+	transport_read(c->t, 1);
 	conn_input(c);
-	conn_io_in_trim(c);
+	transport_in_trim(c->t);
 }
 
 void conn_output_drained(struct conn *c)
 {
 	if (c->state == CONN_CLOSING) {
-		if (conn_io_out_len(c) == 0)
+		if (transport_out_len(c->t) == 0)
 			conn_free_later(c, 0);
 		return;
 	}
@@ -298,7 +298,7 @@ void conn_close(struct conn *c, const char *why)
 		return;
 	conn_log(c, LOG_LEVEL_INFO, "closing: %s", why);
 	c->state = CONN_CLOSING;
-	conn_io_read(c, 0);
+	transport_read(c->t, 0);
 	c->timer_at = 0;
 	inbound_stop(c);
 	handle_sub_drop_all(c);
@@ -316,7 +316,7 @@ void conn_drain(struct conn *c)
 		return;
 	}
 	c->draining = 1;
-	conn_io_read(c, 0);
+	transport_read(c->t, 0);
 	inbound_stop(c);
 	c->timer_at = 0;
 }
@@ -410,12 +410,63 @@ void conn_tick(struct conn *c, uint64_t now)
 		handle_session_timer(c, now);
 }
 
+/* ---- the transport's callbacks ---- */
+
+static void on_input(void *ctx)
+{
+	conn_input(ctx);
+}
+
+/* After every write: account the output, and pump or finish once it is at
+ * its low watermark (0 once closing: then only when empty). */
+static void on_written(void *ctx, size_t left)
+{
+	struct conn *c = ctx;
+
+	outbound_account(c);
+	if (left <= outbound_lowmark(c))
+		conn_output_drained(c);
+}
+
+static void on_ended(void *ctx, enum transport_end why)
+{
+	struct conn *c = ctx;
+
+	if (why == TRANSPORT_EOF)
+		conn_close(c, "connection closed by client");
+	else
+		conn_abort(c, why == TRANSPORT_NOMEM ? "out of memory"
+						     : "connection error");
+}
+
+/* What one read may take: CONN_MAX_READ, and at most a sixteenth of the
+ * pool's per-client outbound bound, so that what a few reads fan out to a
+ * reading subscriber stays far under its bound until the next write
+ * (small bounds keep reads small and their pacing). */
+static size_t on_read_max(void *ctx)
+{
+	const struct conn *c = ctx;
+	uint64_t cap = (c->ob.pool ? c->ob.pool->lim.max_outbound
+				   : c->b->conf.max_outbound) / 16;
+
+	if (cap < 4096)
+		cap = 4096;
+	return cap < CONN_MAX_READ ? (size_t)cap : CONN_MAX_READ;
+}
+
+static const struct transport_cbs transport_cbs = {
+	.input = on_input,
+	.written = on_written,
+	.ended = on_ended,
+	.read_max = on_read_max,
+};
+
 /* Free what conn_new made (any part may be missing). */
 static void conn_free_parts(struct conn *c)
 {
 	outbound_free(c);
 	inbound_free(c);
-	conn_io_close(c);
+	transport_free(c->t);
 	if (c->close_ev)
 		event_free(c->close_ev);
 	subs_free(&c->subs);
@@ -436,11 +487,11 @@ struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 	c->b = b;
 	c->id = id;
 	c->counted = counted;
-	c->fd = fd;
 	subs_init(&c->subs);
 	store_addr(&c->addr, sa);
 	outbound_init(c);
-	if (inbound_init(c) != 0 || conn_io_open(c, fd) != 0) {
+	c->t = transport_tcp_new(b->transports, fd, &transport_cbs, c);
+	if (inbound_init(c) != 0 || !c->t) {
 		conn_free_parts(c);
 		return NULL;
 	}

@@ -1,6 +1,7 @@
 /*
  * conn.h - one client connection: frame reading, replies, outbound bound
- * for messages, and deferred closing (its socket I/O is connio.h).
+ * for messages, and deferred closing (its socket I/O is transport.h,
+ * which reports back through callbacks made here).
  *
  * Lifetime: created by the broker's accept callback (conn_new), linked in
  * the broker's list, and freed either from its own deferred close event
@@ -27,6 +28,7 @@ struct event;
 struct evbuffer;
 struct msg_tail;
 struct sockaddr;
+struct transport;
 
 enum conn_state {
 	CONN_HANDSHAKE,     /* waiting for HELLO */
@@ -42,24 +44,17 @@ struct conn_addr {
 };
 
 /*
- * Memory: this is what every connection costs besides its read event and
+ * Memory: this is what every connection costs besides its transport and
  * its subscriptions, so it holds no per-connection timer events (sweep.h
  * keeps deadlines instead) and allocates nothing that an idle connection
  * does not use: the input and output buffers and the write event
- * (connio.h), the close event, the outbound ring (outq.h), the rate-limit
- * state (inbound.h) and the subscription array (subs.h) come with their
- * first use.
+ * (transport.h), the close event, the outbound ring (outq.h), the
+ * rate-limit state (inbound.h) and the subscription array (subs.h) come
+ * with their first use.
  */
 struct conn {
 	struct broker *b;            /* borrowed */
-	evutil_socket_t fd;          /* owned (connio.h closes it) */
-	struct event *rd_ev;         /* owned: persistent read event */
-	struct event *wr_ev;         /* owned, made when a write first
-				      * blocks; NULL before */
-	struct evbuffer *inbuf;      /* owned: read, not yet handled; NULL
-				      * while empty */
-	struct evbuffer *outbuf;     /* owned: to send; NULL while empty */
-	struct conn *fl_prev, *fl_next; /* the broker's flush list */
+	struct transport *t;         /* owned: socket, buffers, events */
 	struct event *close_ev;      /* owned, made by the first close (or
 				      * cut-off): deferred free / flush
 				      * timeout; NULL before */
@@ -74,9 +69,6 @@ struct conn {
 	struct subs subs;            /* sid -> struct sub, records owned */
 	unsigned pings_out;          /* PINGs sent since the last frame in */
 	uint8_t state;               /* enum conn_state */
-	uint8_t reading;             /* rd_ev added (connio.h) */
-	uint8_t wr_waiting;          /* wr_ev added (connio.h) */
-	uint8_t fl_queued;           /* in the broker's flush list */
 	uint8_t counted;             /* holds a max_clients slot */
 	uint8_t read_paused;         /* own replies over max_outbound */
 	uint8_t broken;              /* half a frame queued: free soon */
@@ -135,11 +127,11 @@ size_t conn_out_pending(const struct conn *c);
  * already buffered.  No-op while closing or paused for another reason. */
 void conn_read_resume(struct conn *c);
 
-/* connio.c read bytes into c->inbuf: handle its complete frames. */
+/* The transport read bytes into its input: handle the complete frames. */
 void conn_input(struct conn *c);
 
-/* connio.c wrote c's output down to outbound_lowmark(c): pump queued
- * messages, resume reading, finish a drain or a close. */
+/* c's output is down to outbound_lowmark(c): pump queued messages, resume
+ * reading, finish a drain or a close. */
 void conn_output_drained(struct conn *c);
 
 /* The sweep (sweep.h) found deadlines of c passed at now: handshake or
@@ -162,10 +154,9 @@ void conn_log(const struct conn *c, enum log_level level, const char *fmt,
 
 #define CONN_FLUSH_MS 2000
 
-/* Most bytes one read or one write pass moves (a read only takes what the
- * socket holds, so idle connections do not grow).  The input then holds at
- * most one frame plus one read. */
+/* Most bytes one read takes (a read only takes what the socket holds, so
+ * idle connections do not grow).  The input then holds at most one frame
+ * plus one read.  (A write pass: TRANSPORT_MAX_WRITE.) */
 #define CONN_MAX_READ (256u * 1024u)
-#define CONN_MAX_WRITE (1024u * 1024u)
 
 #endif

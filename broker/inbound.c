@@ -10,11 +10,11 @@
 
 #include "broker.h"
 #include "conn.h"
-#include "connio.h"
 #include "outbound.h"
 #include "pool.h"
 #include "ratelimit.h"
 #include "sweep.h"
+#include "transport.h"
 
 struct inbound_limit {
 	struct ratelimit rl;
@@ -105,7 +105,7 @@ static int pause_for(struct conn *c, uint64_t ms)
 		return 1;
 	}
 	l->paused = 1;
-	conn_io_read(c, 0);
+	transport_read(c->t, 0);
 	event_add(l->resume_ev, &tv);
 	return 1;
 }
@@ -144,7 +144,7 @@ int inbound_gate(struct conn *c, const uint8_t *body, size_t len)
 	uint64_t wait;
 
 	if (c->in.lim && c->in.lim->paused) {
-		conn_io_read(c, 0);
+		transport_read(c->t, 0);
 		return 1;
 	}
 	if (c->state != CONN_READY || !p ||

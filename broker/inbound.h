@@ -5,7 +5,7 @@
  * slow-loris clients (a started frame must complete within frame_timeout).
  *
  * Back-pressure means the broker stops reading the client
- * (conn_io_read off, so libevent does not keep re-firing a read callback
+ * (transport_read off, so libevent does not keep re-firing a read callback
  * that consumes nothing) and arms a timer to try again; the
  * client's frames wait in its socket, nothing is lost or buffered without
  * bound.

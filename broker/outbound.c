@@ -10,9 +10,9 @@
 
 #include "broker.h"
 #include "conn.h"
-#include "connio.h"
 #include "msgtail.h"
 #include "pool.h"
+#include "transport.h"
 
 static const char reason_full[] = "slow consumer: outbound queue full";
 static const char reason_budget[] = "pool outbound budget exhausted";
@@ -35,7 +35,7 @@ void outbound_count(struct conn *c, size_t field, uint64_t n)
 
 size_t outbound_pending(const struct conn *c)
 {
-	return conn_io_out_len(c) + (size_t)outq_bytes(&c->ob.q);
+	return transport_out_len(c->t) + (size_t)outq_bytes(&c->ob.q);
 }
 
 uint64_t outbound_max_bytes(const struct conn *c)
@@ -163,7 +163,7 @@ static int cut_off(struct conn *c)
 	DROP(c, dropped_disconnect, reason_full);
 	COUNT(c, slow_disconnects, 1);
 	c->ob.cut = 1;
-	conn_io_read(c, 0);
+	transport_read(c->t, 0);
 	conn_send_err(c, 0, PROTO_E_SERVER_BUSY, reason_full);
 	if (!c->ob.cut_ev)     /* made at the first cut-off only */
 		c->ob.cut_ev = event_new(c->b->base, -1, 0, cut_cb, c);
@@ -204,21 +204,21 @@ static int make_room(struct conn *c, uint64_t cost)
 static void broken(struct conn *c)
 {
 	c->broken = 1;
-	conn_io_read(c, 0);
+	transport_abandon(c->t);
 	conn_free_later(c, 0);
 }
 
 static int write_direct(struct conn *c, const uint8_t *head, size_t hlen,
 			struct msg_tail *tail)
 {
-	struct evbuffer *out = conn_io_out(c);
+	struct evbuffer *out = transport_out(c->t);
 	int rc = out ? msg_tail_append_msg(tail, head, hlen, out) : -1;
 
 	if (rc == -2)
 		broken(c);
 	if (rc != 0)
 		return DROP(c, dropped_newest, "out of memory");
-	conn_io_flush_soon(c);
+	transport_flush_soon(c->t);
 	return 0;
 }
 
@@ -227,12 +227,12 @@ static void pump(struct conn *c)
 {
 	struct evbuffer *out;
 
-	if (outq_len(&c->ob.q) == 0 || !(out = conn_io_out(c)))
+	if (outq_len(&c->ob.q) == 0 || !(out = transport_out(c->t)))
 		return;
 	if (outq_pump(&c->ob.q, out, window(c)) < 0)
 		broken(c);
-	else if (conn_io_out_len(c) > 0)
-		conn_io_flush_soon(c);
+	else if (transport_out_len(c->t) > 0)
+		transport_flush_soon(c->t);
 }
 
 static int enqueue(struct conn *c, const uint8_t *head, size_t hlen,
@@ -280,7 +280,7 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 
 	if (c->state == CONN_CLOSING || c->broken || c->ob.cut)
 		return DROP(c, dropped_disconnect, "connection closing");
-	if (direct_ok(c, cost, conn_io_out_len(c))) {
+	if (direct_ok(c, cost, transport_out_len(c->t))) {
 		rc = write_direct(c, head, hlen, *tailp);
 		outbound_account(c);
 		if (rc == 0) {
@@ -295,7 +295,7 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 	    p->out_bytes + cost > p->lim.max_outbound_total)
 		return DROP(c, dropped_budget, reason_budget);
 	if (outq_len(&c->ob.q) == 0 &&
-	    conn_io_out_len(c) < window(c))
+	    transport_out_len(c->t) < window(c))
 		rc = write_direct(c, head, hlen, *tailp);
 	else
 		rc = enqueue(c, head, hlen, tailp);

@@ -1,7 +1,8 @@
 /*
  * outq.h - a connection's queue of MSG frames not yet in its output
- * buffer (connio.h): a ring buffer of entries, each a small per-subscription head
- * plus one reference to the publish's shared tail (see msgtail.h).
+ * buffer (transport.h): a ring buffer of entries, each a small
+ * per-subscription head plus one reference to the publish's shared tail
+ * (see msgtail.h).
  *
  * The queue is what makes drop-oldest possible without ever cutting a
  * frame: bytes already in the connection's output are committed, the queue
