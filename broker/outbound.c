@@ -67,9 +67,7 @@ static enum proto_policy policy(const struct conn *c)
 
 static size_t window(const struct conn *c)
 {
-	uint64_t half = outbound_max_bytes(c) / 2;
-
-	return half < OUTBOUND_WINDOW ? (size_t)half : OUTBOUND_WINDOW;
+	return (size_t)obpolicy_window(outbound_max_bytes(c));
 }
 
 size_t outbound_lowmark(const struct conn *c)
@@ -146,21 +144,16 @@ static int drop(struct conn *c, size_t field, const char *why)
 
 #define DROP(c, f, why) drop((c), offsetof(struct bulk_counters, f), (why))
 
-/* Would a message costing `cost` go over c's bounds? */
-static int over(const struct conn *c, uint64_t cost)
-{
-	uint64_t pending = outbound_pending(c);
-
-	return (pending > 0 && pending + cost > outbound_max_bytes(c)) ||
-	       outq_len(&c->ob.q) >= max_msgs(c);
-}
-
 /* Disconnect policy: everything queued and the new message are lost; the
- * client gets ERR SERVER_BUSY after what is already in its output. */
+ * client gets ERR SERVER_BUSY after what is already in its output.  The
+ * new message is counted (and the episode logged) before the queue is
+ * discarded, so the log shows what was pending at the cut. */
 static int cut_off(struct conn *c)
 {
-	outbound_discard(c);
+	size_t pending = outbound_pending(c);
+
 	DROP(c, dropped_disconnect, reason_full);
+	outbound_discard(c);
 	COUNT(c, slow_disconnects, 1);
 	c->ob.cut = 1;
 	transport_read(c->t, 0);
@@ -174,29 +167,8 @@ static int cut_off(struct conn *c)
 		conn_free_later(c, 0);
 	}
 	conn_log(c, LOG_LEVEL_NOTICE, "slow consumer cut off (policy "
-		 "disconnect)");
+		 "disconnect, %zu bytes pending)", pending);
 	return 1;
-}
-
-/* Apply the bound and the policy.  0: the message may be queued; 1:
- * it was dropped (or the connection cut off). */
-static int make_room(struct conn *c, uint64_t cost)
-{
-	if (!over(c, cost))
-		return 0;
-	switch (policy(c)) {
-	case PROTO_POLICY_DISCONNECT:
-		return cut_off(c);
-	case PROTO_POLICY_DROP_OLDEST:
-		while (over(c, cost) && outq_drop_oldest(&c->ob.q))
-			DROP(c, dropped_oldest, reason_full);
-		outbound_account(c);
-		/* still over: the output alone is at the bound */
-		return over(c, cost) ? DROP(c, dropped_newest, reason_full)
-				     : 0;
-	default:
-		return DROP(c, dropped_newest, reason_full);
-	}
 }
 
 /* Half a frame may be queued: the stream is unusable.  Only schedule the
@@ -253,52 +225,68 @@ static int enqueue(struct conn *c, const uint8_t *head, size_t hlen,
 	return 0;
 }
 
-/* The common case, decided from one look at the output (olen bytes):
- * nothing queued, under the window, within the bound (over() is false),
- * and the pool's budget not in question.  Then the message goes straight
- * into the output, exactly as the general path would send it. */
-static int direct_ok(const struct conn *c, uint64_t cost, size_t olen)
+/* What obpolicy.h decides on: c's limits and what waits for it now. */
+static void policy_input(const struct conn *c, struct ob_limits *lim,
+			 struct ob_load *ld)
 {
 	const struct pool *p = c->ob.pool;
-	uint64_t maxb = outbound_max_bytes(c), half = maxb / 2;
 
-	if (outq_len(&c->ob.q) != 0 || max_msgs(c) == 0 ||
-	    olen >= (half < OUTBOUND_WINDOW ? half : OUTBOUND_WINDOW))
-		return 0;
-	if (olen > 0 && olen + cost > maxb)
-		return 0;
-	return !p || olen == 0 ||
-	       p->out_bytes + cost <= p->lim.max_outbound_total;
+	lim->max_bytes = outbound_max_bytes(c);
+	lim->max_msgs = max_msgs(c);
+	lim->policy = (uint8_t)policy(c);
+	lim->budget_left = !p ? UINT64_MAX
+			   : p->out_bytes < p->lim.max_outbound_total
+				   ? p->lim.max_outbound_total - p->out_bytes
+				   : 0;
+	ld->out_len = transport_out_len(c->t);
+	ld->q_bytes = outq_bytes(&c->ob.q);
+	ld->q_len = outq_len(&c->ob.q);
+}
+
+/* Ask the policy, dropping the oldest queued messages as long as it says
+ * so (drop-oldest makes room for the new message). */
+static enum ob_verdict decide(struct conn *c, uint64_t cost)
+{
+	struct ob_limits lim;
+	struct ob_load ld;
+	enum ob_verdict v;
+	int dropped = 0;
+
+	policy_input(c, &lim, &ld);
+	while ((v = obpolicy_decide(&lim, &ld, cost)) == OB_DROP_OLDEST &&
+	       outq_drop_oldest(&c->ob.q)) {
+		DROP(c, dropped_oldest, reason_full);
+		ld.q_bytes = outq_bytes(&c->ob.q);
+		ld.q_len = outq_len(&c->ob.q);
+		dropped = 1;
+	}
+	if (dropped)
+		outbound_account(c);
+	return v == OB_DROP_OLDEST ? OB_DROP_NEW : v;
 }
 
 int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 		  struct msg_tail **tailp)
 {
 	uint64_t cost = outq_cost(hlen + (*tailp)->len);
-	struct pool *p = c->ob.pool;
 	int rc;
 
 	if (c->state == CONN_CLOSING || c->broken || c->ob.cut)
 		return DROP(c, dropped_disconnect, "connection closing");
-	if (direct_ok(c, cost, transport_out_len(c->t))) {
+	switch (decide(c, cost)) {
+	case OB_DIRECT:
 		rc = write_direct(c, head, hlen, *tailp);
-		outbound_account(c);
-		if (rc == 0) {
-			COUNT(c, delivered, 1);
-			c->b->stats.delivered++;
-		}
-		return rc;
-	}
-	if (make_room(c, cost))
-		return 1;
-	if (p && outbound_pending(c) > 0 &&
-	    p->out_bytes + cost > p->lim.max_outbound_total)
-		return DROP(c, dropped_budget, reason_budget);
-	if (outq_len(&c->ob.q) == 0 &&
-	    transport_out_len(c->t) < window(c))
-		rc = write_direct(c, head, hlen, *tailp);
-	else
+		break;
+	case OB_QUEUE:
 		rc = enqueue(c, head, hlen, tailp);
+		break;
+	case OB_CUT:
+		return cut_off(c);
+	case OB_DROP_BUDGET:
+		return DROP(c, dropped_budget, reason_budget);
+	default:
+		return DROP(c, dropped_newest, reason_full);
+	}
 	outbound_account(c);
 	if (rc == 0) {
 		COUNT(c, delivered, 1);

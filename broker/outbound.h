@@ -4,10 +4,13 @@
  * (drop-oldest, drop-newest, disconnect), its pool's budget, the drop
  * counters and the NOTICE DROPPED that reports every loss in-band.
  *
- * Path of a MSG: if nothing is queued and the connection's output is under
- * OUTBOUND_WINDOW, the frame goes straight into the output (no allocation);
- * otherwise it waits in the connection's struct outq, and outbound_drained
- * (called as writes drain the output) pumps it into the output.
+ * Path of a MSG: obpolicy.h decides (a pure function of the limits and
+ * what is pending) and this module acts on the verdict.  If nothing is
+ * queued and the connection's output is under OUTBOUND_WINDOW, the frame
+ * goes straight into the output (no allocation); otherwise it waits in the
+ * connection's struct outq, and outbound_drained (called as writes drain
+ * the output) pumps it into the output.  Drops are counted and logged
+ * here, cut-offs closed from a deferred event.
  * What counts against the bound ("pending") is the output's bytes plus the
  * queue's bytes (frame bytes + OUTQ_ENTRY_COST each).
  *
@@ -24,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "obpolicy.h"
 #include "outq.h"
 #include "proto.h"
 
@@ -31,13 +35,6 @@ struct conn;
 struct event;
 struct msg_tail;
 struct pool;
-
-/* Bytes of MSGs kept in the connection's output at most (beyond that they
- * wait in the outq, where drop-oldest can still discard them); half the
- * bound when that is smaller.  Large enough that what one read of a
- * publisher (CONN_MAX_READ) fans out to a reading subscriber goes straight
- * into its output: queueing costs a heap copy of the tail per publish. */
-#define OUTBOUND_WINDOW (512u * 1024u)
 
 struct outbound {
 	struct outq q;

@@ -1,0 +1,207 @@
+/*
+ * test_outbound.c - the outbound policy (broker/obpolicy.h) on its own:
+ * every policy at the byte bound, the message bound, the pool budget, the
+ * output window, and the edges (a lone message over the bound, a zero
+ * message bound, an exhausted budget with nothing pending).
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "obpolicy.h"
+#include "proto.h"
+
+#define KB 1024u
+
+/* A 64 KiB bound, 100 messages, plenty of budget. */
+static struct ob_limits limits(enum proto_policy p)
+{
+	struct ob_limits l = { .max_bytes = 64 * KB, .max_msgs = 100,
+			       .budget_left = UINT64_MAX,
+			       .policy = (uint8_t)p };
+	return l;
+}
+
+static struct ob_load load(uint64_t out_len, uint64_t q_bytes, uint64_t q_len)
+{
+	struct ob_load ld = { .out_len = out_len, .q_bytes = q_bytes,
+			      .q_len = q_len };
+	return ld;
+}
+
+START_TEST(test_idle_goes_direct)
+{
+	struct ob_limits l = limits(PROTO_POLICY_DROP_NEWEST);
+	struct ob_load ld = load(0, 0, 0);
+
+	ck_assert_int_eq(obpolicy_decide(&l, &ld, 200), OB_DIRECT);
+}
+END_TEST
+
+START_TEST(test_window)
+{
+	struct ob_limits l = limits(PROTO_POLICY_DROP_NEWEST);
+	struct ob_load under = load(32 * KB - 1, 0, 0);
+	struct ob_load at = load(32 * KB, 0, 0);
+
+	/* the window is half the bound when that is under OUTBOUND_WINDOW */
+	ck_assert_uint_eq(obpolicy_window(64 * KB), 32 * KB);
+	ck_assert_uint_eq(obpolicy_window(UINT64_MAX), OUTBOUND_WINDOW);
+	ck_assert_int_eq(obpolicy_decide(&l, &under, 200), OB_DIRECT);
+	ck_assert_int_eq(obpolicy_decide(&l, &at, 200), OB_QUEUE);
+}
+END_TEST
+
+START_TEST(test_queue_keeps_order)
+{
+	struct ob_limits l = limits(PROTO_POLICY_DROP_NEWEST);
+	struct ob_load ld = load(0, 300, 1);
+
+	/* one message waits: the next must not overtake it */
+	ck_assert_int_eq(obpolicy_decide(&l, &ld, 200), OB_QUEUE);
+}
+END_TEST
+
+/* Exactly at the bound still fits, one byte more does not. */
+START_TEST(test_byte_bound_each_policy)
+{
+	static const struct {
+		enum proto_policy p;
+		uint64_t q_len;
+		enum ob_verdict over;
+	} cases[] = {
+		{ PROTO_POLICY_DROP_NEWEST, 1, OB_DROP_NEW },
+		{ PROTO_POLICY_DROP_OLDEST, 1, OB_DROP_OLDEST },
+		{ PROTO_POLICY_DROP_OLDEST, 0, OB_DROP_NEW },
+		{ PROTO_POLICY_DISCONNECT, 1, OB_CUT },
+		{ PROTO_POLICY_DISCONNECT, 0, OB_CUT },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ob_limits l = limits(cases[i].p);
+		uint64_t q = cases[i].q_len ? 30 * KB : 0;
+		struct ob_load ld = load(64 * KB - q - 1000, q,
+					 cases[i].q_len);
+
+		/* the output is past the window: what fits is queued */
+		ck_assert_int_eq(obpolicy_decide(&l, &ld, 1000), OB_QUEUE);
+		ck_assert_int_eq(obpolicy_decide(&l, &ld, 1001),
+				 cases[i].over);
+	}
+}
+END_TEST
+
+START_TEST(test_lone_message_over_bound_goes)
+{
+	struct ob_limits l = limits(PROTO_POLICY_DISCONNECT);
+	struct ob_load ld = load(0, 0, 0);
+
+	/* nothing pending: a message larger than the bound is not stuck */
+	ck_assert_int_eq(obpolicy_decide(&l, &ld, 1024 * KB), OB_DIRECT);
+}
+END_TEST
+
+START_TEST(test_msgs_bound)
+{
+	struct ob_limits l = limits(PROTO_POLICY_DROP_OLDEST);
+	struct ob_load below = load(40 * KB, 1000, 99);
+	struct ob_load at = load(40 * KB, 1000, 100);
+
+	ck_assert_int_eq(obpolicy_decide(&l, &below, 10), OB_QUEUE);
+	ck_assert_int_eq(obpolicy_decide(&l, &at, 10), OB_DROP_OLDEST);
+	l.policy = PROTO_POLICY_DROP_NEWEST;
+	ck_assert_int_eq(obpolicy_decide(&l, &at, 10), OB_DROP_NEW);
+	l.policy = PROTO_POLICY_DISCONNECT;
+	ck_assert_int_eq(obpolicy_decide(&l, &at, 10), OB_CUT);
+}
+END_TEST
+
+START_TEST(test_zero_msgs_bound_drops_all)
+{
+	struct ob_limits l = limits(PROTO_POLICY_DROP_NEWEST);
+	struct ob_load ld = load(0, 0, 0);
+
+	l.max_msgs = 0;
+	ck_assert_int_eq(obpolicy_decide(&l, &ld, 10), OB_DROP_NEW);
+}
+END_TEST
+
+START_TEST(test_budget)
+{
+	struct ob_limits l = limits(PROTO_POLICY_DROP_OLDEST);
+	struct ob_load busy = load(1000, 0, 0);
+	struct ob_load idle = load(0, 0, 0);
+
+	l.budget_left = 500;
+	ck_assert_int_eq(obpolicy_decide(&l, &busy, 500), OB_DIRECT);
+	ck_assert_int_eq(obpolicy_decide(&l, &busy, 501), OB_DROP_BUDGET);
+	/* a connection with nothing pending always gets one message */
+	l.budget_left = 0;
+	ck_assert_int_eq(obpolicy_decide(&l, &idle, 501), OB_DIRECT);
+	ck_assert_int_eq(obpolicy_decide(&l, &busy, 1), OB_DROP_BUDGET);
+}
+END_TEST
+
+/* The bound is checked before the budget: a connection over its own bound
+ * is handled by its policy, not counted as a budget drop. */
+START_TEST(test_bound_before_budget)
+{
+	struct ob_limits l = limits(PROTO_POLICY_DISCONNECT);
+	struct ob_load ld = load(64 * KB, 0, 0);
+
+	l.budget_left = 0;
+	ck_assert_int_eq(obpolicy_decide(&l, &ld, 100), OB_CUT);
+}
+END_TEST
+
+/* Dropping the oldest until the verdict changes makes room: the caller's
+ * loop ends with the new message queued. */
+START_TEST(test_drop_oldest_makes_room)
+{
+	struct ob_limits l = limits(PROTO_POLICY_DROP_OLDEST);
+	struct ob_load ld = load(32 * KB, 32 * KB, 32);
+	enum ob_verdict v;
+	int rounds = 0;
+
+	while ((v = obpolicy_decide(&l, &ld, 2 * KB)) == OB_DROP_OLDEST &&
+	       rounds < 100) {
+		ld.q_bytes -= KB;     /* each queued message costs 1 KiB */
+		ld.q_len--;
+		rounds++;
+	}
+	ck_assert_int_eq(v, OB_QUEUE);
+	ck_assert_int_eq(rounds, 2);
+}
+END_TEST
+
+static Suite *outbound_suite(void)
+{
+	Suite *s = suite_create("outbound");
+	TCase *tc = tcase_create("policy");
+
+	tcase_add_test(tc, test_idle_goes_direct);
+	tcase_add_test(tc, test_window);
+	tcase_add_test(tc, test_queue_keeps_order);
+	tcase_add_test(tc, test_byte_bound_each_policy);
+	tcase_add_test(tc, test_lone_message_over_bound_goes);
+	tcase_add_test(tc, test_msgs_bound);
+	tcase_add_test(tc, test_zero_msgs_bound_drops_all);
+	tcase_add_test(tc, test_budget);
+	tcase_add_test(tc, test_bound_before_budget);
+	tcase_add_test(tc, test_drop_oldest_makes_room);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(outbound_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
