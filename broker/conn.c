@@ -123,10 +123,8 @@ static int one_frame(struct conn *c, const uint8_t *body, uint32_t len)
 	/* Replies to our own requests pile up when the client does not
 	 * read: stop reading it until its output drains. */
 	if (c->state != CONN_CLOSING &&
-	    transport_out_len(c->t) > outbound_max_bytes(c)) {
-		c->read_paused = 1;
-		transport_read(c->t, 0);
-	}
+	    transport_out_len(c->t) > outbound_max_bytes(c))
+		conn_pause(c, CONN_PAUSE_OUTPUT);
 	return 0;
 }
 
@@ -152,7 +150,7 @@ static size_t frames_in_span(struct conn *c, const uint8_t *p, size_t len,
 	size_t off = 0;
 	uint32_t body = 0;
 
-	while (c->state != CONN_CLOSING && !c->read_paused) {
+	while (c->state != CONN_CLOSING && !(c->pause & CONN_PAUSE_OUTPUT)) {
 		if (len - off < PROTO_HDR_LEN)
 			return off;
 		if (proto_frame_peek(p + off, PROTO_HDR_LEN,
@@ -214,7 +212,8 @@ void conn_input(struct conn *c)
 	struct evbuffer *in = transport_in(c->t);
 	uint32_t max_body = c->b->frame_max_payload + PROTO_FRAME_OVERHEAD;
 
-	while (in && c->state != CONN_CLOSING && !c->read_paused) {
+	while (in && c->state != CONN_CLOSING &&
+	       !(c->pause & CONN_PAUSE_OUTPUT)) {
 		struct evbuffer_iovec v;
 		size_t avail = evbuffer_get_length(in), done;
 		int stop = 0;
@@ -236,10 +235,22 @@ void conn_input(struct conn *c)
 	}
 }
 
-void conn_read_resume(struct conn *c)
+/* The one rule for reading: not past READY, and no pause reason. */
+static int may_read(const struct conn *c)
 {
-	if (c->state == CONN_CLOSING || c->read_paused || c->ob.cut ||
-	    c->draining || c->broken)
+	return c->state <= CONN_READY && c->pause == 0;
+}
+
+void conn_pause(struct conn *c, unsigned bits)
+{
+	c->pause |= (uint8_t)bits;
+	transport_read(c->t, 0);
+}
+
+void conn_unpause(struct conn *c, unsigned bits)
+{
+	c->pause &= (uint8_t)~bits;
+	if (!may_read(c))
 		return;
 	transport_read(c->t, 1);
 	conn_input(c);
@@ -254,16 +265,14 @@ void conn_output_drained(struct conn *c)
 		return;
 	}
 	outbound_drained(c);
-	if (c->draining) {
+	if (c->state == CONN_DRAINING) {
 		if (outq_len(&c->ob.q) == 0)
 			conn_fail(c, PROTO_E_SHUTTING_DOWN,
 				  "broker shutting down");
 		return;
 	}
-	if (c->read_paused) {
-		c->read_paused = 0;
-		conn_read_resume(c);  /* unless cut off or broken meanwhile */
-	}
+	if (c->pause & CONN_PAUSE_OUTPUT)
+		conn_unpause(c, CONN_PAUSE_OUTPUT);
 }
 
 /* The deferred close event: the output is flushed or the flush timed out. */
@@ -273,7 +282,7 @@ static void close_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->broken)
+	if (c->pause & CONN_PAUSE_BROKEN)
 		conn_log(c, LOG_LEVEL_WARNING, "closed: out of memory");
 	else if (conn_out_pending(c) > 0)
 		conn_log(c, LOG_LEVEL_INFO, "closed with %zu bytes unsent",
@@ -298,7 +307,7 @@ void conn_close(struct conn *c, const char *why)
 		return;
 	conn_log(c, LOG_LEVEL_INFO, "closing: %s", why);
 	c->state = CONN_CLOSING;
-	transport_read(c->t, 0);
+	transport_read(c->t, may_read(c));
 	c->timer_at = 0;
 	inbound_stop(c);
 	handle_sub_drop_all(c);
@@ -309,14 +318,14 @@ void conn_close(struct conn *c, const char *why)
 
 void conn_drain(struct conn *c)
 {
-	if (c->state == CONN_CLOSING || c->draining)
+	if (c->state >= CONN_DRAINING)
 		return;
 	if (outq_len(&c->ob.q) == 0) {
 		conn_fail(c, PROTO_E_SHUTTING_DOWN, "broker shutting down");
 		return;
 	}
-	c->draining = 1;
-	transport_read(c->t, 0);
+	c->state = CONN_DRAINING;
+	transport_read(c->t, may_read(c));
 	inbound_stop(c);
 	c->timer_at = 0;
 }
@@ -398,7 +407,7 @@ void conn_free_later(struct conn *c, uint32_t ms)
 
 void conn_tick(struct conn *c, uint64_t now)
 {
-	if (c->state == CONN_CLOSING || c->broken) {
+	if (c->state == CONN_CLOSING || (c->pause & CONN_PAUSE_BROKEN)) {
 		if (c->timer_at != 0 && now >= c->timer_at)
 			conn_free(c);
 		return;
@@ -446,8 +455,7 @@ static void on_ended(void *ctx, enum transport_end why)
 static size_t on_read_max(void *ctx)
 {
 	const struct conn *c = ctx;
-	uint64_t cap = (c->ob.pool ? c->ob.pool->lim.max_outbound
-				   : c->b->conf.max_outbound) / 16;
+	uint64_t cap = c->ob.pool->lim.max_outbound / 16;
 
 	if (cap < 4096)
 		cap = 4096;
@@ -490,6 +498,7 @@ struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 	subs_init(&c->subs);
 	store_addr(&c->addr, sa);
 	outbound_init(c);
+	c->ob.pool = b->pools->v[0];  /* "default", until pool_admit */
 	c->t = transport_tcp_new(b->transports, fd, &transport_cbs, c);
 	if (inbound_init(c) != 0 || !c->t) {
 		conn_free_parts(c);

@@ -33,8 +33,28 @@ struct transport;
 enum conn_state {
 	CONN_HANDSHAKE,     /* waiting for HELLO */
 	CONN_READY,         /* HELLO done */
+	CONN_DRAINING,      /* broker stopping: not reading; closed once
+			     * its queue is in the output (conn_drain) */
 	CONN_CLOSING,       /* no more reading; output flushing; freed soon */
 };
+
+/* Why a connection is not read (bits of struct conn.pause).  It is read
+ * iff its state is HANDSHAKE or READY and no bit is set: conn.c decides
+ * that in one place (conn_pause, conn_unpause). */
+enum conn_pause {
+	CONN_PAUSE_OUTPUT = 1u << 0, /* own replies over max_outbound: until
+				      * the output drains */
+	CONN_PAUSE_RATE = 1u << 1,   /* rate limit (inbound.h): until its
+				      * timer */
+	CONN_PAUSE_BUDGET = 1u << 2, /* pool budget low (inbound.h): until
+				      * its timer */
+	CONN_PAUSE_CUT = 1u << 3,    /* cut off (policy disconnect), closed
+				      * soon: never cleared */
+	CONN_PAUSE_BROKEN = 1u << 4, /* half a frame queued or out of
+				      * memory, freed soon: never cleared */
+};
+/* The output is dead: nothing more is queued for it. */
+#define CONN_PAUSE_GONE (CONN_PAUSE_CUT | CONN_PAUSE_BROKEN)
 
 /* The peer's address, kept in binary (formatted only for the log). */
 struct conn_addr {
@@ -70,16 +90,14 @@ struct conn {
 	unsigned pings_out;          /* PINGs sent since the last frame in */
 	uint8_t state;               /* enum conn_state */
 	uint8_t counted;             /* holds a max_clients slot */
-	uint8_t read_paused;         /* own replies over max_outbound */
-	uint8_t broken;              /* half a frame queued: free soon */
-	uint8_t draining;            /* broker stopping: not reading; closed
-				      * once its queue is in the output */
+	uint8_t pause;               /* enum conn_pause bits */
 	struct conn_addr addr;
 };
 
 /* Wrap an accepted, non-blocking socket (the connection owns fd from now
  * on, even on failure).  counted: whether it takes a max_clients slot.
- * Starts reading and the handshake timer.  Returns the connection (owned
+ * Starts reading and the handshake timer, in the default pool until
+ * pool_admit moves it.  Returns the connection (owned
  * by the broker list; the caller links it) or NULL when out of memory. */
 struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 		      const struct sockaddr *sa, int socklen, uint64_t id,
@@ -123,9 +141,12 @@ void conn_send_ok(struct conn *c, uint64_t req_id);
 /* Bytes queued for sending (output buffer and outbound queue). */
 size_t conn_out_pending(const struct conn *c);
 
-/* Start reading again after a pause (inbound.h) and handle the frames
- * already buffered.  No-op while closing or paused for another reason. */
-void conn_read_resume(struct conn *c);
+/* Stop reading c for the reasons in bits (enum conn_pause). */
+void conn_pause(struct conn *c, unsigned bits);
+
+/* Those reasons are over: read again, and handle the frames already
+ * buffered, unless the state or another bit still forbids it. */
+void conn_unpause(struct conn *c, unsigned bits);
 
 /* The transport read bytes into its input: handle the complete frames. */
 void conn_input(struct conn *c);

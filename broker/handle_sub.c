@@ -32,8 +32,7 @@ void handle_sub(struct conn *c, const struct proto_msg *m)
 		conn_send_err(c, m->req_id, PROTO_E_SID_IN_USE, NULL);
 		return;
 	}
-	if (subs_count(&c->subs) >= (c->ob.pool ? c->ob.pool->lim.max_subs :
-				     c->b->conf.max_subs_per_client)) {
+	if (subs_count(&c->subs) >= c->ob.pool->lim.max_subs) {
 		conn_send_err(c, m->req_id, PROTO_E_TOO_MANY_SUBS, NULL);
 		return;
 	}

@@ -18,8 +18,8 @@
 
 struct inbound_limit {
 	struct ratelimit rl;
-	struct event *resume_ev;   /* owned: end of a pause */
-	int paused;                /* reading stopped by this module */
+	struct event *resume_ev;   /* owned: end of a pause (the pause itself
+				    * is c->pause's RATE or BUDGET bit) */
 };
 
 static struct timeval ms_tv(uint64_t ms)
@@ -35,9 +35,7 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	c->in.lim->paused = 0;
-	if (c->state != CONN_CLOSING)
-		conn_read_resume(c);
+	conn_unpause(c, CONN_PAUSE_RATE | CONN_PAUSE_BUDGET);
 }
 
 void inbound_timeout(struct conn *c)
@@ -83,7 +81,6 @@ static struct inbound_limit *limit(struct conn *c)
 	if (!l)
 		return NULL;
 	ratelimit_init(&l->rl);
-	l->paused = 0;
 	l->resume_ev = evtimer_new(c->b->base, resume_cb, c);
 	if (!l->resume_ev) {
 		free(l);
@@ -93,9 +90,9 @@ static struct inbound_limit *limit(struct conn *c)
 	return l;
 }
 
-/* Stop reading c for ms; 1 (the frame waits), or 1 after closing c when
- * out of memory. */
-static int pause_for(struct conn *c, uint64_t ms)
+/* Stop reading c for ms (why: its CONN_PAUSE_ bit); 1 (the frame waits),
+ * or 1 after closing c when out of memory. */
+static int pause_for(struct conn *c, unsigned why, uint64_t ms)
 {
 	struct inbound_limit *l = limit(c);
 	struct timeval tv = ms_tv(ms);
@@ -104,8 +101,7 @@ static int pause_for(struct conn *c, uint64_t ms)
 		conn_fail(c, PROTO_E_INTERNAL, "out of memory");
 		return 1;
 	}
-	l->paused = 1;
-	transport_read(c->t, 0);
+	conn_pause(c, why);
 	event_add(l->resume_ev, &tv);
 	return 1;
 }
@@ -143,17 +139,17 @@ int inbound_gate(struct conn *c, const uint8_t *body, size_t len)
 	struct inbound_limit *l;
 	uint64_t wait;
 
-	if (c->in.lim && c->in.lim->paused) {
+	if (c->pause & (CONN_PAUSE_RATE | CONN_PAUSE_BUDGET)) {
 		transport_read(c->t, 0);
 		return 1;
 	}
-	if (c->state != CONN_READY || !p ||
+	if (c->state != CONN_READY ||
 	    (op != 0 && op != PROTO_PUB && op != PROTO_SUB &&
 	     op != PROTO_UNSUB))
 		return 0;
 	if (op != PROTO_SUB && op != PROTO_UNSUB && budget_low(p)) {
 		OUTBOUND_COUNT(c, budget_pauses, 1);
-		return pause_for(c, INBOUND_BUDGET_RETRY_MS);
+		return pause_for(c, CONN_PAUSE_BUDGET, INBOUND_BUDGET_RETRY_MS);
 	}
 	if (p->lim.pub_rate == 0)
 		return 0;       /* no limit: skip the clock read per frame */
@@ -166,7 +162,7 @@ int inbound_gate(struct conn *c, const uint8_t *body, size_t len)
 				 sweep_now_ms());
 	if (wait > 0) {
 		OUTBOUND_COUNT(c, rate_pauses, 1);
-		return pause_for(c, wait);
+		return pause_for(c, CONN_PAUSE_RATE, wait);
 	}
 	ratelimit_take(&l->rl, p->lim.pub_rate);
 	return 0;

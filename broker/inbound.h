@@ -13,7 +13,8 @@
  * Memory: an idle connection holds no timer and no bucket here.  The frame
  * timeout is a deadline checked by the broker's sweep (sweep.h); the token
  * bucket and the resume timer are allocated at the first frame a rate limit
- * applies to, or at the first pause.
+ * applies to, or at the first pause.  Whether reading is paused is
+ * conn.h's pause mask (CONN_PAUSE_RATE, CONN_PAUSE_BUDGET).
  */
 #ifndef BROKERD_INBOUND_H
 #define BROKERD_INBOUND_H
@@ -34,8 +35,7 @@ struct inbound_limit;
 
 struct inbound {
 	struct inbound_limit *lim; /* owned, NULL until needed: the token
-				    * bucket, the resume timer and whether
-				    * reading is paused by this module */
+				    * bucket and the resume timer */
 	uint64_t frame_at;         /* frame timeout deadline (sweep.h's
 				    * clock), 0: no frame started */
 };
@@ -48,7 +48,7 @@ void inbound_free(struct conn *c);
 /* Before handling the complete frame body[0..len) (borrowed): 0 to go on
  * (a PUB, SUB or UNSUB then took its token), 1 when reading is now paused
  * (the caller leaves the frame buffered and stops; reading resumes by
- * itself through conn_read_resume). */
+ * itself through conn_unpause). */
 int inbound_gate(struct conn *c, const uint8_t *body, size_t len);
 
 /* The read loop stopped; partial: an incomplete frame is buffered.  Arms

@@ -27,8 +27,7 @@ static uint64_t *counter(struct bulk_counters *bc, size_t field)
 void outbound_count(struct conn *c, size_t field, uint64_t n)
 {
 	*counter(&c->b->stats.bulk, field) += n;
-	if (c->ob.pool)
-		*counter(&c->ob.pool->st, field) += n;
+	*counter(&c->ob.pool->st, field) += n;
 }
 
 #define COUNT(c, f, n) OUTBOUND_COUNT(c, f, n)
@@ -40,8 +39,7 @@ size_t outbound_pending(const struct conn *c)
 
 uint64_t outbound_max_bytes(const struct conn *c)
 {
-	uint64_t max = c->ob.pool ? c->ob.pool->lim.max_outbound
-				  : c->b->conf.max_outbound;
+	uint64_t max = c->ob.pool->lim.max_outbound;
 
 	if (c->ob.req_max_bytes && c->ob.req_max_bytes < max)
 		max = c->ob.req_max_bytes;
@@ -50,7 +48,7 @@ uint64_t outbound_max_bytes(const struct conn *c)
 
 static uint64_t max_msgs(const struct conn *c)
 {
-	uint64_t max = c->ob.pool ? c->ob.pool->lim.max_outbound_msgs : 100000;
+	uint64_t max = c->ob.pool->lim.max_outbound_msgs;
 
 	if (c->ob.req_max_msgs && c->ob.req_max_msgs < max)
 		max = c->ob.req_max_msgs;
@@ -61,8 +59,7 @@ static enum proto_policy policy(const struct conn *c)
 {
 	if (c->ob.req_policy != PROTO_POLICY_NONE)
 		return (enum proto_policy)c->ob.req_policy;
-	return c->ob.pool ? (enum proto_policy)c->ob.pool->lim.policy
-			  : PROTO_POLICY_DROP_NEWEST;
+	return (enum proto_policy)c->ob.pool->lim.policy;
 }
 
 static size_t window(const struct conn *c)
@@ -79,8 +76,6 @@ void outbound_account(struct conn *c)
 {
 	uint64_t now = outbound_pending(c);
 
-	if (!c->ob.pool)
-		return;
 	c->ob.pool->out_bytes += now - c->ob.accounted;  /* mod 2^64 */
 	c->ob.accounted = now;
 }
@@ -107,8 +102,7 @@ void outbound_free(struct conn *c)
 	if (c->ob.cut_ev)
 		event_free(c->ob.cut_ev);
 	c->ob.cut_ev = NULL;
-	if (c->ob.pool)
-		c->ob.pool->out_bytes -= c->ob.accounted;
+	c->ob.pool->out_bytes -= c->ob.accounted;
 	c->ob.accounted = 0;
 }
 
@@ -155,15 +149,14 @@ static int cut_off(struct conn *c)
 	DROP(c, dropped_disconnect, reason_full);
 	outbound_discard(c);
 	COUNT(c, slow_disconnects, 1);
-	c->ob.cut = 1;
-	transport_read(c->t, 0);
+	conn_pause(c, CONN_PAUSE_CUT);
 	conn_send_err(c, 0, PROTO_E_SERVER_BUSY, reason_full);
 	if (!c->ob.cut_ev)     /* made at the first cut-off only */
 		c->ob.cut_ev = event_new(c->b->base, -1, 0, cut_cb, c);
 	if (c->ob.cut_ev) {
 		event_active(c->ob.cut_ev, EV_TIMEOUT, 1);
 	} else {               /* out of memory: free it without the flush */
-		c->broken = 1;
+		conn_pause(c, CONN_PAUSE_BROKEN);
 		conn_free_later(c, 0);
 	}
 	conn_log(c, LOG_LEVEL_NOTICE, "slow consumer cut off (policy "
@@ -175,7 +168,7 @@ static int cut_off(struct conn *c)
  * close (we may be inside a fan-out). */
 static void broken(struct conn *c)
 {
-	c->broken = 1;
+	conn_pause(c, CONN_PAUSE_BROKEN);
 	transport_abandon(c->t);
 	conn_free_later(c, 0);
 }
@@ -234,10 +227,9 @@ static void policy_input(const struct conn *c, struct ob_limits *lim,
 	lim->max_bytes = outbound_max_bytes(c);
 	lim->max_msgs = max_msgs(c);
 	lim->policy = (uint8_t)policy(c);
-	lim->budget_left = !p ? UINT64_MAX
-			   : p->out_bytes < p->lim.max_outbound_total
-				   ? p->lim.max_outbound_total - p->out_bytes
-				   : 0;
+	lim->budget_left = p->out_bytes < p->lim.max_outbound_total
+			   ? p->lim.max_outbound_total - p->out_bytes
+			   : 0;
 	ld->out_len = transport_out_len(c->t);
 	ld->q_bytes = outq_bytes(&c->ob.q);
 	ld->q_len = outq_len(&c->ob.q);
@@ -271,7 +263,7 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 	uint64_t cost = outq_cost(hlen + (*tailp)->len);
 	int rc;
 
-	if (c->state == CONN_CLOSING || c->broken || c->ob.cut)
+	if (c->state == CONN_CLOSING || (c->pause & CONN_PAUSE_GONE))
 		return DROP(c, dropped_disconnect, "connection closing");
 	switch (decide(c, cost)) {
 	case OB_DIRECT:
@@ -313,7 +305,7 @@ static void report_dropped(struct conn *c)
 
 void outbound_drained(struct conn *c)
 {
-	if (c->broken || c->ob.cut)
+	if (c->pause & CONN_PAUSE_GONE)
 		return;
 	if (c->ob.dropped_unreported > 0)
 		report_dropped(c);

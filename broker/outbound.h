@@ -38,11 +38,11 @@ struct pool;
 
 struct outbound {
 	struct outq q;
-	struct pool *pool;           /* borrowed; set by pool_admit */
+	struct pool *pool;           /* borrowed, never NULL: the default
+				      * pool from conn_new, then pool_admit's */
 	struct event *cut_ev;        /* owned, made at the cut-off: deferred
 				      * slow-consumer close; NULL before */
 	uint8_t admitted;            /* counted in pool->nconns */
-	uint8_t cut;                 /* cut off (policy disconnect) */
 	uint8_t req_policy;          /* enum proto_policy from SUBs */
 	uint32_t req_max_msgs;       /* smallest asked for (at most
 				      * UINT32_MAX, as pools' bound), 0: none */
