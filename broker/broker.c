@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "listener.h"
 #include "pool.h"
@@ -26,27 +27,18 @@
 
 void broker_detach(struct broker *b, struct conn *c)
 {
-	if (c->prev)
-		c->prev->next = c->next;
-	else if (b->conns == c)
-		b->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	c->prev = c->next = NULL;
+	TAILQ_REMOVE(&b->conns, c, link);
 	if (c->counted) {
 		c->counted = 0;
 		b->nclients--;
 	}
-	if (b->stopping && !b->conns)
+	if (b->stopping && TAILQ_EMPTY(&b->conns))
 		event_base_loopbreak(b->base);
 }
 
 static void link_conn(struct broker *b, struct conn *c)
 {
-	c->next = b->conns;
-	if (b->conns)
-		b->conns->prev = c;
-	b->conns = c;
+	TAILQ_INSERT_HEAD(&b->conns, c, link);
 	if (c->counted)
 		b->nclients++;
 }
@@ -109,9 +101,8 @@ void broker_stop_accepting(struct broker *b)
 
 void broker_stop(struct broker *b)
 {
-	uint32_t ms = b->conf.drain_timeout_ms;
-	struct timeval bound = { (time_t)(ms / 1000),
-				 (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval bound = clock_ms_tv(b->conf.drain_timeout_ms);
+	struct conn *c;
 
 	if (b->stopping)
 		return;
@@ -119,9 +110,9 @@ void broker_stop(struct broker *b)
 	sdnotify_send(&b->notify, "STOPPING=1");
 	broker_stop_accepting(b);
 	/* conn_drain never frees synchronously, so the list stays intact. */
-	for (struct conn *c = b->conns; c; c = c->next)
+	TAILQ_FOREACH(c, &b->conns, link)
 		conn_drain(c);
-	if (!b->conns)
+	if (TAILQ_EMPTY(&b->conns))
 		event_base_loopbreak(b->base);
 	else
 		event_add(b->stop_timer, &bound);
@@ -130,6 +121,7 @@ void broker_stop(struct broker *b)
 int broker_init(struct broker *b, const struct conf *conf)
 {
 	memset(b, 0, sizeof *b);
+	TAILQ_INIT(&b->conns);
 	b->conf = *conf;
 	b->frame_max_payload = conf->max_payload;
 	log_init(&b->log, conf->log_level, stderr);
@@ -180,8 +172,8 @@ void broker_free(struct broker *b)
 {
 	const struct broker_stats *s = &b->stats;
 
-	while (b->conns)
-		conn_free(b->conns);
+	while (!TAILQ_EMPTY(&b->conns))
+		conn_free(TAILQ_FIRST(&b->conns));
 	transport_loop_free(b->transports);
 	b->transports = NULL;
 	broker_stop_accepting(b);

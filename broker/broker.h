@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include "conf.h"
 #include "log.h"
@@ -24,6 +25,8 @@ struct pools;
 struct router;
 struct sys_topics;
 struct transport_loop;
+
+TAILQ_HEAD(conn_list, conn);
 
 struct broker {
 	struct conf conf;               /* copy of the settings in use */
@@ -44,7 +47,7 @@ struct broker {
 	struct router *router;          /* owned */
 	struct pools *pools;            /* owned (pool.h) */
 	struct sys_topics *sys;         /* owned ($SYS, sys_topics.h) */
-	struct conn *conns;             /* list of connections, owned */
+	struct conn_list conns;         /* connections, owned (conn.link) */
 	struct transport_loop *transports; /* owned: the flush list
 					    * (transport.h) */
 	size_t nclients;                /* connections holding a slot */

@@ -16,10 +16,10 @@
 #include <event2/event.h>
 
 #include "broker.h"
+#include "clock.h"
 #include "handle.h"
 #include "msgtail.h"
 #include "pool.h"
-#include "sweep.h"
 #include "transport.h"
 
 static void format_addr(char *buf, size_t cap, const struct conn_addr *a);
@@ -388,14 +388,13 @@ int conn_same_host(const struct conn *a, const struct conn *b)
 
 void conn_free_later(struct conn *c, uint32_t ms)
 {
-	struct timeval tv = { (time_t)(ms / 1000),
-			      (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = clock_ms_tv(ms);
 
 	if (!c->close_ev)
 		c->close_ev = event_new(c->b->base, -1, 0, close_cb, c);
 	if (!c->close_ev) {
 		/* out of memory: the sweep frees c (sweep.h) */
-		c->timer_at = sweep_now_ms() + ms;
+		c->timer_at = clock_mono_ms() + ms;
 		return;
 	}
 	c->timer_at = 0;

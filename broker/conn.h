@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include <event2/util.h>
 
@@ -78,7 +79,7 @@ struct conn {
 	struct event *close_ev;      /* owned, made by the first close (or
 				      * cut-off): deferred free / flush
 				      * timeout; NULL before */
-	struct conn *prev, *next;    /* the broker's list */
+	TAILQ_ENTRY(conn) link;      /* the broker's list */
 	uint64_t id;
 	uint64_t timer_at;           /* sweep.h clock, 0: none.  Handshake
 				      * deadline, then the next PING; once

@@ -9,15 +9,15 @@
 #include "config.h"
 
 #include "broker.h"
+#include "clock.h"
 #include "conn.h"
 #include "handle.h"
-#include "sweep.h"
 
 static const char server_name[] = "brokerd";
 
 void handle_session_start(struct conn *c)
 {
-	c->timer_at = sweep_now_ms() + c->b->conf.handshake_timeout_ms;
+	c->timer_at = clock_mono_ms() + c->b->conf.handshake_timeout_ms;
 }
 
 /* The deadline of the PING after the one due at `due` (0: no PINGs). */
@@ -76,7 +76,7 @@ void handle_hello(struct conn *c, const struct proto_msg *m)
 	c->state = CONN_READY;
 	c->pings_out = 0;
 	c->timer_at = cf->ping_interval_ms > 0
-			      ? sweep_now_ms() + cf->ping_interval_ms
+			      ? clock_mono_ms() + cf->ping_interval_ms
 			      : 0;
 	/* The name is only logged (not kept: an idle connection's bytes). */
 	conn_log(c, LOG_LEVEL_INFO, "HELLO, name '%.*s'",

@@ -4,16 +4,15 @@
 #include "inbound.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 #include <event2/event.h>
 
 #include "broker.h"
+#include "clock.h"
 #include "conn.h"
 #include "outbound.h"
 #include "pool.h"
 #include "ratelimit.h"
-#include "sweep.h"
 #include "transport.h"
 
 struct inbound_limit {
@@ -21,13 +20,6 @@ struct inbound_limit {
 	struct event *resume_ev;   /* owned: end of a pause (the pause itself
 				    * is c->pause's RATE or BUDGET bit) */
 };
-
-static struct timeval ms_tv(uint64_t ms)
-{
-	struct timeval tv = { (time_t)(ms / 1000),
-			      (suseconds_t)(ms % 1000) * 1000 };
-	return tv;
-}
 
 static void resume_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -95,7 +87,7 @@ static struct inbound_limit *limit(struct conn *c)
 static int pause_for(struct conn *c, unsigned why, uint64_t ms)
 {
 	struct inbound_limit *l = limit(c);
-	struct timeval tv = ms_tv(ms);
+	struct timeval tv = clock_ms_tv(ms);
 
 	if (!l) {
 		conn_fail(c, PROTO_E_INTERNAL, "out of memory");
@@ -117,7 +109,7 @@ static int budget_low(struct pool *p)
 		p->budget_low_since = 0;
 		return 0;
 	}
-	now = sweep_now_ms();
+	now = clock_mono_ms();
 	if (p->budget_low_since == 0)
 		p->budget_low_since = now;
 	return now - p->budget_low_since < INBOUND_BUDGET_MAX_MS;
@@ -159,7 +151,7 @@ int inbound_gate(struct conn *c, const uint8_t *body, size_t len)
 		return 1;
 	}
 	wait = ratelimit_wait_ms(&l->rl, p->lim.pub_rate, p->lim.pub_burst,
-				 sweep_now_ms());
+				 clock_mono_ms());
 	if (wait > 0) {
 		OUTBOUND_COUNT(c, rate_pauses, 1);
 		return pause_for(c, CONN_PAUSE_RATE, wait);
@@ -175,5 +167,5 @@ void inbound_partial(struct conn *c, int partial)
 	if (!partial || ms == 0)
 		c->in.frame_at = 0;
 	else if (c->in.frame_at == 0)
-		c->in.frame_at = sweep_now_ms() + ms;
+		c->in.frame_at = clock_mono_ms() + ms;
 }

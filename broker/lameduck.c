@@ -4,36 +4,33 @@
 #include "lameduck.h"
 
 #include <signal.h>
-#include <time.h>
 
 #include <event2/event.h>
 
 #include "broker.h"
+#include "clock.h"
 #include "conn.h"
 
 static const char notice_text[] = "broker entering lame duck mode";
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)clock_mono_ms();
 }
 
 static void arm(struct lameduck *ld, uint32_t ms)
 {
-	struct timeval tv = { (time_t)(ms / 1000),
-			      (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = clock_ms_tv(ms);
 
 	event_add(ld->tick, &tv);
 }
 
 static unsigned open_conns(const struct broker *b)
 {
+	const struct conn *c;
 	unsigned n = 0;
 
-	for (const struct conn *c = b->conns; c; c = c->next)
+	TAILQ_FOREACH(c, &b->conns, link)
 		n += c->state != CONN_CLOSING;
 	return n;
 }
@@ -48,6 +45,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct broker *b = ld->b;
 	uint64_t span = b->conf.lame_duck_duration_ms, elapsed, allowed;
 	unsigned n = open_conns(b), batch;
+	struct conn *c;
 
 	(void)fd;
 	(void)what;
@@ -65,7 +63,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	allowed = ld->total - ld->total * elapsed / span;
 	batch = n > allowed ? n - (unsigned)allowed : 0;
-	for (struct conn *c = b->conns; c && batch > 0; c = c->next) {
+	for (c = TAILQ_FIRST(&b->conns); c && batch > 0;
+	     c = TAILQ_NEXT(c, link)) {
 		if (c->state == CONN_CLOSING)
 			continue;
 		conn_fail(c, PROTO_E_SHUTTING_DOWN, "lame duck: please "
@@ -81,8 +80,9 @@ static void tell_clients(struct broker *b, uint64_t ms_left)
 	uint8_t buf[64 + sizeof notice_text];
 	size_t n = proto_enc_notice(buf, sizeof buf, PROTO_NOTICE_LAME_DUCK,
 				    ms_left, proto_cstr(notice_text));
+	struct conn *c;
 
-	for (struct conn *c = b->conns; c; c = c->next)
+	TAILQ_FOREACH(c, &b->conns, link)
 		if (c->state == CONN_READY)
 			conn_send_frame(c, buf, n);
 }

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "clock.h"
 #include "proto.h"
 
 struct listener {
@@ -97,7 +98,7 @@ static void error_cb(struct evconnlistener *evl, void *arg)
 {
 	struct listener *l = arg;
 	struct listeners *ls = l->set;
-	struct timeval tv = { 0, LISTENER_BACKOFF_MS * 1000 };
+	struct timeval tv = clock_ms_tv(LISTENER_BACKOFF_MS);
 	int err = EVUTIL_SOCKET_ERROR();
 
 	if (err != EMFILE && err != ENFILE && err != ENOBUFS &&

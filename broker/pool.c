@@ -107,9 +107,10 @@ struct pool *pool_find(struct pools *ps, const char *name)
 /* Other connections from c's IP address (none for a unix socket). */
 static size_t same_addr(const struct conn *c)
 {
+	const struct conn *o;
 	size_t n = 0;
 
-	for (const struct conn *o = c->b->conns; o; o = o->next)
+	TAILQ_FOREACH(o, &c->b->conns, link)
 		if (o != c && o->state != CONN_CLOSING &&
 		    conn_same_host(o, c))
 			n++;

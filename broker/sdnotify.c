@@ -8,10 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
+
+#include "clock.h"
 
 /* $NOTIFY_SOCKET into n->addr.  0, or -1 when unusable. */
 static int parse_socket(struct sdnotify *n, const char *path)
@@ -89,13 +90,10 @@ void sdnotify_send(const struct sdnotify *n, const char *state)
 
 void sdnotify_reloading(const struct sdnotify *n)
 {
-	struct timespec ts;
 	char msg[80];
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
-		 (unsigned long long)ts.tv_sec * 1000000ULL +
-			 (unsigned long long)ts.tv_nsec / 1000);
+		 (unsigned long long)(clock_mono_ns() / 1000));
 	sdnotify_send(n, msg);
 }
 
@@ -109,8 +107,7 @@ static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
 int sdnotify_watchdog_start(struct sdnotify *n, struct event_base *base)
 {
 	uint64_t half = n->watchdog_usec / 2;
-	struct timeval tv = { (time_t)(half / 1000000),
-			      (suseconds_t)(half % 1000000) };
+	struct timeval tv = clock_ns_tv(half * 1000);
 
 	if (!n->open || n->watchdog_usec == 0)
 		return 0;

@@ -3,20 +3,11 @@
 
 #include "sweep.h"
 
-#include <time.h>
-
 #include <event2/event.h>
 
 #include "broker.h"
+#include "clock.h"
 #include "conn.h"
-
-uint64_t sweep_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* A tenth of the shortest per-connection timeout in force, clamped. */
 static uint32_t period_ms(const struct conf *cf)
@@ -35,9 +26,7 @@ static uint32_t period_ms(const struct conf *cf)
 
 static void schedule(struct broker *b)
 {
-	uint32_t ms = period_ms(&b->conf);
-	struct timeval tv = { (time_t)(ms / 1000),
-			      (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = clock_ms_tv(period_ms(&b->conf));
 
 	event_add(b->sweep, &tv);
 }
@@ -47,13 +36,13 @@ static void schedule(struct broker *b)
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct broker *b = arg;
-	uint64_t now = sweep_now_ms();
+	uint64_t now = clock_mono_ms();
 	struct conn *c, *next;
 
 	(void)fd;
 	(void)what;
-	for (c = b->conns; c; c = next) {
-		next = c->next;
+	for (c = TAILQ_FIRST(&b->conns); c; c = next) {
+		next = TAILQ_NEXT(c, link);
 		conn_tick(c, now);
 	}
 	schedule(b);

@@ -2,8 +2,8 @@
  * sweep.h - the connections' timeouts, checked by one broker-wide periodic
  * timer instead of a libevent timer per connection.
  *
- * A connection keeps plain deadlines (milliseconds on sweep_now_ms's clock,
- * 0: none): the handshake timeout, then the next keepalive PING
+ * A connection keeps plain deadlines (milliseconds on clock_mono_ms's
+ * clock, common/clock.h; 0: none): the handshake timeout, then the next keepalive PING
  * (conn.timer_at), and the frame timeout (inbound.frame_at).  Every tick the
  * sweep walks the broker's connection list once and lets each connection act
  * on the deadlines that passed (conn_tick).  The tick is a tenth of the
@@ -31,8 +31,5 @@ int sweep_start(struct broker *b);
 
 /* Stop and free b->sweep.  Safe when it was never started. */
 void sweep_stop(struct broker *b);
-
-/* Milliseconds on the monotonic clock every deadline is kept in. */
-uint64_t sweep_now_ms(void);
 
 #endif

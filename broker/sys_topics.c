@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "broker.h"
+#include "clock.h"
 #include "conn.h"
 #include "pool.h"
 #include "router.h"
@@ -29,12 +30,8 @@ struct sys_topics {
 static void arm(struct sys_topics *s)
 {
 	uint32_t ms = s->b->conf.sys_interval_ms;
-	struct timeval tv;
+	struct timeval tv = clock_ms_tv(ms == 0 ? SYS_IDLE_MS : ms);
 
-	if (ms == 0)
-		ms = SYS_IDLE_MS;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	event_add(s->timer, &tv);
 }
 
