@@ -42,6 +42,11 @@ void handle_session_timer(struct conn *c, uint64_t now)
 	if (c->state != CONN_READY)
 		return;
 	if (c->pings_out >= c->b->conf.max_pings_out) {
+		/* At notice like a slow consumer: an operator wants to see
+		 * clients that vanish without closing (the close itself is
+		 * an info line, as every disconnection). */
+		conn_log(c, LOG_LEVEL_NOTICE, "PING not answered (%u sent), "
+			 "closing", c->pings_out);
 		conn_fail(c, PROTO_E_TIMEOUT, "PING not answered");
 		return;
 	}
