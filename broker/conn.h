@@ -1,7 +1,8 @@
 /*
- * conn.h - one client connection: frame reading, replies, outbound bound
- * for messages, and deferred closing (its socket I/O is transport.h,
- * which reports back through callbacks made here).
+ * conn.h - one client connection: its state and pause mask (the one
+ * place that decides whether it is read), frame reading, replies, and
+ * deferred closing.  Its socket I/O is transport.h, which reports back
+ * through callbacks made here; what happens to its MSGs is outbound.h.
  *
  * Lifetime: created by the broker's accept callback (conn_new), linked in
  * the broker's list, and freed either from its own deferred close event
