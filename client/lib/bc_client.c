@@ -11,19 +11,11 @@
 #include "config.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 #include <event2/event.h>
 
 #include "bc_internal.h"
-
-int64_t bc_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "clock.h"
 
 void bc_enter(bc_client *c)
 {
@@ -92,8 +84,7 @@ static int client_new(bc_client **out, const bc_options *opts,
 		free(c);
 		return BC_ERR_NOMEM;
 	}
-	tv.tv_sec = c->opts.timeout_ms / 1000;
-	tv.tv_usec = (c->opts.timeout_ms % 1000) * 1000;
+	tv = clock_ms_tv((uint64_t)c->opts.timeout_ms);
 	c->ack_tv = event_base_init_common_timeout(c->base, &tv);
 	bc_random_bytes((uint8_t *)&c->rng, sizeof c->rng);
 	if (bc_guard_init(c) != BC_OK || bc_offline_init(c) != BC_OK) {

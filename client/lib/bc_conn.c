@@ -26,6 +26,7 @@
 #include <event2/event.h>
 
 #include "bc_internal.h"
+#include "clock.h"
 
 /* Most bytes libevent reads or writes in one system call (its default is
  * 16 KiB, which cuts large messages into many small reads). */
@@ -212,7 +213,7 @@ static void read_frames(bc_client *c, struct bufferevent *bev)
 	struct evbuffer *in = bufferevent_get_input(bev);
 
 	c->input_pending = 0;
-	c->last_rx_ms = bc_now_ms();
+	c->last_rx_ms = clock_mono_ms();
 	while (c->bev == bev && !c->close_deferred) {
 		struct evbuffer_iovec v;
 		size_t used = 0, need = 0;
@@ -431,8 +432,8 @@ static int queue_hello(bc_client *c)
  * "connection refused" is reported through the callbacks. */
 int bc_conn_start(bc_client *c, char *reason, size_t cap)
 {
-	int ms = c->opts.connect_timeout_ms;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 }, now = { 0, 0 };
+	struct timeval tv = clock_ms_tv((uint64_t)c->opts.connect_timeout_ms);
+	struct timeval now = { 0, 0 };
 	int rc;
 
 	snprintf(reason, cap, "out of memory");

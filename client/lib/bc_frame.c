@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "bc_internal.h"
+#include "clock.h"
 
 #define BC_KEEPALIVE_MISSES 3
 
@@ -68,7 +69,7 @@ static void keepalive_cb(evutil_socket_t fd, short what, void *arg)
 		bc_conn_lost(c, BC_ERR_TIMEOUT, 0, "broker stopped answering");
 	else
 		send_ping(c, ignore_pong);
-	c->last_check_ms = bc_now_ms();
+	c->last_check_ms = clock_mono_ms();
 	bc_leave(c);
 }
 
@@ -83,13 +84,12 @@ static void start_keepalive(bc_client *c)
 		ms = 100;
 	if (ms > 86400000u)
 		ms = 86400000u;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	tv = clock_ms_tv(ms);
 	c->silent_checks = 0;  /* a new connection starts afresh */
 	c->keepalive_ev = event_new(c->base, -1, EV_PERSIST, keepalive_cb, c);
 	if (c->keepalive_ev)
 		event_add(c->keepalive_ev, &tv);
-	c->last_check_ms = bc_now_ms();
+	c->last_check_ms = clock_mono_ms();
 }
 
 static void on_welcome(bc_client *c, const struct proto_msg *m)

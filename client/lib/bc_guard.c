@@ -14,11 +14,17 @@
 #include <event2/event.h>
 
 #include "bc_internal.h"
+#include "clock.h"
+
+/* The breaker's clock (it takes signed milliseconds). */
+static int64_t now_ms(void)
+{
+	return (int64_t)clock_mono_ms();
+}
 
 static void arm(bc_client *c, int64_t ms)
 {
-	struct timeval tv = { (time_t)(ms / 1000),
-			      (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = clock_ms_tv(ms > 0 ? (uint64_t)ms : 0);
 
 	if (c->breaker_ev)
 		evtimer_add(c->breaker_ev, &tv);
@@ -31,7 +37,7 @@ static void changed(void *arg, int from, int to)
 	bc_client *c = arg;
 
 	if (to == BC_BRK_OPEN)
-		arm(c, bc_breaker_wait_ms(&c->breaker, bc_now_ms()) + 1);
+		arm(c, bc_breaker_wait_ms(&c->breaker, now_ms()) + 1);
 	else if (c->breaker_ev)
 		evtimer_del(c->breaker_ev);
 	if (c->opts.breaker_cb && !c->closing)
@@ -45,8 +51,8 @@ static void cooldown_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	bc_enter(c);
-	if (bc_breaker_poll(&c->breaker, bc_now_ms()) == BC_BRK_OPEN)
-		arm(c, bc_breaker_wait_ms(&c->breaker, bc_now_ms()) + 1);
+	if (bc_breaker_poll(&c->breaker, now_ms()) == BC_BRK_OPEN)
+		arm(c, bc_breaker_wait_ms(&c->breaker, now_ms()) + 1);
 	bc_leave(c);
 }
 
@@ -60,7 +66,7 @@ int bc_guard_init(bc_client *c)
 
 int bc_guard_enter(bc_client *c)
 {
-	int64_t now = bc_now_ms();
+	int64_t now = now_ms();
 	int ok;
 
 	bc_enter(c);
@@ -78,12 +84,17 @@ int bc_guard_enter(bc_client *c)
 void bc_guard_result(bc_client *c, int err, int code)
 {
 	bc_breaker_record(&c->breaker, bc_breaker_classify(err, code),
-			  bc_now_ms());
+			  now_ms());
+}
+
+int64_t bc_guard_wait_ms(const bc_client *c)
+{
+	return bc_breaker_wait_ms(&c->breaker, now_ms());
 }
 
 int bc_guard_connect(bc_client *c)
 {
-	return bc_breaker_allow(&c->breaker, bc_now_ms());
+	return bc_breaker_allow(&c->breaker, now_ms());
 }
 
 int bc_breaker_state(const bc_client *c)

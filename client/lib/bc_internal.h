@@ -253,8 +253,8 @@ struct bc_client {
 	uint64_t ping_ms;
 	uint64_t client_id;
 	struct event *keepalive_ev;
-	int64_t last_rx_ms;
-	int64_t last_check_ms;
+	uint64_t last_rx_ms;        /* clock_mono_ms */
+	uint64_t last_check_ms;
 	int silent_checks;          /* keepalive periods without input */
 
 	uint64_t next_req_id;
@@ -292,8 +292,6 @@ void bc_enter(bc_client *c);
 int bc_leave(bc_client *c);
 /* Free everything now. */
 void bc_destroy(bc_client *c);
-/* Monotonic milliseconds. */
-int64_t bc_now_ms(void);
 /* Common argument/state check for operations: BC_OK, BC_ERR_INVALID for a
  * NULL client, BC_ERR_CLOSED when closing or disconnected for good. */
 int bc_usable(const bc_client *c);
@@ -365,6 +363,8 @@ int bc_guard_enter(bc_client *c);
 /* Outcome of a guarded call or connect attempt (err a bc_err, code the
  * broker's ERR code or 0). */
 void bc_guard_result(bc_client *c, int err, int code);
+/* Milliseconds until an open breaker half-opens (0 if not open). */
+int64_t bc_guard_wait_ms(const bc_client *c);
 /* May a connect attempt start now?  1 or 0 (no network touched). */
 int bc_guard_connect(bc_client *c);
 

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "bc_internal.h"
+#include "clock.h"
 
 static void unlink_entry(struct bc_pending *p)
 {
@@ -68,7 +69,7 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 static int add_timer(bc_client *c, struct bc_pending *p, int timeout_ms)
 {
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	struct timeval tv = clock_ms_tv((uint64_t)timeout_ms);
 	const struct timeval *use = &tv;
 
 	p->timer = evtimer_new(c->base, timeout_cb, p);

@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "bc_internal.h"
+#include "clock.h"
 
 int bc_reconnect_wanted(bc_client *c, int was_connected)
 {
@@ -47,8 +48,7 @@ int bc_reconnect_wanted(bc_client *c, int was_connected)
 
 static void arm(bc_client *c, int64_t ms)
 {
-	struct timeval tv = { (time_t)(ms / 1000),
-			      (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = clock_ms_tv(ms > 0 ? (uint64_t)ms : 0);
 
 	evtimer_add(c->retry_ev, &tv);
 }
@@ -67,7 +67,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 	    c->state != BC_STATE_DISCONNECTED)
 		goto out;
 	if (!bc_guard_connect(c)) {
-		int64_t wait = bc_breaker_wait_ms(&c->breaker, bc_now_ms());
+		int64_t wait = bc_guard_wait_ms(c);
 
 		arm(c, wait > 0 ? wait : 1);
 		goto out;
@@ -97,7 +97,7 @@ int bc_reconnect_schedule(bc_client *c)
 					 c->opts.backoff_max_ms,
 					 c->opts.backoff_mult, c->opts.jitter,
 					 &c->rng);
-	wait = bc_breaker_wait_ms(&c->breaker, bc_now_ms());
+	wait = bc_guard_wait_ms(c);
 	arm(c, wait > delay ? wait : delay);
 	return BC_OK;
 }

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "bc_internal.h"
+#include "clock.h"
 
 static void req_unlink(bc_client *c, struct bc_req *r)
 {
@@ -124,7 +125,7 @@ static void req_pub_done(bc_client *c, struct bc_pending *p, int err)
 static struct bc_req *req_new(bc_client *c, int timeout_ms, bc_reply_cb cb,
 			      void *arg)
 {
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	struct timeval tv = clock_ms_tv((uint64_t)timeout_ms);
 	struct bc_req *r = calloc(1, sizeof *r);
 
 	if (!r)
