@@ -50,12 +50,12 @@ void bc_destroy(bc_client *c)
 		event_free(c->breaker_ev);
 	bc_offline_free(c);
 	bc_sub_table_free(&c->subs);
-	while (c->acks.head)
-		bc_pending_cancel(c->acks.head);
-	while (c->pongs.head)
-		bc_pending_cancel(c->pongs.head);
-	while (c->flushes.head)
-		bc_pending_cancel(c->flushes.head);
+	while (!TAILQ_EMPTY(&c->acks))
+		bc_pending_cancel(TAILQ_FIRST(&c->acks));
+	while (!TAILQ_EMPTY(&c->pongs))
+		bc_pending_cancel(TAILQ_FIRST(&c->pongs));
+	while (!TAILQ_EMPTY(&c->flushes))
+		bc_pending_cancel(TAILQ_FIRST(&c->flushes));
 	bc_reqmap_free(&c->reqmap);
 	bc_options_clear(&c->opts);
 	if (c->own_base)
@@ -71,6 +71,10 @@ static int client_new(bc_client **out, const bc_options *opts,
 
 	if (!c)
 		return BC_ERR_NOMEM;
+	TAILQ_INIT(&c->acks);
+	TAILQ_INIT(&c->pongs);
+	TAILQ_INIT(&c->flushes);
+	TAILQ_INIT(&c->reqs);
 	c->sock = -1;
 	c->max_payload = PROTO_ABS_MAX_PAYLOAD;
 	if (bc_options_copy(&c->opts, opts) != BC_OK) {

@@ -70,8 +70,8 @@ int bc_flush_async(bc_client *c, int timeout_ms, bc_ack_cb cb, void *arg)
 
 void bc_flush_send_waiting(bc_client *c)
 {
-	while (c->flushes.head && c->state == BC_STATE_CONNECTED) {
-		struct bc_pending *p = c->flushes.head;
+	while (!TAILQ_EMPTY(&c->flushes) && c->state == BC_STATE_CONNECTED) {
+		struct bc_pending *p = TAILQ_FIRST(&c->flushes);
 
 		bc_pending_move(p, &c->pongs);
 		if (send_ping(c, p) != BC_OK)  /* fails p with the others */

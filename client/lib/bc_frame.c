@@ -49,7 +49,7 @@ static void send_ping(bc_client *c, bc_pending_fn fn)
 
 	if (bc_pending_add(c, &c->pongs, 0, -1, fn) &&
 	    bc_conn_send(c, buf, n) != BC_OK)
-		bc_pending_cancel(c->pongs.tail);
+		bc_pending_cancel(TAILQ_LAST(&c->pongs, bc_pending_list));
 }
 
 /* Every ping interval: if nothing came from the broker, ping it; after

@@ -7,6 +7,7 @@
 #define BC_INTERNAL_H
 
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/time.h>
 
 #include "bc_breaker.h"
@@ -141,7 +142,7 @@ struct bc_pending;
 typedef void (*bc_pending_fn)(bc_client *c, struct bc_pending *p, int err);
 
 struct bc_pending {
-	struct bc_pending *next, *prev;
+	TAILQ_ENTRY(bc_pending) link;
 	uint64_t req_id;            /* 0 in the PONG list */
 	struct event *timer;        /* NULL: no timeout */
 	bc_client *c;
@@ -153,9 +154,7 @@ struct bc_pending {
 	struct bc_pending_list *list;
 };
 
-struct bc_pending_list {
-	struct bc_pending *head, *tail;
-};
+TAILQ_HEAD(bc_pending_list, bc_pending);
 
 /* Append a wait to l ending after timeout_ms (< 0: never).  The list owns
  * it.  NULL when out of memory. */
@@ -177,7 +176,7 @@ void bc_pending_move(struct bc_pending *p, struct bc_pending_list *l);
 
 /* ---- bc_request.c ---- */
 struct bc_req {
-	struct bc_req *next, *prev;
+	TAILQ_ENTRY(bc_req) link;   /* newest first */
 	struct bc_req *hnext;       /* bucket chain of the request map */
 	uint64_t n;                 /* last token of the reply topic */
 	bc_reply_cb cb;
@@ -187,6 +186,8 @@ struct bc_req {
 	uint64_t pub_req_id;        /* req_id of the request's PUB */
 	struct bc_pending *ack;     /* the PUB's wait, NULL once it ended */
 };
+
+TAILQ_HEAD(bc_req_list, bc_req);
 
 /* ---- bc_reqmap.c: outstanding requests by number (a hash map) ---- */
 struct bc_reqmap {
@@ -264,7 +265,7 @@ struct bc_client {
 	struct bc_pending_list pongs; /* FIFO */
 	struct bc_pending_list flushes; /* bc_flush_async waiting for a
 					 * connection: PINGs not sent yet */
-	struct bc_req *reqs;          /* outstanding requests */
+	struct bc_req_list reqs;      /* outstanding requests */
 	struct bc_reqmap reqmap;      /* the same, by number */
 	int want_drain;               /* a publish got WOULDBLOCK */
 	char inbox[32];               /* "_INBOX.<16 hex>", "" until needed */

@@ -15,29 +15,14 @@
 
 static void unlink_entry(struct bc_pending *p)
 {
-	struct bc_pending_list *l = p->list;
-
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		l->head = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	else
-		l->tail = p->prev;
-	p->next = p->prev = NULL;
+	TAILQ_REMOVE(p->list, p, link);
 	p->list = NULL;
 }
 
 static void append(struct bc_pending_list *l, struct bc_pending *p)
 {
 	p->list = l;
-	p->prev = l->tail;
-	if (l->tail)
-		l->tail->next = p;
-	else
-		l->head = p;
-	l->tail = p;
+	TAILQ_INSERT_TAIL(l, p, link);
 }
 
 static void entry_free(struct bc_pending *p)
@@ -110,12 +95,12 @@ void bc_pending_cancel(struct bc_pending *p)
 int bc_pending_complete(bc_client *c, struct bc_pending_list *l,
 			uint64_t req_id, int err)
 {
-	struct bc_pending *p = l->head;
+	struct bc_pending *p = TAILQ_FIRST(l);
 
 	/* Answers come in order, so the match is nearly always the head;
 	 * older entries that timed out are already gone. */
 	while (p && req_id && p->req_id != req_id)
-		p = p->next;
+		p = TAILQ_NEXT(p, link);
 	if (!p)
 		return -1;
 	finish(c, p, err);
@@ -124,8 +109,8 @@ int bc_pending_complete(bc_client *c, struct bc_pending_list *l,
 
 void bc_pending_fail_all(bc_client *c, struct bc_pending_list *l, int err)
 {
-	while (l->head)
-		finish(c, l->head, err);
+	while (!TAILQ_EMPTY(l))
+		finish(c, TAILQ_FIRST(l), err);
 }
 
 void bc_pending_move(struct bc_pending *p, struct bc_pending_list *l)
@@ -137,6 +122,6 @@ void bc_pending_move(struct bc_pending *p, struct bc_pending_list *l)
 void bc_pending_fail_upto(bc_client *c, struct bc_pending_list *l,
 			  uint64_t max, int err)
 {
-	while (l->head && l->head->req_id <= max)
-		finish(c, l->head, err);
+	while (!TAILQ_EMPTY(l) && TAILQ_FIRST(l)->req_id <= max)
+		finish(c, TAILQ_FIRST(l), err);
 }

@@ -22,12 +22,7 @@ static void req_unlink(bc_client *c, struct bc_req *r)
 	if (r->ack)  /* the PUB's wait outlives r: let it know */
 		r->ack->arg = NULL;
 	r->ack = NULL;
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		c->reqs = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
+	TAILQ_REMOVE(&c->reqs, r, link);
 }
 
 /* End request r: unlink, call back, free. */
@@ -45,21 +40,21 @@ static void req_finish(bc_client *c, struct bc_req *r, int err,
 
 void bc_request_fail_all(bc_client *c, int err)
 {
-	while (c->reqs)
-		req_finish(c, c->reqs, err, NULL);
+	while (!TAILQ_EMPTY(&c->reqs))
+		req_finish(c, TAILQ_FIRST(&c->reqs), err, NULL);
 }
 
 void bc_request_fail_upto(bc_client *c, uint64_t max, int err)
 {
-	struct bc_req *r = c->reqs;
+	struct bc_req *r = TAILQ_FIRST(&c->reqs);
 
 	/* req_finish may end others through user code: restart each time. */
 	while (r) {
 		if (r->pub_req_id <= max) {
 			req_finish(c, r, err, NULL);
-			r = c->reqs;
+			r = TAILQ_FIRST(&c->reqs);
 		} else {
-			r = r->next;
+			r = TAILQ_NEXT(r, link);
 		}
 	}
 }
@@ -146,10 +141,7 @@ static struct bc_req *req_new(bc_client *c, int timeout_ms, bc_reply_cb cb,
 		free(r);
 		return NULL;
 	}
-	r->next = c->reqs;
-	if (c->reqs)
-		c->reqs->prev = r;
-	c->reqs = r;
+	TAILQ_INSERT_HEAD(&c->reqs, r, link);
 	return r;
 }
 
@@ -259,10 +251,11 @@ int bc_request(bc_client *c, const char *topic, const void *data,
 	if (!w.done) {
 		/* Only a failing loop gets here; the request still points at
 		 * w, so end it before w goes out of scope. */
-		struct bc_req *r = c->reqs;
+		struct bc_req *r;
 
-		while (r && r->arg != &w)
-			r = r->next;
+		TAILQ_FOREACH(r, &c->reqs, link)
+			if (r->arg == &w)
+				break;
 		if (r)
 			req_finish(c, r, rc, NULL);
 		bc_msg_free(w.reply);
