@@ -9,7 +9,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "bc_internal.h"
+#include "bc_backoff.h"
 #include "clock.h"
 
 void bc_random_bytes(uint8_t *buf, size_t len)

@@ -10,7 +10,8 @@
 
 #include <event2/event.h>
 
-#include "bc_internal.h"
+#include "bc_client.h"
+#include "bc_pending.h"
 #include "clock.h"
 
 static void unlink_entry(struct bc_pending *p)
@@ -62,9 +63,26 @@ static int add_timer(bc_client *c, struct bc_pending *p, int timeout_ms)
 		return -1;
 	/* All acks share one duration: libevent's common timeout queue
 	 * makes adding them O(1). */
-	if (timeout_ms == c->opts.timeout_ms && c->ack_tv)
-		use = c->ack_tv;
+	if (timeout_ms == c->opts.timeout_ms && c->waits.ack_tv)
+		use = c->waits.ack_tv;
 	return evtimer_add(p->timer, use);
+}
+
+void bc_waits_init(struct bc_waits *w)
+{
+	TAILQ_INIT(&w->acks);
+	TAILQ_INIT(&w->pongs);
+	TAILQ_INIT(&w->flushes);
+	w->ack_tv = NULL;
+}
+
+void bc_waits_cancel_all(struct bc_waits *w)
+{
+	struct bc_pending_list *lists[] = { &w->acks, &w->pongs, &w->flushes };
+
+	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+		while (!TAILQ_EMPTY(lists[i]))
+			bc_pending_cancel(TAILQ_FIRST(lists[i]));
 }
 
 struct bc_pending *bc_pending_add(bc_client *c, struct bc_pending_list *l,
