@@ -13,6 +13,7 @@
 
 #include "bench_run.h"
 #include "bench_stamp.h"
+#include "clock.h"
 
 /* Messages per pump call before the loop gets to read and write. */
 #define PUB_BATCH 64
@@ -88,8 +89,7 @@ void bench_pub_rearm(struct bench_client *k, enum bench_block blocked,
 	}
 	due = bench_pub_due(k);
 	due = due > now ? due - now : 0;
-	tv.tv_sec = (time_t)(due / 1000000000u);
-	tv.tv_usec = (suseconds_t)(due % 1000000000u / 1000u);
+	tv = clock_ns_tv(due);
 	event_add(k->pump, &tv);
 }
 
@@ -174,7 +174,7 @@ void bench_pub_pump(evutil_socket_t fd, short what, void *arg)
 	struct bench_client *k = arg;
 	enum bench_send st = BENCH_SEND_NOW;
 	enum bench_block block = BENCH_FREE;
-	uint64_t now = bench_now_ns(), room;
+	uint64_t now = clock_mono_ns(), room;
 	int rc = BC_OK;
 
 	(void)fd;
@@ -197,7 +197,7 @@ void bench_pub_pump(evutil_socket_t fd, short what, void *arg)
 		/* Only the fixed-rate schedule needs the time per message;
 		 * flat out, once per batch is enough for --duration. */
 		if (k->b->interval_ns)
-			now = bench_now_ns();
+			now = clock_mono_ns();
 	}
 	if (rc == BC_ERR_WOULDBLOCK) {
 		rc = BC_OK;

@@ -10,6 +10,7 @@
 
 #include "bench_run.h"
 #include "bench_stamp.h"
+#include "clock.h"
 
 /* Requests per pump call before the loop gets to read and write. */
 #define REQ_BATCH 64
@@ -74,7 +75,7 @@ void bench_req_pump(evutil_socket_t fd, short what, void *arg)
 {
 	struct bench_client *k = arg;
 	enum bench_send st = BENCH_SEND_NOW;
-	uint64_t now = bench_now_ns();
+	uint64_t now = clock_mono_ns();
 	int rc = BC_OK;
 
 	(void)fd;
@@ -82,7 +83,7 @@ void bench_req_pump(evutil_socket_t fd, short what, void *arg)
 	if (k->b->phase != BENCH_RUNNING || k->finished)
 		return;
 	k->blocked = BENCH_FREE;
-	for (int i = 0; i < REQ_BATCH; i++, now = bench_now_ns()) {
+	for (int i = 0; i < REQ_BATCH; i++, now = clock_mono_ns()) {
 		if ((st = req_state(k, now)) != BENCH_SEND_NOW)
 			break;
 		if ((rc = req_one(k, now)) != BC_OK)

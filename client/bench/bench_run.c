@@ -16,6 +16,7 @@
 
 #include "bench_run.h"
 #include "bench_stamp.h"
+#include "clock.h"
 
 /* After the last sender finished, stop waiting once nothing arrived for
  * this long (the rest is reported as lost). */
@@ -40,7 +41,7 @@ static void finish(struct bench *b)
 	if (b->phase == BENCH_DONE)
 		return;
 	b->phase = BENCH_DONE;
-	b->t_finish = bench_now_ns();
+	b->t_finish = clock_mono_ns();
 	b->cpu_finish = cpu_secs();
 	if (b->base)
 		event_base_loopbreak(b->base);
@@ -112,7 +113,7 @@ static void start_running(struct bench *b)
 	const struct bench_cfg *cfg = b->cfg;
 
 	b->phase = BENCH_RUNNING;
-	b->t_start = bench_now_ns();
+	b->t_start = clock_mono_ns();
 	b->t_progress = b->t_start;
 	b->cpu_start = cpu_secs();
 	if (cfg->duration > 0)
@@ -144,7 +145,7 @@ void bench_sender_done(struct bench_client *k)
 	struct bench *b = k->b;
 
 	k->finished = 1;
-	k->t_done = bench_now_ns();
+	k->t_done = clock_mono_ns();
 	if (++b->nfinished < b->cfg->npub)
 		return;
 	b->phase = BENCH_DRAINING;
@@ -180,7 +181,7 @@ void bench_count_msg(struct bench_client *k, const void *data, size_t len,
 	 * 63 messages early while running) and every one once draining. */
 	if (record_latency || b->phase != BENCH_RUNNING ||
 	    (k->received & (BENCH_CLOCK_EVERY - 1)) == 0)
-		now = k->t_last = bench_now_ns();
+		now = k->t_last = clock_mono_ns();
 	k->received++;
 	k->bytes += len;
 	b->received++;
@@ -289,7 +290,7 @@ static void progress_line(struct bench *b, uint64_t now)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct bench *b = arg;
-	uint64_t now = bench_now_ns();
+	uint64_t now = clock_mono_ns();
 
 	(void)fd;
 	(void)what;
@@ -481,7 +482,7 @@ static void side_add(struct bench_side *s, uint64_t msgs, uint64_t bytes,
 
 static void collect(struct bench *b, struct bench_result *r)
 {
-	uint64_t now = bench_now_ns();
+	uint64_t now = clock_mono_ns();
 
 	if (!b->t_start)
 		return;

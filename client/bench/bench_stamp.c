@@ -1,17 +1,7 @@
 /* bench_stamp.c - see bench_stamp.h. */
 #include "config.h"
 
-#include <time.h>
-
 #include "bench_stamp.h"
-
-uint64_t bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void put_be64(uint8_t *p, uint64_t v)
 {

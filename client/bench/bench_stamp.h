@@ -1,5 +1,5 @@
 /*
- * bench_stamp.h - broker-bench's clock and the 16-byte header at the start
+ * bench_stamp.h - the 16-byte header at the start
  * of every payload it sends:
  *
  *   bytes 0..7   send time, CLOCK_MONOTONIC ns, big-endian (the intended
@@ -18,9 +18,6 @@
 
 #define BENCH_SEQ_BITS 48
 #define BENCH_SEQ_MASK ((UINT64_C(1) << BENCH_SEQ_BITS) - 1)
-
-/* CLOCK_MONOTONIC in ns. */
-uint64_t bench_now_ns(void);
 
 /* Write the header into buf[0..16) (borrowed; at least 16 bytes). */
 void bench_stamp_write(uint8_t *buf, uint64_t time_ns, unsigned pub,

@@ -9,7 +9,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "bc_internal.h"
+#include "bc_backoff.h"
+#include "clock.h"
 
 void bc_random_bytes(uint8_t *buf, size_t len)
 {
@@ -26,7 +27,7 @@ void bc_random_bytes(uint8_t *buf, size_t len)
 	if (fd >= 0)
 		close(fd);
 	/* Last resort: unique per process and time, not secret. */
-	x = (uint64_t)bc_now_ms() ^ ((uint64_t)getpid() << 32) ^
+	x = clock_mono_ns() ^ ((uint64_t)getpid() << 32) ^
 	    (uint64_t)(uintptr_t)buf;
 	for (size_t i = 0; i < len; i++, x >>= 8)
 		buf[i] = (uint8_t)x;

@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-#include "bc_internal.h"
+#include "brokerclient.h"
+#include "proto.h"
 
 int bc_check_topic(const char *topic)
 {

@@ -11,19 +11,22 @@
 #include "config.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 #include <event2/event.h>
 
-#include "bc_internal.h"
-
-int64_t bc_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "bc_backoff.h"
+#include "bc_client.h"
+#include "bc_conn.h"
+#include "bc_error.h"
+#include "bc_guard.h"
+#include "bc_loop.h"
+#include "bc_offline.h"
+#include "bc_options.h"
+#include "bc_pending.h"
+#include "bc_reconnect.h"
+#include "bc_request.h"
+#include "bc_sub.h"
+#include "clock.h"
 
 void bc_enter(bc_client *c)
 {
@@ -39,12 +42,20 @@ int bc_leave(bc_client *c)
 	return 0;
 }
 
+void bc_set_state(bc_client *c, int state, int err)
+{
+	c->state = state == BC_STATE_RECONNECTED ? BC_STATE_CONNECTED : state;
+	if (c->opts.state_cb)
+		c->opts.state_cb(c, state, err, c->opts.state_arg);
+}
+
 int bc_usable(const bc_client *c)
 {
 	if (!c)
 		return BC_ERR_INVALID;
 	if (c->closing || (c->state != BC_STATE_CONNECTING &&
-			   c->state != BC_STATE_CONNECTED && !c->reconnecting))
+			   c->state != BC_STATE_CONNECTED &&
+			   !c->recon.reconnecting))
 		return BC_ERR_CLOSED;
 	return BC_OK;
 }
@@ -52,19 +63,12 @@ int bc_usable(const bc_client *c)
 void bc_destroy(bc_client *c)
 {
 	bc_conn_free(c);
-	if (c->retry_ev)
-		event_free(c->retry_ev);
-	if (c->breaker_ev)
-		event_free(c->breaker_ev);
+	bc_reconnect_free(c);
+	bc_guard_free(c);
 	bc_offline_free(c);
 	bc_sub_table_free(&c->subs);
-	while (c->acks.head)
-		bc_pending_cancel(c->acks.head);
-	while (c->pongs.head)
-		bc_pending_cancel(c->pongs.head);
-	while (c->flushes.head)
-		bc_pending_cancel(c->flushes.head);
-	bc_reqmap_free(&c->reqmap);
+	bc_waits_cancel_all(&c->waits);
+	bc_requests_free(&c->req);
 	bc_options_clear(&c->opts);
 	if (c->own_base)
 		event_base_free(c->base);
@@ -79,7 +83,9 @@ static int client_new(bc_client **out, const bc_options *opts,
 
 	if (!c)
 		return BC_ERR_NOMEM;
-	c->sock = -1;
+	bc_waits_init(&c->waits);
+	bc_requests_init(&c->req);
+	c->conn.sock = -1;
 	c->max_payload = PROTO_ABS_MAX_PAYLOAD;
 	if (bc_options_copy(&c->opts, opts) != BC_OK) {
 		free(c);
@@ -92,10 +98,9 @@ static int client_new(bc_client **out, const bc_options *opts,
 		free(c);
 		return BC_ERR_NOMEM;
 	}
-	tv.tv_sec = c->opts.timeout_ms / 1000;
-	tv.tv_usec = (c->opts.timeout_ms % 1000) * 1000;
-	c->ack_tv = event_base_init_common_timeout(c->base, &tv);
-	bc_random_bytes((uint8_t *)&c->rng, sizeof c->rng);
+	tv = clock_ms_tv((uint64_t)c->opts.timeout_ms);
+	c->waits.ack_tv = event_base_init_common_timeout(c->base, &tv);
+	bc_random_bytes((uint8_t *)&c->recon.rng, sizeof c->recon.rng);
 	if (bc_guard_init(c) != BC_OK || bc_offline_init(c) != BC_OK) {
 		bc_destroy(c);
 		return BC_ERR_NOMEM;
@@ -150,7 +155,7 @@ int bc_connect(bc_client **out, const bc_options *opts)
 	rc = bc_loop_until(c, is_connected, NULL, -1);
 	c->no_handle = 0;
 	if (rc != BC_OK) {
-		rc = c->lost_err ? c->lost_err : BC_ERR_CONNECT;
+		rc = c->conn.lost_err ? c->conn.lost_err : BC_ERR_CONNECT;
 		bc_destroy(c);
 		return rc;
 	}
@@ -188,11 +193,11 @@ void bc_close(bc_client *c)
 			bc_conn_write_now(c);
 	}
 	bc_enter(c);
-	c->reconnecting = 0;
+	c->recon.reconnecting = 0;
 	bc_offline_clear(c);
-	bc_pending_fail_all(c, &c->acks, BC_ERR_CLOSED);
-	bc_pending_fail_all(c, &c->pongs, BC_ERR_CLOSED);
-	bc_pending_fail_all(c, &c->flushes, BC_ERR_CLOSED);
+	bc_pending_fail_all(c, &c->waits.acks, BC_ERR_CLOSED);
+	bc_pending_fail_all(c, &c->waits.pongs, BC_ERR_CLOSED);
+	bc_pending_fail_all(c, &c->waits.flushes, BC_ERR_CLOSED);
 	bc_request_fail_all(c, BC_ERR_CLOSED);
 	bc_set_state(c, BC_STATE_CLOSED, BC_OK);
 	c->close_deferred = 1;

@@ -25,7 +25,16 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "bc_internal.h"
+#include "bc_client.h"
+#include "bc_conn.h"
+#include "bc_error.h"
+#include "bc_frame.h"
+#include "bc_guard.h"
+#include "bc_offline.h"
+#include "bc_pending.h"
+#include "bc_reconnect.h"
+#include "bc_request.h"
+#include "clock.h"
 
 /* Most bytes libevent reads or writes in one system call (its default is
  * 16 KiB, which cuts large messages into many small reads). */
@@ -42,13 +51,13 @@ static void sys_reason(char *buf, size_t cap, int err)
 
 static void close_sock(bc_client *c)
 {
-	if (c->connect_ev) {
-		event_free(c->connect_ev);
-		c->connect_ev = NULL;
+	if (c->conn.connect_ev) {
+		event_free(c->conn.connect_ev);
+		c->conn.connect_ev = NULL;
 	}
-	if (c->sock >= 0) {
-		close(c->sock);
-		c->sock = -1;
+	if (c->conn.sock >= 0) {
+		close(c->conn.sock);
+		c->conn.sock = -1;
 	}
 }
 
@@ -59,21 +68,18 @@ void bc_conn_free(bc_client *c)
 		bufferevent_free(c->bev);
 		c->bev = NULL;
 	}
-	if (c->deadline_ev) {
-		event_free(c->deadline_ev);
-		c->deadline_ev = NULL;
+	if (c->conn.deadline_ev) {
+		event_free(c->conn.deadline_ev);
+		c->conn.deadline_ev = NULL;
 	}
-	if (c->keepalive_ev) {
-		event_free(c->keepalive_ev);
-		c->keepalive_ev = NULL;
+	bc_frame_stop(c);
+	if (c->conn.kick_ev) {
+		event_free(c->conn.kick_ev);
+		c->conn.kick_ev = NULL;
 	}
-	if (c->kick_ev) {
-		event_free(c->kick_ev);
-		c->kick_ev = NULL;
-	}
-	if (c->ai_list) {
-		freeaddrinfo(c->ai_list);
-		c->ai_list = c->ai_next = NULL;
+	if (c->conn.ai_list) {
+		freeaddrinfo(c->conn.ai_list);
+		c->conn.ai_list = c->conn.ai_next = NULL;
 	}
 }
 
@@ -98,16 +104,16 @@ static void report_loss(bc_client *c, int was_connected, int retry, int err,
  * survive unless the client gives up. */
 static void fail_waits(bc_client *c, int retry)
 {
-	bc_pending_fail_all(c, &c->pongs, BC_ERR_CLOSED);
+	bc_pending_fail_all(c, &c->waits.pongs, BC_ERR_CLOSED);
 	if (retry) {
-		bc_pending_fail_upto(c, &c->acks, c->wire_req_id,
+		bc_pending_fail_upto(c, &c->waits.acks, c->wire_req_id,
 				     BC_ERR_CLOSED);
 		bc_request_fail_upto(c, c->wire_req_id, BC_ERR_CLOSED);
 		return;
 	}
 	bc_offline_clear(c);
-	bc_pending_fail_all(c, &c->flushes, BC_ERR_CLOSED);
-	bc_pending_fail_all(c, &c->acks, BC_ERR_CLOSED);
+	bc_pending_fail_all(c, &c->waits.flushes, BC_ERR_CLOSED);
+	bc_pending_fail_all(c, &c->waits.acks, BC_ERR_CLOSED);
 	bc_request_fail_all(c, BC_ERR_CLOSED);
 }
 
@@ -120,8 +126,8 @@ void bc_conn_lost(bc_client *c, int err, int code, const char *reason)
 		return;
 	bc_enter(c);
 	bc_conn_free(c);
-	c->lost_err = err;
-	c->draining = 0;
+	c->conn.lost_err = err;
+	c->recon.draining = 0;
 	c->state = BC_STATE_DISCONNECTED; /* operations now fail: CLOSED */
 	if (!was_connected && !c->closing)
 		bc_guard_result(c, err, code);
@@ -131,7 +137,7 @@ void bc_conn_lost(bc_client *c, int err, int code, const char *reason)
 	if (!c->closing)
 		bc_set_state(c, BC_STATE_DISCONNECTED, err);
 	if (retry && !c->closing && bc_reconnect_schedule(c) != BC_OK) {
-		c->reconnecting = 0;
+		c->recon.reconnecting = 0;
 		fail_waits(c, 0);
 		bc_report_error(c, BC_ERR_NOMEM, 0, "cannot schedule reconnect");
 	}
@@ -212,7 +218,7 @@ static void read_frames(bc_client *c, struct bufferevent *bev)
 	struct evbuffer *in = bufferevent_get_input(bev);
 
 	c->input_pending = 0;
-	c->last_rx_ms = bc_now_ms();
+	c->last_rx_ms = clock_mono_ms();
 	while (c->bev == bev && !c->close_deferred) {
 		struct evbuffer_iovec v;
 		size_t used = 0, need = 0;
@@ -248,7 +254,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	bc_client *c = arg;
 
 	(void)bev;
-	if (!c->want_drain)
+	if (!c->conn.want_drain)
 		return;
 	bc_enter(c);
 	bc_conn_drained(c);
@@ -257,14 +263,14 @@ static void write_cb(struct bufferevent *bev, void *arg)
 
 void bc_conn_want_drain(bc_client *c)
 {
-	c->want_drain = 1;
+	c->conn.want_drain = 1;
 }
 
 void bc_conn_drained(bc_client *c)
 {
-	if (!c->want_drain || c->closing)
+	if (!c->conn.want_drain || c->closing)
 		return;
-	c->want_drain = 0;
+	c->conn.want_drain = 0;
 	if (c->opts.drain_cb)
 		c->opts.drain_cb(c, c->opts.drain_arg);
 }
@@ -301,17 +307,17 @@ static void connected(bc_client *c)
 {
 	int one = 1;
 
-	setsockopt(c->sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	event_free(c->connect_ev);
-	c->connect_ev = NULL;
-	if (bufferevent_setfd(c->bev, c->sock) != 0 ||
+	setsockopt(c->conn.sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	event_free(c->conn.connect_ev);
+	c->conn.connect_ev = NULL;
+	if (bufferevent_setfd(c->bev, c->conn.sock) != 0 ||
 	    bufferevent_enable(c->bev, EV_READ | EV_WRITE) != 0) {
 		bc_conn_lost(c, BC_ERR_CONNECT, 0, "cannot set up the socket");
 		return;
 	}
-	c->sock = -1;  /* the bufferevent owns it now */
-	freeaddrinfo(c->ai_list);
-	c->ai_list = c->ai_next = NULL;
+	c->conn.sock = -1;  /* the bufferevent owns it now */
+	freeaddrinfo(c->conn.ai_list);
+	c->conn.ai_list = c->conn.ai_next = NULL;
 }
 
 static void connect_cb(evutil_socket_t fd, short what, void *arg)
@@ -327,7 +333,7 @@ static void connect_cb(evutil_socket_t fd, short what, void *arg)
 	if (err == 0) {
 		connected(c);
 	} else {
-		c->sys_err = err;
+		c->conn.sys_err = err;
 		close_sock(c);
 		try_next(c);
 	}
@@ -337,22 +343,23 @@ static void connect_cb(evutil_socket_t fd, short what, void *arg)
 /* Start a non-blocking connect to one address: 1 pending, 0 failed. */
 static int attempt(bc_client *c, const struct addrinfo *ai)
 {
-	c->sock = socket(ai->ai_family,
+	c->conn.sock = socket(ai->ai_family,
 			 ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			 ai->ai_protocol);
-	if (c->sock < 0) {
-		c->sys_err = errno;
+	if (c->conn.sock < 0) {
+		c->conn.sys_err = errno;
 		return 0;
 	}
-	if (connect(c->sock, ai->ai_addr, ai->ai_addrlen) != 0 &&
+	if (connect(c->conn.sock, ai->ai_addr, ai->ai_addrlen) != 0 &&
 	    errno != EINPROGRESS) {
-		c->sys_err = errno;
+		c->conn.sys_err = errno;
 		close_sock(c);
 		return 0;
 	}
-	c->connect_ev = event_new(c->base, c->sock, EV_WRITE, connect_cb, c);
-	if (!c->connect_ev || event_add(c->connect_ev, NULL) != 0) {
-		c->sys_err = ENOMEM;
+	c->conn.connect_ev = event_new(c->base, c->conn.sock, EV_WRITE,
+				       connect_cb, c);
+	if (!c->conn.connect_ev || event_add(c->conn.connect_ev, NULL) != 0) {
+		c->conn.sys_err = ENOMEM;
 		close_sock(c);
 		return 0;
 	}
@@ -363,14 +370,14 @@ static void try_next(bc_client *c)
 {
 	char reason[160];
 
-	while (c->ai_next) {
-		const struct addrinfo *ai = c->ai_next;
+	while (c->conn.ai_next) {
+		const struct addrinfo *ai = c->conn.ai_next;
 
-		c->ai_next = ai->ai_next;
+		c->conn.ai_next = ai->ai_next;
 		if (attempt(c, ai))
 			return;
 	}
-	sys_reason(reason, sizeof reason, c->sys_err);
+	sys_reason(reason, sizeof reason, c->conn.sys_err);
 	bc_conn_lost(c, BC_ERR_CONNECT, 0, reason);
 }
 
@@ -393,7 +400,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->state == BC_STATE_CONNECTING)
 		bc_conn_lost(c, BC_ERR_TIMEOUT, 0,
-			     c->ai_list ? "connect timed out"
+			     c->conn.ai_list ? "connect timed out"
 					: "no answer to HELLO");
 }
 
@@ -401,18 +408,18 @@ static int resolve(bc_client *c, char *reason, size_t cap)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_ADDRCONFIG };
-	const struct bc_server *srv = &c->opts.servers[c->srv_idx];
+	const struct bc_server *srv = &c->opts.servers[c->recon.srv_idx];
 	char port[16];
 	int rc;
 
 	snprintf(port, sizeof port, "%d", srv->port);
-	rc = getaddrinfo(srv->host, port, &hints, &c->ai_list);
+	rc = getaddrinfo(srv->host, port, &hints, &c->conn.ai_list);
 	if (rc != 0) {
 		snprintf(reason, cap, "%s", gai_strerror(rc));
 		reason[0] = (char)tolower((unsigned char)reason[0]);
 		return BC_ERR_CONNECT;
 	}
-	c->ai_next = c->ai_list;
+	c->conn.ai_next = c->conn.ai_list;
 	return BC_OK;
 }
 
@@ -431,15 +438,15 @@ static int queue_hello(bc_client *c)
  * "connection refused" is reported through the callbacks. */
 int bc_conn_start(bc_client *c, char *reason, size_t cap)
 {
-	int ms = c->opts.connect_timeout_ms;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 }, now = { 0, 0 };
+	struct timeval tv = clock_ms_tv((uint64_t)c->opts.connect_timeout_ms);
+	struct timeval now = { 0, 0 };
 	int rc;
 
 	snprintf(reason, cap, "out of memory");
 	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	c->deadline_ev = evtimer_new(c->base, deadline_cb, c);
-	c->kick_ev = evtimer_new(c->base, kick_cb, c);
-	if (!c->bev || !c->deadline_ev || !c->kick_ev)
+	c->conn.deadline_ev = evtimer_new(c->base, deadline_cb, c);
+	c->conn.kick_ev = evtimer_new(c->base, kick_cb, c);
+	if (!c->bev || !c->conn.deadline_ev || !c->conn.kick_ev)
 		return BC_ERR_NOMEM;
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, c->opts.max_outbuf / 2, 0);
@@ -451,7 +458,8 @@ int bc_conn_start(bc_client *c, char *reason, size_t cap)
 		rc = resolve(c, reason, cap);
 	if (rc != BC_OK)
 		return rc;
-	if (evtimer_add(c->deadline_ev, &tv) || evtimer_add(c->kick_ev, &now))
+	if (evtimer_add(c->conn.deadline_ev, &tv) ||
+	    evtimer_add(c->conn.kick_ev, &now))
 		return BC_ERR_NOMEM;
 	c->state = BC_STATE_CONNECTING;
 	return BC_OK;
@@ -527,7 +535,7 @@ int bc_conn_send_pub(bc_client *c, uint64_t req_id, const char *topic,
 
 int bc_conn_ready(const bc_client *c)
 {
-	return c->bev && c->state == BC_STATE_CONNECTED && !c->draining;
+	return c->bev && c->state == BC_STATE_CONNECTED && !c->recon.draining;
 }
 
 size_t bc_conn_outbuf(const bc_client *c)

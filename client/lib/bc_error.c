@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-#include "bc_internal.h"
+#include "bc_client.h"
+#include "bc_error.h"
 
 static const char *const bc_err_text[] = {
 	[BC_OK] = "success",
@@ -37,8 +38,8 @@ int bc_last_error(const bc_client *c, const char **reason)
 		return 0;
 	}
 	if (reason)
-		*reason = c->last_reason;
-	return c->last_code;
+		*reason = c->srv_err.reason;
+	return c->srv_err.code;
 }
 
 void bc_set_server_error(bc_client *c, int code, struct proto_str reason)
@@ -48,9 +49,9 @@ void bc_set_server_error(bc_client *c, int code, struct proto_str reason)
 	if (n > PROTO_MAX_REASON)
 		n = PROTO_MAX_REASON;
 	if (n)
-		memcpy(c->last_reason, reason.ptr, n);
-	c->last_reason[n] = 0;
-	c->last_code = code;
+		memcpy(c->srv_err.reason, reason.ptr, n);
+	c->srv_err.reason[n] = 0;
+	c->srv_err.code = code;
 }
 
 void bc_report_error(bc_client *c, int err, int code, const char *reason)

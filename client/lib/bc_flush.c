@@ -4,14 +4,19 @@
  * been processed by then).  bc_flush_async is the primitive; bc_flush
  * runs the private loop until it completes.
  *
- * While not connected a flush waits in c->flushes, its PING unsent, and
- * moves to the PONG queue when a connection is ready, behind the offline
- * buffer.  Only a flush whose PING went out tells the circuit breaker
- * anything about the broker.
+ * While not connected a flush waits in c->waits.flushes, its PING
+ * unsent, and moves to the PONG queue when a connection is ready, behind
+ * the offline buffer.  Only a flush whose PING went out tells the circuit
+ * breaker anything about the broker.
  */
 #include "config.h"
 
-#include "bc_internal.h"
+#include "bc_client.h"
+#include "bc_conn.h"
+#include "bc_flush.h"
+#include "bc_guard.h"
+#include "bc_loop.h"
+#include "bc_pending.h"
 
 static void flush_done(bc_client *c, struct bc_pending *p, int err)
 {
@@ -41,7 +46,7 @@ static int flush_start(bc_client *c, int timeout_ms, bc_ack_cb cb, void *arg,
 	if (rc != BC_OK)
 		return rc == BC_GONE ? BC_ERR_CLOSED : rc;
 	ready = bc_conn_ready(c);
-	p = bc_pending_add(c, ready ? &c->pongs : &c->flushes, 0,
+	p = bc_pending_add(c, ready ? &c->waits.pongs : &c->waits.flushes, 0,
 			   bc_timeout(c, timeout_ms), flush_done);
 	rc = !p ? BC_ERR_NOMEM : ready ? send_ping(c, p) : BC_OK;
 	if (rc != BC_OK) {
@@ -70,10 +75,11 @@ int bc_flush_async(bc_client *c, int timeout_ms, bc_ack_cb cb, void *arg)
 
 void bc_flush_send_waiting(bc_client *c)
 {
-	while (c->flushes.head && c->state == BC_STATE_CONNECTED) {
-		struct bc_pending *p = c->flushes.head;
+	while (!TAILQ_EMPTY(&c->waits.flushes) &&
+	       c->state == BC_STATE_CONNECTED) {
+		struct bc_pending *p = TAILQ_FIRST(&c->waits.flushes);
 
-		bc_pending_move(p, &c->pongs);
+		bc_pending_move(p, &c->waits.pongs);
 		if (send_ping(c, p) != BC_OK)  /* fails p with the others */
 			bc_conn_lost(c, BC_ERR_NOMEM, 0, "out of memory");
 	}

@@ -9,16 +9,21 @@
 
 #include <event2/event.h>
 
-#include "bc_internal.h"
+#include "bc_client.h"
+#include "bc_conn.h"
+#include "bc_error.h"
+#include "bc_flush.h"
+#include "bc_frame.h"
+#include "bc_guard.h"
+#include "bc_msg.h"
+#include "bc_offline.h"
+#include "bc_pending.h"
+#include "bc_reconnect.h"
+#include "bc_sub.h"
+#include "bc_subscribe.h"
+#include "clock.h"
 
 #define BC_KEEPALIVE_MISSES 3
-
-void bc_set_state(bc_client *c, int state, int err)
-{
-	c->state = state == BC_STATE_RECONNECTED ? BC_STATE_CONNECTED : state;
-	if (c->opts.state_cb)
-		c->opts.state_cb(c, state, err, c->opts.state_arg);
-}
 
 /* Copy a view into a NUL-terminated buffer of cap bytes; -1 if too long. */
 static int view_cstr(char *dst, size_t cap, struct proto_str v)
@@ -46,9 +51,9 @@ static void send_ping(bc_client *c, bc_pending_fn fn)
 	uint8_t buf[16];
 	size_t n = proto_enc_ping(buf, sizeof buf);
 
-	if (bc_pending_add(c, &c->pongs, 0, -1, fn) &&
+	if (bc_pending_add(c, &c->waits.pongs, 0, -1, fn) &&
 	    bc_conn_send(c, buf, n) != BC_OK)
-		bc_pending_cancel(c->pongs.tail);
+		bc_pending_cancel(TAILQ_LAST(&c->waits.pongs, bc_pending_list));
 }
 
 /* Every ping interval: if nothing came from the broker, ping it; after
@@ -62,19 +67,19 @@ static void keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	bc_enter(c);
-	if (c->last_rx_ms > c->last_check_ms)
-		c->silent_checks = 0;
-	else if (++c->silent_checks >= BC_KEEPALIVE_MISSES)
+	if (c->last_rx_ms > c->sess.last_check_ms)
+		c->sess.silent_checks = 0;
+	else if (++c->sess.silent_checks >= BC_KEEPALIVE_MISSES)
 		bc_conn_lost(c, BC_ERR_TIMEOUT, 0, "broker stopped answering");
 	else
 		send_ping(c, ignore_pong);
-	c->last_check_ms = bc_now_ms();
+	c->sess.last_check_ms = clock_mono_ms();
 	bc_leave(c);
 }
 
 static void start_keepalive(bc_client *c)
 {
-	uint64_t ms = c->ping_ms;
+	uint64_t ms = c->sess.ping_ms;
 	struct timeval tv;
 
 	if (ms == 0)
@@ -83,31 +88,39 @@ static void start_keepalive(bc_client *c)
 		ms = 100;
 	if (ms > 86400000u)
 		ms = 86400000u;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	c->silent_checks = 0;  /* a new connection starts afresh */
-	c->keepalive_ev = event_new(c->base, -1, EV_PERSIST, keepalive_cb, c);
-	if (c->keepalive_ev)
-		event_add(c->keepalive_ev, &tv);
-	c->last_check_ms = bc_now_ms();
+	tv = clock_ms_tv(ms);
+	c->sess.silent_checks = 0;  /* a new connection starts afresh */
+	c->sess.keepalive_ev = event_new(c->base, -1, EV_PERSIST, keepalive_cb,
+					 c);
+	if (c->sess.keepalive_ev)
+		event_add(c->sess.keepalive_ev, &tv);
+	c->sess.last_check_ms = clock_mono_ms();
+}
+
+void bc_frame_stop(bc_client *c)
+{
+	if (c->sess.keepalive_ev) {
+		event_free(c->sess.keepalive_ev);
+		c->sess.keepalive_ev = NULL;
+	}
 }
 
 static void on_welcome(bc_client *c, const struct proto_msg *m)
 {
-	int again = c->ever_connected;
+	int again = c->recon.ever_connected;
 
 	if (m->version != PROTO_VERSION) {
-		c->fatal = 1;  /* retrying will not change the version */
+		c->recon.fatal = 1;  /* retrying will not change the version */
 		bc_conn_lost(c, BC_ERR_HANDSHAKE, 0,
 			     "unsupported protocol version");
 		return;
 	}
 	c->max_payload = m->max_payload < PROTO_ABS_MAX_PAYLOAD
 		? m->max_payload : PROTO_ABS_MAX_PAYLOAD;
-	c->ping_ms = m->ping_ms;
-	c->client_id = m->client_id;
-	event_free(c->deadline_ev);
-	c->deadline_ev = NULL;
+	c->sess.ping_ms = m->ping_ms;
+	c->sess.client_id = m->client_id;
+	event_free(c->conn.deadline_ev);  /* the handshake is over */
+	c->conn.deadline_ev = NULL;
 	start_keepalive(c);
 	c->state = BC_STATE_CONNECTED;
 	bc_reconnect_done(c);
@@ -137,9 +150,9 @@ static void on_handshake_frame(bc_client *c, const struct proto_msg *m)
 		bc_set_server_error(c, (int)m->code, m->reason);
 		/* Codes 1..99 are ours (bad name, version): do not retry. */
 		if (m->code >= 1 && m->code <= 99)
-			c->fatal = 1;
+			c->recon.fatal = 1;
 		bc_conn_lost(c, BC_ERR_HANDSHAKE, (int)m->code,
-			     c->last_reason);
+			     c->srv_err.reason);
 	} else {
 		snprintf(text, sizeof text, "unexpected %s before WELCOME",
 			 proto_op_str(m->op));
@@ -151,9 +164,10 @@ static void on_err(bc_client *c, const struct proto_msg *m)
 {
 	bc_set_server_error(c, (int)m->code, m->reason);
 	if (m->req_id &&
-	    bc_pending_complete(c, &c->acks, m->req_id, BC_ERR_SERVER) == 0)
+	    bc_pending_complete(c, &c->waits.acks, m->req_id,
+				BC_ERR_SERVER) == 0)
 		return;
-	bc_report_error(c, BC_ERR_SERVER, (int)m->code, c->last_reason);
+	bc_report_error(c, BC_ERR_SERVER, (int)m->code, c->srv_err.reason);
 }
 
 static void on_msg(bc_client *c, const struct proto_msg *m)
@@ -207,10 +221,10 @@ void bc_frame_handle(bc_client *c, const struct proto_msg *m)
 		send_pong(c);
 		break;
 	case PROTO_PONG:
-		bc_pending_complete(c, &c->pongs, 0, BC_OK);
+		bc_pending_complete(c, &c->waits.pongs, 0, BC_OK);
 		break;
 	case PROTO_OK:
-		bc_pending_complete(c, &c->acks, m->req_id, BC_OK);
+		bc_pending_complete(c, &c->waits.acks, m->req_id, BC_OK);
 		break;
 	case PROTO_ERR:
 		on_err(c, m);

@@ -13,15 +13,23 @@
 
 #include <event2/event.h>
 
-#include "bc_internal.h"
+#include "bc_client.h"
+#include "bc_conn.h"
+#include "bc_guard.h"
+#include "clock.h"
+
+/* The breaker's clock (it takes signed milliseconds). */
+static int64_t now_ms(void)
+{
+	return (int64_t)clock_mono_ms();
+}
 
 static void arm(bc_client *c, int64_t ms)
 {
-	struct timeval tv = { (time_t)(ms / 1000),
-			      (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = clock_ms_tv(ms > 0 ? (uint64_t)ms : 0);
 
-	if (c->breaker_ev)
-		evtimer_add(c->breaker_ev, &tv);
+	if (c->guard.ev)
+		evtimer_add(c->guard.ev, &tv);
 }
 
 /* Every transition: re-arm the cool-down timer, tell the application.
@@ -31,9 +39,9 @@ static void changed(void *arg, int from, int to)
 	bc_client *c = arg;
 
 	if (to == BC_BRK_OPEN)
-		arm(c, bc_breaker_wait_ms(&c->breaker, bc_now_ms()) + 1);
-	else if (c->breaker_ev)
-		evtimer_del(c->breaker_ev);
+		arm(c, bc_breaker_wait_ms(&c->guard.breaker, now_ms()) + 1);
+	else if (c->guard.ev)
+		evtimer_del(c->guard.ev);
 	if (c->opts.breaker_cb && !c->closing)
 		c->opts.breaker_cb(c, from, to, c->opts.breaker_arg);
 }
@@ -45,29 +53,36 @@ static void cooldown_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	bc_enter(c);
-	if (bc_breaker_poll(&c->breaker, bc_now_ms()) == BC_BRK_OPEN)
-		arm(c, bc_breaker_wait_ms(&c->breaker, bc_now_ms()) + 1);
+	if (bc_breaker_poll(&c->guard.breaker, now_ms()) == BC_BRK_OPEN)
+		arm(c, bc_breaker_wait_ms(&c->guard.breaker, now_ms()) + 1);
 	bc_leave(c);
 }
 
 int bc_guard_init(bc_client *c)
 {
-	bc_breaker_init(&c->breaker, (unsigned)c->opts.breaker_threshold,
+	bc_breaker_init(&c->guard.breaker, (unsigned)c->opts.breaker_threshold,
 			c->opts.breaker_cooldown_ms, changed, c);
-	c->breaker_ev = evtimer_new(c->base, cooldown_cb, c);
-	return c->breaker_ev ? BC_OK : BC_ERR_NOMEM;
+	c->guard.ev = evtimer_new(c->base, cooldown_cb, c);
+	return c->guard.ev ? BC_OK : BC_ERR_NOMEM;
+}
+
+void bc_guard_free(bc_client *c)
+{
+	if (c->guard.ev)
+		event_free(c->guard.ev);
+	c->guard.ev = NULL;
 }
 
 int bc_guard_enter(bc_client *c)
 {
-	int64_t now = bc_now_ms();
+	int64_t now = now_ms();
 	int ok;
 
 	bc_enter(c);
 	if (bc_conn_ready(c))
-		ok = bc_breaker_allow(&c->breaker, now);
+		ok = bc_breaker_allow(&c->guard.breaker, now);
 	else
-		ok = bc_breaker_poll(&c->breaker, now) == BC_BRK_CLOSED;
+		ok = bc_breaker_poll(&c->guard.breaker, now) == BC_BRK_CLOSED;
 	if (bc_leave(c))
 		return BC_GONE;
 	if (c->closing)
@@ -77,16 +92,21 @@ int bc_guard_enter(bc_client *c)
 
 void bc_guard_result(bc_client *c, int err, int code)
 {
-	bc_breaker_record(&c->breaker, bc_breaker_classify(err, code),
-			  bc_now_ms());
+	bc_breaker_record(&c->guard.breaker, bc_breaker_classify(err, code),
+			  now_ms());
+}
+
+int64_t bc_guard_wait_ms(const bc_client *c)
+{
+	return bc_breaker_wait_ms(&c->guard.breaker, now_ms());
 }
 
 int bc_guard_connect(bc_client *c)
 {
-	return bc_breaker_allow(&c->breaker, bc_now_ms());
+	return bc_breaker_allow(&c->guard.breaker, now_ms());
 }
 
 int bc_breaker_state(const bc_client *c)
 {
-	return c ? c->breaker.state : 0;
+	return c ? c->guard.breaker.state : 0;
 }

@@ -7,7 +7,10 @@
 
 #include <event2/event.h>
 
-#include "bc_internal.h"
+#include "bc_client.h"
+#include "bc_conn.h"
+#include "bc_loop.h"
+#include "clock.h"
 
 int bc_can_block(const bc_client *c)
 {
@@ -38,12 +41,13 @@ static void set_flag(evutil_socket_t fd, short what, void *arg)
 static int is_live(const bc_client *c)
 {
 	return c->state == BC_STATE_CONNECTING ||
-	       c->state == BC_STATE_CONNECTED || c->reconnecting;
+	       c->state == BC_STATE_CONNECTED || c->recon.reconnecting;
 }
 
 int bc_loop_until(bc_client *c, bc_pred pred, void *arg, int timeout_ms)
 {
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	struct timeval tv = clock_ms_tv(timeout_ms < 0 ? 0
+						       : (uint64_t)timeout_ms);
 	struct event *timer = NULL;
 	int timed_out = 0, done = 0, rc = bc_can_block(c);
 

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bc_internal.h"
+#include "bc_msg.h"
+#include "brokerclient.h"
 
 const char *bc_msg_topic(const bc_msg *m)
 {

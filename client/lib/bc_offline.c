@@ -10,24 +10,25 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
-#include "bc_internal.h"
+#include "bc_client.h"
+#include "bc_offline.h"
 
 int bc_offline_init(bc_client *c)
 {
-	c->offline = evbuffer_new();
-	return c->offline ? BC_OK : BC_ERR_NOMEM;
+	c->offline.buf = evbuffer_new();
+	return c->offline.buf ? BC_OK : BC_ERR_NOMEM;
 }
 
 int bc_offline_add(bc_client *c, const uint8_t *head, size_t n,
 		   const void *data, size_t len)
 {
-	size_t held = evbuffer_get_length(c->offline);
+	size_t held = evbuffer_get_length(c->offline.buf);
 	struct evbuffer *frame;
 
 	if (c->opts.offline_max_bytes == 0 || c->opts.offline_max_msgs == 0)
-		return c->breaker.state == BC_BRK_CLOSED ? BC_ERR_CLOSED
+		return c->guard.breaker.state == BC_BRK_CLOSED ? BC_ERR_CLOSED
 							 : BC_ERR_CIRCUIT_OPEN;
-	if (c->offline_msgs >= c->opts.offline_max_msgs ||
+	if (c->offline.msgs >= c->opts.offline_max_msgs ||
 	    n + len > c->opts.offline_max_bytes - held ||
 	    held > c->opts.offline_max_bytes)
 		return BC_ERR_BUFFER_FULL;
@@ -35,44 +36,46 @@ int bc_offline_add(bc_client *c, const uint8_t *head, size_t n,
 	frame = evbuffer_new();
 	if (!frame || evbuffer_add(frame, head, n) != 0 ||
 	    (len && evbuffer_add(frame, data, len) != 0) ||
-	    evbuffer_add_buffer(c->offline, frame) != 0) {
+	    evbuffer_add_buffer(c->offline.buf, frame) != 0) {
 		if (frame)
 			evbuffer_free(frame);
 		return BC_ERR_NOMEM;
 	}
 	evbuffer_free(frame);
-	c->offline_msgs++;
+	c->offline.msgs++;
 	return BC_OK;
 }
 
 int bc_offline_flush(bc_client *c)
 {
 	c->wire_req_id = c->next_req_id;
-	if (c->offline_msgs == 0)
+	if (c->offline.msgs == 0)
 		return BC_OK;
 	if (!c->bev || evbuffer_add_buffer(bufferevent_get_output(c->bev),
-					   c->offline) != 0)
+					   c->offline.buf) != 0)
 		return BC_ERR_NOMEM;
-	c->offline_msgs = 0;
+	c->offline.msgs = 0;
 	return BC_OK;
 }
 
 void bc_offline_clear(bc_client *c)
 {
-	if (c->offline)
-		evbuffer_drain(c->offline, evbuffer_get_length(c->offline));
-	c->offline_msgs = 0;
+	struct evbuffer *b = c->offline.buf;
+
+	if (b)
+		evbuffer_drain(b, evbuffer_get_length(b));
+	c->offline.msgs = 0;
 }
 
 void bc_offline_free(bc_client *c)
 {
-	if (c->offline)
-		evbuffer_free(c->offline);
-	c->offline = NULL;
-	c->offline_msgs = 0;
+	if (c->offline.buf)
+		evbuffer_free(c->offline.buf);
+	c->offline.buf = NULL;
+	c->offline.msgs = 0;
 }
 
 size_t bc_buffered(const bc_client *c)
 {
-	return c ? c->offline_msgs : 0;
+	return c ? c->offline.msgs : 0;
 }

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bc_internal.h"
+#include "bc_options.h"
+#include "proto.h"
 
 #define BC_MAX_TIMEOUT_MS 86400000
 #define BC_MAX_COUNT 1000000

@@ -10,33 +10,20 @@
 
 #include <event2/event.h>
 
-#include "bc_internal.h"
+#include "bc_client.h"
+#include "bc_pending.h"
+#include "clock.h"
 
 static void unlink_entry(struct bc_pending *p)
 {
-	struct bc_pending_list *l = p->list;
-
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		l->head = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	else
-		l->tail = p->prev;
-	p->next = p->prev = NULL;
+	TAILQ_REMOVE(p->list, p, link);
 	p->list = NULL;
 }
 
 static void append(struct bc_pending_list *l, struct bc_pending *p)
 {
 	p->list = l;
-	p->prev = l->tail;
-	if (l->tail)
-		l->tail->next = p;
-	else
-		l->head = p;
-	l->tail = p;
+	TAILQ_INSERT_TAIL(l, p, link);
 }
 
 static void entry_free(struct bc_pending *p)
@@ -68,7 +55,7 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 static int add_timer(bc_client *c, struct bc_pending *p, int timeout_ms)
 {
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	struct timeval tv = clock_ms_tv((uint64_t)timeout_ms);
 	const struct timeval *use = &tv;
 
 	p->timer = evtimer_new(c->base, timeout_cb, p);
@@ -76,9 +63,26 @@ static int add_timer(bc_client *c, struct bc_pending *p, int timeout_ms)
 		return -1;
 	/* All acks share one duration: libevent's common timeout queue
 	 * makes adding them O(1). */
-	if (timeout_ms == c->opts.timeout_ms && c->ack_tv)
-		use = c->ack_tv;
+	if (timeout_ms == c->opts.timeout_ms && c->waits.ack_tv)
+		use = c->waits.ack_tv;
 	return evtimer_add(p->timer, use);
+}
+
+void bc_waits_init(struct bc_waits *w)
+{
+	TAILQ_INIT(&w->acks);
+	TAILQ_INIT(&w->pongs);
+	TAILQ_INIT(&w->flushes);
+	w->ack_tv = NULL;
+}
+
+void bc_waits_cancel_all(struct bc_waits *w)
+{
+	struct bc_pending_list *lists[] = { &w->acks, &w->pongs, &w->flushes };
+
+	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+		while (!TAILQ_EMPTY(lists[i]))
+			bc_pending_cancel(TAILQ_FIRST(lists[i]));
 }
 
 struct bc_pending *bc_pending_add(bc_client *c, struct bc_pending_list *l,
@@ -109,12 +113,12 @@ void bc_pending_cancel(struct bc_pending *p)
 int bc_pending_complete(bc_client *c, struct bc_pending_list *l,
 			uint64_t req_id, int err)
 {
-	struct bc_pending *p = l->head;
+	struct bc_pending *p = TAILQ_FIRST(l);
 
 	/* Answers come in order, so the match is nearly always the head;
 	 * older entries that timed out are already gone. */
 	while (p && req_id && p->req_id != req_id)
-		p = p->next;
+		p = TAILQ_NEXT(p, link);
 	if (!p)
 		return -1;
 	finish(c, p, err);
@@ -123,8 +127,8 @@ int bc_pending_complete(bc_client *c, struct bc_pending_list *l,
 
 void bc_pending_fail_all(bc_client *c, struct bc_pending_list *l, int err)
 {
-	while (l->head)
-		finish(c, l->head, err);
+	while (!TAILQ_EMPTY(l))
+		finish(c, TAILQ_FIRST(l), err);
 }
 
 void bc_pending_move(struct bc_pending *p, struct bc_pending_list *l)
@@ -136,6 +140,6 @@ void bc_pending_move(struct bc_pending *p, struct bc_pending_list *l)
 void bc_pending_fail_upto(bc_client *c, struct bc_pending_list *l,
 			  uint64_t max, int err)
 {
-	while (l->head && l->head->req_id <= max)
-		finish(c, l->head, err);
+	while (!TAILQ_EMPTY(l) && TAILQ_FIRST(l)->req_id <= max)
+		finish(c, TAILQ_FIRST(l), err);
 }

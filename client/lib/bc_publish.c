@@ -8,20 +8,26 @@
 
 #include <string.h>
 
-#include "bc_internal.h"
+#include "bc_client.h"
+#include "bc_conn.h"
+#include "bc_guard.h"
+#include "bc_loop.h"
+#include "bc_pending.h"
+#include "bc_publish.h"
 
 /* Is topic valid?  Publishers mostly repeat one topic, so the last valid
  * one is remembered and a repeat costs a memcmp instead of a check. */
 static int topic_ok(bc_client *c, const char *topic)
 {
+	struct bc_topic_cache *tc = &c->topic_cache;
 	size_t len = strlen(topic);
 
-	if (len == c->good_topic_len && memcmp(topic, c->good_topic, len) == 0)
+	if (len == tc->len && memcmp(topic, tc->topic, len) == 0)
 		return 1;
 	if (proto_check_topic(topic, len) != PROTO_OK_CODE)
 		return 0;
-	memcpy(c->good_topic, topic, len);  /* valid: len <= PROTO_MAX_TOPIC */
-	c->good_topic_len = len;
+	memcpy(tc->topic, topic, len);  /* valid: len <= PROTO_MAX_TOPIC */
+	tc->len = len;
 	return 1;
 }
 
@@ -88,7 +94,7 @@ int bc_publish(bc_client *c, const char *topic, const void *data,
 
 static void ack_done(bc_client *c, struct bc_pending *p, int err)
 {
-	bc_guard_result(c, err, err == BC_ERR_SERVER ? c->last_code : 0);
+	bc_guard_result(c, err, err == BC_ERR_SERVER ? c->srv_err.code : 0);
 	p->ack(c, err, p->arg);
 }
 
@@ -107,7 +113,7 @@ static int publish_acked(bc_client *c, const char *topic, const void *data,
 	if (rc != BC_OK)
 		return rc;
 	req_id = ++c->next_req_id;
-	*pp = bc_pending_add(c, &c->acks, req_id, timeout_ms, fn);
+	*pp = bc_pending_add(c, &c->waits.acks, req_id, timeout_ms, fn);
 	rc = *pp ? bc_conn_send_pub(c, req_id, topic, reply_to, data, len)
 		 : BC_ERR_NOMEM;
 	if (rc != BC_OK) {
@@ -141,7 +147,7 @@ static void sync_done(bc_client *c, struct bc_pending *p, int err)
 {
 	struct bc_waiter *w = p->arg;
 
-	bc_guard_result(c, err, err == BC_ERR_SERVER ? c->last_code : 0);
+	bc_guard_result(c, err, err == BC_ERR_SERVER ? c->srv_err.code : 0);
 	w->done = 1;
 	w->err = err;
 }

@@ -9,7 +9,8 @@
 
 #include <stdlib.h>
 
-#include "bc_internal.h"
+#include "bc_reqmap.h"
+#include "bc_request.h"
 
 #define BC_REQMAP_MIN 16
 

@@ -13,20 +13,36 @@
 
 #include <event2/event.h>
 
-#include "bc_internal.h"
+#include "bc_backoff.h"
+#include "bc_client.h"
+#include "bc_conn.h"
+#include "bc_guard.h"
+#include "bc_loop.h"
+#include "bc_msg.h"
+#include "bc_pending.h"
+#include "bc_publish.h"
+#include "bc_reqmap.h"
+#include "bc_request.h"
+#include "bc_subscribe.h"
+#include "clock.h"
+
+void bc_requests_init(struct bc_requests *q)
+{
+	TAILQ_INIT(&q->list);
+}
+
+void bc_requests_free(struct bc_requests *q)
+{
+	bc_reqmap_free(&q->map);
+}
 
 static void req_unlink(bc_client *c, struct bc_req *r)
 {
-	bc_reqmap_remove(&c->reqmap, r);
+	bc_reqmap_remove(&c->req.map, r);
 	if (r->ack)  /* the PUB's wait outlives r: let it know */
 		r->ack->arg = NULL;
 	r->ack = NULL;
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		c->reqs = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
+	TAILQ_REMOVE(&c->req.list, r, link);
 }
 
 /* End request r: unlink, call back, free. */
@@ -44,21 +60,21 @@ static void req_finish(bc_client *c, struct bc_req *r, int err,
 
 void bc_request_fail_all(bc_client *c, int err)
 {
-	while (c->reqs)
-		req_finish(c, c->reqs, err, NULL);
+	while (!TAILQ_EMPTY(&c->req.list))
+		req_finish(c, TAILQ_FIRST(&c->req.list), err, NULL);
 }
 
 void bc_request_fail_upto(bc_client *c, uint64_t max, int err)
 {
-	struct bc_req *r = c->reqs;
+	struct bc_req *r = TAILQ_FIRST(&c->req.list);
 
 	/* req_finish may end others through user code: restart each time. */
 	while (r) {
 		if (r->pub_req_id <= max) {
 			req_finish(c, r, err, NULL);
-			r = c->reqs;
+			r = TAILQ_FIRST(&c->req.list);
 		} else {
-			r = r->next;
+			r = TAILQ_NEXT(r, link);
 		}
 	}
 }
@@ -75,26 +91,26 @@ static void inbox_cb(bc_client *c, const bc_msg *m, void *arg)
 	if (!dot)
 		return;
 	n = strtoull(dot + 1, &end, 10);
-	if (*end == 0 && (r = bc_reqmap_find(&c->reqmap, n)) != NULL)
+	if (*end == 0 && (r = bc_reqmap_find(&c->req.map, n)) != NULL)
 		req_finish(c, r, BC_OK, m);
 }
 
 static int ensure_inbox(bc_client *c)
 {
-	char pattern[sizeof c->inbox + 2];
+	char pattern[sizeof c->req.inbox + 2];
 	uint8_t rnd[8];
 	int rc;
 
-	if (!c->inbox[0]) {
+	if (!c->req.inbox[0]) {
 		bc_random_bytes(rnd, sizeof rnd);
-		snprintf(c->inbox, sizeof c->inbox, "_INBOX.");
+		snprintf(c->req.inbox, sizeof c->req.inbox, "_INBOX.");
 		for (size_t i = 0; i < sizeof rnd; i++)
-			snprintf(c->inbox + 7 + 2 * i, 3, "%02x", rnd[i]);
+			snprintf(c->req.inbox + 7 + 2 * i, 3, "%02x", rnd[i]);
 	}
-	if (c->inbox_sid)
+	if (c->req.inbox_sid)
 		return BC_OK;
-	snprintf(pattern, sizeof pattern, "%s.*", c->inbox);
-	rc = bc_subscribe_async(c, pattern, inbox_cb, NULL, &c->inbox_sid);
+	snprintf(pattern, sizeof pattern, "%s.*", c->req.inbox);
+	rc = bc_subscribe_async(c, pattern, inbox_cb, NULL, &c->req.inbox_sid);
 	return rc;
 }
 
@@ -116,7 +132,7 @@ static void req_pub_done(bc_client *c, struct bc_pending *p, int err)
 
 	if (r)
 		r->ack = NULL;
-	bc_guard_result(c, err, err == BC_ERR_SERVER ? c->last_code : 0);
+	bc_guard_result(c, err, err == BC_ERR_SERVER ? c->srv_err.code : 0);
 	if (r && (err == BC_ERR_SERVER || err == BC_ERR_TIMEOUT))
 		req_finish(c, r, err, NULL);
 }
@@ -124,7 +140,7 @@ static void req_pub_done(bc_client *c, struct bc_pending *p, int err)
 static struct bc_req *req_new(bc_client *c, int timeout_ms, bc_reply_cb cb,
 			      void *arg)
 {
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	struct timeval tv = clock_ms_tv((uint64_t)timeout_ms);
 	struct bc_req *r = calloc(1, sizeof *r);
 
 	if (!r)
@@ -139,16 +155,13 @@ static struct bc_req *req_new(bc_client *c, int timeout_ms, bc_reply_cb cb,
 	r->c = c;
 	r->cb = cb;
 	r->arg = arg;
-	r->n = ++c->next_req_n;
-	if (bc_reqmap_add(&c->reqmap, r) != 0) {
+	r->n = ++c->req.next_n;
+	if (bc_reqmap_add(&c->req.map, r) != 0) {
 		event_free(r->timer);
 		free(r);
 		return NULL;
 	}
-	r->next = c->reqs;
-	if (c->reqs)
-		c->reqs->prev = r;
-	c->reqs = r;
+	TAILQ_INSERT_HEAD(&c->req.list, r, link);
 	return r;
 }
 
@@ -163,13 +176,13 @@ static void req_drop(bc_client *c, struct bc_req *r)
 static int req_send(bc_client *c, struct bc_req *r, const char *topic,
 		    const void *data, size_t len, int timeout_ms)
 {
-	char reply[sizeof c->inbox + 24];
+	char reply[sizeof c->req.inbox + 24];
 	struct bc_pending *p;
 	int rc;
 
-	snprintf(reply, sizeof reply, "%s.%" PRIu64, c->inbox, r->n);
+	snprintf(reply, sizeof reply, "%s.%" PRIu64, c->req.inbox, r->n);
 	r->pub_req_id = ++c->next_req_id;
-	p = bc_pending_add(c, &c->acks, r->pub_req_id, timeout_ms,
+	p = bc_pending_add(c, &c->waits.acks, r->pub_req_id, timeout_ms,
 			   req_pub_done);
 	if (!p)
 		return BC_ERR_NOMEM;
@@ -258,10 +271,11 @@ int bc_request(bc_client *c, const char *topic, const void *data,
 	if (!w.done) {
 		/* Only a failing loop gets here; the request still points at
 		 * w, so end it before w goes out of scope. */
-		struct bc_req *r = c->reqs;
+		struct bc_req *r;
 
-		while (r && r->arg != &w)
-			r = r->next;
+		TAILQ_FOREACH(r, &c->req.list, link)
+			if (r->arg == &w)
+				break;
 		if (r)
 			req_finish(c, r, rc, NULL);
 		bc_msg_free(w.reply);

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bc_internal.h"
+#include "bc_msg.h"
+#include "bc_sub.h"
 
 static void sub_free(struct bc_sub *s)
 {

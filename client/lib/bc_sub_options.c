@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bc_internal.h"
+#include "bc_sub.h"
 
 /* Largest bound accepted: the protocol carries a msgpack uint, but the
  * broker keeps sizes in signed 64-bit arithmetic in places. */

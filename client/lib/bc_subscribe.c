@@ -6,7 +6,13 @@
 
 #include <string.h>
 
-#include "bc_internal.h"
+#include "bc_client.h"
+#include "bc_conn.h"
+#include "bc_error.h"
+#include "bc_loop.h"
+#include "bc_pending.h"
+#include "bc_sub.h"
+#include "bc_subscribe.h"
 
 static int send_unsub(bc_client *c, uint32_t sid)
 {
@@ -28,16 +34,16 @@ static void sub_done(bc_client *c, struct bc_pending *p, int err)
 {
 	struct bc_waiter *w = p->arg;
 
-	if (err == BC_ERR_CLOSED && w && c->reconnecting)
+	if (err == BC_ERR_CLOSED && w && c->recon.reconnecting)
 		err = BC_OK;
 	if (err == BC_OK || (!w && err == BC_ERR_CLOSED))
 		goto out;
 	if (bc_sub_remove(&c->subs, p->sid) == 0 && err == BC_ERR_TIMEOUT)
 		send_unsub(c, p->sid);
-	if (c->inbox_sid == p->sid)
-		c->inbox_sid = 0;
+	if (c->req.inbox_sid == p->sid)
+		c->req.inbox_sid = 0;
 	if (!w && err == BC_ERR_SERVER)
-		bc_report_error(c, err, c->last_code, c->last_reason);
+		bc_report_error(c, err, c->srv_err.code, c->srv_err.reason);
 	else if (!w && err == BC_ERR_TIMEOUT)
 		bc_report_error(c, err, 0, "no answer to SUB");
 out:
@@ -84,7 +90,7 @@ static int send_sub(bc_client *c, const struct bc_sub *s,
 	if (n == 0)
 		return BC_ERR_INVALID;
 	c->wire_req_id = req_id;
-	*pp = bc_pending_add(c, &c->acks, req_id, c->opts.timeout_ms,
+	*pp = bc_pending_add(c, &c->waits.acks, req_id, c->opts.timeout_ms,
 			     sub_done);
 	if (!*pp)
 		return BC_ERR_NOMEM;
@@ -156,8 +162,8 @@ int bc_unsubscribe(bc_client *c, uint32_t sid)
 		return BC_ERR_CLOSED;
 	if (bc_sub_remove(&c->subs, sid) != 0)
 		return BC_ERR_NO_SUCH_SUB;
-	if (sid == c->inbox_sid)
-		c->inbox_sid = 0;
+	if (sid == c->req.inbox_sid)
+		c->req.inbox_sid = 0;
 	return send_unsub(c, sid);
 }
 

@@ -1,0 +1,67 @@
+/*
+ * bc_conn.h - the connection: resolving, connecting, the HELLO, reading
+ * frames, queueing output, losing the connection.  The bufferevent itself
+ * is in struct bc_client (bev): the frame loop and most modules test it.
+ */
+#ifndef BC_CONN_H
+#define BC_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "brokerclient.h"
+
+struct addrinfo;
+struct event;
+
+/* Max body of a frame before WELCOME told us the real limit. */
+#define BC_HANDSHAKE_MAX_BODY 4096u
+
+struct bc_conn {
+	struct addrinfo *ai_list;   /* owned (freeaddrinfo) */
+	struct addrinfo *ai_next;   /* borrowed from ai_list */
+	int sock;                   /* being connected, -1 otherwise */
+	struct event *connect_ev;   /* owned: sock writable */
+	struct event *deadline_ev;  /* owned: connect timeout */
+	struct event *kick_ev;      /* owned: first attempt, from the loop */
+	int sys_err;                /* errno of the last failed attempt */
+	int lost_err;               /* why the connection ended */
+	int want_drain;             /* a publish got WOULDBLOCK */
+};
+
+/* Resolve opts.servers[recon.srv_idx] and start connecting (HELLO queued;
+ * the attempts run from the loop); state CONNECTING (no callback).  BC_OK,
+ * or an error with its text in reason[0..cap) (the caller's). */
+int bc_conn_start(bc_client *c, char *reason, size_t cap);
+/* The broker sent garbage: BC_ERR_HANDSHAKE or BC_ERR_PROTOCOL, close.
+ * reason is borrowed for the call. */
+void bc_conn_garbage(bc_client *c, const char *reason);
+/* Connection lost or connect failed: free the socket, fail the waits,
+ * report err/code/reason (a C string, borrowed), state DISCONNECTED.
+ * Callbacks run; the caller must hold bc_enter if it touches c
+ * afterwards. */
+void bc_conn_lost(bc_client *c, int err, int code, const char *reason);
+/* Queue buf[0..len) (borrowed, copied) for the broker.  BC_OK or
+ * BC_ERR_NOMEM/CLOSED. */
+int bc_conn_send(bc_client *c, const void *buf, size_t len);
+/* Queue a PUB frame (topic/reply_to already checked; all borrowed and
+ * copied) with req_id; to the offline buffer when not ready. */
+int bc_conn_send_pub(bc_client *c, uint64_t req_id, const char *topic,
+		     const char *reply_to, const void *data, size_t len);
+/* Handle complete frames left in the input by bc_break. */
+void bc_conn_resume(bc_client *c);
+/* Connected, handshake done, not draining: frames go on the wire. */
+int bc_conn_ready(const bc_client *c);
+/* Bytes queued and not yet written. */
+size_t bc_conn_outbuf(const bc_client *c);
+/* A publish got BC_ERR_WOULDBLOCK: call the drain callback once the
+ * output has fallen to half of max_outbuf (or the connection is lost). */
+void bc_conn_want_drain(bc_client *c);
+/* Call the drain callback if one is owed (and clear the debt). */
+void bc_conn_drained(bc_client *c);
+/* Best effort non-blocking write of pending output (base-mode close). */
+void bc_conn_write_now(bc_client *c);
+/* Free socket, bufferevent, connect state and timers (no callbacks). */
+void bc_conn_free(bc_client *c);
+
+#endif

@@ -1,0 +1,17 @@
+/* bc_subscribe.h - SUB/UNSUB on the wire for the subscription table. */
+#ifndef BC_SUBSCRIBE_H
+#define BC_SUBSCRIBE_H
+
+#include <stdint.h>
+
+#include "brokerclient.h"
+
+/* Send SUB for every subscription of the table (after a WELCOME). */
+void bc_subscribe_restore(bc_client *c);
+/* Subscribe without waiting, whatever the mode (library-internal subs,
+ * no options; pattern borrowed and copied, arg borrowed).  *sid gets the
+ * sid.  BC_OK or an error. */
+int bc_subscribe_async(bc_client *c, const char *pattern, bc_msg_cb cb,
+		       void *arg, uint32_t *sid);
+
+#endif
