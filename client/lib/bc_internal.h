@@ -21,8 +21,6 @@ struct evbuffer;
 /* Internal result of a blocking wait: the client was freed inside it. */
 #define BC_GONE (-1)
 
-/* Max body of a frame before WELCOME told us the real limit. */
-#define BC_HANDSHAKE_MAX_BODY 4096u
 #define BC_DEFAULT_MAX_OUTBUF (4u * 1024u * 1024u)
 #define BC_MIN_MAX_OUTBUF (64u * 1024u)
 
