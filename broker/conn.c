@@ -128,85 +128,55 @@ static int one_frame(struct conn *c, const uint8_t *body, uint32_t len)
 	return 0;
 }
 
-/* Before HELLO a frame can only be a HELLO (far smaller than this): a
- * client that never says HELLO must not make us buffer a max_payload
- * frame for handshake_timeout (1000 of them: a GiB). */
-#define CONN_HELLO_MAX_BODY 4096u
-
-/* The largest frame body c may send now (max_body once it said HELLO). */
+/* The largest frame body c may send now: before HELLO only a HELLO is
+ * expected, so a client that never says HELLO cannot make us buffer a
+ * max_payload frame for handshake_timeout (1000 of them: a GiB). */
 static uint32_t body_limit(const struct conn *c, uint32_t max_body)
 {
-	if (c->state == CONN_HANDSHAKE && max_body > CONN_HELLO_MAX_BODY)
-		return CONN_HELLO_MAX_BODY;
+	if (c->state == CONN_HANDSHAKE && max_body > PROTO_PREHELLO_MAX)
+		return PROTO_PREHELLO_MAX;
 	return max_body;
 }
 
 /* Handle the complete frames at the start of the contiguous bytes
- * p[0..len) in place.  Returns the bytes handled (to drain); *stop is set
- * when reading must end (closing, paused, bad length prefix). */
+ * p[0..len) in place.  Returns the bytes handled (to drain); *need is
+ * what the next frame needs contiguous (proto_span_frame.need); *stop is
+ * set when reading must end (closing, paused, bad length prefix). */
 static size_t frames_in_span(struct conn *c, const uint8_t *p, size_t len,
-			     uint32_t max_body, int *stop)
+			     uint32_t max_body, size_t *need, int *stop)
 {
-	size_t off = 0;
-	uint32_t body = 0;
+	struct proto_span s;
+	struct proto_span_frame f = { 0, NULL, 0, 0 };
 
+	proto_span_init(&s, p, len);
 	while (c->state != CONN_CLOSING && !(c->pause & CONN_PAUSE_OUTPUT)) {
-		if (len - off < PROTO_HDR_LEN)
-			return off;
-		if (proto_frame_peek(p + off, PROTO_HDR_LEN,
-				     body_limit(c, max_body),
-				     &body) == PROTO_FRAME_BAD) {
+		switch (proto_span_next(&s, body_limit(c, max_body), &f)) {
+		case PROTO_SPAN_NEED_MORE:
+			*need = f.need;
+			return f.start;
+		case PROTO_SPAN_TOO_LARGE:
 			conn_fail(c, PROTO_E_FRAME_TOO_LARGE, NULL);
+			*stop = 1;
+			return f.start;
+		case PROTO_SPAN_FRAME:
 			break;
 		}
-		if (len - off - PROTO_HDR_LEN < body)
-			return off;
-		if (off == 0)
+		if (f.start == 0)
 			inbound_partial(c, 0);
-		if (one_frame(c, p + off + PROTO_HDR_LEN, body))
-			break;
-		off += PROTO_HDR_LEN + body;
+		if (one_frame(c, f.body, f.body_len)) {
+			*stop = 1;
+			return f.start;
+		}
 	}
 	*stop = 1;
-	return off;
-}
-
-/* The first frame does not fit in the input's first chain: pull it up
- * alone when it is complete.  1 when it was handled (go on reading), 0
- * when reading stops (incomplete, bad prefix, paused, out of memory). */
-static int straddling_frame(struct conn *c, struct evbuffer *in,
-			    uint32_t max_body)
-{
-	uint8_t hdr[PROTO_HDR_LEN], *frame;
-	uint32_t body = 0;
-
-	evbuffer_copyout(in, hdr, sizeof hdr);
-	if (proto_frame_peek(hdr, sizeof hdr, body_limit(c, max_body),
-			     &body) == PROTO_FRAME_BAD) {
-		conn_fail(c, PROTO_E_FRAME_TOO_LARGE, NULL);
-		return 0;
-	}
-	if (evbuffer_get_length(in) - PROTO_HDR_LEN < body) {
-		inbound_partial(c, 1);
-		return 0;
-	}
-	frame = evbuffer_pullup(in, (ev_ssize_t)(PROTO_HDR_LEN + body));
-	if (!frame) {
-		conn_fail(c, PROTO_E_INTERNAL, "out of memory");
-		return 0;
-	}
-	inbound_partial(c, 0);
-	if (one_frame(c, frame + PROTO_HDR_LEN, body))
-		return 0;
-	evbuffer_drain(in, PROTO_HDR_LEN + body);
-	return 1;
+	return s.off;
 }
 
 /* Decode every complete frame in the input buffer, in place in its first
- * chain, and drain them at once; a frame that straddles two chains is
- * pulled up alone.  The length prefix is checked before the body is
- * buffered, so a client can make us hold at most one maximum-size frame
- * plus one read. */
+ * chain, and drain them at once.  A frame that straddles two chains is
+ * pulled up once its prefix and then its body are all buffered: the
+ * length prefix is checked before the body is, so a client can make us
+ * hold at most one maximum-size frame plus one read. */
 void conn_input(struct conn *c)
 {
 	struct evbuffer *in = transport_in(c->t);
@@ -214,24 +184,26 @@ void conn_input(struct conn *c)
 
 	while (in && c->state != CONN_CLOSING &&
 	       !(c->pause & CONN_PAUSE_OUTPUT)) {
-		struct evbuffer_iovec v;
-		size_t avail = evbuffer_get_length(in), done;
+		struct evbuffer_iovec v = { NULL, 0 };
+		size_t avail, done, need = PROTO_HDR_LEN;
 		int stop = 0;
 
-		if (avail < PROTO_HDR_LEN) {
-			inbound_partial(c, avail > 0);
-			return;
-		}
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-			return;
+			v.iov_len = 0;
 		done = frames_in_span(c, v.iov_base, v.iov_len, max_body,
-				      &stop);
+				      &need, &stop);
 		if (done > 0)
 			evbuffer_drain(in, done);
-		if (stop)
+		avail = evbuffer_get_length(in);
+		if (stop || avail < need) {
+			if (!stop)
+				inbound_partial(c, avail > 0);
 			return;
-		if (done == 0 && !straddling_frame(c, in, max_body))
+		}
+		if (!evbuffer_pullup(in, (ev_ssize_t)need)) {
+			conn_fail(c, PROTO_E_INTERNAL, "out of memory");
 			return;
+		}
 	}
 }
 

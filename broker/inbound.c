@@ -115,18 +115,9 @@ static int budget_low(struct pool *p)
 	return now - p->budget_low_since < INBOUND_BUDGET_MAX_MS;
 }
 
-/* The op code of a frame body when it is written the usual way (fixarray,
- * positive fixint op), else 0 (unknown: treated as a PUB). */
-static unsigned peek_op(const uint8_t *body, size_t len)
-{
-	if (len >= 2 && (body[0] & 0xf0) == 0x90 && body[1] < 0x80)
-		return body[1];
-	return 0;
-}
-
 int inbound_gate(struct conn *c, const uint8_t *body, size_t len)
 {
-	unsigned op = peek_op(body, len);
+	unsigned op = proto_peek_op(body, len);   /* 0: unknown, as a PUB */
 	struct pool *p = c->ob.pool;
 	struct inbound_limit *l;
 	uint64_t wait;

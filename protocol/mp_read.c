@@ -218,6 +218,25 @@ enum mp_status mp_read_array(struct mp_cur *c, uint32_t *n)
 	return MP_OK;
 }
 
+enum mp_status mp_read_array_head(struct mp_cur *c, uint32_t *n)
+{
+	unsigned lenbytes = 0;
+	uint8_t b;
+
+	if (c->left < 1)
+		return MP_E_TRUNC;
+	b = c->p[0];
+	if (b == 0xdc || b == 0xdd)
+		lenbytes = b == 0xdc ? 2 : 4;
+	else if ((b & 0xf0) != 0x90)
+		return MP_E_TYPE;
+	if (c->left < 1u + lenbytes)
+		return MP_E_TRUNC;
+	*n = lenbytes ? (uint32_t)be_load(c->p + 1, lenbytes) : (b & 0x0fu);
+	advance(c, 1u + lenbytes);
+	return MP_OK;
+}
+
 enum mp_status mp_read_uint(struct mp_cur *c, uint64_t *v)
 {
 	struct mp_head h;

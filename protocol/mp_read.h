@@ -68,6 +68,12 @@ enum mp_status mp_peek(const struct mp_cur *c, struct mp_head *h);
 /* Array header: *n = element count; the cursor moves to the first element. */
 enum mp_status mp_read_array(struct mp_cur *c, uint32_t *n);
 
+/* Array header read without checking the count against the bytes left:
+ * only for reading the first elements of a body that may be truncated
+ * (so an ERR can still echo its req_id); every element is then read with
+ * its own bounds check.  MP_E_TYPE when the next value is not an array. */
+enum mp_status mp_read_array_head(struct mp_cur *c, uint32_t *n);
+
 /* Unsigned integer (also non-negative signed encodings). */
 enum mp_status mp_read_uint(struct mp_cur *c, uint64_t *v);
 

@@ -51,6 +51,11 @@
 #define PROTO_FRAME_OVERHEAD (2u * PROTO_MAX_TOPIC + 64u)
 /* Largest header a PUB or MSG frame needs before its payload bytes. */
 #define PROTO_MAX_HEAD (PROTO_HDR_LEN + PROTO_FRAME_OVERHEAD)
+/* Max frame body before the handshake is done (the HELLO, the WELCOME),
+ * whatever max_payload is: a HELLO is far smaller, and a peer that never
+ * finishes the handshake must not make the other side buffer a
+ * max_payload frame. */
+#define PROTO_PREHELLO_MAX 4096u
 
 enum proto_op {
 	PROTO_HELLO = 1,
@@ -157,12 +162,60 @@ enum proto_frame_status proto_frame_peek(const uint8_t *buf, size_t len,
 					 uint32_t max_body,
 					 uint32_t *body_len);
 
+/* ---- span scanner --------------------------------------------------- *
+ * The one framing loop: every reader (the broker, the client library, the
+ * stream reader below, the fuzzer) finds its frames with it.  A span is a
+ * contiguous run of bytes the caller holds (e.g. one evbuffer chunk); the
+ * scanner walks it frame by frame, pointing into it (no copy), and never
+ * reads past its end.  It keeps no other state, so a caller may stop after
+ * any frame and start a new scan later on the bytes it did not drain. */
+struct proto_span {
+	const uint8_t *buf;      /* borrowed from the caller */
+	size_t len;
+	size_t off;              /* start of the first frame not returned */
+};
+
+enum proto_span_status {
+	PROTO_SPAN_NEED_MORE = 0,   /* the frame at off is not all in the span */
+	PROTO_SPAN_FRAME = 1,       /* one complete frame; off moved past it */
+	PROTO_SPAN_TOO_LARGE = -1,  /* length prefix 0 or > max_body: the
+				       stream cannot be resynchronised */
+};
+
+/* What proto_span_next found. */
+struct proto_span_frame {
+	size_t start;            /* offset of the frame's length prefix */
+	const uint8_t *body;     /* FRAME: the body, inside the span */
+	uint32_t body_len;       /* FRAME: body bytes; TOO_LARGE: the prefix */
+	size_t need;             /* NEED_MORE: bytes from `start` that must be
+				    contiguous to go on: PROTO_HDR_LEN while
+				    the prefix is incomplete, else the whole
+				    frame (PROTO_HDR_LEN + its body) */
+};
+
+/* Scan buf[0..len) (borrowed) from its start. */
+void proto_span_init(struct proto_span *s, const uint8_t *buf, size_t len);
+
+/* The next frame at s->off, whose body may be at most max_body bytes (it
+ * may change between calls, e.g. once HELLO is done).  Only FRAME moves
+ * s->off; f->start is set on every result, so a caller that cannot handle
+ * the frame now drains f->start bytes and keeps the frame. */
+enum proto_span_status proto_span_next(struct proto_span *s,
+				       uint32_t max_body,
+				       struct proto_span_frame *f);
+
 /* Decode one frame body (without its length prefix) into *out.  Returns
  * PROTO_OK_CODE or the proto_err to send back.  On error *out may be
  * partly filled; out->op is set when the op code itself was readable
  * (0 otherwise) and out->req_id when it was too, so the ERR can name it. */
 enum proto_err proto_decode(const uint8_t *body, size_t len,
 			    struct proto_msg *out);
+
+/* The op code of a frame body, read the way proto_decode reads it (the
+ * array header's element count is not checked), without decoding the
+ * rest: for a gate that must treat ops differently before the frame is
+ * decoded.  0 when the op is not readable or over 255.  body is borrowed. */
+unsigned proto_peek_op(const uint8_t *body, size_t len);
 
 /* ---- validation ------------------------------------------------------- */
 
@@ -235,6 +288,13 @@ size_t proto_enc_notice(uint8_t *out, size_t cap, enum proto_notice kind,
 size_t proto_enc_pub_head(uint8_t *out, size_t cap, uint64_t req_id,
 			  struct proto_str topic, struct proto_str reply_to,
 			  uint32_t payload_len);
+/* The exact size proto_enc_pub_head writes for these arguments (lengths
+ * in bytes; reply_to_nil: reply_to is nil), so a caller can reserve room
+ * for the head without knowing msgpack.  0 when an argument is over its
+ * protocol limit (the encoder then writes nothing). */
+size_t proto_pub_head_size(uint64_t req_id, size_t topic_len,
+			   int reply_to_nil, size_t reply_to_len,
+			   size_t payload_len);
 /* Convenience: head and payload in one buffer (for small messages, tests). */
 size_t proto_enc_pub(uint8_t *out, size_t cap, uint64_t req_id,
 		     struct proto_str topic, struct proto_str reply_to,

@@ -11,8 +11,14 @@
  *      known op code, followed by the fields listed in the op's row of
  *      `specs` below (BAD_FIELD, BAD_SID, or a length-limit code), and
  *      for SUB the optional options map (read_sub_opts).
- * op and req_id are read first of all, so even a frame that fails later
- * can be answered with an ERR naming its req_id.
+ * op and req_id are read first of all, before the array's element count
+ * is checked against the body, so even a truncated frame can be answered
+ * with an ERR naming its req_id.
+ *
+ * Two shortcuts run before the passes (decode_pub_fast, decode_one_pass);
+ * each either gives exactly what the passes would, or declines.  They are
+ * exported through proto_decoders.h so the fuzzer and test_protocol check
+ * that claim against proto_decode_ref (the passes alone) on every input.
  *
  * Topic and pattern syntax is NOT checked here: the broker calls
  * proto_check_topic/pattern itself so it can answer with the right code.
@@ -22,6 +28,7 @@
 #include <string.h>
 
 #include "mp_read.h"
+#include "proto_decoders.h"
 
 /* Where a field goes in struct proto_msg. */
 enum slot {
@@ -138,7 +145,9 @@ static enum proto_err check_structure(const uint8_t *body, size_t len)
 	}
 }
 
-/* Array header and op code; then, best effort, a leading req_id.  Leaves
+/* Array header and op code; then, best effort, a leading req_id.  The
+ * element count is not checked here (pass 1 does that): a frame cut short
+ * still names its op and req_id.  Leaves
  * *c after the op code and *nleft = elements after it. */
 static enum proto_err decode_head(struct mp_cur *c, struct proto_msg *out,
 				  uint32_t *nleft,
@@ -148,7 +157,7 @@ static enum proto_err decode_head(struct mp_cur *c, struct proto_msg *out,
 	uint64_t op;
 	struct mp_cur peek;
 
-	if (mp_read_array(c, &n) != MP_OK || n == 0 ||
+	if (mp_read_array_head(c, &n) != MP_OK || n == 0 ||
 	    mp_read_uint(c, &op) != MP_OK)
 		return PROTO_E_MALFORMED;
 	*nleft = n - 1;
@@ -311,20 +320,28 @@ static int decode_pub_fast(const uint8_t *body, size_t len,
 	return c.left == 0;
 }
 
-enum proto_err proto_decode(const uint8_t *body, size_t len,
-			    struct proto_msg *out)
+int proto_decode_pub_fast(const uint8_t *body, size_t len,
+			  struct proto_msg *out)
+{
+	memset(out, 0, sizeof *out);
+	return decode_pub_fast(body, len, out);
+}
+
+int proto_decode_one_pass(const uint8_t *body, size_t len,
+			  struct proto_msg *out)
+{
+	memset(out, 0, sizeof *out);
+	return decode_one_pass(body, len, out);
+}
+
+enum proto_err proto_decode_ref(const uint8_t *body, size_t len,
+				struct proto_msg *out)
 {
 	struct mp_cur c = mp_cur_init(body, len);
 	const struct op_spec *spec = NULL;
 	enum proto_err herr, err;
 	uint32_t nleft = 0;
 
-	memset(out, 0, sizeof *out);
-	if (decode_pub_fast(body, len, out))
-		return PROTO_OK_CODE;
-	memset(out, 0, sizeof *out);
-	if (decode_one_pass(body, len, out))
-		return PROTO_OK_CODE;
 	memset(out, 0, sizeof *out);
 	herr = decode_head(&c, out, &nleft, &spec);
 	err = check_structure(body, len);
@@ -342,4 +359,28 @@ enum proto_err proto_decode(const uint8_t *body, size_t len,
 	if (out->op == PROTO_SUB && nleft > spec->nfields)
 		return read_sub_opts(&c, &out->opts);
 	return PROTO_OK_CODE;   /* trailing elements: checked in pass 1 */
+}
+
+enum proto_err proto_decode(const uint8_t *body, size_t len,
+			    struct proto_msg *out)
+{
+	if (proto_decode_pub_fast(body, len, out) ||
+	    proto_decode_one_pass(body, len, out))
+		return PROTO_OK_CODE;
+	return proto_decode_ref(body, len, out);
+}
+
+unsigned proto_peek_op(const uint8_t *body, size_t len)
+{
+	struct mp_cur c = mp_cur_init(body, len);
+	uint32_t n;
+	uint64_t op;
+
+	/* the form every encoder writes: fixarray of 1..15, fixint op */
+	if (len >= 2 && body[0] > 0x90 && body[0] <= 0x9f && body[1] < 0x80)
+		return body[1];
+	if (mp_read_array_head(&c, &n) != MP_OK || n == 0 ||
+	    mp_read_uint(&c, &op) != MP_OK || op > UINT8_MAX)
+		return 0;
+	return (unsigned)op;
 }

@@ -457,3 +457,31 @@ size_t proto_enc_msg(uint8_t *out, size_t cap, uint32_t sid,
 		return 0;
 	return hlen + tlen + plen;
 }
+
+/* Size of a uint in msgpack's shortest form (what msgpack_pack_uint64
+ * writes). */
+static size_t mp_uint_len(uint64_t v)
+{
+	if (v < 0x80)
+		return 1;
+	return v <= UINT8_MAX ? 2 : v <= UINT16_MAX ? 3
+		: v <= UINT32_MAX ? 5 : 9;
+}
+
+/* The bytes proto_enc_pub_head writes: prefix, array and op (one byte
+ * each, see proto_enc_pub_head), req_id, then pack_route's topic,
+ * reply_to (nil: one byte) and bin header. */
+size_t proto_pub_head_size(uint64_t req_id, size_t topic_len,
+			   int reply_to_nil, size_t reply_to_len,
+			   size_t payload_len)
+{
+	if (topic_len > PROTO_MAX_TOPIC ||
+	    (!reply_to_nil && reply_to_len > PROTO_MAX_TOPIC) ||
+	    payload_len > PROTO_ABS_MAX_PAYLOAD)
+		return 0;
+	return PROTO_HDR_LEN + 1 + 1 + mp_uint_len(req_id) +
+	       raw_hdr_len((uint32_t)topic_len, 0) + topic_len +
+	       (reply_to_nil ? 1 : raw_hdr_len((uint32_t)reply_to_len, 0) +
+				   reply_to_len) +
+	       raw_hdr_len((uint32_t)payload_len, 1);
+}

@@ -57,22 +57,22 @@ int proto_reader_next(struct proto_reader *r, struct proto_msg *out,
 		      enum proto_err *err)
 {
 	enum proto_err e = PROTO_E_FRAME_TOO_LARGE;
-	uint32_t blen = 0;
-	const uint8_t *start;
+	struct proto_span s;
+	struct proto_span_frame f;
 
 	if (!r->broken && r->buf) {
-		start = r->buf + r->consumed;
-		switch (proto_frame_peek(start, r->len - r->consumed,
-					 r->max_body, &blen)) {
-		case PROTO_FRAME_NEED_MORE:
+		proto_span_init(&s, r->buf + r->consumed,
+				r->len - r->consumed);
+		switch (proto_span_next(&s, r->max_body, &f)) {
+		case PROTO_SPAN_NEED_MORE:
 			return 0;
-		case PROTO_FRAME_READY:
-			r->consumed += PROTO_HDR_LEN + (size_t)blen;
-			e = proto_decode(start + PROTO_HDR_LEN, blen, out);
+		case PROTO_SPAN_FRAME:
+			r->consumed += s.off;
+			e = proto_decode(f.body, f.body_len, out);
 			if (e == PROTO_OK_CODE)
 				return 1;
 			break;
-		case PROTO_FRAME_BAD:
+		case PROTO_SPAN_TOO_LARGE:
 			r->broken = 1;
 			break;
 		}

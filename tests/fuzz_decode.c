@@ -10,14 +10,22 @@
  * (the first corpus directory receives new inputs; tests/corpus holds the
  * seeds, one encoded frame per file).
  *
- * Each input is used three ways:
+ * Each input is used four ways:
  *   1. the whole input, and the input after its first 4 bytes (a frame
- *      without its length prefix), as one frame body through proto_decode;
- *      a body that decodes is re-encoded and decoded again, and must give
+ *      without its length prefix), as one frame body through proto_decode,
+ *      which must agree with proto_decode_ref (the reference two-pass
+ *      decoder) on the verdict, the error code and every field; so must
+ *      each shortcut (proto_decoders.h) whenever it accepts the body.  A
+ *      body that decodes is re-encoded and decoded again, and must give
  *      the same fields (encoder and decoder agree);
  *   2. the input as a byte stream through proto_reader_feed/next, in chunks
  *      of 1..61 bytes (chosen from the input's size), into a small buffer;
- *   3. the input through the topic, pattern and name checks.
+ *   3. the input as a byte stream cut into chains of 1..61 bytes, read the
+ *      way the broker and the client read an evbuffer (proto_span over the
+ *      first chain, drain, pull up what the scanner says it needs): the
+ *      frames found, and how the scan ends, must be those of one scan over
+ *      the whole input;
+ *   4. the input through the topic, pattern and name checks.
  * Any crash, sanitizer report or abort() is a finding.
  */
 #include <stdint.h>
@@ -25,6 +33,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "proto_decoders.h"
 
 #define FUZZ_MAX_BODY 1024u
 
@@ -93,13 +102,35 @@ static void check_roundtrip(const struct proto_msg *m)
 		abort();
 }
 
+/* Every decoding path gives what the reference gives, or declines. */
+static void check_decoders(const uint8_t *data, size_t size,
+			   const struct proto_msg *m, enum proto_err e)
+{
+	struct proto_msg ref, sc;
+
+	if (proto_decode_ref(data, size, &ref) != e ||
+	    !proto_msg_same(m, &ref))
+		abort();
+	if (proto_decode_pub_fast(data, size, &sc) &&
+	    (e != PROTO_OK_CODE || !proto_msg_same(&sc, &ref)))
+		abort();
+	if (proto_decode_one_pass(data, size, &sc) &&
+	    (e != PROTO_OK_CODE || !proto_msg_same(&sc, &ref)))
+		abort();
+	if (proto_peek_op(data, size) != m->op)
+		abort();
+}
+
 static void fuzz_body(const uint8_t *data, size_t size)
 {
 	struct proto_msg m;
+	enum proto_err e;
 
 	if (size > FUZZ_MAX_BODY)
 		return;
-	if (proto_decode(data, size, &m) != PROTO_OK_CODE)
+	e = proto_decode(data, size, &m);
+	check_decoders(data, size, &m, e);
+	if (e != PROTO_OK_CODE)
 		return;
 	if (m.topic.ptr) {
 		(void)proto_check_topic(m.topic.ptr, m.topic.len);
@@ -140,12 +171,66 @@ out:
 	free(buf);
 }
 
+/* Where the evbuffer chain holding byte `pos` ends: chains of 1..61
+ * bytes, their sizes drawn from a generator seeded by the input. */
+static size_t chain_end(size_t pos, size_t *cut, uint32_t *seed)
+{
+	while (*cut <= pos) {
+		*seed = *seed * 1103515245u + 12345u;
+		*cut += 1 + (*seed >> 16) % 61;
+	}
+	return *cut;
+}
+
+/* The next frame of the whole-input scan must be f (same bytes). */
+static void expect_whole(struct proto_span *w, enum proto_span_status st,
+			 const struct proto_span_frame *f, size_t start)
+{
+	struct proto_span_frame g;
+
+	if (proto_span_next(w, FUZZ_MAX_BODY, &g) != st || g.start != start ||
+	    g.body != f->body || g.body_len != f->body_len ||
+	    g.need != f->need)
+		abort();
+}
+
+static void fuzz_spans(const uint8_t *data, size_t size)
+{
+	struct proto_span w, s;
+	struct proto_span_frame f;
+	enum proto_span_status st;
+	size_t consumed = 0, edge = 0, cut = 0, end;
+	uint32_t seed = (uint32_t)size ^ (size ? data[0] : 0u);
+
+	proto_span_init(&w, data, size);
+	for (;;) {
+		end = chain_end(consumed, &cut, &seed);
+		end = end > edge ? end : edge;    /* pulled up past it */
+		end = end < size ? end : size;
+		proto_span_init(&s, data + consumed, end - consumed);
+		while ((st = proto_span_next(&s, FUZZ_MAX_BODY, &f)) ==
+		       PROTO_SPAN_FRAME)
+			expect_whole(&w, st, &f, consumed + f.start);
+		if (st == PROTO_SPAN_TOO_LARGE) {
+			expect_whole(&w, st, &f, consumed + f.start);
+			return;
+		}
+		consumed += f.start;              /* drained */
+		if (size - consumed < f.need) {   /* all bytes are in */
+			expect_whole(&w, st, &f, consumed);
+			return;
+		}
+		edge = consumed + f.need;         /* evbuffer_pullup */
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_body(data, size);
 	if (size > PROTO_HDR_LEN)
 		fuzz_body(data + PROTO_HDR_LEN, size - PROTO_HDR_LEN);
 	fuzz_stream(data, size);
+	fuzz_spans(data, size);
 	(void)proto_check_topic((const char *)data, size);
 	(void)proto_check_pattern((const char *)data, size);
 	(void)proto_check_name((const char *)data, size, PROTO_E_BAD_NAME);

@@ -887,6 +887,19 @@ static int field_cases(struct bad_case *c)
 	w_nil(w);
 	w_arr(w, 1);
 	w_uint(w, 1);
+	/* issue #13: the array claims more elements than the body holds;
+	 * the ERR still echoes element 1, a readable req_id */
+	w = &bad_case(&c[n++], "truncated PUB", PROTO_E_MALFORMED, 14,
+		      0)->w;
+	w_arr(w, 5);
+	w_uint(w, 3);
+	w_uint(w, 14);
+	w = &bad_case(&c[n++], "truncated SUB, array16", PROTO_E_MALFORMED,
+		      15, 0)->w;
+	w_bytes(w, "\xdc\x00\x05", 3);
+	w_uint(w, 4);
+	w_uint(w, 15);
+	w_str(w, "a");
 	w = &bad_case(&c[n++], "100 deep", PROTO_E_TOO_DEEP, 0, 0)->w;
 	w_arr(w, 2);
 	w_uint(w, PROTO_PING);
@@ -962,6 +975,7 @@ START_TEST(test_bad_input)
 	n += field_cases(cases + n);
 	n += topic_cases(cases + n);
 	n += handshake_cases(cases + n);
+	ck_assert_int_le(n, 64);
 	start(&b, NULL);
 	good_open(&g, &b, r);
 	for (int i = 0; i < n; i++) {

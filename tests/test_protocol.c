@@ -12,6 +12,7 @@
 #include <msgpack.h>
 
 #include "proto.h"
+#include "proto_decoders.h"
 
 #define BIG_BODY (PROTO_ABS_MAX_PAYLOAD + PROTO_FRAME_OVERHEAD)
 
@@ -397,8 +398,16 @@ static const struct bad_case bad_cases[] = {
 	{ "90", PROTO_E_MALFORMED, 0, 0 },
 	{ "91 07 00", PROTO_E_MALFORMED, PROTO_PING, 0 },
 	{ "91 07 91 07", PROTO_E_MALFORMED, PROTO_PING, 0 },
-	{ "92 09", PROTO_E_MALFORMED, 0, 0 },       /* count past the end */
-	{ "93 09 05", PROTO_E_MALFORMED, 0, 0 },
+	/* count past the end: op and req_id are still read, so the ERR can
+	 * echo the req_id (issue #13) */
+	{ "92 09", PROTO_E_MALFORMED, PROTO_OK, 0 },
+	{ "93 09 05", PROTO_E_MALFORMED, PROTO_OK, 5 },
+	{ "95 03 07", PROTO_E_MALFORMED, PROTO_PUB, 7 },
+	{ "95 03 cd 01 00 a1 74", PROTO_E_MALFORMED, PROTO_PUB, 256 },
+	{ "dc 00 05 04 09", PROTO_E_MALFORMED, PROTO_SUB, 9 },
+	{ "dd 00 00 00 03 05 d0 0b", PROTO_E_MALFORMED, PROTO_UNSUB, 11 },
+	{ "95 03 cd 01", PROTO_E_MALFORMED, PROTO_PUB, 0 },
+	{ "95 06 07", PROTO_E_MALFORMED, PROTO_MSG, 0 },
 	{ "93 09 05 c1", PROTO_E_MALFORMED, PROTO_OK, 5 },
 	{ "dc 00", PROTO_E_MALFORMED, 0, 0 },
 	/* declared counts/lengths past the end: fail at once, no allocation */
@@ -1100,6 +1109,364 @@ START_TEST(sub_opts_bad)
 }
 END_TEST
 
+/* ---- span scanner ----------------------------------------------------- */
+
+#define SPAN_MAX 40u
+
+/* Write at out[at] a frame whose body is n bytes (each the low byte of
+ * its offset, so a misplaced view shows); returns the offset after it. */
+static size_t put_raw_frame(uint8_t *out, size_t at, uint32_t n)
+{
+	out[at] = (uint8_t)(n >> 24);
+	out[at + 1] = (uint8_t)(n >> 16);
+	out[at + 2] = (uint8_t)(n >> 8);
+	out[at + 3] = (uint8_t)n;
+	for (uint32_t i = 0; i < n; i++)
+		out[at + PROTO_HDR_LEN + i] = (uint8_t)(at + i);
+	return at + PROTO_HDR_LEN + n;
+}
+
+struct found {
+	size_t body_off;      /* from the start of the whole stream */
+	uint32_t len;
+};
+
+/* Scan stream[base..base+len) to the first non-FRAME result, appending
+ * each frame to f[*nf]; that result is returned, its details in *last. */
+static enum proto_span_status scan_all(const uint8_t *stream, size_t base,
+				       size_t len, struct found *f,
+				       size_t *nf, size_t cap,
+				       struct proto_span_frame *last)
+{
+	struct proto_span s;
+	enum proto_span_status st;
+
+	proto_span_init(&s, stream + base, len);
+	while ((st = proto_span_next(&s, SPAN_MAX, last)) ==
+	       PROTO_SPAN_FRAME) {
+		ck_assert_uint_lt(*nf, cap);
+		f[*nf].body_off = (size_t)(last->body - stream);
+		f[*nf].len = last->body_len;
+		(*nf)++;
+		ck_assert_uint_eq(s.off, last->start + PROTO_HDR_LEN +
+				  last->body_len);
+	}
+	ck_assert_uint_eq(s.off, last->start);  /* only FRAME moves off */
+	return st;
+}
+
+/* Frames of 1, 5, SPAN_MAX (the exact limit) and 3 body bytes. */
+static size_t four_raw_frames(uint8_t *out)
+{
+	size_t n = put_raw_frame(out, 0, 1);
+
+	n = put_raw_frame(out, n, 5);
+	n = put_raw_frame(out, n, SPAN_MAX);
+	return put_raw_frame(out, n, 3);
+}
+
+/* Every split of the stream in two spans, the way a reader sees it: scan
+ * the first span, pull up what the scanner says it needs (here: start a
+ * new span at the frame that did not fit), scan on.  The frames found
+ * must be the frames of the whole stream, at the same offsets. */
+START_TEST(span_split_everywhere)
+{
+	uint8_t stream[128];
+	struct found whole[8], got[8];
+	struct proto_span_frame f;
+	size_t n = four_raw_frames(stream), nw = 0;
+
+	ck_assert_int_eq(scan_all(stream, 0, n, whole, &nw, 8, &f),
+			 PROTO_SPAN_NEED_MORE);
+	ck_assert_uint_eq(nw, 4);
+	ck_assert_uint_eq(f.start, n);
+	ck_assert_uint_eq(f.need, PROTO_HDR_LEN);
+	ck_assert_uint_eq(whole[2].len, SPAN_MAX);
+	for (size_t k = 0; k <= n; k++) {
+		size_t ng = 0, rest;
+
+		ck_assert_int_eq(scan_all(stream, 0, k, got, &ng, 8, &f),
+				 PROTO_SPAN_NEED_MORE);
+		rest = k - f.start;
+		ck_assert_uint_gt(f.need, rest);   /* need is never met */
+		if (rest >= PROTO_HDR_LEN)
+			ck_assert_uint_eq(f.need, PROTO_HDR_LEN +
+					  whole[ng].len);
+		else
+			ck_assert_uint_eq(f.need, PROTO_HDR_LEN);
+		rest = f.start;
+		ck_assert_int_eq(scan_all(stream, rest, n - rest, got, &ng, 8,
+					  &f), PROTO_SPAN_NEED_MORE);
+		ck_assert_uint_eq(rest + f.start, n);
+		ck_assert_uint_eq(ng, nw);
+		for (size_t i = 0; i < nw; i++) {
+			ck_assert_uint_eq(got[i].body_off, whole[i].body_off);
+			ck_assert_uint_eq(got[i].len, whole[i].len);
+		}
+	}
+}
+END_TEST
+
+/* The limit is decided from the 4 prefix bytes alone. */
+START_TEST(span_limits)
+{
+	uint8_t b[256];
+	struct proto_span s;
+	struct proto_span_frame f;
+	size_t n = put_raw_frame(b, 0, SPAN_MAX);
+
+	proto_span_init(&s, b, n);
+	ck_assert_int_eq(proto_span_next(&s, SPAN_MAX, &f), PROTO_SPAN_FRAME);
+	ck_assert_uint_eq(f.body_len, SPAN_MAX);
+	ck_assert_ptr_eq(f.body, b + PROTO_HDR_LEN);
+	put_raw_frame(b, 0, SPAN_MAX + 1);
+	proto_span_init(&s, b, PROTO_HDR_LEN);   /* no body at all */
+	ck_assert_int_eq(proto_span_next(&s, SPAN_MAX, &f),
+			 PROTO_SPAN_TOO_LARGE);
+	ck_assert_uint_eq(f.body_len, SPAN_MAX + 1);
+	ck_assert_uint_eq(f.start, 0);
+	ck_assert_uint_eq(s.off, 0);
+	/* the limit in force is the caller's, call by call */
+	proto_span_init(&s, b, PROTO_HDR_LEN + SPAN_MAX + 1);
+	ck_assert_int_eq(proto_span_next(&s, SPAN_MAX + 1, &f),
+			 PROTO_SPAN_FRAME);
+	/* a zero length is as bad as a huge one */
+	memset(b, 0, PROTO_HDR_LEN);
+	proto_span_init(&s, b, PROTO_HDR_LEN);
+	ck_assert_int_eq(proto_span_next(&s, SPAN_MAX, &f),
+			 PROTO_SPAN_TOO_LARGE);
+	ck_assert_uint_eq(f.body_len, 0);
+	memset(b, 0xff, PROTO_HDR_LEN);
+	ck_assert_int_eq(proto_span_next(&s, UINT32_MAX - 1, &f),
+			 PROTO_SPAN_TOO_LARGE);
+	ck_assert_uint_eq(f.body_len, UINT32_MAX);
+}
+END_TEST
+
+/* A frame after good ones: reported at its own offset, whether it is
+ * cut in its prefix, cut in its body, or too large. */
+START_TEST(span_after_frames)
+{
+	uint8_t b[256];
+	struct proto_span s;
+	struct proto_span_frame f;
+	size_t first = put_raw_frame(b, 0, 2);
+	size_t n = put_raw_frame(b, first, 9);
+
+	for (size_t cut = first; cut < n; cut++) {
+		proto_span_init(&s, b, cut);
+		ck_assert_int_eq(proto_span_next(&s, SPAN_MAX, &f),
+				 PROTO_SPAN_FRAME);
+		ck_assert_int_eq(proto_span_next(&s, SPAN_MAX, &f),
+				 PROTO_SPAN_NEED_MORE);
+		ck_assert_uint_eq(f.start, first);
+		ck_assert_ptr_null(f.body);
+		ck_assert_uint_eq(f.need, cut - first < PROTO_HDR_LEN
+				  ? PROTO_HDR_LEN : PROTO_HDR_LEN + 9);
+	}
+	proto_span_init(&s, b, n);
+	ck_assert_int_eq(proto_span_next(&s, SPAN_MAX, &f), PROTO_SPAN_FRAME);
+	ck_assert_int_eq(proto_span_next(&s, 8, &f), PROTO_SPAN_TOO_LARGE);
+	ck_assert_uint_eq(f.start, first);
+	ck_assert_uint_eq(f.body_len, 9);
+	/* an empty span (as libevent may give: no buffer at all) */
+	proto_span_init(&s, NULL, 0);
+	ck_assert_int_eq(proto_span_next(&s, SPAN_MAX, &f),
+			 PROTO_SPAN_NEED_MORE);
+	ck_assert_uint_eq(f.need, PROTO_HDR_LEN);
+	ck_assert_uint_eq(f.start, 0);
+}
+END_TEST
+
+/* ---- op peek and PUB head size ---------------------------------------- */
+
+/* The op as proto_decode reads it, for every body of the bad_cases table
+ * (valid, malformed, truncated) and a few forms of its own. */
+START_TEST(peek_op_table)
+{
+	static const struct { const char *hex; unsigned op; } own[] = {
+		{ "", 0 }, { "90", 0 }, { "a1 41", 0 }, { "91 ff", 0 },
+		{ "91 cd 01 00", 0 }, { "dc 00 01 07", PROTO_PING },
+		{ "92 cc 03 01", PROTO_PUB }, { "95 03", PROTO_PUB },
+		{ "91 d0 05", PROTO_UNSUB }, { "dd 00", 0 },
+	};
+	uint8_t body[256];
+	size_t n;
+
+	for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+		n = unhex(bad_cases[i].hex, body, sizeof body);
+		ck_assert_msg(proto_peek_op(body, n) == bad_cases[i].op,
+			      "[%s]", bad_cases[i].hex);
+	}
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+		n = unhex(own[i].hex, body, sizeof body);
+		ck_assert_msg(proto_peek_op(body, n) == own[i].op, "[%s]",
+			      own[i].hex);
+	}
+}
+END_TEST
+
+/* proto_pub_head_size against what the encoder writes, across every
+ * msgpack size class of req_id, topic, reply_to and payload length. */
+START_TEST(pub_head_size)
+{
+	static const uint64_t ids[] = { 0, 127, 128, 255, 256, 65535, 65536,
+		UINT32_MAX, (uint64_t)UINT32_MAX + 1, UINT64_MAX };
+	static const size_t strs[] = { 1, 31, 32, 255, PROTO_MAX_TOPIC };
+	static const size_t pays[] = { 0, 255, 256, 65535, 65536,
+		PROTO_ABS_MAX_PAYLOAD };
+	uint8_t out[PROTO_MAX_HEAD];
+	char t[PROTO_MAX_TOPIC + 1], r[PROTO_MAX_TOPIC + 1];
+
+	memset(t, 't', sizeof t);
+	memset(r, 'r', sizeof r);
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+	for (size_t a = 0; a < sizeof strs / sizeof strs[0]; a++)
+	for (size_t b = 0; b <= sizeof strs / sizeof strs[0]; b++)
+	for (size_t p = 0; p < sizeof pays / sizeof pays[0]; p++) {
+		struct proto_str ts = { t, (uint32_t)strs[a] };
+		struct proto_str rs = { b ? r : NULL,
+					b ? (uint32_t)strs[b - 1] : 0 };
+		size_t want = proto_enc_pub_head(out, sizeof out, ids[i], ts,
+						 rs, (uint32_t)pays[p]);
+
+		ck_assert_uint_gt(want, 0);
+		ck_assert_uint_eq(proto_pub_head_size(ids[i], ts.len, !b,
+						      rs.len, pays[p]), want);
+		/* exactly that much room is enough, one byte less is not */
+		ck_assert_uint_eq(proto_enc_pub_head(out, want, ids[i], ts,
+						     rs, (uint32_t)pays[p]),
+				  want);
+		ck_assert_uint_eq(proto_enc_pub_head(out, want - 1, ids[i],
+						     ts, rs, (uint32_t)pays[p]),
+				  0);
+	}
+	ck_assert_uint_eq(proto_pub_head_size(1, PROTO_MAX_TOPIC + 1, 1, 0, 0),
+			  0);
+	ck_assert_uint_eq(proto_pub_head_size(1, 1, 0, PROTO_MAX_TOPIC + 1, 0),
+			  0);
+	ck_assert_uint_eq(proto_pub_head_size(1, 1, 1, PROTO_MAX_TOPIC + 1, 0),
+			  proto_pub_head_size(1, 1, 1, 0, 0));
+	ck_assert_uint_eq(proto_pub_head_size(1, 1, 1, 0,
+					      PROTO_ABS_MAX_PAYLOAD + 1), 0);
+}
+END_TEST
+
+/* ---- decoder agreement ------------------------------------------------ */
+
+struct agree_hits {
+	unsigned fast, one_pass, bodies;
+};
+
+/* proto_decode and each shortcut against proto_decode_ref on one body:
+ * same verdict, same error code, same fields (views at the same bytes). */
+static void agree(const uint8_t *body, size_t len, struct agree_hits *h)
+{
+	struct proto_msg got, ref, sc;
+	enum proto_err e = proto_decode(body, len, &got);
+	enum proto_err r = proto_decode_ref(body, len, &ref);
+
+	h->bodies++;
+	ck_assert_int_eq(e, r);
+	ck_assert(proto_msg_same(&got, &ref));
+	if (proto_decode_pub_fast(body, len, &sc)) {
+		h->fast++;
+		ck_assert_int_eq(r, PROTO_OK_CODE);
+		ck_assert(proto_msg_same(&sc, &ref));
+	}
+	if (proto_decode_one_pass(body, len, &sc)) {
+		h->one_pass++;
+		ck_assert_int_eq(r, PROTO_OK_CODE);
+		ck_assert(proto_msg_same(&sc, &ref));
+	}
+}
+
+/* One valid frame per op (and PUB in its other legal forms). */
+static size_t agree_frame(unsigned i, uint8_t *f, size_t cap)
+{
+	struct proto_sub_opts o = { PROTO_POLICY_DROP_NEWEST, 5, 0 };
+	struct proto_str nil = proto_cstr(NULL);
+
+	switch (i) {
+	case 0: return proto_enc_pub(f, cap, 7, proto_cstr("a.b"), nil,
+				     proto_cstr("pay"));
+	case 1: return proto_enc_pub(f, cap, 300, proto_cstr("a"),
+				     proto_cstr("r.s"), proto_cstr(""));
+	case 2: return proto_enc_sub(f, cap, 1, 2, proto_cstr("a.*"),
+				     proto_cstr("q"));
+	case 3: return proto_enc_sub_opts(f, cap, 1, 2, proto_cstr("a.>"),
+					  nil, &o);
+	case 4: return proto_enc_unsub(f, cap, 70000, 3);
+	case 5: return proto_enc_hello(f, cap, 1, proto_cstr("me"));
+	case 6: return proto_enc_welcome(f, cap, 1, proto_cstr("b"), 9, 1024,
+					 500);
+	case 7: return proto_enc_msg(f, cap, 4, proto_cstr("t"),
+				     proto_cstr("r"), proto_cstr("x"));
+	case 8: return proto_enc_ok(f, cap, 5);
+	case 9: return proto_enc_err(f, cap, 5, PROTO_E_BAD_SID,
+				     proto_cstr("no"));
+	case 10: return proto_enc_notice(f, cap, PROTO_NOTICE_DROPPED, 3,
+					 proto_cstr("x"));
+	default: return proto_enc_ping(f, cap);
+	}
+}
+
+#define AGREE_FRAMES 12u
+
+/* The body, every prefix of it, every byte replaced by values that break
+ * types, lengths and structure, a trailing byte after the array, and
+ * one extra trailing element. */
+static void agree_variants(const uint8_t *body, size_t len,
+			   struct agree_hits *h)
+{
+	static const uint8_t subst[] = { 0x00, 0x7f, 0x90, 0xa0, 0xc0, 0xc1,
+		0xc4, 0xcc, 0xd0, 0xd9, 0xdc, 0xff };
+	uint8_t b[512];
+
+	ck_assert_uint_lt(len + 3, sizeof b);
+	for (size_t k = 0; k <= len; k++)
+		agree(body, k, h);
+	for (size_t i = 0; i < len; i++)
+		for (size_t v = 0; v < sizeof subst; v++) {
+			memcpy(b, body, len);
+			b[i] = subst[v];
+			agree(b, len, h);
+			b[i] ^= 0x80;
+			agree(b, len, h);
+		}
+	memcpy(b, body, len);
+	b[len] = 0xc0;                 /* trailing bytes after the array */
+	agree(b, len + 1, h);
+	if ((b[0] & 0xf0) == 0x90 && b[0] < 0x9f) {
+		b[0]++;
+		b[len] = 0x91;         /* [1]: an ignored extra element */
+		b[len + 1] = 0x01;
+		agree(b, len + 2, h);
+		b[len + 1] = 0xc1;     /* ... that is malformed */
+		agree(b, len + 2, h);
+	}
+}
+
+START_TEST(decoders_agree)
+{
+	struct agree_hits h = { 0, 0, 0 };
+	uint8_t f[512], body[256];
+
+	for (unsigned i = 0; i < AGREE_FRAMES; i++) {
+		size_t n = agree_frame(i, f, sizeof f);
+
+		ck_assert_uint_gt(n, PROTO_HDR_LEN);
+		agree_variants(f + PROTO_HDR_LEN, n - PROTO_HDR_LEN, &h);
+	}
+	for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++)
+		agree(body, unhex(bad_cases[i].hex, body, sizeof body), &h);
+	/* the shortcuts did run, so the comparisons above compared them */
+	ck_assert_uint_gt(h.fast, 0);
+	ck_assert_uint_gt(h.one_pass, h.fast);
+	ck_assert_uint_gt(h.bodies, 1000);
+}
+END_TEST
+
 /* ---- suite ------------------------------------------------------------ */
 
 static Suite *protocol_suite(void)
@@ -1138,6 +1505,12 @@ static Suite *protocol_suite(void)
 	tcase_add_test(rd, reader_bad_frame_skipped);
 	tcase_add_test(rd, reader_broken);
 	tcase_add_test(rd, reader_init);
+	tcase_add_test(rd, span_split_everywhere);
+	tcase_add_test(rd, span_limits);
+	tcase_add_test(rd, span_after_frames);
+	tcase_add_test(bad, peek_op_table);
+	tcase_add_test(rt, pub_head_size);
+	tcase_add_test(bad, decoders_agree);
 	suite_add_tcase(s, rt);
 	suite_add_tcase(s, bad);
 	suite_add_tcase(s, chk);

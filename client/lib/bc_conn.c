@@ -162,7 +162,7 @@ static uint32_t max_body(const bc_client *c)
 {
 	return c->state == BC_STATE_CONNECTED
 		? (uint32_t)(c->max_payload + PROTO_FRAME_OVERHEAD)
-		: BC_HANDSHAKE_MAX_BODY;
+		: PROTO_PREHELLO_MAX;
 }
 
 /* Handle the whole frames at the start of buf[0..len), one contiguous
@@ -173,38 +173,35 @@ static enum span_end handle_span(bc_client *c, struct bufferevent *bev,
 				 const uint8_t *buf, size_t len, size_t *used,
 				 size_t *need)
 {
-	size_t off = 0;
+	struct proto_span s;
+	struct proto_span_frame f;
+	struct proto_msg m;
 
+	proto_span_init(&s, buf, len);
 	for (;;) {
-		struct proto_msg m;
-		uint32_t body;
-		enum proto_frame_status st;
-
-		*used = off;
-		if (len - off >= PROTO_HDR_LEN && c->break_req && c->in_run) {
+		*used = s.off;
+		if (len - s.off >= PROTO_HDR_LEN && c->break_req && c->in_run) {
 			/* bc_break: keep the rest for the next bc_run. */
 			c->input_pending = 1;
 			return SPAN_STOP;
 		}
-		st = proto_frame_peek(buf + off, len - off, max_body(c), &body);
-		if (st == PROTO_FRAME_BAD) {
+		switch (proto_span_next(&s, max_body(c), &f)) {
+		case PROTO_SPAN_TOO_LARGE:
 			bc_conn_garbage(c, "frame too large");
 			return SPAN_STOP;
-		}
-		if (st == PROTO_FRAME_NEED_MORE) {
-			*need = len - off < PROTO_HDR_LEN
-				? PROTO_HDR_LEN : PROTO_HDR_LEN + (size_t)body;
+		case PROTO_SPAN_NEED_MORE:
+			*need = f.need;
 			return SPAN_MORE;
+		case PROTO_SPAN_FRAME:
+			break;
 		}
-		memset(&m, 0, sizeof m);
-		if (proto_decode(buf + off + PROTO_HDR_LEN, body, &m) != 0) {
+		if (proto_decode(f.body, f.body_len, &m) != PROTO_OK_CODE) {
 			bc_conn_garbage(c, "undecodable frame");
 			return SPAN_STOP;
 		}
 		bc_frame_handle(c, &m);
-		off += PROTO_HDR_LEN + (size_t)body;
 		if (c->bev != bev || c->close_deferred) {
-			*used = off;
+			*used = s.off;
 			return SPAN_STOP;
 		}
 	}
@@ -488,9 +485,6 @@ static int offline_pub(bc_client *c, uint64_t req_id, const char *topic,
 	return bc_offline_add(c, head, n, data, len);
 }
 
-/* Bytes a PUB head can take besides its topic and reply-to: length
- * prefix, array, op, req_id, two str headers (or nil) and a bin header. */
-#define BC_PUB_HEAD_FIXED (PROTO_HDR_LEN + 1 + 1 + 9 + 3 + 3 + 5)
 /* Output chains for publishing: a fresh one of BC_PUB_CHAIN bytes once
  * less than BC_PUB_CHAIN_LOW is left in the current one. */
 #define BC_PUB_CHAIN (16 * 1024)
@@ -505,8 +499,10 @@ int bc_conn_send_pub(bc_client *c, uint64_t req_id, const char *topic,
 
 	if (!bc_conn_ready(c))
 		return offline_pub(c, req_id, topic, reply_to, data, len);
-	cap = BC_PUB_HEAD_FIXED + strlen(topic) +
-	      (reply_to ? strlen(reply_to) : 0);
+	cap = proto_pub_head_size(req_id, strlen(topic), reply_to == NULL,
+				  reply_to ? strlen(reply_to) : 0, len);
+	if (cap == 0)
+		return BC_ERR_INVALID;  /* over a protocol limit */
 	out = bufferevent_get_output(c->bev);
 	/* One contiguous reservation for head and payload: the head is
 	 * encoded in place and a frame is never half queued. */

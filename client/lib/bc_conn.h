@@ -14,9 +14,6 @@
 struct addrinfo;
 struct event;
 
-/* Max body of a frame before WELCOME told us the real limit. */
-#define BC_HANDSHAKE_MAX_BODY 4096u
-
 struct bc_conn {
 	struct addrinfo *ai_list;   /* owned (freeaddrinfo) */
 	struct addrinfo *ai_next;   /* borrowed from ai_list */
