@@ -1,8 +1,11 @@
 #!/bin/sh
 # test_install.sh - `make install DESTDIR=...` from the build tree puts every
 # file where it belongs, and a program builds and runs against the installed
-# header, library and pkg-config file.  Needs $ABS_BUILDDIR (set by
-# `make check`); exits 77 (skipped) without it or without pkg-config.
+# header, library and pkg-config file.  Then `make install prefix=/usr`
+# (what a packager does after a plain ./configure) must install files that
+# name /usr, never /usr/local, and every path they name must be a file that
+# was installed.  Needs $ABS_BUILDDIR (set by `make check`); exits 77
+# (skipped) without it or without pkg-config.
 set -u
 
 if [ -z "${ABS_BUILDDIR:-}" ]; then
@@ -16,27 +19,36 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/brokerd-install-XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
-dest="$tmp/root"
 fail=0
 
 # A fresh make, not the one running the test suite.
 unset MAKEFLAGS MFLAGS MAKELEVEL
-if ! ${MAKE:-make} -C "$ABS_BUILDDIR" install DESTDIR="$dest" \
-	>"$tmp/install.log" 2>&1; then
-	cat "$tmp/install.log"
-	echo "FAIL: make install DESTDIR=$dest"
-	exit 1
-fi
+
+# install DEST [make variables...]: make install DESTDIR=DEST.
+install_into() {
+	d=$1
+	shift
+	if ! ${MAKE:-make} -C "$ABS_BUILDDIR" install DESTDIR="$d" "$@" \
+		>"$tmp/install.log" 2>&1; then
+		cat "$tmp/install.log"
+		echo "FAIL: make install DESTDIR=$d $*"
+		exit 1
+	fi
+}
 
 # One installed file matching a path suffix, or "" when there is none.
 installed() {
 	find "$dest" -path "*/$1" \( -type f -o -type l \) | head -n 1
 }
 
+# ---- the default prefix ---------------------------------------------------
+dest="$tmp/root"
+install_into "$dest"
+
 for f in sbin/brokerd bin/broker-pub bin/broker-sub \
 	libbrokerclient.so libbrokerclient.a include/brokerclient.h \
-	pkgconfig/brokerclient.pc etc/brokerd.conf \
-	systemd/system/brokerd.service \
+	pkgconfig/brokerclient.pc pkgconfig/libbrokerclient.pc \
+	etc/brokerd.conf systemd/system/brokerd.service \
 	man8/brokerd.8 man5/brokerd.conf.5 man1/broker-pub.1 \
 	man1/broker-sub.1; do
 	if [ -z "$(installed "$f")" ]; then
@@ -54,7 +66,7 @@ if grep -q '[$][{]' "$unit" || ! grep -q '^Type=notify' "$unit"; then
 	exit 1
 fi
 
-# Build against the installed files only.
+# Build against the installed files only, through both pkg-config names.
 pcdir=$(dirname "$(installed pkgconfig/brokerclient.pc)")
 libdir=$(dirname "$(installed libbrokerclient.so)")
 cat >"$tmp/prog.c" <<'PROG'
@@ -73,19 +85,73 @@ int main(void)
 	return 0;
 }
 PROG
-flags=$(PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$dest" \
-	pkg-config --cflags --libs brokerclient) || {
-	echo "FAIL: pkg-config brokerclient"
-	exit 1
+for pc in libbrokerclient brokerclient; do
+	flags=$(PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$dest" \
+		pkg-config --cflags --libs $pc) || {
+		echo "FAIL: pkg-config $pc"
+		exit 1
+	}
+	echo "pkg-config $pc: $flags"
+	# shellcheck disable=SC2086
+	if ! ${TEST_CC:-cc} -o "$tmp/prog" "$tmp/prog.c" $flags \
+		${TEST_LDFLAGS:-}; then
+		echo "FAIL: compiling against the installed header and library"
+		exit 1
+	fi
+	LD_LIBRARY_PATH="$libdir" "$tmp/prog" || {
+		echo "FAIL: the program built against the installed library"
+		exit 1
+	}
+done
+
+# ---- make install prefix=/usr after configuring for /usr/local ------------
+dest="$tmp/usr-root"
+install_into "$dest" prefix=/usr
+
+# must_name FILE TEXT: FILE (installed, under $dest) contains TEXT.
+must_name() {
+	if grep -qF -- "$2" "$dest$1"; then
+		echo "ok: $1 names $2"
+	else
+		echo "FAIL: $1 does not name $2:"
+		cat "$dest$1"
+		fail=1
+	fi
 }
-echo "pkg-config: $flags"
-# shellcheck disable=SC2086
-if ! ${TEST_CC:-cc} -o "$tmp/prog" "$tmp/prog.c" $flags ${TEST_LDFLAGS:-}; then
-	echo "FAIL: compiling against the installed header and library"
-	exit 1
-fi
-LD_LIBRARY_PATH="$libdir" "$tmp/prog" || {
-	echo "FAIL: the program built against the installed library"
-	exit 1
+# exists PATH: a file was installed at PATH (under $dest).
+exists() {
+	if [ -f "$dest$1" ]; then
+		echo "ok: $1 installed"
+	else
+		echo "FAIL: $1 is named but was not installed"
+		fail=1
+	fi
 }
-exit 0
+
+unit=/usr/lib/systemd/system/brokerd.service
+named="$unit /usr/lib/pkgconfig/libbrokerclient.pc
+	/usr/lib/pkgconfig/brokerclient.pc /usr/share/man/man8/brokerd.8
+	/usr/share/man/man5/brokerd.conf.5"
+for f in $named; do
+	exists "$f"
+	if [ -f "$dest$f" ] && grep -n -e /usr/local -e "$dest" "$dest$f"; then
+		echo "FAIL: $f names /usr/local or the DESTDIR (above)"
+		fail=1
+	fi
+done
+[ $fail -eq 0 ] || exit 1
+
+must_name $unit "ExecStart=/usr/sbin/brokerd -f -c /usr/etc/brokerd.conf"
+must_name $unit "ExecStartPre=/usr/sbin/brokerd --check-config -c /usr/etc/"
+for pc in libbrokerclient brokerclient; do
+	must_name /usr/lib/pkgconfig/$pc.pc "libdir=/usr/lib"
+	must_name /usr/lib/pkgconfig/$pc.pc "includedir=/usr/include"
+done
+must_name /usr/share/man/man8/brokerd.8 ".I /usr/etc/brokerd.conf"
+must_name /usr/share/man/man8/brokerd.8 ".I $unit"
+must_name /usr/share/man/man5/brokerd.conf.5 ".I /usr/etc/brokerd.conf"
+for f in /usr/sbin/brokerd /usr/etc/brokerd.conf /usr/lib/libbrokerclient.so \
+	/usr/include/brokerclient.h; do
+	exists "$f"
+done
+exit $fail
