@@ -4,7 +4,7 @@
 # header, library and pkg-config file.  Then `make install prefix=/usr`
 # (what a packager does after a plain ./configure) must install files that
 # name /usr, never /usr/local, and every path they name must be a file that
-# was installed.  Needs $ABS_BUILDDIR (set by `make check`); exits 77
+# was installed; the sysusers.d and tmpfiles.d snippets must match the unit.  Needs $ABS_BUILDDIR (set by `make check`); exits 77
 # (skipped) without it or without pkg-config.
 set -u
 
@@ -49,6 +49,7 @@ for f in sbin/brokerd bin/broker-pub bin/broker-sub \
 	libbrokerclient.so libbrokerclient.a include/brokerclient.h \
 	pkgconfig/brokerclient.pc pkgconfig/libbrokerclient.pc \
 	etc/brokerd.conf systemd/system/brokerd.service \
+	lib/sysusers.d/brokerd.conf lib/tmpfiles.d/brokerd.conf \
 	man8/brokerd.8 man5/brokerd.conf.5 man1/broker-pub.1 \
 	man1/broker-sub.1; do
 	if [ -z "$(installed "$f")" ]; then
@@ -150,8 +151,24 @@ done
 must_name /usr/share/man/man8/brokerd.8 ".I /usr/etc/brokerd.conf"
 must_name /usr/share/man/man8/brokerd.8 ".I $unit"
 must_name /usr/share/man/man5/brokerd.conf.5 ".I /usr/etc/brokerd.conf"
+must_name $unit "/usr/lib/sysusers.d/brokerd.conf"
+must_name $unit "/usr/lib/tmpfiles.d/brokerd.conf"
+must_name /usr/share/man/man8/brokerd.8 ".I /usr/lib/sysusers.d/brokerd.conf"
+must_name /usr/share/man/man8/brokerd.8 ".I /usr/lib/tmpfiles.d/brokerd.conf"
 for f in /usr/sbin/brokerd /usr/etc/brokerd.conf /usr/lib/libbrokerclient.so \
-	/usr/include/brokerclient.h; do
+	/usr/include/brokerclient.h /usr/lib/sysusers.d/brokerd.conf \
+	/usr/lib/tmpfiles.d/brokerd.conf; do
 	exists "$f"
 done
+# The snippets declare what the unit uses: its user and group, and its
+# runtime directory, owned by that user.
+must_name $unit "User=brokerd"
+must_name $unit "Group=brokerd"
+must_name $unit "RuntimeDirectory=brokerd"
+if ! grep -q '^u brokerd ' "$dest/usr/lib/sysusers.d/brokerd.conf" ||
+	! grep -q '^d /run/brokerd [0-7]* brokerd brokerd ' \
+		"$dest/usr/lib/tmpfiles.d/brokerd.conf"; then
+	echo "FAIL: sysusers.d or tmpfiles.d snippet does not match the unit"
+	fail=1
+fi
 exit $fail
