@@ -73,16 +73,28 @@ libdir=$(dirname "$(installed libbrokerclient.so)")
 cat >"$tmp/prog.c" <<'PROG'
 #include <brokerclient.h>
 #include <stdio.h>
+#include <string.h>
 
+/* Prints the library's version, which must be the header's. */
 int main(void)
 {
 	bc_options *o = bc_options_new();
 	const char *s = bc_strerror(0);
+	char hdr[32];
 
 	if (!o || !s || !*s)
 		return 1;
 	bc_options_free(o);
-	printf("installed library works: %s\n", s);
+	snprintf(hdr, sizeof hdr, "%d.%d.%d", BC_VERSION_MAJOR,
+		 BC_VERSION_MINOR, BC_VERSION_PATCH);
+	if (strcmp(bc_version(), hdr) != 0 ||
+	    bc_version_number() != BC_VERSION_NUMBER ||
+	    BC_VERSION_NUMBER != (BC_VERSION_MAJOR << 16 |
+				  BC_VERSION_MINOR << 8 | BC_VERSION_PATCH)) {
+		fprintf(stderr, "library %s, header %s\n", bc_version(), hdr);
+		return 1;
+	}
+	printf("%s\n", bc_version());
 	return 0;
 }
 PROG
@@ -99,10 +111,16 @@ for pc in libbrokerclient brokerclient; do
 		echo "FAIL: compiling against the installed header and library"
 		exit 1
 	fi
-	LD_LIBRARY_PATH="$libdir" "$tmp/prog" || {
+	v=$(LD_LIBRARY_PATH="$libdir" "$tmp/prog") || {
 		echo "FAIL: the program built against the installed library"
 		exit 1
 	}
+	pcv=$(PKG_CONFIG_PATH="$pcdir" pkg-config --modversion $pc)
+	if [ "$v" != "$pcv" ]; then
+		echo "FAIL: bc_version() says '$v', $pc.pc '$pcv'"
+		exit 1
+	fi
+	echo "ok: installed library version $v"
 done
 
 # ---- make install prefix=/usr after configuring for /usr/local ------------
