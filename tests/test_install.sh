@@ -123,6 +123,57 @@ for pc in libbrokerclient brokerclient; do
 	echo "ok: installed library version $v"
 done
 
+# The installed static archive: only the public API is global in it, so a
+# program may define names the library uses inside (the protocol's and
+# common/'s helpers) without a clash (a link error) or, worse, the library
+# calling the program's function: bc_check_topic must still refuse "a..b".
+if [ -f "$libdir/libbrokerclient.a" ]; then
+	sh "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/test_symbols.sh" \
+		"$libdir/libbrokerclient.a" "$(installed libbrokerclient.so)" ||
+		exit 1
+	cat >"$tmp/clash.c" <<'PROG'
+#include <brokerclient.h>
+#include <stdio.h>
+
+/* Names libbrokerclient uses internally; this one accepts anything. */
+int proto_check_topic(const char *topic, size_t len);
+int clock_mono_ms(void);
+int proto_check_topic(const char *topic, size_t len)
+{
+	(void)topic;
+	(void)len;
+	return 0;
+}
+int clock_mono_ms(void) { return 8; }
+
+int main(void)
+{
+	bc_options *o = bc_options_new();
+
+	if (!o || bc_check_topic("a.b") != BC_OK ||
+	    bc_check_topic("a..b") != BC_ERR_INVALID ||
+	    proto_check_topic("a..b", 4) != 0 || clock_mono_ms() != 8)
+		return 1;
+	bc_options_free(o);
+	return 0;
+}
+PROG
+	libs=$(PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$dest" \
+		pkg-config --static --libs libbrokerclient |
+		sed 's/-lbrokerclient//')
+	cflags=$(PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$dest" \
+		pkg-config --cflags libbrokerclient)
+	# shellcheck disable=SC2086
+	if ! ${TEST_CC:-cc} -o "$tmp/clash" "$tmp/clash.c" $cflags \
+		"$libdir/libbrokerclient.a" $libs ${TEST_LDFLAGS:-} ||
+		! "$tmp/clash"; then
+		echo "FAIL: a program defining proto_check_topic and" \
+			"clock_mono_ms with the static library"
+		exit 1
+	fi
+	echo "ok: static library, program with the library's internal names"
+fi
+
 # ---- make install prefix=/usr after configuring for /usr/local ------------
 dest="$tmp/usr-root"
 install_into "$dest" prefix=/usr
