@@ -45,7 +45,7 @@ installed() {
 dest="$tmp/root"
 install_into "$dest"
 
-for f in sbin/brokerd bin/broker-pub bin/broker-sub \
+for f in sbin/brokerd bin/broker-pub bin/broker-sub man3/libbrokerclient.3 \
 	libbrokerclient.so libbrokerclient.a include/brokerclient.h \
 	pkgconfig/brokerclient.pc pkgconfig/libbrokerclient.pc \
 	etc/brokerd.conf systemd/system/brokerd.service \
@@ -123,12 +123,67 @@ for pc in libbrokerclient brokerclient; do
 	echo "ok: installed library version $v"
 done
 
+# libbrokerclient(3) shows every public function, and its example builds
+# (through pkg-config) and works against brokerd.
+page=$(installed man3/libbrokerclient.3)
+srctop=${TOP_SRCDIR:-$(dirname "$0")/..}
+for name in $(cat "$srctop/client/lib/libbrokerclient.sym"); do
+	if ! grep -q "[ *]$name(" "$page"; then
+		echo "FAIL: libbrokerclient(3) has no synopsis for $name"
+		fail=1
+	fi
+done
+[ $fail -eq 0 ] || exit 1
+echo "ok: libbrokerclient(3) shows every exported function"
+# The C between .EX and .EE in EXAMPLES; \e is a backslash, \- a minus.
+awk '/^\.SH EXAMPLES/ { ex = 1 } ex && /^\.EE/ { exit }
+	ex && on { print } ex && /^\.EX/ { on = 1 }' "$page" |
+	sed -e 's/\\e/\\/g' -e 's/\\-/-/g' >"$tmp/greet.c"
+flags=$(PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$dest" \
+	pkg-config --cflags --libs libbrokerclient)
+# shellcheck disable=SC2086
+if ! ${TEST_CC:-cc} -Wall -Wextra -Werror -o "$tmp/greet" "$tmp/greet.c" \
+	$flags ${TEST_LDFLAGS:-}; then
+	cat -n "$tmp/greet.c"
+	echo "FAIL: the example of libbrokerclient(3) does not build"
+	exit 1
+fi
+echo "ok: the example of libbrokerclient(3) builds"
+port=$(python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null) || port=""
+if [ -n "$port" ] && [ -x "${BROKERD:-}" ]; then
+	"$BROKERD" -b 127.0.0.1 -p "$port" -q 2>"$tmp/brokerd.log" &
+	bpid=$!
+	# Up to 10 s for brokerd to listen; each try fails fast until then.
+	tries=0
+	until out=$(LD_LIBRARY_PATH="$libdir" "$tmp/greet" 127.0.0.1 \
+		"$port" 2>"$tmp/greet.err"); do
+		tries=$((tries + 1))
+		if [ $tries -ge 100 ] || ! kill -0 $bpid 2>/dev/null; then
+			cat "$tmp/greet.err" "$tmp/brokerd.log"
+			kill $bpid 2>/dev/null
+			echo "FAIL: the example of libbrokerclient(3) against brokerd"
+			exit 1
+		fi
+		sleep 0.1
+	done
+	kill $bpid
+	wait $bpid
+	if [ "$out" != "greetings.world: hello" ]; then
+		echo "FAIL: the example printed '$out'"
+		exit 1
+	fi
+	echo "ok: the example printed '$out'"
+else
+	echo "note: python3 or \$BROKERD missing: the example was not run"
+fi
+
 # The installed static archive: only the public API is global in it, so a
 # program may define names the library uses inside (the protocol's and
 # common/'s helpers) without a clash (a link error) or, worse, the library
 # calling the program's function: bc_check_topic must still refuse "a..b".
 if [ -f "$libdir/libbrokerclient.a" ]; then
-	sh "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/test_symbols.sh" \
+	sh "$srctop/tests/test_symbols.sh" \
 		"$libdir/libbrokerclient.a" "$(installed libbrokerclient.so)" ||
 		exit 1
 	cat >"$tmp/clash.c" <<'PROG'
