@@ -3,7 +3,9 @@
 
 #include "log.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -17,11 +19,39 @@ static const char *const level_names[] = {
 
 #define NLEVELS (sizeof level_names / sizeof level_names[0])
 
+/* Is out the stream systemd connected to the journal?  JOURNAL_STREAM
+ * ("DEV:INODE", systemd.exec(5)) is inherited by every child, so it is
+ * compared with what out really is: a brokerd whose stderr a script
+ * redirected to a file must not write "<N>" prefixes into that file. */
+static int is_journal(FILE *out)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char *end;
+	int fd;
+
+	if (!v || *v < '0' || *v > '9')
+		return 0;
+	dev = strtoull(v, &end, 10);
+	if (*end != ':' || end[1] < '0' || end[1] > '9')
+		return 0;
+	ino = strtoull(end + 1, &end, 10);
+	if (*end != '\0')
+		return 0;
+	fd = fileno(out);
+	if (fd < 0 || fstat(fd, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
 void log_init(struct log *lg, enum log_level level, FILE *out)
 {
 	lg->level = level;
 	lg->out = out ? out : stderr;
 	lg->syslog = 0;
+	lg->journal = is_journal(lg->out);
 }
 
 void log_to_syslog(struct log *lg, int facility)
@@ -94,9 +124,15 @@ void log_vmsg(const struct log *lg, enum log_level level, const char *prefix,
 		syslog(syslog_priority(level), "%s", line);
 		return;
 	}
-	format_time(when, sizeof when);
-	n = snprintf(line, sizeof line, "%s %s: %s", when,
-		     log_level_name(level), prefix ? prefix : "");
+	/* The journal stamps each line itself and reads its priority from
+	 * a "<N>" prefix (sd-daemon(3)). */
+	if (lg->journal)
+		snprintf(when, sizeof when, "<%d>", syslog_priority(level));
+	else
+		format_time(when, sizeof when);
+	n = snprintf(line, sizeof line, "%s%s%s: %s", when,
+		     lg->journal ? "" : " ", log_level_name(level),
+		     prefix ? prefix : "");
 	if (n > 0 && (size_t)n < sizeof line)
 		vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	/* The line is built first and written with one call, so lines from

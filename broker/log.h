@@ -1,7 +1,10 @@
 /*
  * log.h - leveled logging to a stream (stderr by default), one line per
  * event: "2024-11-26T13:56:00.123Z notice: text", or to syslog (no time
- * stamp there: syslog adds its own).
+ * stamp there: syslog adds its own).  When the stream is the systemd
+ * journal (JOURNAL_STREAM names it, see systemd.exec(5)), each line starts
+ * with its syslog priority instead of a time stamp: "<5>notice: text", so
+ * the journal records the priority (journalctl -p).
  *
  * The log context is a plain struct owned by whoever creates it (the broker)
  * and passed down; there is no global logger.  Nothing here allocates.
@@ -26,9 +29,11 @@ struct log {
 	enum log_level level;
 	FILE *out;          /* borrowed; never closed by this module */
 	int syslog;         /* 1: lines go to syslog instead of out */
+	int journal;        /* 1: out is the journal: "<N>" prefix */
 };
 
-/* Set up lg to write messages up to `level` to out (stderr when NULL). */
+/* Set up lg to write messages up to `level` to out (stderr when NULL).
+ * Whether out is the journal is decided here, once. */
 void log_init(struct log *lg, enum log_level level, FILE *out);
 
 /* Send lg's lines to syslog from now on, as "brokerd[PID]" with the given

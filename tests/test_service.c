@@ -3,7 +3,7 @@
  * (from $BROKERD): configuration errors and --check-config, SIGHUP reload,
  * SIGTERM drain, daemon mode and the pidfile, systemd notifications,
  * SIGUSR2 lame duck, keepalive, file descriptor exhaustion, IPv6 and Unix
- * socket listeners.  Every wait is bounded.
+ * socket listeners, priorities for the journal.  Every wait is bounded.
  */
 #include "config.h"
 
@@ -702,6 +702,87 @@ START_TEST(ipv6_and_unix_listeners)
 }
 END_TEST
 
+/* ---- logging to the journal ------------------------------------------ */
+
+/* Run brokerd -l info on a port already taken (it logs an error, its stats
+ * at info level and "stopped" at notice, and exits 1) with stdout and
+ * stderr appended to a new file at path and JOURNAL_STREAM set to the
+ * file's "DEV:INODE" plus ino_delta on the inode (0: the file, as systemd
+ * sets it for the journal's stream; 1: some other stream).  The log's text
+ * goes into text. */
+static void run_journal(const char *path, int ino_delta, char *text,
+			size_t cap)
+{
+	char port[16], stream[64];
+	const char *argv[] = { brokerd(), "-b", "127.0.0.1", "-p", port,
+			       "-l", "info", NULL };
+	struct stat st;
+	int busy, fd, p, st_exit;
+	size_t n;
+	FILE *f;
+	pid_t pid;
+
+	busy = harness_listen(&p, 1);
+	ck_assert_int_ge(busy, 0);
+	snprintf(port, sizeof port, "%d", p);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	snprintf(stream, sizeof stream, "%llu:%llu",
+		 (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino + (unsigned)ino_delta);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		setenv("JOURNAL_STREAM", stream, 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fd);
+	st_exit = harness_wait_pid(pid, 8000);
+	close(busy);
+	ck_assert_msg(st_exit != -1 && WIFEXITED(st_exit) &&
+		      WEXITSTATUS(st_exit) == 1, "status %d", st_exit);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(text, 1, cap - 1, f);
+	fclose(f);
+	text[n] = 0;
+}
+
+/* With stderr the journal's stream, each line starts with its syslog
+ * priority (journalctl -p filters on it) and no time stamp (the journal
+ * has its own); with JOURNAL_STREAM naming another stream (a child whose
+ * stderr was redirected), lines stay as they were. */
+START_TEST(journal_stream_priorities)
+{
+	char dir[64], path[96], text[4096];
+
+	make_dir(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/journal", dir);
+	run_journal(path, 0, text, sizeof text);
+	ck_assert_msg(strncmp(text, "<3>error: cannot listen on 127.0.0.1:",
+			      37) == 0, "log:\n%s", text);
+	ck_assert_msg(strstr(text, "\n<6>info: stats: ") &&
+		      strstr(text, "\n<5>notice: brokerd stopped\n"),
+		      "log:\n%s", text);
+	for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
+		ck_assert_msg(l[0] == '<' && l[2] == '>', "line: %s", l);
+		if (!strchr(l, '\n'))
+			break;
+	}
+
+	snprintf(path, sizeof path, "%s/file", dir);
+	run_journal(path, 1, text, sizeof text);
+	ck_assert_msg(strncmp(text, "20", 2) == 0 &&
+		      strstr(text, "Z error: cannot listen on") &&
+		      !strchr(text, '<'), "log:\n%s", text);
+	rm_dir(dir);
+}
+END_TEST
+
 static Suite *service_suite(void)
 {
 	Suite *s = suite_create("service");
@@ -726,6 +807,7 @@ static Suite *service_suite(void)
 	tcase_add_test(run, silent_client_disconnected);
 	tcase_add_test(run, fd_exhaustion_survived);
 	tcase_add_test(run, ipv6_and_unix_listeners);
+	tcase_add_test(run, journal_stream_priorities);
 	tcase_set_timeout(sig, 30);
 	tcase_set_timeout(run, 30);
 	suite_add_tcase(s, conf);

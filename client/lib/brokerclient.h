@@ -97,6 +97,20 @@ extern "C" {
 
 struct event_base;
 
+/* The version of this header: the brokerd package version it comes from.
+ * configure.ac's AC_INIT gives the same numbers (the library does not
+ * build when they differ).  BC_VERSION_NUMBER is 0xMMmmpp, for #if tests.
+ * The library a program runs with may be newer than the header it was
+ * compiled with: bc_version and bc_version_number tell the library's (a
+ * static string, never freed, safe from any thread). */
+#define BC_VERSION_MAJOR 0
+#define BC_VERSION_MINOR 1
+#define BC_VERSION_PATCH 0
+#define BC_VERSION_NUMBER \
+	((BC_VERSION_MAJOR << 16) | (BC_VERSION_MINOR << 8) | BC_VERSION_PATCH)
+const char *bc_version(void);
+int bc_version_number(void);
+
 /* Opaque handles. */
 typedef struct bc_client bc_client;
 typedef struct bc_options bc_options;
