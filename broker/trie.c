@@ -47,6 +47,7 @@ struct trie_node {
 struct trie {
 	struct trie_node *root;
 	uint64_t seed;             /* for tokmap_hash, chosen per trie */
+	struct qgroups groups;     /* queue groups of the subs held */
 	size_t nsubs;
 	size_t nnodes;             /* including the root */
 };
@@ -309,6 +310,7 @@ struct trie *trie_new(void)
 		  (uint64_t)clock();
 	t->nsubs = 0;
 	t->nnodes = 0;
+	qgroups_init(&t->groups, t->seed);
 	t->root = node_new(t, "", 0);
 	if (t->root == NULL) {
 		free(t);
@@ -322,6 +324,7 @@ void trie_free(struct trie *t)
 	if (t == NULL)
 		return;
 	node_free_tree(t, t->root);
+	qgroups_free(&t->groups);
 	free(t);
 }
 
@@ -357,12 +360,19 @@ static struct trie_node *trie_walk(struct trie *t, const char *pattern,
 int trie_add(struct trie *t, const char *pattern, size_t len,
 	     struct trie_sub *s)
 {
-	struct trie_node *n = trie_walk(t, pattern, len, 1);
+	struct trie_node *n;
 
-	if (n == NULL)
+	s->group = NULL;
+	if (s->queue != NULL &&
+	    (s->group = qgroups_ref(&t->groups, s->queue)) == NULL)
 		return -1;
-	if (node_push_sub(n, s) < 0) {
-		trie_prune(t, pattern, len);
+	n = trie_walk(t, pattern, len, 1);
+	if (n == NULL || node_push_sub(n, s) < 0) {
+		if (n != NULL)
+			trie_prune(t, pattern, len);
+		if (s->group != NULL)
+			qgroups_unref(&t->groups, s->group);
+		s->group = NULL;
 		return -1;
 	}
 	t->nsubs++;
@@ -378,6 +388,9 @@ int trie_remove(struct trie *t, const char *pattern, size_t len,
 		return -1;
 	node_drop_sub(n, s->slot);
 	t->nsubs--;
+	if (s->group != NULL)
+		qgroups_unref(&t->groups, s->group);
+	s->group = NULL;
 	if (n->nsubs > 0)
 		return 0;
 	trie_prune(t, pattern, len);
@@ -392,6 +405,11 @@ size_t trie_count(const struct trie *t)
 size_t trie_nodes(const struct trie *t)
 {
 	return t->nnodes;
+}
+
+size_t trie_groups(const struct trie *t)
+{
+	return qgroups_count(&t->groups);
 }
 
 /* ---- results --------------------------------------------------------- */
@@ -457,7 +475,7 @@ static int cmp_queued(const void *a, const void *b)
 {
 	const struct trie_sub *x = *(struct trie_sub *const *)a;
 	const struct trie_sub *y = *(struct trie_sub *const *)b;
-	int c = strcmp(x->queue, y->queue);
+	int c = x->group == y->group ? 0 : strcmp(x->queue, y->queue);
 	uintptr_t px = (uintptr_t)x, py = (uintptr_t)y;
 
 	if (c != 0)
@@ -482,7 +500,7 @@ static int result_group(struct trie_result *r)
 	qsort(r->queued, r->nqueued, sizeof(*r->queued), cmp_queued);
 	gs[r->ngroups++] = 0;
 	for (size_t i = 1; i < r->nqueued; i++)
-		if (strcmp(r->queued[i]->queue, r->queued[i - 1]->queue) != 0)
+		if (r->queued[i]->group != r->queued[i - 1]->group)
 			gs[r->ngroups++] = i;
 	return 0;
 }

@@ -353,6 +353,68 @@ START_TEST(test_two_groups_and_plain)
 }
 END_TEST
 
+/* Issue #13: each group carries its own rotation.  Groups of uneven
+ * sizes on one pattern (each group's first member on another pattern, so
+ * a group spans two): taking member group->turn++ % size, as the router
+ * does when members are idle, must pick every member of every group
+ * equally often, and all of a group's members share one record. */
+static void check_rotation(const unsigned *sizes, unsigned ngroups)
+{
+	enum { MAXM = 16, ROUNDS = 60 };
+	static const char *const names[] = { "g0", "g1", "g2", "g3" };
+	struct trie *t = new_trie();
+	struct trie_result r;
+	struct trie_sub s[MAXM];
+	const char *pat[MAXM];
+	unsigned picks[MAXM] = { 0 }, n = 0;
+
+	trie_result_init(&r);
+	for (unsigned g = 0; g < ngroups; g++)
+		for (unsigned k = 0; k < sizes[g]; k++, n++) {
+			sub_init(&s[n], NULL, n, names[g]);
+			pat[n] = k == 0 ? "q.>" : "q.*";
+			ck_assert_int_ge(add(t, pat[n], &s[n]), 0);
+		}
+	ck_assert_uint_eq(trie_groups(t), ngroups);
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		match(t, "q.x", &r);
+		ck_assert_uint_eq(r.ngroups, ngroups);
+		for (size_t g = 0; g < r.ngroups; g++) {
+			struct trie_sub **m = &r.queued[r.group_start[g]];
+			size_t size = group_size(&r, g);
+
+			for (size_t k = 1; k < size; k++)
+				ck_assert_ptr_eq(m[k]->group, m[0]->group);
+			picks[m[m[0]->group->turn++ % size] - s]++;
+		}
+	}
+	for (unsigned i = 0, g = 0, k = 0; i < n; i++) {
+		ck_assert_msg(picks[i] == ROUNDS / sizes[g],
+			      "member %u of group %u picked %u times", k, g,
+			      picks[i]);
+		if (++k == sizes[g]) {
+			g++;
+			k = 0;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		ck_assert_int_ge(del(t, pat[i], &s[i]), 0);
+	ck_assert_uint_eq(trie_groups(t), 0);
+	trie_result_free(&r);
+	trie_free(t);
+}
+
+START_TEST(test_groups_rotate_apart)
+{
+	static const unsigned two[] = { 2, 2 }, three[] = { 2, 3, 2 };
+	static const unsigned uneven[] = { 1, 4, 3 };
+
+	check_rotation(two, 2);
+	check_rotation(three, 3);
+	check_rotation(uneven, 3);
+}
+END_TEST
+
 /* One big group on two patterns plus a small one: grouped by sorting, so
  * this must stay quick. */
 START_TEST(test_large_group)
@@ -845,6 +907,7 @@ static Suite *trie_suite(void)
 	tcase_add_test(tm, test_same_owner_two_sids);
 	tcase_add_test(tm, test_duplicate_pattern);
 	tcase_add_test(tm, test_group_spans_patterns);
+	tcase_add_test(tm, test_groups_rotate_apart);
 	tcase_add_test(tm, test_two_groups_and_plain);
 	tcase_add_test(tm, test_result_reused);
 	suite_add_tcase(s, tm);
