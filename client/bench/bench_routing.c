@@ -274,16 +274,17 @@ static uint64_t one_expect(const void *arg, uint64_t i)
 	return 1;
 }
 
+/* Connection by connection, as a client subscribing its own set would. */
 static int subs_fill(struct rt *r, int first, int conns, uint64_t nsubs)
 {
 	char p[64];
 
 	for (uint64_t j = 0; j < nsubs; j++) {
-		int k = (int)(j % (uint64_t)conns);
+		uint64_t k = j * (uint64_t)conns / nsubs;
 
-		snprintf(p, sizeof p, "s.%d.%llu", k,
-			 (unsigned long long)(j / (uint64_t)conns));
-		if (subscribe(r, r->cl[first + k], p) < 0)
+		snprintf(p, sizeof p, "s.%llu.%llu", (unsigned long long)k,
+			 (unsigned long long)j);
+		if (subscribe(r, r->cl[first + (int)k], p) < 0)
 			return -1;
 		if ((j & 1023) == 1023)
 			rt_poll(r);
@@ -299,7 +300,7 @@ static int run_subs(struct rt *r)
 	struct stream s0 = { one_name, one_expect, NULL, cfg->count, 0, 0, 0 };
 	struct stream s1 = s0;
 	uint64_t rss0, rss1;
-	double t0, t_sub;
+	double t0, t_sub, cpu_sub;
 
 	/* 0: publisher, 1: its subscriber, then the holders */
 	if (rt_connect(r, 2) < 0 || subscribe(r, r->cl[1], "one.topic") < 0 ||
@@ -311,14 +312,18 @@ static int run_subs(struct rt *r)
 	print_stream(r, &s0);
 	rss0 = rt_broker_rss_kib(r);
 	t0 = rt_now();
+	cpu_sub = rt_broker_cpu(r);
 	if (subs_fill(r, 2, conns, nsubs) < 0)
 		return -1;
 	t_sub = rt_now() - t0;
+	cpu_sub = rt_broker_cpu(r) - cpu_sub;
 	rss1 = rt_broker_rss_kib(r);
 	if (run_stream(r, r->cl[0], &s1) < 0)
 		return -1;
-	printf(" sub_s=%.3f subs_per_s=%.0f with_subs:", t_sub,
-	       (double)nsubs / t_sub);
+	printf(" sub_s=%.3f subs_per_s=%.0f", t_sub, (double)nsubs / t_sub);
+	if (cfg->broker_pid)
+		printf(" sub_broker_cpu_s=%.2f", cpu_sub);
+	printf(" with_subs:");
 	print_stream(r, &s1);
 	if (cfg->broker_pid)
 		printf(" broker_rss_kib=%llu bytes_per_sub=%.1f",
