@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(TOKMAP_TOK_FOLLOWS(struct qgroup, key, name),
+	       "a group's name must follow its map entry");
+
 void qgroups_init(struct qgroups *q, uint64_t seed)
 {
 	tokmap_init(&q->map);
@@ -40,7 +43,6 @@ struct qgroup *qgroups_ref(struct qgroups *q, const char *name)
 	memcpy(g->name, name, len + 1);
 	g->turn = 0;
 	g->refs = 1;
-	g->key.tok = g->name;
 	g->key.len = (uint32_t)len;
 	g->key.hash = (uint32_t)h;
 	if (tokmap_put(&q->map, &g->key) < 0) {

@@ -23,8 +23,8 @@
 
 struct qgroup {
 	uint64_t turn;             /* the router's: next member to try */
-	struct tokmap_entry key;   /* private: key.tok is name */
 	uint32_t refs;             /* private: members holding it */
+	struct tokmap_entry key;   /* private: name follows it */
 	char name[];               /* NUL-terminated */
 };
 

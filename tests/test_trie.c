@@ -806,8 +806,10 @@ enum { TM_N = 200 };
 
 struct tm_fixture {
 	struct tokmap m;
-	struct tokmap_entry e[TM_N];
-	char tok[TM_N][8];
+	struct tm_item {
+		struct tokmap_entry e;
+		char tok[8];        /* follows e, as tokmap.h requires */
+	} it[TM_N];
 	int in[TM_N];
 };
 
@@ -817,9 +819,9 @@ static void tm_check(const struct tm_fixture *f)
 	size_t n = 0;
 
 	for (size_t i = 0; i < TM_N; i++) {
-		const struct tokmap_entry *e = &f->e[i];
+		const struct tokmap_entry *e = &f->it[i].e;
 
-		ck_assert_ptr_eq(tokmap_get(&f->m, e->tok, e->len, e->hash),
+		ck_assert_ptr_eq(tokmap_get(&f->m, tokmap_tok(e), e->len, e->hash),
 				 f->in[i] ? e : NULL);
 		n += (size_t)f->in[i];
 	}
@@ -832,12 +834,12 @@ static void tm_fill(struct tm_fixture *f, int collide)
 {
 	tokmap_init(&f->m);
 	for (size_t i = 0; i < TM_N; i++) {
-		snprintf(f->tok[i], sizeof(f->tok[i]), "t%zu", i);
-		f->e[i].tok = f->tok[i];
-		f->e[i].len = strlen(f->tok[i]);
-		f->e[i].hash = collide ? 0 : tokmap_hash(42, f->tok[i],
-							  f->e[i].len);
-		ck_assert_int_eq(tokmap_put(&f->m, &f->e[i]), 0);
+		struct tm_item *t = &f->it[i];
+
+		snprintf(t->tok, sizeof(t->tok), "t%zu", i);
+		t->e.len = strlen(t->tok);
+		t->e.hash = collide ? 0 : tokmap_hash(42, t->tok, t->e.len);
+		ck_assert_int_eq(tokmap_put(&f->m, &t->e), 0);
 		f->in[i] = 1;
 	}
 }
@@ -855,8 +857,8 @@ START_TEST(test_tokmap_delete_orders)
 	for (size_t k = 0; k < TM_N; k++) {
 		size_t i = (k * 37 + 11) % TM_N;   /* 37 is prime to TM_N */
 
-		ck_assert_int_eq(tokmap_del(&f.m, &f.e[i]), 0);
-		ck_assert_int_eq(tokmap_del(&f.m, &f.e[i]), -1);
+		ck_assert_int_eq(tokmap_del(&f.m, &f.it[i].e), 0);
+		ck_assert_int_eq(tokmap_del(&f.m, &f.it[i].e), -1);
 		f.in[i] = 0;
 		if (k % 16 == 0)
 			tm_check(&f);
@@ -870,19 +872,19 @@ END_TEST
 START_TEST(test_tokmap_same_hash_other_length)
 {
 	struct tokmap m;
-	struct tokmap_entry ab = { "ab", 2, 7 }, a = { "a", 1, 7 };
-	struct tokmap_entry b = { "b", 1, 7 };
+	struct tm_item ab = { { 2, 7 }, "ab" }, a = { { 1, 7 }, "a" };
+	struct tm_item b = { { 1, 7 }, "b" };
 
 	tokmap_init(&m);
-	ck_assert_int_eq(tokmap_put(&m, &ab), 0);
+	ck_assert_int_eq(tokmap_put(&m, &ab.e), 0);
 	ck_assert_ptr_null(tokmap_get(&m, "a", 1, 7));
-	ck_assert_int_eq(tokmap_put(&m, &a), 0);
-	ck_assert_ptr_eq(tokmap_get(&m, "a", 1, 7), &a);
-	ck_assert_ptr_eq(tokmap_get(&m, "ab", 2, 7), &ab);
+	ck_assert_int_eq(tokmap_put(&m, &a.e), 0);
+	ck_assert_ptr_eq(tokmap_get(&m, "a", 1, 7), &a.e);
+	ck_assert_ptr_eq(tokmap_get(&m, "ab", 2, 7), &ab.e);
 	ck_assert_ptr_null(tokmap_get(&m, "b", 1, 7));
-	ck_assert_int_eq(tokmap_del(&m, &b), -1);        /* never added */
-	ck_assert_int_eq(tokmap_del(&m, &ab), 0);
-	ck_assert_ptr_eq(tokmap_get(&m, "a", 1, 7), &a);  /* moved up */
+	ck_assert_int_eq(tokmap_del(&m, &b.e), -1);      /* never added */
+	ck_assert_int_eq(tokmap_del(&m, &ab.e), 0);
+	ck_assert_ptr_eq(tokmap_get(&m, "a", 1, 7), &a.e);  /* moved up */
 	tokmap_free(&m);
 	ck_assert_ptr_null(tokmap_get(&m, "a", 1, 7));
 }
