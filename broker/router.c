@@ -107,14 +107,14 @@ static int over_high_water(const struct conn *c, size_t pending)
  * mark, the one with the fewest bytes waiting; if every member is over,
  * the one with the fewest bytes waiting (its policy then applies).  Ties
  * are broken by a rotating start so equally idle members take turns; the
- * rotation is the group's own (m[0]->group, shared by all its members):
+ * rotation is the group's own (trie_sub_group, shared by its members):
  * one counter for all groups would step once per group per publish and
  * leave a group of two always starting on the same member next to
  * another group of two (issue #13). */
 static const struct trie_sub *pick_member(struct trie_sub *const *m,
 					  size_t n)
 {
-	size_t start = (size_t)(m[0]->group->turn++ % n);
+	size_t start = (size_t)(trie_sub_group(m[0])->turn++ % n);
 	size_t best = n, best_pending = SIZE_MAX;
 	size_t any = start, any_pending = SIZE_MAX;
 

@@ -22,7 +22,9 @@
 struct sub {
 	struct trie_sub ts;     /* ts.owner, ts.sid, ts.queue set by sub_new;
 				 * ts.queue: NUL-terminated copy of the queue
-				 * group, after the pattern, or NULL */
+				 * group, after the pattern, or NULL (the trie
+				 * points it at its interned copy while the
+				 * record is linked) */
 	uint32_t pattern_len;   /* <= PROTO_MAX_TOPIC */
 	char pattern[];         /* NUL-terminated copy */
 };

@@ -373,21 +373,22 @@ static struct trie_node *trie_walk(struct trie *t, const char *pattern,
 int trie_add(struct trie *t, const char *pattern, size_t len,
 	     struct trie_sub *s)
 {
+	const char *queue = s->queue;
+	struct qgroup *g = NULL;
 	struct trie_node *n;
 
-	s->group = NULL;
-	if (s->queue != NULL &&
-	    (s->group = qgroups_ref(&t->groups, s->queue)) == NULL)
+	if (queue != NULL && (g = qgroups_ref(&t->groups, queue)) == NULL)
 		return -1;
 	n = trie_walk(t, pattern, len, 1);
 	if (n == NULL || node_push_sub(n, s) < 0) {
 		if (n != NULL)
 			trie_prune(t, pattern, len);
-		if (s->group != NULL)
-			qgroups_unref(&t->groups, s->group);
-		s->group = NULL;
+		if (g != NULL)
+			qgroups_unref(&t->groups, g);
 		return -1;
 	}
+	if (g != NULL)
+		s->queue = g->name;
 	t->nsubs++;
 	return n->nsubs == 1;
 }
@@ -401,9 +402,9 @@ int trie_remove(struct trie *t, const char *pattern, size_t len,
 		return -1;
 	node_drop_sub(n, s->slot);
 	t->nsubs--;
-	if (s->group != NULL)
-		qgroups_unref(&t->groups, s->group);
-	s->group = NULL;
+	if (s->queue != NULL)
+		qgroups_unref(&t->groups, trie_sub_group(s));
+	s->queue = NULL;
 	if (n->nsubs > 0)
 		return 0;
 	trie_prune(t, pattern, len);
@@ -488,7 +489,7 @@ static int cmp_queued(const void *a, const void *b)
 {
 	const struct trie_sub *x = *(struct trie_sub *const *)a;
 	const struct trie_sub *y = *(struct trie_sub *const *)b;
-	int c = x->group == y->group ? 0 : strcmp(x->queue, y->queue);
+	int c = x->queue == y->queue ? 0 : strcmp(x->queue, y->queue);
 	uintptr_t px = (uintptr_t)x, py = (uintptr_t)y;
 
 	if (c != 0)
@@ -513,7 +514,7 @@ static int result_group(struct trie_result *r)
 	qsort(r->queued, r->nqueued, sizeof(*r->queued), cmp_queued);
 	gs[r->ngroups++] = 0;
 	for (size_t i = 1; i < r->nqueued; i++)
-		if (r->queued[i]->group != r->queued[i - 1]->group)
+		if (r->queued[i]->queue != r->queued[i - 1]->queue)
 			gs[r->ngroups++] = i;
 	return 0;
 }

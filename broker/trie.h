@@ -30,13 +30,22 @@
 /* One subscription as the trie sees it; embedded by the caller. */
 struct trie_sub {
 	void *owner;        /* opaque to the trie (the broker's connection) */
-	const char *queue;  /* NUL-terminated queue group name, or NULL */
+	const char *queue;  /* NUL-terminated queue group name, or NULL; the
+			     * caller's string until trie_add, which points
+			     * it at the trie's interned copy (the name of a
+			     * struct qgroup shared by every member: equal
+			     * names, equal pointers); trie_remove sets it
+			     * to NULL */
 	uint32_t sid;       /* the client's subscription id */
 	uint32_t slot;      /* private to the trie: index in its node's array */
-	struct qgroup *group;  /* set by trie_add: the interned queue group
-				* (NULL without one), shared by all members of
-				* that name; valid until trie_remove */
 };
+
+/* The queue group of a sub in the trie (s->queue not NULL). */
+static inline struct qgroup *trie_sub_group(const struct trie_sub *s)
+{
+	return (struct qgroup *)(void *)(s->queue -
+					 offsetof(struct qgroup, name));
+}
 
 struct trie;
 
@@ -47,7 +56,7 @@ struct trie;
  * a group spans every pattern that matched: the same group name on "a.*"
  * and "a.>" is one group).  group_start[i] is the index in `queued` where
  * group i begins, for i < ngroups; group i ends where i+1 begins (or at
- * nqueued); all members of a group share one ->group record, whose turn
+ * nqueued); all members of a group share one trie_sub_group(), whose turn
  * the caller may use to rotate over them.  Groups come in name order
  * (strcmp); inside a group, members
  * are ordered by sid, then address, so the same members always come out in
