@@ -58,12 +58,12 @@ static void interest_changed(struct router *r, const struct sub *s,
 	log_msg(r->log, LOG_LEVEL_DEBUG, "router: %s subscription on '%s'",
 		present ? "first" : "no more", s->pattern);
 	if (r->hook)
-		r->hook(r->hook_arg, s->pattern, s->pattern_len, present);
+		r->hook(r->hook_arg, s->pattern, sub_pattern_len(s), present);
 }
 
 int router_subscribe(struct router *r, struct sub *s)
 {
-	int rc = trie_add(r->trie, s->pattern, s->pattern_len, &s->ts);
+	int rc = trie_add(r->trie, s->pattern, sub_pattern_len(s), &s->ts);
 
 	if (rc < 0)
 		return -1;
@@ -74,7 +74,8 @@ int router_subscribe(struct router *r, struct sub *s)
 
 void router_unsubscribe(struct router *r, struct sub *s)
 {
-	if (trie_remove(r->trie, s->pattern, s->pattern_len, &s->ts) == 1)
+	if (trie_remove(r->trie, s->pattern, sub_pattern_len(s),
+			&s->ts) == 1)
 		interest_changed(r, s, 0);
 }
 
