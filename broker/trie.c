@@ -6,9 +6,11 @@
  * itself); two flag bits say whether the wildcard children exist, so a
  * match looks them up only where they do.  No pointer per wildcard child:
  * a node per distinct token is most of the broker's memory per
- * subscription, so it is kept to 44 bytes plus the token.  A node holds the subscriptions whose pattern ends
- * there, in an array (held inline while there is only one: most patterns
- * have a single subscriber); trie_sub.slot is a sub's index in it, so
+ * subscription, so it is kept to 44 bytes plus the token.
+ *
+ * A node holds the subscriptions whose pattern ends there, in an array
+ * (held inline while there is only one: most patterns have a single
+ * subscriber); trie_sub.slot is a sub's index in it, so
  * removal is a swap with the last element.  When a removal leaves a node
  * with neither subscriptions nor children, the node is freed, and so are
  * its ancestors that held only it, so the tree only ever holds prefixes of
@@ -119,10 +121,11 @@ static struct trie_node *node_of_key(struct tokmap_entry *e)
 					     offsetof(struct trie_node, key));
 }
 
-/* The literal child for tok[0..len), or NULL. */
-static struct trie_node *node_literal(const struct trie *t,
-				      const struct trie_node *n,
-				      const char *tok, size_t len)
+/* The child for tok[0..len), or NULL: a topic's literal token, or a
+ * pattern's token ("*" and ">" are children like the others). */
+static struct trie_node *node_kid(const struct trie *t,
+				  const struct trie_node *n,
+				  const char *tok, size_t len)
 {
 	uint64_t h;
 
@@ -130,14 +133,6 @@ static struct trie_node *node_literal(const struct trie *t,
 		return NULL;
 	h = tokmap_hash(t->seed, tok, len);
 	return node_of_key(tokmap_get(&n->kids, tok, len, h));
-}
-
-/* The child for a pattern token ("*", ">" or literal), or NULL. */
-static struct trie_node *node_child(const struct trie *t,
-				    const struct trie_node *n,
-				    const char *tok, size_t len)
-{
-	return node_literal(t, n, tok, len);
 }
 
 /* The "*" (NODE_STAR) or ">" (NODE_GT) child, or NULL. */
@@ -204,7 +199,7 @@ static void trie_prune(struct trie *t, const char *pattern, size_t len)
 
 	for (;;) {
 		size_t tl = tok_len(p, end);
-		struct trie_node *kid = node_child(t, n, p, tl);
+		struct trie_node *kid = node_kid(t, n, p, tl);
 
 		if (kid == NULL)
 			return;     /* not in the tree: nothing to prune */
@@ -352,7 +347,7 @@ static struct trie_node *trie_walk(struct trie *t, const char *pattern,
 
 	for (;;) {
 		size_t tl = tok_len(p, end);
-		struct trie_node *kid = node_child(t, n, p, tl);
+		struct trie_node *kid = node_kid(t, n, p, tl);
 
 		if (kid == NULL && create)
 			kid = node_add_child(t, n, p, tl);
@@ -561,7 +556,7 @@ static int match_from(const struct trie *t, const struct trie_node *n,
 		if (star != NULL && match_step(t, star, p + tl, end, r) < 0)
 			return -1;
 	}
-	kid = node_literal(t, n, p, tl);
+	kid = node_kid(t, n, p, tl);
 	if (kid != NULL && match_step(t, kid, p + tl, end, r) < 0)
 		return -1;
 	return 0;
