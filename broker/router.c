@@ -13,7 +13,6 @@
 struct router {
 	struct trie *trie;
 	struct trie_result res;      /* reused by every publish */
-	uint64_t rotate;             /* queue group tie-breaker */
 	const struct log *log;
 	struct broker_stats *stats;
 	router_interest_fn hook;
@@ -59,12 +58,12 @@ static void interest_changed(struct router *r, const struct sub *s,
 	log_msg(r->log, LOG_LEVEL_DEBUG, "router: %s subscription on '%s'",
 		present ? "first" : "no more", s->pattern);
 	if (r->hook)
-		r->hook(r->hook_arg, s->pattern, s->pattern_len, present);
+		r->hook(r->hook_arg, s->pattern, sub_pattern_len(s), present);
 }
 
 int router_subscribe(struct router *r, struct sub *s)
 {
-	int rc = trie_add(r->trie, s->pattern, s->pattern_len, &s->ts);
+	int rc = trie_add(r->trie, s->pattern, sub_pattern_len(s), &s->ts);
 
 	if (rc < 0)
 		return -1;
@@ -75,7 +74,8 @@ int router_subscribe(struct router *r, struct sub *s)
 
 void router_unsubscribe(struct router *r, struct sub *s)
 {
-	if (trie_remove(r->trie, s->pattern, s->pattern_len, &s->ts) == 1)
+	if (trie_remove(r->trie, s->pattern, sub_pattern_len(s),
+			&s->ts) == 1)
 		interest_changed(r, s, 0);
 }
 
@@ -107,11 +107,15 @@ static int over_high_water(const struct conn *c, size_t pending)
 /* One member of a queue group: among the members under their high-water
  * mark, the one with the fewest bytes waiting; if every member is over,
  * the one with the fewest bytes waiting (its policy then applies).  Ties
- * are broken by a rotating start so equally idle members take turns. */
-static const struct trie_sub *pick_member(struct router *r,
-					  struct trie_sub *const *m, size_t n)
+ * are broken by a rotating start so equally idle members take turns; the
+ * rotation is the group's own (trie_sub_group, shared by its members):
+ * one counter for all groups would step once per group per publish and
+ * leave a group of two always starting on the same member next to
+ * another group of two (issue #13). */
+static const struct trie_sub *pick_member(struct trie_sub *const *m,
+					  size_t n)
 {
-	size_t start = (size_t)(r->rotate++ % n);
+	size_t start = (size_t)(trie_sub_group(m[0])->turn++ % n);
 	size_t best = n, best_pending = SIZE_MAX;
 	size_t any = start, any_pending = SIZE_MAX;
 
@@ -145,7 +149,7 @@ static long fan_out(struct router *r, struct msg_tail **tail)
 		size_t to = g + 1 < res->ngroups ? res->group_start[g + 1]
 						 : res->nqueued;
 		if (to > from)
-			n += deliver(tail, pick_member(r, &res->queued[from],
+			n += deliver(tail, pick_member(&res->queued[from],
 						       to - from));
 	}
 	return n;

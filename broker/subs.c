@@ -14,9 +14,7 @@ struct sub *sub_new(void *owner, uint32_t sid, const char *pattern,
 	struct sub *s;
 	char *q;
 
-	if ((uint64_t)pattern_len > UINT32_MAX)
-		return NULL;
-	/* the strings start inside the struct's tail padding */
+	/* one allocation: header, pattern, then the queue name */
 	s = malloc(offsetof(struct sub, pattern) + pattern_len + 1 + qsize);
 	if (!s)
 		return NULL;
@@ -24,7 +22,6 @@ struct sub *sub_new(void *owner, uint32_t sid, const char *pattern,
 	s->ts.slot = 0;
 	memcpy(s->pattern, pattern, pattern_len);
 	s->pattern[pattern_len] = 0;
-	s->pattern_len = (uint32_t)pattern_len;
 	if (queue) {
 		q = s->pattern + pattern_len + 1;
 		memcpy(q, queue, queue_len);

@@ -9,23 +9,34 @@
  * by binary search, so lookups are O(log n) and only insert/remove shift
  * pointers.  Memory: a connection with one subscription (the common case)
  * has no array at all, the pointer is held inline; a record is one
- * allocation of its header (28 bytes) and its strings.
+ * allocation of its header (24 bytes) and its strings.
  */
 #ifndef BROKERD_SUBS_H
 #define BROKERD_SUBS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "trie.h"
 
 struct sub {
 	struct trie_sub ts;     /* ts.owner, ts.sid, ts.queue set by sub_new;
 				 * ts.queue: NUL-terminated copy of the queue
-				 * group, after the pattern, or NULL */
-	uint32_t pattern_len;   /* <= PROTO_MAX_TOPIC */
-	char pattern[];         /* NUL-terminated copy */
+				 * group, after the pattern, or NULL (the trie
+				 * points it at its interned copy while the
+				 * record is linked) */
+	char pattern[];         /* NUL-terminated copy (patterns hold no NUL:
+				 * proto_check_pattern refuses control
+				 * bytes); no length field, which would cost
+				 * a malloc size class for many lengths */
 };
+
+/* Length of s->pattern (read at SUB and UNSUB only). */
+static inline size_t sub_pattern_len(const struct sub *s)
+{
+	return strlen(s->pattern);
+}
 
 struct subs {
 	union {
@@ -36,8 +47,7 @@ struct subs {
 };
 
 /* A new record (one allocation, strings copied); queue may be NULL.  The
- * caller owns it and frees it with sub_free.  NULL when out of memory or
- * when pattern_len does not fit the record (over UINT32_MAX). */
+ * caller owns it and frees it with sub_free.  NULL when out of memory. */
 struct sub *sub_new(void *owner, uint32_t sid, const char *pattern,
 		    size_t pattern_len, const char *queue, size_t queue_len);
 void sub_free(struct sub *s);

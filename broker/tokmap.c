@@ -82,7 +82,7 @@ struct tokmap_entry *tokmap_get(const struct tokmap *m, const char *tok,
 	for (i = (size_t)(uint32_t)hash & mask; (e = m->slots[i]) != NULL;
 	     i = (i + 1) & mask) {
 		if (e->hash == (uint32_t)hash && e->len == len &&
-		    memcmp(e->tok, tok, len) == 0)
+		    memcmp(tokmap_tok(e), tok, len) == 0)
 			return e;
 	}
 	return NULL;

@@ -9,7 +9,10 @@
  * inserts and deletes.
  *
  * Intrusive: the caller embeds a struct tokmap_entry in its own record (the
- * trie node) and recovers the record with offsetof.  The map stores only
+ * trie node) and recovers the record with offsetof.  The token bytes follow
+ * the entry directly (a flexible char array declared right after it), so an
+ * entry costs 8 bytes and no pointer: a trie node per distinct token is the
+ * broker's memory per subscription.  The map stores only
  * pointers to entries: it never allocates, copies or frees them, and never
  * reads the token bytes except to compare.  Each entry carries its hash,
  * computed once by the caller with tokmap_hash() and a seed chosen by the
@@ -21,13 +24,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Embedded by the caller.  tok points to len bytes that must stay valid and
- * unchanged while the entry is in a map. */
+/* Embedded by the caller, immediately followed by the len token bytes
+ * (check with TOKMAP_TOK_FOLLOWS), which must stay unchanged while the
+ * entry is in a map. */
 struct tokmap_entry {
-	const char *tok;
 	uint32_t len;
 	uint32_t hash;           /* tokmap_hash(seed, tok, len), truncated */
 };
+
+/* The token bytes of e. */
+static inline const char *tokmap_tok(const struct tokmap_entry *e)
+{
+	return (const char *)(e + 1);
+}
+
+/* True when member tok of type T directly follows its entry member key. */
+#define TOKMAP_TOK_FOLLOWS(T, key, tok) \
+	(offsetof(T, tok) == offsetof(T, key) + sizeof(struct tokmap_entry))
 
 /* Zero-initialise (or tokmap_init); free the table with tokmap_free.
  * Narrow counts keep a trie node small (one per distinct token). */

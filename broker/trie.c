@@ -1,11 +1,16 @@
 /*
  * trie.c - the subscription tree; see trie.h.
  *
- * A node stands for one pattern prefix.  Its children are: literal tokens in
- * a tokmap (the token bytes live inside the child node itself), and separate
- * "*" and ">" children.  A node holds the subscriptions whose pattern ends
- * there, in an array (held inline while there is only one: most patterns
- * have a single subscriber); trie_sub.slot is a sub's index in it, so
+ * A node stands for one pattern prefix.  Its children, "*" and ">" included,
+ * are in one tokmap by token (the token bytes live inside the child node
+ * itself); two flag bits say whether the wildcard children exist, so a
+ * match looks them up only where they do.  No pointer per wildcard child:
+ * a node per distinct token is most of the broker's memory per
+ * subscription, so it is kept to 44 bytes plus the token.
+ *
+ * A node holds the subscriptions whose pattern ends there, in an array
+ * (held inline while there is only one: most patterns have a single
+ * subscriber); trie_sub.slot is a sub's index in it, so
  * removal is a swap with the last element.  When a removal leaves a node
  * with neither subscriptions nor children, the node is freed, and so are
  * its ancestors that held only it, so the tree only ever holds prefixes of
@@ -32,21 +37,28 @@
 #include "tokmap.h"
 
 struct trie_node {
-	struct trie_node *star;    /* "*" child (owned) or NULL */
-	struct trie_node *gt;      /* ">" child (owned) or NULL */
-	struct tokmap kids;        /* literal children (owned), by token */
+	struct tokmap kids;        /* children (owned), by token */
 	union {
 		struct trie_sub *one;  /* cap_subs == 0: at most one, inline */
 		struct trie_sub **arr; /* else an owned array of cap_subs */
 	} subs;                    /* subs ending here (borrowed) */
 	uint32_t nsubs, cap_subs;
-	struct tokmap_entry key;   /* key.tok points at tok[] below */
+	uint8_t wild;              /* NODE_STAR | NODE_GT: such kids exist */
+	struct tokmap_entry key;   /* in the parent's kids; tok[] follows */
 	char tok[];                /* this node's token, not NUL-terminated */
 };
+
+_Static_assert(TOKMAP_TOK_FOLLOWS(struct trie_node, key, tok),
+	       "a node's token must follow its map entry");
+
+#define NODE_STAR 1u
+#define NODE_GT 2u
 
 struct trie {
 	struct trie_node *root;
 	uint64_t seed;             /* for tokmap_hash, chosen per trie */
+	uint64_t star_hash, gt_hash;   /* of "*" and ">", computed once */
+	struct qgroups groups;     /* queue groups of the subs held */
 	size_t nsubs;
 	size_t nnodes;             /* including the root */
 };
@@ -75,18 +87,16 @@ static int tok_is(const char *tok, size_t len, char c)
 static struct trie_node *node_new(struct trie *t,
 				  const char *tok, size_t len)
 {
-	struct trie_node *n = malloc(sizeof(*n) + len);
+	struct trie_node *n = malloc(offsetof(struct trie_node, tok) + len);
 
 	if (n == NULL)
 		return NULL;
-	n->star = NULL;
-	n->gt = NULL;
+	n->wild = 0;
 	tokmap_init(&n->kids);
 	n->subs.one = NULL;
 	n->nsubs = 0;
 	n->cap_subs = 0;
 	memcpy(n->tok, tok, len);
-	n->key.tok = n->tok;
 	n->key.len = (uint32_t)len;
 	n->key.hash = (uint32_t)tokmap_hash(t->seed, tok, len);
 	t->nnodes++;
@@ -111,10 +121,11 @@ static struct trie_node *node_of_key(struct tokmap_entry *e)
 					     offsetof(struct trie_node, key));
 }
 
-/* The literal child for tok[0..len), or NULL. */
-static struct trie_node *node_literal(const struct trie *t,
-				      const struct trie_node *n,
-				      const char *tok, size_t len)
+/* The child for tok[0..len), or NULL: a topic's literal token, or a
+ * pattern's token ("*" and ">" are children like the others). */
+static struct trie_node *node_kid(const struct trie *t,
+				  const struct trie_node *n,
+				  const char *tok, size_t len)
 {
 	uint64_t h;
 
@@ -124,16 +135,23 @@ static struct trie_node *node_literal(const struct trie *t,
 	return node_of_key(tokmap_get(&n->kids, tok, len, h));
 }
 
-/* The child for a pattern token ("*", ">" or literal), or NULL. */
-static struct trie_node *node_child(const struct trie *t,
-				    const struct trie_node *n,
-				    const char *tok, size_t len)
+/* The "*" (NODE_STAR) or ">" (NODE_GT) child, or NULL. */
+static struct trie_node *node_wild(const struct trie *t,
+				   const struct trie_node *n, unsigned which)
+{
+	if (!(n->wild & which))
+		return NULL;
+	return node_of_key(tokmap_get(&n->kids, which == NODE_STAR ? "*" : ">",
+				      1, which == NODE_STAR ? t->star_hash
+							    : t->gt_hash));
+}
+
+/* NODE_STAR, NODE_GT or 0 for a child's token. */
+static unsigned wild_bit(const char *tok, size_t len)
 {
 	if (tok_is(tok, len, '*'))
-		return n->star;
-	if (tok_is(tok, len, '>'))
-		return n->gt;
-	return node_literal(t, n, tok, len);
+		return NODE_STAR;
+	return tok_is(tok, len, '>') ? NODE_GT : 0;
 }
 
 /* Create and link the child of n for a pattern token not yet present. */
@@ -144,31 +162,24 @@ static struct trie_node *node_add_child(struct trie *t, struct trie_node *n,
 
 	if (kid == NULL)
 		return NULL;
-	if (tok_is(tok, len, '*')) {
-		n->star = kid;
-	} else if (tok_is(tok, len, '>')) {
-		n->gt = kid;
-	} else if (tokmap_put(&n->kids, &kid->key) < 0) {
+	if (tokmap_put(&n->kids, &kid->key) < 0) {
 		node_destroy(t, kid);
 		return NULL;
 	}
+	n->wild |= (uint8_t)wild_bit(tok, len);
 	return kid;
 }
 
 /* Detach n from its parent p. */
 static void node_unlink(struct trie_node *p, struct trie_node *n)
 {
-	if (p->star == n)
-		p->star = NULL;
-	else if (p->gt == n)
-		p->gt = NULL;
-	else
-		(void)tokmap_del(&p->kids, &n->key);
+	(void)tokmap_del(&p->kids, &n->key);
+	p->wild &= (uint8_t)~wild_bit(n->tok, n->key.len);
 }
 
 static size_t node_nkids(const struct trie_node *n)
 {
-	return (n->star != NULL) + (n->gt != NULL) + (size_t)n->kids.n;
+	return (size_t)n->kids.n;
 }
 
 static int node_is_empty(const struct trie_node *n)
@@ -188,7 +199,7 @@ static void trie_prune(struct trie *t, const char *pattern, size_t len)
 
 	for (;;) {
 		size_t tl = tok_len(p, end);
-		struct trie_node *kid = node_child(t, n, p, tl);
+		struct trie_node *kid = node_kid(t, n, p, tl);
 
 		if (kid == NULL)
 			return;     /* not in the tree: nothing to prune */
@@ -216,10 +227,6 @@ static void node_free_tree(struct trie *t, struct trie_node *n)
 
 	while ((e = tokmap_next(&n->kids, &pos)) != NULL)
 		node_free_tree(t, node_of_key(e));
-	if (n->star != NULL)
-		node_free_tree(t, n->star);
-	if (n->gt != NULL)
-		node_free_tree(t, n->gt);
 	node_destroy(t, n);
 }
 
@@ -307,8 +314,11 @@ struct trie *trie_new(void)
 	 * predictable from the tokens alone. */
 	t->seed = (uint64_t)(uintptr_t)t ^ ((uint64_t)time(NULL) << 20) ^
 		  (uint64_t)clock();
+	t->star_hash = tokmap_hash(t->seed, "*", 1);
+	t->gt_hash = tokmap_hash(t->seed, ">", 1);
 	t->nsubs = 0;
 	t->nnodes = 0;
+	qgroups_init(&t->groups, t->seed);
 	t->root = node_new(t, "", 0);
 	if (t->root == NULL) {
 		free(t);
@@ -322,6 +332,7 @@ void trie_free(struct trie *t)
 	if (t == NULL)
 		return;
 	node_free_tree(t, t->root);
+	qgroups_free(&t->groups);
 	free(t);
 }
 
@@ -336,7 +347,7 @@ static struct trie_node *trie_walk(struct trie *t, const char *pattern,
 
 	for (;;) {
 		size_t tl = tok_len(p, end);
-		struct trie_node *kid = node_child(t, n, p, tl);
+		struct trie_node *kid = node_kid(t, n, p, tl);
 
 		if (kid == NULL && create)
 			kid = node_add_child(t, n, p, tl);
@@ -357,14 +368,22 @@ static struct trie_node *trie_walk(struct trie *t, const char *pattern,
 int trie_add(struct trie *t, const char *pattern, size_t len,
 	     struct trie_sub *s)
 {
-	struct trie_node *n = trie_walk(t, pattern, len, 1);
+	const char *queue = s->queue;
+	struct qgroup *g = NULL;
+	struct trie_node *n;
 
-	if (n == NULL)
+	if (queue != NULL && (g = qgroups_ref(&t->groups, queue)) == NULL)
 		return -1;
-	if (node_push_sub(n, s) < 0) {
-		trie_prune(t, pattern, len);
+	n = trie_walk(t, pattern, len, 1);
+	if (n == NULL || node_push_sub(n, s) < 0) {
+		if (n != NULL)
+			trie_prune(t, pattern, len);
+		if (g != NULL)
+			qgroups_unref(&t->groups, g);
 		return -1;
 	}
+	if (g != NULL)
+		s->queue = g->name;
 	t->nsubs++;
 	return n->nsubs == 1;
 }
@@ -378,6 +397,9 @@ int trie_remove(struct trie *t, const char *pattern, size_t len,
 		return -1;
 	node_drop_sub(n, s->slot);
 	t->nsubs--;
+	if (s->queue != NULL)
+		qgroups_unref(&t->groups, trie_sub_group(s));
+	s->queue = NULL;
 	if (n->nsubs > 0)
 		return 0;
 	trie_prune(t, pattern, len);
@@ -392,6 +414,11 @@ size_t trie_count(const struct trie *t)
 size_t trie_nodes(const struct trie *t)
 {
 	return t->nnodes;
+}
+
+size_t trie_groups(const struct trie *t)
+{
+	return qgroups_count(&t->groups);
 }
 
 /* ---- results --------------------------------------------------------- */
@@ -457,7 +484,7 @@ static int cmp_queued(const void *a, const void *b)
 {
 	const struct trie_sub *x = *(struct trie_sub *const *)a;
 	const struct trie_sub *y = *(struct trie_sub *const *)b;
-	int c = strcmp(x->queue, y->queue);
+	int c = x->queue == y->queue ? 0 : strcmp(x->queue, y->queue);
 	uintptr_t px = (uintptr_t)x, py = (uintptr_t)y;
 
 	if (c != 0)
@@ -482,7 +509,7 @@ static int result_group(struct trie_result *r)
 	qsort(r->queued, r->nqueued, sizeof(*r->queued), cmp_queued);
 	gs[r->ngroups++] = 0;
 	for (size_t i = 1; i < r->nqueued; i++)
-		if (strcmp(r->queued[i]->queue, r->queued[i - 1]->queue) != 0)
+		if (r->queued[i]->queue != r->queued[i - 1]->queue)
 			gs[r->ngroups++] = i;
 	return 0;
 }
@@ -520,11 +547,16 @@ static int match_from(const struct trie *t, const struct trie_node *n,
 	size_t tl = tok_len(p, end);
 	const struct trie_node *kid;
 
-	if (n->gt != NULL && match_collect(n->gt, r) < 0)
-		return -1;
-	if (n->star != NULL && match_step(t, n->star, p + tl, end, r) < 0)
-		return -1;
-	kid = node_literal(t, n, p, tl);
+	if (n->wild != 0) {
+		const struct trie_node *gt = node_wild(t, n, NODE_GT);
+		const struct trie_node *star = node_wild(t, n, NODE_STAR);
+
+		if (gt != NULL && match_collect(gt, r) < 0)
+			return -1;
+		if (star != NULL && match_step(t, star, p + tl, end, r) < 0)
+			return -1;
+	}
+	kid = node_kid(t, n, p, tl);
 	if (kid != NULL && match_step(t, kid, p + tl, end, r) < 0)
 		return -1;
 	return 0;

@@ -25,13 +25,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "qgroups.h"
+
 /* One subscription as the trie sees it; embedded by the caller. */
 struct trie_sub {
 	void *owner;        /* opaque to the trie (the broker's connection) */
-	const char *queue;  /* NUL-terminated queue group name, or NULL */
+	const char *queue;  /* NUL-terminated queue group name, or NULL; the
+			     * caller's string until trie_add, which points
+			     * it at the trie's interned copy (the name of a
+			     * struct qgroup shared by every member: equal
+			     * names, equal pointers); trie_remove sets it
+			     * to NULL */
 	uint32_t sid;       /* the client's subscription id */
 	uint32_t slot;      /* private to the trie: index in its node's array */
 };
+
+/* The queue group of a sub in the trie (s->queue not NULL). */
+static inline struct qgroup *trie_sub_group(const struct trie_sub *s)
+{
+	return (struct qgroup *)(void *)(s->queue -
+					 offsetof(struct qgroup, name));
+}
 
 struct trie;
 
@@ -42,7 +56,9 @@ struct trie;
  * a group spans every pattern that matched: the same group name on "a.*"
  * and "a.>" is one group).  group_start[i] is the index in `queued` where
  * group i begins, for i < ngroups; group i ends where i+1 begins (or at
- * nqueued).  Groups come in name order (strcmp); inside a group, members
+ * nqueued); all members of a group share one trie_sub_group(), whose turn
+ * the caller may use to rotate over them.  Groups come in name order
+ * (strcmp); inside a group, members
  * are ordered by sid, then address, so the same members always come out in
  * the same order.  The pointers are the caller's own trie_subs, valid until
  * they are removed. */
@@ -89,5 +105,8 @@ void trie_result_free(struct trie_result *r);
  * and tests; a new or emptied trie has 1 node). */
 size_t trie_count(const struct trie *t);
 size_t trie_nodes(const struct trie *t);
+
+/* Distinct queue group names among the subscriptions held (for tests). */
+size_t trie_groups(const struct trie *t);
 
 #endif

@@ -129,6 +129,24 @@ run latency-20k    --pub 1 --sub 1  --size 128   --rate 20000 --duration 5
 run request        --request --pub 1 --sub 1 --size 128 --count 50000
 run request-8x4    --request --pub 8 --sub 4 --inflight 4 --size 128 --count 200000
 
+# Routing at scale (issue #17), small sizes so they keep working; the full
+# sizes and the conf they need are in docs/BENCHMARKS.md.  Key=value lines.
+run_routing() {
+	name=$1
+	shift
+	if [ -n "$BENCH_ONLY" ] && [ "$BENCH_ONLY" != "$name" ]; then
+		return
+	fi
+	echo "== $name: broker-bench -p PORT --workload $*"
+	$PIN_BENCH "$BROKER_BENCH" -p "$PORT" --timeout 60 \
+		--broker-pid "$broker_pid" --workload "$@" || status=1
+	echo
+}
+run_routing topics    topics --subs 20000 --count 200000
+run_routing wildcards wildcards --conns 300 --count 200000
+run_routing churn     churn --conns 4 --duration 2 --count 200000
+run_routing subs      subs --conns 200 --subs 50000 --count 200000
+
 if ! kill -0 "$broker_pid" 2>/dev/null; then
 	echo "bench.sh: brokerd died during the run; its log:" >&2
 	cat "$tmp/brokerd.log" >&2

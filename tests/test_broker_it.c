@@ -579,6 +579,50 @@ START_TEST(test_queue_group)
 }
 END_TEST
 
+/* Issue #13: each queue group rotates on its own.  With one rotation
+ * shared by all groups, groups {2, 2} and {2, 3, 2} members on one
+ * pattern left one member of a group without any message. */
+static void check_groups_spread(const int *sizes, int ngroups)
+{
+	struct broker_proc b;
+	struct rx *r = rx_new();
+	int fds[8], nfd = 0, p, total = 0;
+	char name[8];
+
+	start(&b, NULL);
+	for (int g = 0; g < ngroups; g++) {
+		snprintf(name, sizeof name, "g%d", g);
+		for (int k = 0; k < sizes[g]; k++) {
+			fds[nfd] = client(&b, name);
+			sub_ok(fds[nfd++], r, 1, "grp.*", name);
+		}
+	}
+	p = client(&b, "p");
+	for (int i = 0; i < 24; i++) {
+		send_pub(p, (uint64_t)i + 1, "grp.x", NULL, "w");
+		expect_ok(p, r, (uint64_t)i + 1);
+	}
+	for (int i = 0; i < nfd; i++) {
+		int n = drain_count(fds[i], r, "grp.x");
+		ck_assert_msg(n > 0, "member %d of %d got nothing", i, nfd);
+		total += n;
+		close(fds[i]);
+	}
+	ck_assert_int_eq(total, 24 * ngroups);   /* one member per group */
+	close(p);
+	stop_ok(&b);
+	free(r);
+}
+
+START_TEST(test_queue_groups_rotate_apart)
+{
+	static const int two[] = { 2, 2 }, three[] = { 2, 3, 2 };
+
+	check_groups_spread(two, 2);
+	check_groups_spread(three, 3);
+}
+END_TEST
+
 START_TEST(test_unsub_and_sub_errors)
 {
 	struct broker_proc b;
@@ -1159,6 +1203,7 @@ static Suite *broker_suite(void)
 	tcase_add_test(tc, test_payloads);
 	tcase_add_test(tc, test_fanout_20);
 	tcase_add_test(tc, test_queue_group);
+	tcase_add_test(tc, test_queue_groups_rotate_apart);
 	tcase_add_test(tc, test_unsub_and_sub_errors);
 	tcase_add_test(tc, test_request_reply);
 	tcase_add_test(tc, test_ack_after_routing);

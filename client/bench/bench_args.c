@@ -55,6 +55,12 @@ static const char usage[] =
 	"                        limit, publish flat out (the broker may drop)\n"
 	"      --max-outbuf BYTES  client output buffer limit (library\n"
 	"                        default 4 MiB); publishers wait when it is full\n"
+	"      --workload NAME   routing workload instead: topics, wildcards,\n"
+	"                        churn or subs (see docs/BENCHMARKS.md); uses\n"
+	"                        --count, --duration, --window and:\n"
+	"      --conns N         connections for the workload\n"
+	"      --subs N          subscriptions for topics and subs\n"
+	"      --broker-pid PID  report that broker's RSS and CPU (/proc)\n"
 	"      --csv             print one CSV header line and one row\n"
 	"      --json            print one JSON object\n"
 	"      --no-progress     no progress line (shown only on a terminal)\n"
@@ -67,7 +73,8 @@ static const char usage[] =
 
 enum {
 	OPT_HELP = 256, OPT_VERSION, OPT_CSV, OPT_JSON, OPT_NO_PROGRESS,
-	OPT_INFLIGHT, OPT_MAX_OUTBUF
+	OPT_INFLIGHT, OPT_MAX_OUTBUF, OPT_WORKLOAD, OPT_CONNS, OPT_SUBS,
+	OPT_BROKER_PID
 };
 
 static const struct option long_opts[] = {
@@ -86,6 +93,10 @@ static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, 'T' },
 	{ "max-outbuf", required_argument, NULL, OPT_MAX_OUTBUF },
 	{ "window", required_argument, NULL, 'w' },
+	{ "workload", required_argument, NULL, OPT_WORKLOAD },
+	{ "conns", required_argument, NULL, OPT_CONNS },
+	{ "subs", required_argument, NULL, OPT_SUBS },
+	{ "broker-pid", required_argument, NULL, OPT_BROKER_PID },
 	{ "csv", no_argument, NULL, OPT_CSV },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
@@ -156,6 +167,21 @@ static int take_size(const char *s, uint64_t min, uint64_t max, size_t *out)
 }
 
 /* Store one option; 0, or -1 after printing why the value is bad. */
+/* A routing workload name (see bench_routing.h); 0 or -1. */
+static int take_workload(const char *arg, const char **out)
+{
+	static const char *const names[] = {
+		"topics", "wildcards", "churn", "subs"
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(arg, names[i]) == 0) {
+			*out = names[i];
+			return 0;
+		}
+	return -1;
+}
+
 static int take_opt(struct bench_cfg *c, int opt, const char *arg)
 {
 	int bad = 0;
@@ -169,6 +195,14 @@ static int take_opt(struct bench_cfg *c, int opt, const char *arg)
 	case OPT_JSON: c->output = BENCH_OUT_JSON; break;
 	case OPT_NO_PROGRESS: c->progress = 0; break;
 	case 'p': bad = take_int(arg, 1, 65535, &c->port); break;
+	case OPT_WORKLOAD: bad = take_workload(arg, &c->workload); break;
+	case OPT_CONNS: bad = take_int(arg, 1, 100000, &c->conns); break;
+	case OPT_BROKER_PID:
+		bad = take_int(arg, 1, 1 << 30, &c->broker_pid);
+		break;
+	case OPT_SUBS:
+		bad = parse_u64(arg, 1, UINT64_C(1) << 32, &c->subs_total);
+		break;
 	case 'P': bad = take_int(arg, 1, BENCH_MAX_CLIENTS, &c->npub); break;
 	case 'S': bad = take_int(arg, 0, BENCH_MAX_CLIENTS, &c->nsub); break;
 	case OPT_INFLIGHT: bad = take_int(arg, 1, 10000, &c->inflight); break;

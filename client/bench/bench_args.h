@@ -38,6 +38,11 @@ struct bench_cfg {
 	int window_set;         /* --window given */
 	enum bench_output output;
 	int progress;           /* 1: progress line if stderr is a tty */
+	const char *workload;   /* routing workload (bench_routing.h) or
+				 * NULL: the one-topic engine */
+	int conns;              /* routing: connections; 0: its default */
+	uint64_t subs_total;    /* routing: subscriptions; 0: its default */
+	int broker_pid;         /* routing: read RSS/CPU of it; 0: don't */
 };
 
 /* Parse argv into *cfg.  Returns -1 to go on, or an exit status: 0 after

@@ -11,6 +11,7 @@
 
 #include "bench_args.h"
 #include "bench_report.h"
+#include "bench_routing.h"
 #include "bench_run.h"
 
 int main(int argc, char **argv)
@@ -22,6 +23,8 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	signal(SIGPIPE, SIG_IGN);
+	if (cfg.workload)
+		return bench_routing_run(&cfg);
 	rc = bench_run(&cfg, &res);
 	if (res.pub.clients > 0) {
 		bench_report_print(stdout, &res);
