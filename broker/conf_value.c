@@ -47,6 +47,7 @@ static uint64_t size_unit(char c)
 	case 'k': case 'K': return UINT64_C(1) << 10;
 	case 'm': case 'M': return UINT64_C(1) << 20;
 	case 'g': case 'G': return UINT64_C(1) << 30;
+	case 't': case 'T': return UINT64_C(1) << 40;
 	default: return 0;
 	}
 }

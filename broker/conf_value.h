@@ -15,7 +15,7 @@
 
 enum conf_kind {
 	CONF_NUMBER,     /* plain unsigned decimal */
-	CONF_SIZE,       /* bytes with an optional k/M/G suffix */
+	CONF_SIZE,       /* bytes with an optional k/M/G/T suffix */
 	CONF_DURATION,   /* milliseconds from ms/s/m/h (bare: seconds) */
 	CONF_WORD,       /* one word, mapped to an int by `word` */
 	CONF_OWN,        /* kinds from here on are the caller's own */
@@ -47,7 +47,7 @@ const struct conf_key *conf_key_find(const struct conf_key *table, size_t n,
 int conf_value_set(void *base, const struct conf_key *k, const char *value,
 		   char *err, size_t cap);
 
-/* A size ("512", "64k", "16M", "1G") into bytes.  0, or -1 when it
+/* A size ("512", "64k", "16M", "1G", "1T") into bytes.  0, or -1 when it
  * is not one or overflows. */
 int conf_parse_size(const char *s, uint64_t *out);
 
