@@ -8,6 +8,7 @@
 #                          brokerd runs on CPU 0 and broker-bench on CPU 1)
 #   BENCH_CSV=FILE         also append one CSV row per workload to FILE
 #   BENCH_ONLY=NAME        run only the workload NAME (see the list below)
+#   BENCH_FAILFAST         the breaker fail-fast program (set by make bench)
 # Not part of `make check`: performance is measured here, never asserted.
 set -u
 
@@ -146,7 +147,27 @@ run_py() {
 }
 run_py idle-memory "$(dirname "$0")/bench_idle.py"
 
-if ! kill -0 "$broker_pid" 2>/dev/null; then
+# The breaker fail-fast time needs a broker to lose: a fresh one, which
+# bench_failfast kills itself once connected.
+BENCH_FAILFAST=${BENCH_FAILFAST:-tests/bench_failfast}
+if [ -z "$BENCH_ONLY" ] || [ "$BENCH_ONLY" = breaker-failfast ]; then
+	if ! kill -0 "$broker_pid" 2>/dev/null; then
+		echo "bench.sh: brokerd died during the run; its log:" >&2
+		cat "$tmp/brokerd.log" >&2
+		status=1
+	fi
+	kill "$broker_pid" 2>/dev/null
+	wait "$broker_pid" 2>/dev/null
+	broker_pid=
+	start_broker
+	echo "== breaker-failfast: bench_failfast PORT PID"
+	"$BENCH_FAILFAST" "$PORT" "$broker_pid" || status=1
+	wait "$broker_pid" 2>/dev/null
+	broker_pid=
+	echo
+fi
+
+if [ -n "$broker_pid" ] && ! kill -0 "$broker_pid" 2>/dev/null; then
 	echo "bench.sh: brokerd died during the run; its log:" >&2
 	cat "$tmp/brokerd.log" >&2
 	status=1
