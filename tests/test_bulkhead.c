@@ -78,7 +78,8 @@ static int client_on(int port, const char *name)
 {
 	int fd = harness_client(port, name);
 
-	ck_assert_int_ge(fd, 0);
+	ck_assert_msg(fd >= 0, "client '%s': no WELCOME on port %d", name,
+		      port);
 	return fd;
 }
 

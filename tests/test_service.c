@@ -678,14 +678,37 @@ static int have_ipv6_loopback(void)
 	return ok;
 }
 
+/* harness_poll condition: a socket connected to sa (fd, else -1). */
+struct sa_conn {
+	const struct sockaddr *sa;
+	socklen_t len;
+	int fd;
+};
+
+static int sa_connected(void *arg)
+{
+	struct sa_conn *c = arg;
+
+	c->fd = socket(c->sa->sa_family, SOCK_STREAM, 0);
+	ck_assert_int_ge(c->fd, 0);
+	if (connect(c->fd, c->sa, c->len) == 0)
+		return 1;
+	close(c->fd);
+	c->fd = -1;
+	return 0;
+}
+
+/* Connect and handshake.  Polled: the harness knows the broker is ready
+ * by its first TCP listener, and a slow (loaded, sanitized) broker may
+ * bind the others a moment later. */
 static int connect_sa(const struct sockaddr *sa, socklen_t len)
 {
-	int fd = socket(sa->sa_family, SOCK_STREAM, 0);
+	struct sa_conn c = { sa, len, -1 };
 
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(connect(fd, sa, len), 0);
-	ck_assert_int_eq(harness_hello(fd, "other"), 0);
-	return fd;
+	ck_assert_msg(harness_poll(sa_connected, &c, WAIT_MS, 20),
+		      "connect: %s", strerror(errno));
+	ck_assert_int_eq(harness_hello(c.fd, "other"), 0);
+	return c.fd;
 }
 
 START_TEST(ipv6_and_unix_listeners)
