@@ -718,8 +718,11 @@ START_TEST(test_budget_backpressure)
 			break;
 		sent++;
 	}
-	fprintf(stderr, "budget: publisher blocked after %u messages\n", sent);
-	ck_assert_uint_lt(sent, 40000);          /* it was back-pressured */
+	/* Whether a send then times out (300 ms) depends on how the host
+	 * schedules us against the broker's pause, so it is reported, not
+	 * asserted; the broker's own count of pauses below is the proof. */
+	fprintf(stderr, "budget: publisher %s after %u messages\n",
+		sent < 40000 ? "blocked" : "never blocked 300 ms", sent);
 	other = client_on(pb, "other");          /* pool b still works */
 	sub_opts(other, 1, "other", NULL, PROTO_POLICY_NONE, 0, 0);
 	pub_seq(other, 0, "other", 5);
