@@ -11,63 +11,59 @@
 
 #include <sys/un.h>
 
+#include "conf_value.h"
 #include "proto.h"
 
-enum key_kind {
-	KEY_STR,         /* copied into a char array of `width` bytes */
-	KEY_LEVEL,       /* enum log_level */
-	KEY_NUMBER,      /* plain unsigned number */
-	KEY_SIZE,        /* bytes with an optional k/M/G suffix */
-	KEY_DURATION,    /* milliseconds from ms/s/m/h */
-	KEY_BOOL,        /* int: yes/no, true/false, on/off, 1/0 */
-	KEY_LISTEN,      /* appends to listen[] (several words) */
-	KEY_DEST,        /* enum conf_log_dest */
-	KEY_FACILITY,    /* syslog facility name */
+/* Kinds conf_value.c does not handle. */
+enum {
+	KEY_STR = CONF_OWN,  /* copied into a char array of `width` bytes,
+			      * min..max bytes long */
+	KEY_LISTEN,          /* appends to listen[] (several words) */
 };
 
-struct key_def {
-	const char *name;
-	enum key_kind kind;
-	size_t off, width;       /* where and how wide the field is */
-	uint64_t min, max;       /* accepted range (numbers) */
-	int zero_ok;             /* 0 accepted besides [min, max] */
-};
+static int word_level(const char *s, int *out);
+static int word_dest(const char *s, int *out);
+static int word_facility(const char *s, int *out);
 
-#define FIELD(f) offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
+#define F(f) CONF_FIELD(struct conf, f)
+#define NUM(name, kind, f, min, max, zero_ok) \
+	{ name, kind, F(f), min, max, zero_ok, 1, NULL, NULL }
+#define WORD(name, f, parse, expected) \
+	{ name, CONF_WORD, F(f), 0, 0, 0, 0, parse, expected }
+#define OWN(name, kind, f, min, max) \
+	{ name, kind, F(f), min, max, 0, 0, NULL, NULL }
 
-static const struct key_def keys[] = {
-	{ "bind", KEY_STR, FIELD(bind), 1, CONF_MAX_BIND - 1, 0 },
-	{ "port", KEY_NUMBER, FIELD(port), 1, 65535, 0 },
-	{ "log_level", KEY_LEVEL, FIELD(log_level), 0, 0, 0 },
-	{ "max_payload", KEY_SIZE, FIELD(max_payload), 1,
-	  PROTO_ABS_MAX_PAYLOAD, 0 },
-	{ "max_clients", KEY_NUMBER, FIELD(max_clients), 1, 1000000, 0 },
-	{ "max_subs_per_client", KEY_NUMBER, FIELD(max_subs_per_client), 1,
-	  10000000, 0 },
-	{ "max_outbound", KEY_SIZE, FIELD(max_outbound), 1024,
-	  UINT64_C(1) << 40, 0 },
-	{ "handshake_timeout", KEY_DURATION, FIELD(handshake_timeout_ms), 10,
-	  3600000, 0 },
-	{ "ping_interval", KEY_DURATION, FIELD(ping_interval_ms), 10,
-	  86400000, 1 },
-	{ "max_pings_out", KEY_NUMBER, FIELD(max_pings_out), 1, 1000, 0 },
-	{ "frame_timeout", KEY_DURATION, FIELD(frame_timeout_ms), 10,
-	  3600000, 1 },
-	{ "max_conns_per_addr", KEY_NUMBER, FIELD(max_conns_per_addr), 1,
-	  1000000, 1 },
-	{ "sys_interval", KEY_DURATION, FIELD(sys_interval_ms), 100,
-	  86400000, 1 },
-	{ "listen", KEY_LISTEN, FIELD(listen), 0, 0, 0 },
-	{ "log_dest", KEY_DEST, FIELD(log_dest), 0, 0, 0 },
-	{ "log_facility", KEY_FACILITY, FIELD(log_facility), 0, 0, 0 },
-	{ "daemon", KEY_BOOL, FIELD(daemon), 0, 0, 0 },
-	{ "pidfile", KEY_STR, FIELD(pidfile), 1, CONF_MAX_PATH - 1, 0 },
-	{ "drain_timeout", KEY_DURATION, FIELD(drain_timeout_ms), 10,
-	  3600000, 0 },
-	{ "lame_duck_duration", KEY_DURATION, FIELD(lame_duck_duration_ms),
-	  10, 3600000, 0 },
-	{ "lame_duck_grace", KEY_DURATION, FIELD(lame_duck_grace_ms), 0,
-	  3600000, 0 },
+static const struct conf_key keys[] = {
+	OWN("bind", KEY_STR, bind, 1, CONF_MAX_BIND - 1),
+	NUM("port", CONF_NUMBER, port, 1, 65535, 0),
+	WORD("log_level", log_level, word_level,
+	     "one of error, warning, notice, info, debug"),
+	NUM("max_payload", CONF_SIZE, max_payload, 1, PROTO_ABS_MAX_PAYLOAD,
+	    0),
+	NUM("max_clients", CONF_NUMBER, max_clients, 1, 1000000, 0),
+	NUM("max_subs_per_client", CONF_NUMBER, max_subs_per_client, 1,
+	    10000000, 0),
+	NUM("max_outbound", CONF_SIZE, max_outbound, 1024, UINT64_C(1) << 40,
+	    0),
+	NUM("handshake_timeout", CONF_DURATION, handshake_timeout_ms, 10,
+	    3600000, 0),
+	NUM("ping_interval", CONF_DURATION, ping_interval_ms, 10, 86400000, 1),
+	NUM("max_pings_out", CONF_NUMBER, max_pings_out, 1, 1000, 0),
+	NUM("frame_timeout", CONF_DURATION, frame_timeout_ms, 10, 3600000, 1),
+	NUM("max_conns_per_addr", CONF_NUMBER, max_conns_per_addr, 1, 1000000,
+	    1),
+	NUM("sys_interval", CONF_DURATION, sys_interval_ms, 100, 86400000, 1),
+	OWN("listen", KEY_LISTEN, listen, 0, 0),
+	WORD("log_dest", log_dest, word_dest, "stderr or syslog"),
+	WORD("log_facility", log_facility, word_facility,
+	     "daemon, user or local0..local7"),
+	WORD("daemon", daemon, conf_parse_bool, "yes or no"),
+	OWN("pidfile", KEY_STR, pidfile, 1, CONF_MAX_PATH - 1),
+	NUM("drain_timeout", CONF_DURATION, drain_timeout_ms, 10, 3600000, 0),
+	NUM("lame_duck_duration", CONF_DURATION, lame_duck_duration_ms, 10,
+	    3600000, 0),
+	NUM("lame_duck_grace", CONF_DURATION, lame_duck_grace_ms, 0, 3600000,
+	    0),
 };
 
 /* log_facility names (syslog.h values). */
@@ -110,154 +106,7 @@ void conf_defaults(struct conf *c)
 	c->lame_duck_grace_ms = 1000;
 }
 
-/* Leading decimal digits of s into *out; *end after them.  0 or -1. */
-static int parse_digits(const char *s, uint64_t *out, const char **end)
-{
-	char *e;
-
-	if (!isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	*out = strtoull(s, &e, 10);
-	if (errno == ERANGE)
-		return -1;
-	*end = e;
-	return 0;
-}
-
-/* *v *= mul unless that overflows.  0 or -1. */
-static int scale(uint64_t *v, uint64_t mul)
-{
-	if (*v > UINT64_MAX / mul)
-		return -1;
-	*v *= mul;
-	return 0;
-}
-
-int conf_parse_size(const char *s, uint64_t *out)
-{
-	const char *e;
-	uint64_t v, mul = 1;
-
-	if (parse_digits(s, &v, &e) != 0)
-		return -1;
-	if (*e && e[1] == 0) {
-		switch (*e) {
-		case 'k': case 'K': mul = 1024; break;
-		case 'm': case 'M': mul = 1024 * 1024; break;
-		case 'g': case 'G': mul = 1024 * 1024 * 1024; break;
-		default: return -1;
-		}
-	} else if (*e) {
-		return -1;
-	}
-	if (scale(&v, mul) != 0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int conf_parse_duration(const char *s, uint64_t *out_ms)
-{
-	const char *e;
-	uint64_t v, mul;
-
-	if (parse_digits(s, &v, &e) != 0)
-		return -1;
-	if (strcmp(e, "ms") == 0)
-		mul = 1;
-	else if (*e == 0 || strcmp(e, "s") == 0)
-		mul = 1000;
-	else if (strcmp(e, "m") == 0)
-		mul = 60 * 1000;
-	else if (strcmp(e, "h") == 0)
-		mul = 3600 * 1000;
-	else
-		return -1;
-	if (scale(&v, mul) != 0)
-		return -1;
-	*out_ms = v;
-	return 0;
-}
-
-static const struct key_def *find_key(const char *name)
-{
-	for (size_t i = 0; i < NKEYS; i++)
-		if (strcmp(keys[i].name, name) == 0)
-			return &keys[i];
-	return NULL;
-}
-
-/* Store v into the field of width k->width. */
-static void store_uint(struct conf *c, const struct key_def *k, uint64_t v)
-{
-	char *p = (char *)c + k->off;
-
-	if (k->width == sizeof(uint16_t)) {
-		uint16_t x = (uint16_t)v;
-		memcpy(p, &x, sizeof x);
-	} else if (k->width == sizeof(uint32_t)) {
-		uint32_t x = (uint32_t)v;
-		memcpy(p, &x, sizeof x);
-	} else {
-		memcpy(p, &v, sizeof v);
-	}
-}
-
-static int set_number(struct conf *c, const struct key_def *k,
-		      const char *value, char *err, size_t cap)
-{
-	static const char *const what[] = {
-		[KEY_NUMBER] = "a number",
-		[KEY_SIZE] = "a size (e.g. 512, 64k, 16M)",
-		[KEY_DURATION] = "a duration (e.g. 500ms, 10s, 2m)",
-	};
-	const char *e;
-	uint64_t v;
-	int rc;
-
-	if (k->kind == KEY_SIZE)
-		rc = conf_parse_size(value, &v);
-	else if (k->kind == KEY_DURATION)
-		rc = conf_parse_duration(value, &v);
-	else
-		rc = (parse_digits(value, &v, &e) == 0 && *e == 0) ? 0 : -1;
-	if (rc != 0) {
-		snprintf(err, cap, "'%s' is not %s", value, what[k->kind]);
-		return -1;
-	}
-	if ((v < k->min || v > k->max) && !(v == 0 && k->zero_ok)) {
-		snprintf(err, cap, "%s out of range (%s%llu..%llu%s)", value,
-			 k->zero_ok ? "0 or " : "", (unsigned long long)k->min,
-			 (unsigned long long)k->max,
-			 k->kind == KEY_DURATION ? " ms" :
-			 k->kind == KEY_SIZE ? " bytes" : "");
-		return -1;
-	}
-	store_uint(c, k, v);
-	return 0;
-}
-
-/* "yes"/"no" & co into *out.  0 or -1. */
-static int parse_bool(const char *s, int *out)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-
-	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-		if (strcmp(s, yes[i]) == 0) {
-			*out = 1;
-			return 0;
-		}
-		if (strcmp(s, no[i]) == 0) {
-			*out = 0;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int set_str(struct conf *c, const struct key_def *k, const char *value,
+static int set_str(struct conf *c, const struct conf_key *k, const char *value,
 		   char *err, size_t cap)
 {
 	size_t len = strlen(value);
@@ -271,54 +120,45 @@ static int set_str(struct conf *c, const struct key_def *k, const char *value,
 	return 0;
 }
 
-/* log_level, log_dest, log_facility, daemon. */
-static int set_word(struct conf *c, const struct key_def *k, const char *v,
-		    char *err, size_t cap)
+/* The CONF_WORD parsers: log_level, log_dest, log_facility. */
+static int word_level(const char *s, int *out)
 {
 	enum log_level level;
 
-	switch (k->kind) {
-	case KEY_LEVEL:
-		if (log_level_parse(v, &level) == 0) {
-			c->log_level = level;
+	if (log_level_parse(s, &level) != 0)
+		return -1;
+	*out = (int)level;
+	return 0;
+}
+
+static int word_dest(const char *s, int *out)
+{
+	if (strcmp(s, "stderr") == 0)
+		*out = CONF_LOG_STDERR;
+	else if (strcmp(s, "syslog") == 0)
+		*out = CONF_LOG_SYSLOG;
+	else
+		return -1;
+	return 0;
+}
+
+static int word_facility(const char *s, int *out)
+{
+	for (size_t i = 0; i < NFACILITIES; i++) {
+		if (strcmp(s, facilities[i].name) == 0) {
+			*out = facilities[i].value;
 			return 0;
 		}
-		snprintf(err, cap, "'%s' is not one of error, warning, notice, "
-			 "info, debug", v);
-		return -1;
-	case KEY_DEST:
-		if (strcmp(v, "stderr") == 0 || strcmp(v, "syslog") == 0) {
-			c->log_dest = v[1] == 't' ? CONF_LOG_STDERR
-						  : CONF_LOG_SYSLOG;
-			return 0;
-		}
-		snprintf(err, cap, "'%s' is not stderr or syslog", v);
-		return -1;
-	case KEY_FACILITY:
-		for (size_t i = 0; i < NFACILITIES; i++) {
-			if (strcmp(v, facilities[i].name) == 0) {
-				c->log_facility = facilities[i].value;
-				return 0;
-			}
-		}
-		snprintf(err, cap, "'%s' is not daemon, user or local0..local7",
-			 v);
-		return -1;
-	default:
-		if (parse_bool(v, &c->daemon) == 0)
-			return 0;
-		snprintf(err, cap, "'%s' is not yes or no", v);
-		return -1;
 	}
+	return -1;
 }
 
 /* "PORT" (1..65535) into *port.  0 or -1. */
 static int parse_port(const char *s, uint16_t *port)
 {
-	const char *e;
 	uint64_t v;
 
-	if (parse_digits(s, &v, &e) != 0 || *e || v < 1 || v > 65535)
+	if (conf_parse_uint(s, &v) != 0 || v < 1 || v > 65535)
 		return -1;
 	*port = (uint16_t)v;
 	return 0;
@@ -439,7 +279,7 @@ void conf_listen_format(const struct conf_listen *l, char *buf, size_t cap)
 int conf_set(struct conf *c, const char *key, const char *value, char *err,
 	     size_t err_cap)
 {
-	const struct key_def *k = find_key(key);
+	const struct conf_key *k = conf_key_find(keys, NKEYS, key);
 
 	if (!k && strncmp(key, "pool.", 5) == 0)
 		return conf_pool_set(&c->pools, key, value, err, err_cap);
@@ -453,14 +293,9 @@ int conf_set(struct conf *c, const char *key, const char *value, char *err,
 		snprintf(err, err_cap, "value must be one word");
 		return -1;
 	}
-	switch (k->kind) {
-	case KEY_STR:
+	if (k->kind == KEY_STR)
 		return set_str(c, k, value, err, err_cap);
-	case KEY_LEVEL: case KEY_DEST: case KEY_FACILITY: case KEY_BOOL:
-		return set_word(c, k, value, err, err_cap);
-	default:
-		return set_number(c, k, value, err, err_cap);
-	}
+	return conf_value_set(c, k, value, err, err_cap);
 }
 
 /* Split a line in place into key and value (comments and surrounding

@@ -93,11 +93,4 @@ int conf_load(struct conf *c, const char *path, FILE *errs);
  * "unix:/path" into buf. */
 void conf_listen_format(const struct conf_listen *l, char *buf, size_t cap);
 
-/* Parse a size ("512", "64k", "16M", "1G") into bytes.  0 or -1. */
-int conf_parse_size(const char *s, uint64_t *out);
-
-/* Parse a duration ("500ms", "10s", "2m", "1h", "30" = seconds) into
- * milliseconds.  0 or -1. */
-int conf_parse_duration(const char *s, uint64_t *out_ms);
-
 #endif

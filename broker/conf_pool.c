@@ -4,36 +4,30 @@
 #include "conf_pool.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
+#include "conf_value.h"
 #include "proto.h"
 
-enum field_kind { F_NUMBER, F_SIZE, F_POLICY };
+static int word_policy(const char *s, int *out);
 
-struct field_def {
-	const char *name;
-	enum field_kind kind;
-	size_t off, width;
-	uint64_t min, max;
-};
+#define NUM(name, kind, f, min, max) \
+	{ name, kind, CONF_FIELD(struct conf_pool, f), min, max, 0, 0, \
+	  NULL, NULL }
 
-#define PFIELD(f) offsetof(struct conf_pool, f), \
-	sizeof(((struct conf_pool *)0)->f)
-
-static const struct field_def fields[] = {
-	{ "max_connections", F_NUMBER, PFIELD(max_connections), 1, 1000000 },
-	{ "max_outbound_total", F_SIZE, PFIELD(max_outbound_total), 1024,
-	  UINT64_C(1) << 40 },
-	{ "max_outbound", F_SIZE, PFIELD(max_outbound), 1024,
-	  UINT64_C(1) << 40 },
-	{ "max_outbound_msgs", F_NUMBER, PFIELD(max_outbound_msgs), 1,
-	  100000000 },
-	{ "policy", F_POLICY, PFIELD(policy), 0, 0 },
-	{ "max_subs", F_NUMBER, PFIELD(max_subs), 1, 10000000 },
-	{ "pub_rate", F_NUMBER, PFIELD(pub_rate), 0, 100000000 },
-	{ "pub_burst", F_NUMBER, PFIELD(pub_burst), 0, 100000000 },
+static const struct conf_key fields[] = {
+	NUM("max_connections", CONF_NUMBER, max_connections, 1, 1000000),
+	NUM("max_outbound_total", CONF_SIZE, max_outbound_total, 1024,
+	    UINT64_C(1) << 40),
+	NUM("max_outbound", CONF_SIZE, max_outbound, 1024, UINT64_C(1) << 40),
+	NUM("max_outbound_msgs", CONF_NUMBER, max_outbound_msgs, 1,
+	    100000000),
+	{ "policy", CONF_WORD, CONF_FIELD(struct conf_pool, policy), 0, 0, 0,
+	  0, word_policy, "one of drop-oldest, drop-newest, disconnect" },
+	NUM("max_subs", CONF_NUMBER, max_subs, 1, 10000000),
+	NUM("pub_rate", CONF_NUMBER, pub_rate, 0, 100000000),
+	NUM("pub_burst", CONF_NUMBER, pub_burst, 0, 100000000),
 };
 
 #define NFIELDS (sizeof fields / sizeof fields[0])
@@ -67,59 +61,15 @@ static int name_ok(const char *s, size_t len)
 	return 1;
 }
 
-static void store(struct conf_pool *cp, const struct field_def *f,
-		  uint64_t v)
+/* The CONF_WORD parser of policy: never PROTO_POLICY_NONE. */
+static int word_policy(const char *s, int *out)
 {
-	char *p = (char *)cp + f->off;
+	enum proto_policy p = proto_policy_parse(s, strlen(s));
 
-	if (f->width == sizeof(uint8_t)) {
-		uint8_t x = (uint8_t)v;
-		memcpy(p, &x, sizeof x);
-	} else if (f->width == sizeof(uint32_t)) {
-		uint32_t x = (uint32_t)v;
-		memcpy(p, &x, sizeof x);
-	} else {
-		memcpy(p, &v, sizeof v);
-	}
-}
-
-/* Parse value for field f into *v.  0 or -1 (reason in err). */
-static int parse_value(const struct field_def *f, const char *value,
-		       uint64_t *v, char *err, size_t cap)
-{
-	char *end;
-
-	if (f->kind == F_POLICY) {
-		*v = proto_policy_parse(value, strlen(value));
-		if (*v == PROTO_POLICY_NONE) {
-			snprintf(err, cap, "'%s' is not one of drop-oldest, "
-				 "drop-newest, disconnect", value);
-			return -1;
-		}
-		return 0;
-	}
-	if (f->kind == F_SIZE ? conf_parse_size(value, v) != 0 :
-	    (*value < '0' || *value > '9' ||
-	     (*v = strtoull(value, &end, 10), *end != 0))) {
-		snprintf(err, cap, "'%s' is not %s", value, f->kind == F_SIZE ?
-			 "a size (e.g. 512, 64k, 16M)" : "a number");
+	if (p == PROTO_POLICY_NONE)
 		return -1;
-	}
-	if (*v < f->min || *v > f->max) {
-		snprintf(err, cap, "%s out of range (%llu..%llu)", value,
-			 (unsigned long long)f->min,
-			 (unsigned long long)f->max);
-		return -1;
-	}
+	*out = (int)p;
 	return 0;
-}
-
-static const struct field_def *find_field(const char *name)
-{
-	for (size_t i = 0; i < NFIELDS; i++)
-		if (strcmp(fields[i].name, name) == 0)
-			return &fields[i];
-	return NULL;
 }
 
 /* The pool named name[0..len), created when new; NULL (err set) if the
@@ -154,26 +104,27 @@ int conf_pool_set(struct conf_pools *p, const char *key, const char *value,
 		  char *err, size_t err_cap)
 {
 	const char *name = key + strlen("pool."), *dot;
-	const struct field_def *f;
-	struct conf_pool *cp;
-	uint64_t v;
+	const struct conf_key *f;
+	struct conf_pool *cp, tmp;
 
 	dot = strncmp(key, "pool.", 5) == 0 ? strrchr(name, '.') : NULL;
 	if (!dot) {
 		snprintf(err, err_cap, "expected pool.NAME.SETTING");
 		return -1;
 	}
-	f = find_field(dot + 1);
+	f = conf_key_find(fields, NFIELDS, dot + 1);
 	if (!f) {
 		snprintf(err, err_cap, "unknown pool setting '%s'", dot + 1);
 		return -1;
 	}
-	if (parse_value(f, value, &v, err, err_cap) != 0)
+	/* the value is judged before the pool is made: a bad line must not
+	 * leave a new, empty pool behind */
+	if (conf_value_set(&tmp, f, value, err, err_cap) != 0)
 		return -1;
 	cp = pool_for(p, name, (size_t)(dot - name), err, err_cap);
 	if (!cp)
 		return -1;
-	store(cp, f, v);
+	memcpy((char *)cp + f->off, (char *)&tmp + f->off, f->width);
 	cp->set |= 1u << (f - fields);
 	return 0;
 }
@@ -182,7 +133,7 @@ int conf_pool_set(struct conf_pools *p, const char *key, const char *value,
 static void take_if_set(struct conf_pool *to, const struct conf_pool *from,
 			size_t i)
 {
-	const struct field_def *f = &fields[i];
+	const struct conf_key *f = &fields[i];
 
 	if (from->set & (1u << i))
 		memcpy((char *)to + f->off, (const char *)from + f->off,

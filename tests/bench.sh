@@ -8,6 +8,7 @@
 #                          brokerd runs on CPU 0 and broker-bench on CPU 1)
 #   BENCH_CSV=FILE         also append one CSV row per workload to FILE
 #   BENCH_ONLY=NAME        run only the workload NAME (see the list below)
+#   BENCH_FAILFAST         the breaker fail-fast program (set by make bench)
 # Not part of `make check`: performance is measured here, never asserted.
 set -u
 
@@ -147,7 +148,44 @@ run_routing wildcards wildcards --conns 300 --count 200000
 run_routing churn     churn --conns 4 --duration 2 --count 200000
 run_routing subs      subs --conns 200 --subs 50000 --count 200000
 
-if ! kill -0 "$broker_pid" 2>/dev/null; then
+# Figures `make check` checks only as behaviour (a loaded host cannot
+# assert them): each script starts its own brokerd and prints its figure.
+run_py() {
+	name=$1
+	shift
+	if [ -n "$BENCH_ONLY" ] && [ "$BENCH_ONLY" != "$name" ]; then
+		return
+	fi
+	echo "== $name: $*"
+	BROKERD="$BROKERD" /usr/bin/python3 "$@"
+	rc=$?
+	[ $rc -eq 77 ] && echo "(skipped: no python3-msgpack)"
+	[ $rc -ne 0 ] && [ $rc -ne 77 ] && status=1
+	echo
+}
+run_py idle-memory "$(dirname "$0")/bench_idle.py"
+
+# The breaker fail-fast time needs a broker to lose: a fresh one, which
+# bench_failfast kills itself once connected.
+BENCH_FAILFAST=${BENCH_FAILFAST:-tests/bench_failfast}
+if [ -z "$BENCH_ONLY" ] || [ "$BENCH_ONLY" = breaker-failfast ]; then
+	if ! kill -0 "$broker_pid" 2>/dev/null; then
+		echo "bench.sh: brokerd died during the run; its log:" >&2
+		cat "$tmp/brokerd.log" >&2
+		status=1
+	fi
+	kill "$broker_pid" 2>/dev/null
+	wait "$broker_pid" 2>/dev/null
+	broker_pid=
+	start_broker
+	echo "== breaker-failfast: bench_failfast PORT PID"
+	"$BENCH_FAILFAST" "$PORT" "$broker_pid" || status=1
+	wait "$broker_pid" 2>/dev/null
+	broker_pid=
+	echo
+fi
+
+if [ -n "$broker_pid" ] && ! kill -0 "$broker_pid" 2>/dev/null; then
 	echo "bench.sh: brokerd died during the run; its log:" >&2
 	cat "$tmp/brokerd.log" >&2
 	status=1

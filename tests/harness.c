@@ -17,14 +17,29 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 int64_t harness_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)clock_mono_ms();
+}
+
+int harness_poll(int (*cond)(void *arg), void *arg, int timeout_ms,
+		 int interval_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+	long tries = interval_ms > 0 ? timeout_ms / interval_ms + 1 : 1;
+
+	for (long i = 0; i < tries; i++) {
+		int r = cond(arg);
+
+		if (r || harness_now_ms() >= deadline)
+			return r;
+		usleep((useconds_t)interval_ms * 1000);
+	}
+	return cond(arg);
 }
 
 int harness_run_suite(Suite *s)

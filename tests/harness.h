@@ -118,7 +118,15 @@ int harness_wait_pid(pid_t pid, int timeout_ms);
  * EXIT_SUCCESS if every test passed, else EXIT_FAILURE. */
 int harness_run_suite(Suite *s);
 
-/* Milliseconds on a monotonic clock. */
+/* Milliseconds on a monotonic clock (common/clock.h's clock_mono_ms). */
 int64_t harness_now_ms(void);
+
+/* Wait for a condition instead of sleeping a fixed time: call cond(arg)
+ * every interval_ms until it returns non-zero, at most timeout_ms and
+ * timeout_ms / interval_ms + 1 times (the last call may come after the
+ * deadline on a loaded host).  Returns cond's last value: 0 = never
+ * true.  arg is passed through, not owned. */
+int harness_poll(int (*cond)(void *arg), void *arg, int timeout_ms,
+		 int interval_ms);
 
 #endif

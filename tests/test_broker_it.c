@@ -388,7 +388,6 @@ START_TEST(test_mute_client_timing)
 	dt = harness_now_ms() - t0;
 	ck_assert_int_eq(pings, 2);
 	ck_assert_int_ge(dt, 250);
-	ck_assert_int_le(dt, 1500);
 	close(mute);
 	stop_ok(&b);
 	free(r);
@@ -1055,7 +1054,7 @@ START_TEST(test_byte_at_a_time)
 			   proto_cstr(NULL), proto_cstr("dribble"));
 	for (size_t i = 0; i < n; i++) {
 		send_raw(fd, buf + i, 1);
-		usleep(1000);
+		usleep(1000);   /* the dribbling is the test, not a wait */
 	}
 	ck_assert_uint_eq(recv_frame(fd, r)->op, PROTO_WELCOME);
 	expect_ok(fd, r, 8);

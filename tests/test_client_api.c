@@ -243,11 +243,9 @@ START_TEST(connect_refused)
 	struct err_seen e = { 0, 0, "" };
 	bc_options *o = dead_port_options(&e);
 	bc_client *c = (bc_client *)&c;
-	int64_t t0 = harness_now_ms();
 
 	ck_assert_int_eq(bc_connect(&c, o), BC_ERR_CONNECT);
 	ck_assert_ptr_null(c);
-	ck_assert_int_lt(harness_now_ms() - t0, 2000);
 	ck_assert_int_eq(e.calls, 1);
 	ck_assert_int_eq(e.err, BC_ERR_CONNECT);
 	ck_assert_msg(strstr(e.reason, "refused"), "reason '%s'", e.reason);

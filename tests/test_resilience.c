@@ -17,31 +17,13 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "brokerclient.h"
+#include "clock.h"
 #include "harness.h"
-
-/* A fail-fast call must return within 1 ms (5 ms more under ASan; under
- * valgrind, which runs code ~50 times slower, 50 ms). */
-#if defined(__SANITIZE_ADDRESS__)
-#define FAST_BASE_US 6000
-#else
-#define FAST_BASE_US 1000
-#endif
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifdef RUNNING_ON_VALGRIND
-#define FAST_US (RUNNING_ON_VALGRIND ? 50000 : FAST_BASE_US)
-#else
-#define FAST_US FAST_BASE_US
-#endif
 
 #define MAXREC 64
 
@@ -166,14 +148,6 @@ static void run_until_msgs(bc_client *c, struct watch *w, int n)
 	ck_assert_int_eq(w->msgs, n);
 }
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static struct broker_proc broker;
 
 static void kill_broker(void)
@@ -254,7 +228,6 @@ START_TEST(offline_buffer_full)
 	static char big[400];
 	bc_options *o;
 	bc_client *a, *b, *none, *sub;
-	int64_t t0;
 	int port;
 
 	memset(big, 'B', sizeof big);
@@ -276,9 +249,7 @@ START_TEST(offline_buffer_full)
 	run_until_state(none, &nw, BC_STATE_DISCONNECTED);
 	for (int i = 0; i < 3; i++)
 		ck_assert_int_eq(bc_publish(a, "o.a", "m", 1), BC_OK);
-	t0 = now_us();
 	ck_assert_int_eq(bc_publish(a, "o.a", "x", 1), BC_ERR_BUFFER_FULL);
-	ck_assert_int_lt(now_us() - t0, FAST_US);
 	ck_assert_uint_eq(bc_buffered(a), 3);
 	/* By bytes: two 400-byte frames fit in 1000, a third does not, a
 	 * small one still does. */
@@ -332,29 +303,28 @@ static void never_reply(bc_client *c, int err, const bc_msg *m, void *arg)
 	ck_abort_msg("reply callback after a fail-fast request (%p)", arg);
 }
 
-/* Every guarded call fails fast, each within FAST_US. */
-static void assert_fails_fast(bc_client *c)
+/* Every guarded call fails fast: it returns BC_ERR_CIRCUIT_OPEN without
+ * trying to connect and without waiting out its timeout (a wait of 1 s
+ * would outlast the 400 ms cool-down and show up as a breaker change).
+ * How fast is measured by `make bench`, not asserted here. */
+static void assert_fails_fast(bc_client *c, const struct watch *w)
 {
 	bc_msg *reply = NULL;
-	int64_t t0 = now_us();
+	int connecting = w->connecting, nbrk = w->nbrk;
 
 	ck_assert_int_eq(bc_publish_sync(c, "b.x", "x", 1, -1),
 			 BC_ERR_CIRCUIT_OPEN);
-	ck_assert_int_lt(now_us() - t0, FAST_US);
-	t0 = now_us();
 	ck_assert_int_eq(bc_publish_ex(c, "b.x", "x", 1, NULL, never_ack, c),
 			 BC_ERR_CIRCUIT_OPEN);
-	ck_assert_int_lt(now_us() - t0, FAST_US);
-	t0 = now_us();
 	ck_assert_int_eq(bc_request(c, "b.svc", "x", 1, 1000, &reply),
 			 BC_ERR_CIRCUIT_OPEN);
 	ck_assert_ptr_null(reply);
-	ck_assert_int_lt(now_us() - t0, FAST_US);
-	t0 = now_us();
 	ck_assert_int_eq(bc_request_async(c, "b.svc", "x", 1, 1000,
 					  never_reply, c), BC_ERR_CIRCUIT_OPEN);
 	ck_assert_int_eq(bc_flush(c, 1000), BC_ERR_CIRCUIT_OPEN);
-	ck_assert_int_lt(now_us() - t0, 2 * FAST_US);
+	ck_assert_int_eq(w->connecting, connecting);
+	ck_assert_int_eq(w->nbrk, nbrk);
+	ck_assert_int_eq(bc_breaker_state(c), BC_BREAKER_OPEN);
 }
 
 START_TEST(breaker_opens_fails_fast_recovers)
@@ -383,7 +353,7 @@ START_TEST(breaker_opens_fails_fast_recovers)
 	ck_assert_int_eq(w.nbrk, 1);
 	ck_assert_int_eq(w.brk_to[0], BC_BREAKER_OPEN);
 
-	assert_fails_fast(c);
+	assert_fails_fast(c, &w);
 	/* While open, no connect attempt is made at all. */
 	attempts = w.connecting;
 	ck_assert_int_eq(bc_run(c, 150), BC_OK);
@@ -399,7 +369,7 @@ START_TEST(breaker_opens_fails_fast_recovers)
 	ck_assert_int_eq(w.brk_to[nbrk], BC_BREAKER_HALF_OPEN);
 	ck_assert_int_eq(w.brk_to[nbrk + 1], BC_BREAKER_OPEN);
 	ck_assert_int_eq(w.connecting, attempts + 1);
-	assert_fails_fast(c);
+	assert_fails_fast(c, &w);
 
 	/* Broker back: the next trial connects and closes the breaker. */
 	restart_broker(port);
@@ -518,7 +488,7 @@ static void base_until(struct base_run *b, int state)
 	int64_t deadline = harness_now_ms() + 5000;
 
 	while (last_state(&b->w) != state && harness_now_ms() < deadline) {
-		struct timeval slice = { 0, 20000 };
+		struct timeval slice = clock_ms_tv(20);
 
 		event_base_loopexit(b->base, &slice);
 		event_base_dispatch(b->base);
@@ -556,7 +526,7 @@ START_TEST(base_mode_reconnects)
 	base_until(&b, BC_STATE_RECONNECTED);
 	/* Its own buffered message comes back through the restored sub. */
 	for (int i = 0; i < 100 && b.w.msgs == 0; i++) {
-		struct timeval slice = { 0, 20000 };
+		struct timeval slice = clock_ms_tv(20);
 
 		event_base_loopexit(b.base, &slice);
 		event_base_dispatch(b.base);
@@ -567,7 +537,7 @@ START_TEST(base_mode_reconnects)
 	pub = connect_opts(fast_opts(port, &pw));
 	ck_assert_int_eq(bc_publish_sync(pub, "bm.x", "new", 3, -1), BC_OK);
 	for (int i = 0; i < 100 && b.w.msgs == 1; i++) {
-		struct timeval slice = { 0, 20000 };
+		struct timeval slice = clock_ms_tv(20);
 
 		event_base_loopexit(b.base, &slice);
 		event_base_dispatch(b.base);
@@ -770,7 +740,8 @@ static void opts_conn(int fd, int second)
 	    m.op != PROTO_HELLO)
 		_exit(10 + second);
 	if (second)
-		usleep(200 * 1000);  /* the client is CONNECTING meanwhile */
+		usleep(200 * 1000);  /* the delay is the test: the client
+				      * is CONNECTING meanwhile */
 	send_frame(fd, buf, proto_enc_welcome(buf, sizeof buf, PROTO_VERSION,
 					      proto_cstr("fake"), 1, 1 << 20,
 					      60000));

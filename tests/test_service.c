@@ -351,7 +351,10 @@ START_TEST(sigterm_drains_subscribers)
 	send_pub(pub, 7, "drain", payload, DRAIN_SIZE);
 	expect_reply(pub, 7, 1, 0);   /* all routed, most still queued */
 	kill(b.pid, SIGTERM);
-	usleep(300000);               /* the subscriber is slow to read */
+	/* The behaviour under test: a subscriber that starts reading late
+	 * (after the drain began) still gets everything.  No condition to
+	 * poll for, the delay itself is the point. */
+	usleep(300000);
 	ck_assert_int_eq(read_until_shutdown(sub), DRAIN_MSGS);
 	ck_assert_int_eq(harness_wait_closed(sub, WAIT_MS), 1);
 	st = harness_wait_pid(b.pid, 6000);
@@ -508,6 +511,8 @@ START_TEST(double_sigterm_exits_0)
 
 		ck_assert_int_eq(harness_start_broker(&b, NULL, NULL), 0);
 		kill(b.pid, SIGTERM);
+		/* 0..2 ms apart: the second signal lands in a different
+		 * phase of the teardown each time (the delay is the test) */
 		usleep((useconds_t)(i * 500));
 		stop_ok(&b, SIGTERM);
 	}
@@ -621,13 +626,29 @@ static int hello_many(int port, int *fds, int n)
 	return ok;
 }
 
+/* harness_poll condition: a client gets WELCOME on a->port (a->fd). */
+struct admit {
+	int port;
+	int fd;
+};
+
+static int admitted(void *arg)
+{
+	struct admit *a = arg;
+
+	a->fd = harness_client(a->port, "after");
+	return a->fd >= 0;
+}
+
 START_TEST(fd_exhaustion_survived)
 {
 	struct harness_opts o = { .nofile = 40 };
 	struct broker_proc b;
-	int fds[FD_CLIENTS], ok, fd;
+	int fds[FD_CLIENTS], ok;
+	struct admit a = { 0, -1 };
 
 	ck_assert_int_eq(harness_start_broker_opts(&b, NULL, NULL, &o), 0);
+	a.port = b.port;
 	ok = hello_many(b.port, fds, FD_CLIENTS);
 	ck_assert_int_gt(ok, 5);
 	ck_assert_int_lt(ok, FD_CLIENTS);
@@ -635,10 +656,9 @@ START_TEST(fd_exhaustion_survived)
 	ck_assert(harness_broker_alive(&b));
 	for (int i = 0; i < FD_CLIENTS; i++)
 		close(fds[i]);
-	usleep(300000);
-	fd = harness_client(b.port, "after");   /* service resumed */
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	/* service resumes once the broker has seen the closes */
+	ck_assert(harness_poll(admitted, &a, 2 * WAIT_MS, 50));
+	close(a.fd);
 	stop_ok(&b, SIGTERM);
 }
 END_TEST
@@ -658,14 +678,37 @@ static int have_ipv6_loopback(void)
 	return ok;
 }
 
+/* harness_poll condition: a socket connected to sa (fd, else -1). */
+struct sa_conn {
+	const struct sockaddr *sa;
+	socklen_t len;
+	int fd;
+};
+
+static int sa_connected(void *arg)
+{
+	struct sa_conn *c = arg;
+
+	c->fd = socket(c->sa->sa_family, SOCK_STREAM, 0);
+	ck_assert_int_ge(c->fd, 0);
+	if (connect(c->fd, c->sa, c->len) == 0)
+		return 1;
+	close(c->fd);
+	c->fd = -1;
+	return 0;
+}
+
+/* Connect and handshake.  Polled: the harness knows the broker is ready
+ * by its first TCP listener, and a slow (loaded, sanitized) broker may
+ * bind the others a moment later. */
 static int connect_sa(const struct sockaddr *sa, socklen_t len)
 {
-	int fd = socket(sa->sa_family, SOCK_STREAM, 0);
+	struct sa_conn c = { sa, len, -1 };
 
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(connect(fd, sa, len), 0);
-	ck_assert_int_eq(harness_hello(fd, "other"), 0);
-	return fd;
+	ck_assert_msg(harness_poll(sa_connected, &c, WAIT_MS, 20),
+		      "connect: %s", strerror(errno));
+	ck_assert_int_eq(harness_hello(c.fd, "other"), 0);
+	return c.fd;
 }
 
 START_TEST(ipv6_and_unix_listeners)

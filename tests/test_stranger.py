@@ -18,40 +18,29 @@ failed, 77 (automake SKIP) when /usr/bin/python3 has no msgpack module,
 import ast
 import os
 import re
-import signal
-import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
-try:
-    import msgpack
-except ImportError:
-    print("SKIP: the python3 'msgpack' module is missing "
-          "(Debian package python3-msgpack)")
-    sys.exit(77)
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from brokertest import (  # noqa: E402  (exits 77 without msgpack)
+    BROKERD, Broker, Closed, Conn, frame, pack, poll_until, unpack,
+    HELLO, WELCOME, PUB, SUB, UNSUB, MSG, PING, PONG, OK, ERR, NOTICE,
+    E_MALFORMED, E_FRAME_TOO_LARGE, E_TOO_DEEP, E_UNKNOWN_OP, E_BAD_FIELD,
+    E_BAD_VERSION, E_NOT_READY, E_BAD_TOPIC, E_BAD_PATTERN, E_BAD_QUEUE,
+    E_PAYLOAD_TOO_LARGE, E_SID_IN_USE, E_NO_SUCH_SID, E_BAD_SID,
+    E_TOO_MANY_SUBS, E_BAD_NAME, E_SERVER_BUSY, E_SHUTTING_DOWN, E_TIMEOUT,
+    FRAME_OVERHEAD)
+import msgpack  # noqa: E402  (present: brokertest checked)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP_SRCDIR = os.environ.get("TOP_SRCDIR", os.path.dirname(HERE))
-BROKERD = os.environ.get("BROKERD", os.path.join("broker", "brokerd"))
 PROTOCOL_MD = os.path.join(TOP_SRCDIR, "protocol", "PROTOCOL.md")
-
-# Operation codes, from the "Operations" table.
-HELLO, WELCOME, PUB, SUB, UNSUB, MSG, PING, PONG, OK, ERR, NOTICE = range(1, 12)
-
-# Error codes, from the "Error codes" table.
-E_MALFORMED, E_FRAME_TOO_LARGE, E_TOO_DEEP, E_UNKNOWN_OP, E_BAD_FIELD = 1, 2, 3, 4, 5
-E_BAD_VERSION, E_NOT_READY, E_BAD_TOPIC, E_BAD_PATTERN, E_BAD_QUEUE = 6, 7, 8, 9, 10
-E_PAYLOAD_TOO_LARGE, E_SID_IN_USE, E_NO_SUCH_SID, E_BAD_SID = 11, 12, 13, 14
-E_TOO_MANY_SUBS, E_BAD_NAME = 15, 16
-E_SERVER_BUSY, E_SHUTTING_DOWN, E_TIMEOUT = 100, 101, 102
 
 N_LAME_DUCK = 2
 N_DROPPED = 1
-FRAME_OVERHEAD = 576            # PROTO_FRAME_OVERHEAD = 2 x 256 + 64
 DEFAULT_MAX_PAYLOAD = 1048576   # "1 MiB by default"
 DEFAULT_PING_MS = 30000         # "30 s after WELCOME the broker sends PING"
 
@@ -71,14 +60,6 @@ CONF_BUSY = "max_clients 1\n"
 
 # ---------------------------------------------------------------- helpers
 
-def pack(fields):
-    return msgpack.packb(list(fields), use_bin_type=True)
-
-
-def frame(body):
-    return struct.pack(">I", len(body)) + body
-
-
 def raw_str(b):
     """A msgpack str header + bytes, without any UTF-8 check."""
     if len(b) < 32:
@@ -86,10 +67,6 @@ def raw_str(b):
     if len(b) < 256:
         return b"\xd9" + bytes([len(b)]) + b
     return b"\xda" + struct.pack(">H", len(b)) + b
-
-
-def unpack(body):
-    return msgpack.unpackb(body, raw=False, strict_map_key=False)
 
 
 def doc_match(pattern, topic):
@@ -103,167 +80,12 @@ def doc_match(pattern, topic):
     return len(t) == len(p)
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Closed(Exception):
-    """The broker closed the connection."""
-
-
-class Conn:
-    """One client connection; every wait is bounded."""
-
-    def __init__(self, port, rcvbuf=None):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if rcvbuf:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.sock.settimeout(IO_TIMEOUT)
-        self.sock.connect(("127.0.0.1", port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-        self.eof = False
-        self.pings_seen = 0
-        self.last_raw = b""
-
-    def close(self):
-        self.sock.close()
-
-    def send_raw(self, data):
-        self.sock.sendall(data)
-
-    def send_body(self, body):
-        self.send_raw(frame(body))
-
-    def send(self, *fields):
-        self.send_body(pack(fields))
-
-    def _fill(self, deadline):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("no frame from broker in time")
-        self.sock.settimeout(left)
-        try:
-            chunk = self.sock.recv(65536)
-        except socket.timeout:
-            raise TimeoutError("no frame from broker in time") from None
-        except ConnectionResetError:
-            chunk = b""
-        if not chunk:
-            self.eof = True
-            raise Closed()
-        self.buf += chunk
-
-    def recv(self, timeout=IO_TIMEOUT, auto_pong=True):
-        """Next frame from the broker, decoded; broker PINGs are answered
-        and skipped unless auto_pong is False.  Raises Closed on EOF."""
-        deadline = time.monotonic() + timeout
-        while True:
-            while len(self.buf) < 4:
-                self._fill(deadline)
-            (n,) = struct.unpack(">I", self.buf[:4])
-            if n == 0 or n > 64 * 1024 * 1024 + FRAME_OVERHEAD:
-                raise AssertionError("broker sent a bad length prefix %d" % n)
-            while len(self.buf) < 4 + n:
-                self._fill(deadline)
-            body, self.buf = self.buf[4:4 + n], self.buf[4 + n:]
-            self.last_raw = body
-            msg = unpack(body)
-            if not isinstance(msg, list) or not msg:
-                raise AssertionError("broker frame is not an array: %r" % msg)
-            if msg == [PING] and auto_pong:
-                self.pings_seen += 1
-                self.send(PONG)
-                continue
-            return msg
-
-    def hello(self, name="stranger"):
-        self.send(HELLO, 1, name)
-        return self.recv()
-
-    def closed_within(self, timeout):
-        """True if the broker closes within timeout; frames other than
-        PING arriving first are returned as a list of extras."""
-        deadline = time.monotonic() + timeout
-        extras = []
-        try:
-            while True:
-                extras.append(self.recv(max(0.001, deadline - time.monotonic())))
-        except Closed:
-            return True, extras
-        except TimeoutError:
-            return False, extras
-
-
 def connect(port, name="stranger", tc=None):
-    c = Conn(port)
+    c = Conn(port, timeout=IO_TIMEOUT)
     w = c.hello(name)
     if tc is not None:
         tc.assertEqual(w[0], WELCOME, "expected WELCOME, got %r" % (w,))
     return c
-
-
-class Broker:
-    """A brokerd child process on a free 127.0.0.1 port."""
-
-    def __init__(self, label, conf_text):
-        self.label = label
-        self.dir = tempfile.TemporaryDirectory(prefix="stranger-%s-" % label)
-        self.conf = os.path.join(self.dir.name, "brokerd.conf")
-        with open(self.conf, "w") as f:
-            f.write(conf_text)
-        self.logpath = os.path.join(self.dir.name, "brokerd.log")
-        self.proc = None
-        for _attempt in range(3):
-            if self._start():
-                return
-        raise RuntimeError("brokerd (%s) did not start:\n%s" % (label, self.log()))
-
-    def _start(self):
-        self.port = free_port()
-        log = open(self.logpath, "ab")
-        self.proc = subprocess.Popen(
-            [BROKERD, "-c", self.conf, "-b", "127.0.0.1", "-p", str(self.port)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return False        # e.g. port taken meanwhile: try another
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return True
-            except OSError:
-                time.sleep(0.02)
-        self.proc.kill()
-        self.proc.wait(5)
-        return False
-
-    def log(self):
-        try:
-            with open(self.logpath, "rb") as f:
-                return f.read()[-4000:].decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def terminate(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-
-    def wait(self, timeout=10):
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-            return "killed after %ss" % timeout
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
 
 
 class Fixture:
@@ -274,7 +96,7 @@ class Fixture:
     def get(cls, label):
         if label not in cls.brokers:
             conf = {"main": CONF_MAIN, "tight": CONF_TIGHT, "busy": CONF_BUSY}[label]
-            cls.brokers[label] = Broker(label, conf)
+            cls.brokers[label] = Broker(label, conf, "stranger")
         return cls.brokers[label]
 
 
@@ -995,7 +817,7 @@ class TightTests(Base):
 
     def test_welcome_announces_config(self):
         c = self.raw_conn()
-        w = c.hello()
+        w = c.hello("stranger")
         self.assertEqual(w[4], 1024)
         self.assertEqual(w[5], 200)
 
@@ -1040,15 +862,15 @@ class TightTests(Base):
         self.assert_closed(c)
 
     def test_broker_pings_answered(self):
+        """Counted, not timed: three PINGs, each answered, are one more
+        than max_pings_out 2, so the answers are what keeps it open."""
         c = self.conn()
-        t_end = time.monotonic() + 1.0
-        while time.monotonic() < t_end:
-            m = c.recv(1.0, auto_pong=False)
+        for _ in range(3):
+            m = c.recv(IO_TIMEOUT, auto_pong=False)
             self.assertEqual(m, [PING])
             self.assertEqual(c.last_raw, b"\x91\x07")
             c.send(PONG)
             c.pings_seen += 1
-        self.assertGreaterEqual(c.pings_seen, 3, "PING every 200 ms")
         self.assert_open(c)
 
     def test_silent_client_times_out(self):
@@ -1063,8 +885,8 @@ class TightTests(Base):
         self.assert_err(m, E_TIMEOUT)
         elapsed = time.monotonic() - t0
         self.assertIn(pings, (2, 3), "max_pings_out 2")
+        # not before two ping intervals (load only makes it later)
         self.assertGreater(elapsed, 0.35)
-        self.assertLess(elapsed, 1.5)
         self.assert_closed(c)
 
 
@@ -1075,18 +897,20 @@ class BusyAndShutdownTests(unittest.TestCase):
 
     def test_1_server_busy(self):
         b = Fixture.get("busy")
-        first = None
-        for _ in range(50):     # the start-up probe may still count
-            first = Conn(b.port)
+        conns = []
+
+        def welcomed():         # the start-up probe may still count
+            c = Conn(b.port)
+            conns.append(c)
             try:
-                w = first.hello()
-                if w[0] == WELCOME:
-                    break
+                if c.hello("stranger")[0] == WELCOME:
+                    return True
             except (Closed, OSError):
-                w = [None]
-            first.close()
-            time.sleep(0.05)
-        self.assertEqual(w[0], WELCOME)
+                pass
+            c.close()
+            return False
+        self.assertTrue(poll_until(welcomed, 5, 0.05))
+        first = conns[-1]
         second = Conn(b.port)
         m = second.recv()
         self.assertEqual(m[:3], [ERR, 0, E_SERVER_BUSY])

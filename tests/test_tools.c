@@ -382,13 +382,10 @@ START_TEST(retry_options)
 			"-1", NULL };
 	const char *pub_reconnect[] = { pub_path(), "-t", "a", "-m", "x",
 				  "--reconnect", NULL };
-	int64_t t0;
 
 	snprintf(port, sizeof port, "%d", harness_free_port());
-	t0 = harness_now_ms();
 	run_tool(&r, NULL, retry);
 	/* Three attempts, 10..20 ms apart, then one line. */
-	ck_assert_int_lt(harness_now_ms() - t0, 3000);
 	ck_assert_int_eq(exit_code(r.status), 1);
 	assert_one_line(r.err, "broker-pub: cannot connect to 127.0.0.1:");
 	run_tool(&r, NULL, bad);
