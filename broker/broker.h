@@ -80,4 +80,8 @@ void broker_stop_accepting(struct broker *b);
 /* Unlink c from the list (called by conn_free). */
 void broker_detach(struct broker *b, struct conn *c);
 
+/* Give up c's max_clients slot now, before c is freed (an evicted
+ * connection); no-op when it holds none. */
+void broker_release_slot(struct broker *b, struct conn *c);
+
 #endif
