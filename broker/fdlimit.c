@@ -28,13 +28,19 @@ void fdlimit_raise(struct fdlimit *fl)
 		fl->soft = (uint64_t)rl.rlim_cur;
 }
 
+uint64_t fdlimit_reserve(const struct fdlimit *fl)
+{
+	return fl->soft < 4 * FDLIMIT_RESERVE ? fl->soft / 4 : FDLIMIT_RESERVE;
+}
+
 uint32_t fdlimit_clients(const struct fdlimit *fl)
 {
-	if (fl->soft <= FDLIMIT_RESERVE)
+	uint64_t left = fl->soft - fdlimit_reserve(fl);
+
+	if (left == 0)
 		return 1;
-	if (fl->soft - FDLIMIT_RESERVE > FDLIMIT_MAX_CLIENTS)
-		return FDLIMIT_MAX_CLIENTS;
-	return (uint32_t)(fl->soft - FDLIMIT_RESERVE);
+	return left > FDLIMIT_MAX_CLIENTS ? FDLIMIT_MAX_CLIENTS
+					  : (uint32_t)left;
 }
 
 enum fdlimit_verdict fdlimit_settle(const struct fdlimit *fl,
@@ -43,11 +49,12 @@ enum fdlimit_verdict fdlimit_settle(const struct fdlimit *fl,
 {
 	uint32_t cap = fdlimit_clients(fl);
 	unsigned long long fds = (unsigned long long)fl->soft;
+	unsigned long long kept = (unsigned long long)fdlimit_reserve(fl);
 
 	if (*max_clients == 0) {
 		*max_clients = cap;
-		snprintf(why, n, "max_clients %u (fd limit %llu minus %u "
-			 "reserved%s)", cap, fds, FDLIMIT_RESERVE,
+		snprintf(why, n, "max_clients %u (fd limit %llu minus %llu "
+			 "reserved%s)", cap, fds, kept,
 			 cap == FDLIMIT_MAX_CLIENTS ? ", at most 1000000" : "");
 		return FDLIMIT_AUTO;
 	}
@@ -57,9 +64,9 @@ enum fdlimit_verdict fdlimit_settle(const struct fdlimit *fl,
 		return FDLIMIT_AS_SET;
 	}
 	snprintf(why, n, "max_clients %u, lowered from the configured %u "
-		 "(fd limit %llu minus %u reserved; raise the hard "
+		 "(fd limit %llu minus %llu reserved; raise the hard "
 		 "RLIMIT_NOFILE, e.g. LimitNOFILE= in systemd)", cap,
-		 *max_clients, fds, FDLIMIT_RESERVE);
+		 *max_clients, fds, kept);
 	*max_clients = cap;
 	return FDLIMIT_LOWERED;
 }

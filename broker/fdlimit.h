@@ -23,7 +23,8 @@
  * listeners, the event base (epoll, signal pipe, timers), the spare
  * descriptor for EMFILE, the pidfile, sd_notify, the config file read on
  * reload, and connections being closed (refused or evicted) that still
- * hold theirs for a moment. */
+ * hold theirs for a moment.  A limit under 4 x FDLIMIT_RESERVE (a test, a
+ * tiny container) keeps a quarter of it instead, so it still serves. */
 #define FDLIMIT_RESERVE 64u
 
 /* Ceiling of the automatic max_clients (the largest value max_clients
@@ -40,7 +41,11 @@ struct fdlimit {
  * fails: when raising is refused the limit found is kept. */
 void fdlimit_raise(struct fdlimit *fl);
 
-/* The clients fl allows: soft - FDLIMIT_RESERVE, at least 1, at most
+/* The descriptors fl keeps for what is not a client (see
+ * FDLIMIT_RESERVE). */
+uint64_t fdlimit_reserve(const struct fdlimit *fl);
+
+/* The clients fl allows: soft - fdlimit_reserve, at least 1, at most
  * FDLIMIT_MAX_CLIENTS. */
 uint32_t fdlimit_clients(const struct fdlimit *fl);
 
