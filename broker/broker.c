@@ -36,6 +36,7 @@ void broker_release_slot(struct broker *b, struct conn *c)
 void broker_detach(struct broker *b, struct conn *c)
 {
 	TAILQ_REMOVE(&b->conns, c, link);
+	b->nconns--;
 	broker_release_slot(b, c);
 	if (b->stopping && TAILQ_EMPTY(&b->conns))
 		event_base_loopbreak(b->base);
@@ -44,6 +45,7 @@ void broker_detach(struct broker *b, struct conn *c)
 static void link_conn(struct broker *b, struct conn *c)
 {
 	TAILQ_INSERT_HEAD(&b->conns, c, link);
+	b->nconns++;
 	if (c->counted)
 		b->nclients++;
 }
@@ -73,6 +75,10 @@ static void accept_cb(void *arg, evutil_socket_t fd, struct sockaddr *sa,
 		pools_refuse_busy(b->pools, c);
 	else
 		pool_admit(b->pools, c, pool);
+	/* A flood past max_clients evicts or refuses one connection per
+	 * accept; their descriptors come back only when the loop turns. */
+	if (b->nconns - b->nclients >= BROKER_MAX_UNCOUNTED)
+		listeners_yield(b->listeners);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
