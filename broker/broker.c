@@ -25,13 +25,19 @@
 #include "sys_topics.h"
 #include "transport.h"
 
-void broker_detach(struct broker *b, struct conn *c)
+void broker_release_slot(struct broker *b, struct conn *c)
 {
-	TAILQ_REMOVE(&b->conns, c, link);
 	if (c->counted) {
 		c->counted = 0;
 		b->nclients--;
 	}
+}
+
+void broker_detach(struct broker *b, struct conn *c)
+{
+	TAILQ_REMOVE(&b->conns, c, link);
+	b->nconns--;
+	broker_release_slot(b, c);
 	if (b->stopping && TAILQ_EMPTY(&b->conns))
 		event_base_loopbreak(b->base);
 }
@@ -39,6 +45,7 @@ void broker_detach(struct broker *b, struct conn *c)
 static void link_conn(struct broker *b, struct conn *c)
 {
 	TAILQ_INSERT_HEAD(&b->conns, c, link);
+	b->nconns++;
 	if (c->counted)
 		b->nclients++;
 }
@@ -47,7 +54,10 @@ static void accept_cb(void *arg, evutil_socket_t fd, struct sockaddr *sa,
 		      int socklen, const char *pool)
 {
 	struct broker *b = arg;
-	int one = 1, counted = b->nclients < b->conf.max_clients;
+	int one = 1;
+	/* Full: the oldest connection still without HELLO makes room. */
+	int counted = b->nclients < b->conf.max_clients ||
+		      pools_evict_oldest(b->pools);
 	struct conn *c;
 
 	if (sa->sa_family != AF_UNIX)
@@ -62,9 +72,13 @@ static void accept_cb(void *arg, evutil_socket_t fd, struct sockaddr *sa,
 	b->stats.connections++;
 	conn_log(c, LOG_LEVEL_INFO, "connected");
 	if (!counted)
-		conn_fail(c, PROTO_E_SERVER_BUSY, "too many clients");
+		pools_refuse_busy(b->pools, c);
 	else
 		pool_admit(b->pools, c, pool);
+	/* A flood past max_clients evicts or refuses one connection per
+	 * accept; their descriptors come back only when the loop turns. */
+	if (b->nconns - b->nclients >= BROKER_MAX_UNCOUNTED)
+		listeners_yield(b->listeners);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -193,11 +207,12 @@ void broker_free(struct broker *b)
 		b->base = NULL;
 		log_msg(&b->log, LOG_LEVEL_INFO, "stats: %llu published, "
 			"%llu delivered, %llu dropped, %llu connections, "
-			"%llu errors sent",
+			"%llu evicted, %llu errors sent",
 			(unsigned long long)s->published,
 			(unsigned long long)s->delivered,
 			(unsigned long long)s->dropped,
 			(unsigned long long)s->connections,
+			(unsigned long long)s->bulk.evicted,
 			(unsigned long long)s->errors_sent);
 	}
 }

@@ -17,6 +17,12 @@
 #include "sdnotify.h"
 #include "stats.h"
 
+/* Connections without a max_clients slot (refused or evicted, waiting to
+ * flush their ERR) that may hold descriptors before accepting yields to
+ * the loop, which frees them: half of fdlimit.h's FDLIMIT_RESERVE, which
+ * keeps room for them beyond max_clients. */
+#define BROKER_MAX_UNCOUNTED 32
+
 struct conn;
 struct event;
 struct event_base;
@@ -51,6 +57,7 @@ struct broker {
 	struct transport_loop *transports; /* owned: the flush list
 					    * (transport.h) */
 	size_t nclients;                /* connections holding a slot */
+	size_t nconns;                  /* connections in conns */
 	uint64_t next_id;               /* last client id given out */
 	int stopping;
 };
@@ -79,5 +86,9 @@ void broker_stop_accepting(struct broker *b);
 
 /* Unlink c from the list (called by conn_free). */
 void broker_detach(struct broker *b, struct conn *c);
+
+/* Give up c's max_clients slot now, before c is freed (an evicted
+ * connection); no-op when it holds none. */
+void broker_release_slot(struct broker *b, struct conn *c);
 
 #endif

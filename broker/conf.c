@@ -89,7 +89,7 @@ void conf_defaults(struct conf *c)
 	c->port = 7654;
 	c->log_level = LOG_LEVEL_NOTICE;
 	c->max_payload = PROTO_DEFAULT_MAX_PAYLOAD;
-	c->max_clients = 1000;
+	c->max_clients = 0;  /* not set: from the fd limit (fdlimit.h) */
 	c->max_subs_per_client = 10000;
 	c->max_outbound = 8u * 1024 * 1024;
 	c->handshake_timeout_ms = 10000;

@@ -279,6 +279,7 @@ void conn_close(struct conn *c, const char *why)
 		return;
 	conn_log(c, LOG_LEVEL_INFO, "closing: %s", why);
 	c->state = CONN_CLOSING;
+	pool_handshake_over(c); /* a closing connection is not evicted */
 	transport_read(c->t, may_read(c));
 	c->timer_at = 0;
 	inbound_stop(c);

@@ -81,6 +81,8 @@ struct conn {
 				      * cut-off): deferred free / flush
 				      * timeout; NULL before */
 	TAILQ_ENTRY(conn) link;      /* the broker's list */
+	TAILQ_ENTRY(conn) hs_link;   /* its pool's handshaking list (pool.h),
+				      * while hs_linked */
 	uint64_t id;
 	uint64_t timer_at;           /* sweep.h clock, 0: none.  Handshake
 				      * deadline, then the next PING; once
@@ -93,6 +95,7 @@ struct conn {
 	uint8_t state;               /* enum conn_state */
 	uint8_t counted;             /* holds a max_clients slot */
 	uint8_t pause;               /* enum conn_pause bits */
+	uint8_t hs_linked;           /* in its pool's handshaking list */
 	struct conn_addr addr;
 };
 

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "handle.h"
+#include "pool.h"
 
 static const char server_name[] = "brokerd";
 
@@ -79,6 +80,7 @@ void handle_hello(struct conn *c, const struct proto_msg *m)
 			      c->b->frame_max_payload, cf->ping_interval_ms);
 	conn_send_frame(c, buf, n);
 	c->state = CONN_READY;
+	pool_handshake_over(c);
 	c->pings_out = 0;
 	c->timer_at = cf->ping_interval_ms > 0
 			      ? clock_mono_ms() + cf->ping_interval_ms

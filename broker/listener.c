@@ -118,6 +118,17 @@ static void error_cb(struct evconnlistener *evl, void *arg)
 	event_add(ls->resume, &tv);
 }
 
+void listeners_yield(struct listeners *ls)
+{
+	struct timeval next_turn = { 0, 0 };
+
+	if (!ls || ls->paused)
+		return;
+	ls->paused = 1;
+	set_enabled(ls, 0);
+	event_add(ls->resume, &next_turn);
+}
+
 /* A Unix socket file left by a dead process is removed; one a live
  * process answers on is not.  0, or -1 (logged). */
 static int clear_stale_socket(struct listeners *ls, const char *path)

@@ -42,6 +42,12 @@ struct listeners *listeners_open(struct event_base *base,
 				 const struct conf *c, struct log *lg,
 				 listener_accept_fn cb, void *arg);
 
+/* Stop accepting until the next turn of the event loop (then resume on
+ * its own); no-op while paused.  For the accept callback: libevent
+ * accepts the whole backlog in one go otherwise, and connections closed
+ * during it keep their descriptors until the loop turns. */
+void listeners_yield(struct listeners *ls);
+
 /* Close the sockets, remove the Unix socket files, free ls (NULL is a
  * no-op). */
 void listeners_close(struct listeners *ls);

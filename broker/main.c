@@ -28,6 +28,7 @@
 #include "broker.h"
 #include "conf.h"
 #include "daemon.h"
+#include "fdlimit.h"
 #include "lameduck.h"
 #include "pidfile.h"
 #include "reload.h"
@@ -43,6 +44,9 @@ struct cli {
 	const char *pidfile;
 	int daemon;             /* -1 unset, 0 -f, 1 -d */
 	int check;              /* --check-config */
+	struct fdlimit fd;      /* the descriptor limit, raised at start */
+	int clients_verdict;    /* enum fdlimit_verdict of the last load */
+	char clients_why[200];  /* max_clients in force and why */
 };
 
 static void usage(FILE *f)
@@ -177,7 +181,7 @@ static int absolute_pidfile(struct conf *c, const struct cli *cli,
  * reported on errs. */
 static int load_conf(void *arg, struct conf *c, FILE *errs)
 {
-	const struct cli *cli = arg;
+	struct cli *cli = arg;
 	int problems = 0;
 
 	conf_defaults(c);
@@ -192,6 +196,9 @@ static int load_conf(void *arg, struct conf *c, FILE *errs)
 	if (cli->daemon >= 0)
 		c->daemon = cli->daemon;
 	problems += absolute_pidfile(c, cli, errs);
+	cli->clients_verdict = fdlimit_settle(&cli->fd, &c->max_clients,
+					      cli->clients_why,
+					      sizeof cli->clients_why);
 	return problems;
 }
 
@@ -223,8 +230,9 @@ static int check_only(struct cli *cli)
 			problems == 1 ? "" : "s");
 		return 2;
 	}
-	printf("%s: configuration OK\n", cli->config[0] ? cli->config
-						       : "(defaults)");
+	printf("%s: configuration OK\n%s\n", cli->config[0] ? cli->config
+							   : "(defaults)",
+	       cli->clients_why);
 	return 0;
 }
 
@@ -273,6 +281,9 @@ static int serve(struct cli *cli, const struct conf *conf, struct broker *b)
 		log_msg(&b->log, LOG_LEVEL_ERROR, "out of memory");
 		goto out;
 	}
+	log_msg(&b->log, cli->clients_verdict == FDLIMIT_LOWERED
+				 ? LOG_LEVEL_WARNING : LOG_LEVEL_NOTICE,
+		"%s", cli->clients_why);
 	log_msg(&b->log, LOG_LEVEL_NOTICE, "brokerd %s started (pid %ld)",
 		PACKAGE_VERSION, (long)getpid());
 	daemon_ready(&d, 0);
@@ -297,6 +308,8 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
+	/* Before the settings: max_clients is settled against the limit. */
+	fdlimit_raise(&cli.fd);
 	if (cli.check)
 		return check_only(&cli);
 	tune_malloc();

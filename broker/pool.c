@@ -9,6 +9,7 @@
 
 #include "broker.h"
 #include "conf.h"
+#include "clock.h"
 #include "conn.h"
 
 /* Add a pool called name with its limits from conf.  0 or -1. */
@@ -23,6 +24,7 @@ static int add_pool(struct pools *ps, const struct conf *conf,
 	if (!p)
 		return -1;
 	conf_pool_resolve(conf, name, &p->lim);
+	TAILQ_INIT(&p->handshaking);
 	ps->v[ps->n++] = p;
 	return 0;
 }
@@ -117,14 +119,69 @@ static size_t same_addr(const struct conn *c)
 	return n;
 }
 
-/* Refuse c: count, ERR SERVER_BUSY, close. */
-static int refuse(struct conn *c, uint64_t *counter, uint64_t *total,
-		  const char *why)
+/* Log a refusal or an eviction at notice, at most one line a second: a
+ * flood of connections must not become a flood of log lines. */
+static void note(struct pools *ps, const struct conn *c, const char *what)
 {
+	uint64_t now = clock_mono_ms();
+
+	if (ps->noted_at != 0 && now - ps->noted_at < POOL_NOTE_EVERY_MS) {
+		ps->unnoted++;
+		return;
+	}
+	conn_log(c, LOG_LEVEL_NOTICE, "%s (%llu more not logged)", what,
+		 (unsigned long long)ps->unnoted);
+	ps->noted_at = now;
+	ps->unnoted = 0;
+}
+
+/* Refuse c: count, log, ERR SERVER_BUSY, close. */
+static int refuse(struct pools *ps, struct conn *c, uint64_t *counter,
+		  uint64_t *total, const char *why)
+{
+	char what[128];
+
 	(*counter)++;
 	(*total)++;
+	snprintf(what, sizeof what, "refused: %s", why);
+	note(ps, c, what);
 	conn_fail(c, PROTO_E_SERVER_BUSY, why);
 	return -1;
+}
+
+/* Close old (NULL: nobody to evict, 0) to make room; its slots are free
+ * when this returns.  1 when evicted. */
+static int evict(struct pools *ps, struct conn *old)
+{
+	if (!old)
+		return 0;
+	old->ob.pool->st.evicted++;
+	old->b->stats.bulk.evicted++;
+	note(ps, old, "evicted: no HELLO yet and the server is full");
+	pool_leave(old);
+	broker_release_slot(old->b, old);
+	conn_fail(old, PROTO_E_SERVER_BUSY,
+		  "server full: oldest connection without HELLO closed");
+	return 1;
+}
+
+int pools_evict_oldest(struct pools *ps)
+{
+	struct conn *old = NULL, *h;
+
+	/* Ids grow in accept order: the oldest head is the oldest. */
+	for (size_t i = 0; i < ps->n; i++) {
+		h = TAILQ_FIRST(&ps->v[i]->handshaking);
+		if (h && (!old || h->id < old->id))
+			old = h;
+	}
+	return evict(ps, old);
+}
+
+void pools_refuse_busy(struct pools *ps, struct conn *c)
+{
+	note(ps, c, "refused: too many clients");
+	conn_fail(c, PROTO_E_SERVER_BUSY, "too many clients");
 }
 
 int pool_admit(struct pools *ps, struct conn *c, const char *pool_name)
@@ -138,25 +195,41 @@ int pool_admit(struct pools *ps, struct conn *c, const char *pool_name)
 		c->ob.pool = ps->v[0];
 		outbound_account(c);
 		snprintf(why, sizeof why, "no pool '%.40s'", pool_name);
-		return refuse(c, &ps->v[0]->st.refused_full,
+		return refuse(ps, c, &ps->v[0]->st.refused_full,
 			      &tot->refused_full, why);
 	}
 	c->ob.pool = p;
 	outbound_account(c);
-	if (p->nconns >= p->lim.max_connections) {
-		snprintf(why, sizeof why, "pool '%s' full", p->lim.name);
-		return refuse(c, &p->st.refused_full, &tot->refused_full, why);
-	}
+	/* The address first: a refused connection evicts nobody. */
 	if (per_addr > 0 && same_addr(c) >= per_addr)
-		return refuse(c, &p->st.refused_addr, &tot->refused_addr,
+		return refuse(ps, c, &p->st.refused_addr, &tot->refused_addr,
 			      "too many connections from this address");
+	if (p->nconns >= p->lim.max_connections &&
+	    !evict(ps, TAILQ_FIRST(&p->handshaking))) {
+		snprintf(why, sizeof why, "pool '%s' full", p->lim.name);
+		return refuse(ps, c, &p->st.refused_full, &tot->refused_full,
+			      why);
+	}
 	p->nconns++;
 	c->ob.admitted = 1;
+	if (c->state == CONN_HANDSHAKE) {
+		TAILQ_INSERT_TAIL(&p->handshaking, c, hs_link);
+		c->hs_linked = 1;
+	}
 	return 0;
+}
+
+void pool_handshake_over(struct conn *c)
+{
+	if (c->hs_linked) {
+		TAILQ_REMOVE(&c->ob.pool->handshaking, c, hs_link);
+		c->hs_linked = 0;
+	}
 }
 
 void pool_leave(struct conn *c)
 {
+	pool_handshake_over(c);
 	if (c->ob.admitted && c->ob.pool) {
 		c->ob.pool->nconns--;
 		c->ob.admitted = 0;

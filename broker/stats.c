@@ -41,7 +41,7 @@ static void put_counters(struct jbuf *j, const struct bulk_counters *s)
 	put(j, "\"delivered\":%llu,\"dropped\":%llu,\"dropped_oldest\":%llu,"
 	    "\"dropped_newest\":%llu,\"dropped_budget\":%llu,"
 	    "\"dropped_disconnect\":%llu,\"slow_disconnects\":%llu,"
-	    "\"refused_full\":%llu,\"refused_addr\":%llu,"
+	    "\"refused_full\":%llu,\"refused_addr\":%llu,\"evicted\":%llu,"
 	    "\"frame_timeouts\":%llu,\"rate_pauses\":%llu,"
 	    "\"budget_pauses\":%llu",
 	    (unsigned long long)s->delivered, (unsigned long long)s->dropped,
@@ -52,6 +52,7 @@ static void put_counters(struct jbuf *j, const struct bulk_counters *s)
 	    (unsigned long long)s->slow_disconnects,
 	    (unsigned long long)s->refused_full,
 	    (unsigned long long)s->refused_addr,
+	    (unsigned long long)s->evicted,
 	    (unsigned long long)s->frame_timeouts,
 	    (unsigned long long)s->rate_pauses,
 	    (unsigned long long)s->budget_pauses);

@@ -21,6 +21,8 @@ struct bulk_counters {
 	uint64_t slow_disconnects;  /* clients cut off by policy disconnect */
 	uint64_t refused_full;      /* connections refused: pool full */
 	uint64_t refused_addr;      /* refused: max_conns_per_addr */
+	uint64_t evicted;           /* closed before HELLO to make room for
+				     * a new connection (pool.h) */
 	uint64_t frame_timeouts;    /* cut off: partial frame too slow */
 	uint64_t rate_pauses;       /* reading paused: pub_rate */
 	uint64_t budget_pauses;     /* reading paused: outbound budget */

@@ -93,10 +93,15 @@ void sys_topics_free(struct sys_topics *s)
 	free(s);
 }
 
+/* "$SYS." and below, and "$SYS" itself: the root of the broker's tree
+ * is the broker's too (as in Mosquitto), so no client traffic can sit
+ * at a name a later version may want. */
 static int is_sys(struct proto_str t)
 {
 	size_t n = strlen(SYS_PREFIX);
 
+	if (t.len == n - 1)
+		return memcmp(t.ptr, SYS_PREFIX, n - 1) == 0;
 	return t.len >= n && memcmp(t.ptr, SYS_PREFIX, n) == 0;
 }
 

@@ -9,8 +9,9 @@
  *                             the broker's totals;
  *   $SYS.pool.NAME.stats      ... and each pool's counters.
  *
- * Clients may subscribe to $SYS.> like any topic, but may not publish to a
- * $SYS. topic other than $SYS.REQ.STATS (ERR BAD_TOPIC "reserved").
+ * Clients may subscribe to $SYS.> like any topic, but may not publish to
+ * "$SYS" itself or a $SYS. topic other than $SYS.REQ.STATS (ERR BAD_TOPIC
+ * "reserved").
  *
  * Ownership: the broker owns the struct sys_topics (sys_topics_new/free);
  * it keeps a borrowed pointer to the broker.

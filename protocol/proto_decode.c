@@ -214,13 +214,30 @@ static int key_is(const char *p, uint32_t len, const char *key)
 	return len == strlen(key) && memcmp(p, key, len) == 0;
 }
 
+/* A known option key given twice in one map is BAD_FIELD: which of the
+ * two values was meant is a guess (first wins? last wins?), and guessing
+ * a queue bound wrong loses messages silently.  *seen holds a bit per
+ * known key read so far. */
+static int seen_twice(unsigned *seen, unsigned bit)
+{
+	if (*seen & bit)
+		return 1;
+	*seen |= bit;
+	return 0;
+}
+
 /* One option of the SUB map: key already read, value at *c. */
 static enum proto_err read_sub_opt(struct mp_cur *c, const char *k,
-				   uint32_t klen, struct proto_sub_opts *o)
+				   uint32_t klen, struct proto_sub_opts *o,
+				   unsigned *seen)
 {
 	const char *v;
 	uint32_t vlen;
 
+	if ((key_is(k, klen, "policy") && seen_twice(seen, 1u)) ||
+	    (key_is(k, klen, "max_msgs") && seen_twice(seen, 2u)) ||
+	    (key_is(k, klen, "max_bytes") && seen_twice(seen, 4u)))
+		return PROTO_E_BAD_FIELD;
 	if (key_is(k, klen, "policy")) {
 		if (mp_read_str(c, &v, &vlen) != MP_OK)
 			return PROTO_E_BAD_FIELD;
@@ -239,8 +256,8 @@ static enum proto_err read_sub_opt(struct mp_cur *c, const char *k,
 }
 
 /* The optional 6th element of SUB: nil, or a map of options with str
- * keys.  A non-str key, a mistyped value or an unknown policy name is
- * BAD_FIELD. */
+ * keys.  A non-str key, a mistyped value, an unknown policy name or a
+ * known key given twice is BAD_FIELD. */
 static enum proto_err read_sub_opts(struct mp_cur *c,
 				    struct proto_sub_opts *o)
 {
@@ -248,6 +265,7 @@ static enum proto_err read_sub_opts(struct mp_cur *c,
 	const char *k;
 	uint32_t klen;
 	enum proto_err err;
+	unsigned seen = 0;
 
 	if (mp_read_nil(c) == MP_OK)
 		return PROTO_OK_CODE;
@@ -258,7 +276,7 @@ static enum proto_err read_sub_opts(struct mp_cur *c,
 	for (uint32_t i = 0; i < h.len; i++) {
 		if (mp_read_str(c, &k, &klen) != MP_OK)
 			return PROTO_E_BAD_FIELD;
-		err = read_sub_opt(c, k, klen, o);
+		err = read_sub_opt(c, k, klen, o, &seen);
 		if (err != PROTO_OK_CODE)
 			return err;
 	}

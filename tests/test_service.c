@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -652,13 +653,199 @@ START_TEST(fd_exhaustion_survived)
 	ok = hello_many(b.port, fds, FD_CLIENTS);
 	ck_assert_int_gt(ok, 5);
 	ck_assert_int_lt(ok, FD_CLIENTS);
-	ck_assert(log_has(&b, "pausing accepts", WAIT_MS));
+	/* max_clients follows the fd limit (fdlimit.h), so the broker
+	 * mostly refuses before accept() fails; either protection will do */
+	ck_assert(log_has(&b, "pausing accepts", WAIT_MS) ||
+		  log_has(&b, "refused: too many clients", 0));
 	ck_assert(harness_broker_alive(&b));
 	for (int i = 0; i < FD_CLIENTS; i++)
 		close(fds[i]);
 	/* service resumes once the broker has seen the closes */
 	ck_assert(harness_poll(admitted, &a, 2 * WAIT_MS, 50));
 	close(a.fd);
+	stop_ok(&b, SIGTERM);
+}
+END_TEST
+
+/* ---- admission: max_clients from the fd limit, eviction --------------- */
+
+/* The descriptors this process may open, for tests that need many. */
+static long fd_room(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 256;
+	return rl.rlim_cur == RLIM_INFINITY ? 1L << 20 : (long)rl.rlim_cur;
+}
+
+START_TEST(check_config_says_max_clients)
+{
+	char dir[64], path[128], out[1024], err[1024];
+	const char *deflt[] = { "--check-config", NULL };
+	const char *args[] = { "--check-config", "-c", path, NULL };
+
+	ck_assert_int_eq(run_brokerd(deflt, out, sizeof out, err, sizeof err),
+			 0);
+	ck_assert_msg(strstr(out, "max_clients ") &&
+		      strstr(out, " reserved)"), "stdout: %s", out);
+	make_dir(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/mc.conf", dir);
+	write_text(path, "max_clients 1000000\n");
+	ck_assert_int_eq(run_brokerd(args, out, sizeof out, err, sizeof err),
+			 0);
+	/* Lowered unless the hard limit really holds a million clients. */
+	ck_assert_msg(strstr(out, "lowered from the configured 1000000") ||
+		      strstr(out, "max_clients 1000000 (as configured"),
+		      "stdout: %s", out);
+	rm_dir(dir);
+}
+END_TEST
+
+/* Open n sockets that never send anything; returns how many opened. */
+static int idle_many(int port, int *fds, int n)
+{
+	for (int i = 0; i < n; i++) {
+		fds[i] = harness_connect(port);
+		if (fds[i] < 0)
+			return i;
+	}
+	return n;
+}
+
+static void close_all(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* The broker total `key` ("evicted", "connections") from a
+ * $SYS.REQ.STATS request on fd (a ready client subscribed to nothing but
+ * its sids from here).  sid: unique on fd. */
+static long long stats_value(int fd, uint32_t sid, const char *key)
+{
+	static uint8_t buf[RX_CAP];
+	static char json[RX_CAP];
+	char inbox[64], want[64];
+	struct proto_str none = { NULL, 0 };
+	struct proto_msg m;
+	const char *at;
+	size_t n;
+
+	snprintf(inbox, sizeof inbox, "_INBOX.stats%u.1", sid);
+	send_sub(fd, 1000 + sid, sid, inbox);
+	expect_reply(fd, 1000 + sid, 1, 0);
+	n = proto_enc_pub(buf, sizeof buf, 2000 + sid,
+			  proto_cstr("$SYS.REQ.STATS"), proto_cstr(inbox),
+			  none);
+	ck_assert_int_eq(harness_send(fd, buf, n), 0);
+	ck_assert_int_eq(harness_recv_msg(fd, buf, sizeof buf, &m, WAIT_MS), 0);
+	ck_assert_int_eq(m.op, PROTO_MSG);
+	n = m.payload.len < sizeof json - 1 ? m.payload.len : sizeof json - 1;
+	memcpy(json, m.payload.ptr, n);
+	json[n] = 0;
+	expect_reply(fd, 2000 + sid, 1, 0);
+	snprintf(want, sizeof want, "\"%s\":", key);
+	at = strstr(json, want); /* the broker object comes first */
+	ck_assert_msg(at != NULL, "stats: %s", json);
+	return atoll(at + strlen(want));
+}
+
+/* A ready client, once the broker holds no other connection (the
+ * harness's readiness probe is gone), so later ids are ours. */
+static int only_client(int port)
+{
+	int fd = harness_client(port, "warm");
+
+	ck_assert_int_ge(fd, 0);
+	for (uint32_t sid = 1; sid <= 100; sid++)
+		if (stats_value(fd, sid, "connections") == 1)
+			return fd;
+	ck_abort_msg("the readiness probe stayed connected");
+	return -1;
+}
+
+#define EVICT_IDLE 100
+
+START_TEST(full_broker_evicts_idle_for_real_client)
+{
+	static uint8_t buf[1024];
+	struct broker_proc b;
+	struct proto_msg m;
+	int idle[EVICT_IDLE], fd, warm;
+
+	if (fd_room() < EVICT_IDLE + 32) {
+		fprintf(stderr, "test_service: RLIMIT_NOFILE %ld too low for "
+			"%d sockets, eviction test skipped\n", fd_room(),
+			EVICT_IDLE);
+		return;
+	}
+	ck_assert_int_eq(harness_start_broker(&b, "max_clients " "100\n"
+					      "log_level info\n", NULL), 0);
+	warm = only_client(b.port);
+	/* Accepted in order: the 100th silent socket already evicts the
+	 * 1st (the ready client holds a slot), the real client the 2nd. */
+	ck_assert_int_eq(idle_many(b.port, idle, EVICT_IDLE), EVICT_IDLE);
+	fd = harness_client(b.port, "real");
+	ck_assert_msg(fd >= 0, "a client speaking the protocol was locked "
+		      "out by %d idle sockets", EVICT_IDLE);
+	/* The oldest silent ones made room: told why, then closed. */
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(harness_recv_msg(idle[i], buf, sizeof buf, &m,
+						  WAIT_MS), 0);
+		ck_assert_int_eq(m.op, PROTO_ERR);
+		ck_assert_uint_eq(m.code, PROTO_E_SERVER_BUSY);
+		ck_assert_int_eq(harness_wait_closed(idle[i], WAIT_MS), 1);
+	}
+	ck_assert_int_eq(stats_value(fd, 1, "evicted"), 2);
+	ck_assert(log_has(&b, "evicted: no HELLO yet", WAIT_MS));
+	close(fd);
+	close(warm);
+	close_all(idle, EVICT_IDLE);
+	stop_ok(&b, SIGTERM);
+}
+END_TEST
+
+#define FLOOD_IDLE 2000
+#define FLOOD_BROKER_FDS 1024 /* a common soft default: 960 clients */
+
+START_TEST(idle_flood_cannot_lock_out_pubsub)
+{
+	struct harness_opts o = { .nofile = FLOOD_BROKER_FDS };
+	static int idle[FLOOD_IDLE];
+	static uint8_t buf[1024];
+	struct broker_proc b;
+	struct proto_msg m;
+	int n = FLOOD_IDLE, sub, pub;
+
+	if (fd_room() < n + 64) {
+		n = (int)fd_room() - 64;
+		o.nofile = n / 2;
+		fprintf(stderr, "test_service: RLIMIT_NOFILE %ld: flood scaled "
+			"to %d sockets against %ld\n", fd_room(), n, o.nofile);
+	}
+	ck_assert_int_gt(n, 64);
+	/* Default settings: max_clients is whatever the limit allows, and
+	 * the flood is larger than that. */
+	ck_assert_int_eq(harness_start_broker_opts(&b, NULL, NULL, &o), 0);
+	n = idle_many(b.port, idle, n);
+	ck_assert_int_gt(n, o.nofile);
+	sub = harness_client(b.port, "sub");
+	ck_assert_msg(sub >= 0, "subscriber locked out by %d idle sockets", n);
+	send_sub(sub, 1, 1, "flood.test");
+	expect_reply(sub, 1, 1, 0);
+	pub = harness_client(b.port, "pub");
+	ck_assert_msg(pub >= 0, "publisher locked out by %d idle sockets", n);
+	send_pub(pub, 1, "flood.test", "hi", 2);
+	expect_reply(pub, 1, 1, 0);
+	ck_assert_int_eq(harness_recv_msg(sub, buf, sizeof buf, &m, WAIT_MS),
+			 0);
+	ck_assert_int_eq(m.op, PROTO_MSG);
+	ck_assert_int_eq((int)m.payload.len, 2);
+	ck_assert_int_gt(stats_value(sub, 2, "evicted"), 0);
+	close(sub);
+	close(pub);
+	close_all(idle, n);
 	stop_ok(&b, SIGTERM);
 }
 END_TEST
@@ -840,6 +1027,7 @@ static Suite *service_suite(void)
 	tcase_add_test(conf, conf_missing_file);
 	tcase_add_test(conf, check_config_good);
 	tcase_add_test(conf, check_config_three_problems);
+	tcase_add_test(conf, check_config_says_max_clients);
 	tcase_add_test(sig, sighup_applies_level_and_limit);
 	tcase_add_test(sig, sighup_bad_file_keeps_config);
 	tcase_add_test(sig, sigterm_drains_subscribers);
@@ -851,6 +1039,8 @@ static Suite *service_suite(void)
 	tcase_add_test(run, fd_exhaustion_survived);
 	tcase_add_test(run, ipv6_and_unix_listeners);
 	tcase_add_test(run, journal_stream_priorities);
+	tcase_add_test(run, full_broker_evicts_idle_for_real_client);
+	tcase_add_test(run, idle_flood_cannot_lock_out_pubsub);
 	tcase_set_timeout(sig, 30);
 	tcase_set_timeout(run, 30);
 	suite_add_tcase(s, conf);

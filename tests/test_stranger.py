@@ -892,6 +892,81 @@ class TightTests(Base):
 
 # ------------------------------------------- max_clients and shutdown
 
+# ------------------------------ points PROTOCOL.md settles (issue #13)
+
+def sub_with_raw_opts(req_id, sid, pattern, opts_raw):
+    """A SUB body whose options map is given as raw msgpack bytes (so a
+    key can appear twice, which no dict-based encoder can produce)."""
+    head = b"".join(msgpack.packb(x) for x in (SUB, req_id, sid, pattern, None))
+    return b"\x96" + head + opts_raw
+
+
+class SettledTests(Base):
+
+    def test_bad_first_hello_always_closes(self):
+        """A first HELLO that decodes but fails its own checks gets one ERR
+        and a close, even with more frames already sent behind it."""
+        cases = {
+            "version": (pack([HELLO, 2, "v"]), E_BAD_VERSION),
+            "name": (pack([HELLO, 1, "a b"]), E_BAD_NAME),
+            "both (version first)": (pack([HELLO, 0, "a b"]), E_BAD_VERSION),
+        }
+        behind = frame(pack([PING])) + frame(pack([SUB, 1, 1, "a", None]))
+        for what, (body, code) in cases.items():
+            with self.subTest(bad=what):
+                c = self.raw_conn()
+                c.send_raw(frame(body) + behind)
+                self.expect_err(c, code)
+                self.assert_closed(c)
+
+    def test_sys_alone_is_reserved(self):
+        c = self.conn()
+        for topic in ("$SYS", "$SYS.x"):
+            with self.subTest(topic=topic):
+                c.send(PUB, 5, topic, None, b"")
+                self.expect_err(c, E_BAD_TOPIC, 5)
+        c.send(PUB, 6, "$SYSTEM.x", None, b"")    # only $SYS is the broker's
+        self.expect_ok(c, 6)
+        self.assert_open(c)
+
+    def test_max_msgs_zero_asks_for_nothing(self):
+        """max_msgs 0 is the same as leaving the key out: the pool's bound,
+        not a queue of zero messages."""
+        c = self.conn()
+        c.send(SUB, 1, 1, "zero.q", None, {"max_msgs": 0, "max_bytes": 0})
+        self.expect_ok(c, 1)
+        pub = self.conn()
+        n = 50
+        pub.send_raw(b"".join(frame(pack([PUB, 0, "zero.q", None, b"m"]))
+                              for _ in range(n)))
+        got = self.collect(c, n)
+        self.assertTrue(all(m[0] == MSG for m in got), got)
+
+    def test_duplicate_option_key_is_bad_field(self):
+        c = self.conn()
+        dup = (b"\x82" + msgpack.packb("max_msgs") + msgpack.packb(10) +
+               msgpack.packb("max_msgs") + msgpack.packb(20))
+        c.send_body(sub_with_raw_opts(7, 3, "dup.q", dup))
+        self.expect_err(c, E_BAD_FIELD, 7)
+        self.sub(c, 8, 3, "dup.q")              # the refused SUB took no sid
+        unknown = (b"\x82" + msgpack.packb("zz") + msgpack.packb(1) +
+                   msgpack.packb("zz") + msgpack.packb(2))
+        c.send_body(sub_with_raw_opts(9, 4, "dup.q", unknown))
+        self.expect_ok(c, 9)                    # unknown keys: ignored
+        self.assert_open(c)
+
+    def test_pipelining_right_after_hello(self):
+        """SUB and PUB may follow HELLO without waiting for WELCOME."""
+        c = self.raw_conn()
+        c.send_raw(frame(pack([HELLO, 1, "eager"])) +
+                   frame(pack([SUB, 1, 1, "pipe.x", None])) +
+                   frame(pack([PUB, 2, "pipe.x", None, b"hi"])))
+        self.assertEqual(c.recv()[0], WELCOME)
+        self.assertEqual(c.recv(), [OK, 1])
+        self.assertEqual(c.recv(), [MSG, 1, "pipe.x", None, b"hi"])
+        self.assertEqual(c.recv(), [OK, 2])
+
+
 class BusyAndShutdownTests(unittest.TestCase):
     """Run last: stops every broker and requires exit status 0."""
 
@@ -967,7 +1042,7 @@ def main():
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
     for cls in (DocTests, HandshakeTests, OperationTests, ErrorTests,
-                TightTests, BusyAndShutdownTests):
+                TightTests, SettledTests, BusyAndShutdownTests):
         suite.addTests(loader.loadTestsFromTestCase(cls))
     t0 = time.monotonic()
     try:
