@@ -86,7 +86,9 @@ void bc_conn_destroy(bc_client *c)
 	bc_resolve_free(&c->conn.res);
 }
 
-void bc_conn_set_why(bc_client *c, const char *reason)
+/* Note why an attempt on the current server failed, as "address: reason"
+ * (reason borrowed for the call), for bc_connect_err. */
+static void set_why(bc_client *c, const char *reason)
 {
 	const struct bc_server *srv = &c->opts.servers[c->recon.srv_idx];
 	char addr[BC_ADDR_MAX_HOST + 16];
@@ -142,7 +144,7 @@ void bc_conn_lost(bc_client *c, int err, int code, const char *reason)
 	c->recon.draining = 0;
 	c->state = BC_STATE_DISCONNECTED; /* operations now fail: CLOSED */
 	if (!was_connected && !c->closing) {
-		bc_conn_set_why(c, reason);
+		set_why(c, reason);
 		bc_guard_result(c, err, code);
 	}
 	retry = bc_reconnect_wanted(c, was_connected);

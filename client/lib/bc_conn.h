@@ -70,8 +70,5 @@ void bc_conn_write_now(bc_client *c);
 void bc_conn_free(bc_client *c);
 /* bc_conn_free and the resolver: the client is going away. */
 void bc_conn_destroy(bc_client *c);
-/* Note why an attempt on the current server failed, as "address: reason"
- * (reason borrowed for the call), for bc_connect_err. */
-void bc_conn_set_why(bc_client *c, const char *reason);
 
 #endif
