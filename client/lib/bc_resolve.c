@@ -4,8 +4,8 @@
  *
  * The evdns resolver is made on first use and shared, by reference count,
  * between the client and its lookups: a cancelled lookup's callback may
- * still be due (libevent defers it), and it must find its resolver alive,
- * so whoever drops the last reference frees it, from the loop.
+ * still be due (libevent defers it), and it must find its resolver alive.
+ * Without such a lookup, closing frees the resolver at once.
  */
 #include "config.h"
 
@@ -48,16 +48,18 @@ static void dns_free_cb(evutil_socket_t fd, short what, void *arg)
 	free(d);
 }
 
-/* Drop a reference; the last one frees from the loop, never from inside
- * an evdns callback (whose caller still uses the resolver). */
-static void dns_unref(struct bc_dns *d)
+/* Drop a reference.  The last one frees the resolver at once, except
+ * from inside an evdns callback (whose caller still uses the resolver):
+ * then from the loop. */
+static void dns_unref(struct bc_dns *d, int in_callback)
 {
 	static const struct timeval now = { 0, 0 };
 
 	if (!d || --d->refs > 0)
 		return;
-	if (event_base_once(d->base, -1, EV_TIMEOUT, dns_free_cb, d, &now))
-		dns_free_cb(-1, 0, d);  /* no memory: free at once */
+	if (!in_callback ||
+	    event_base_once(d->base, -1, EV_TIMEOUT, dns_free_cb, d, &now))
+		dns_free_cb(-1, 0, d);
 }
 
 /* A resolver for base: the system's name servers and /etc/hosts; with no
@@ -166,7 +168,7 @@ static void lookup_cb(int result, struct evutil_addrinfo *ai, void *arg)
 		set_err(res, "out of memory");
 	if (res)
 		l->done(l->arg);
-	dns_unref(l->dns);
+	dns_unref(l->dns, 1);
 	free(l);
 }
 
@@ -234,6 +236,6 @@ void bc_resolve_reset(struct bc_resolver *res)
 void bc_resolve_free(struct bc_resolver *res)
 {
 	bc_resolve_reset(res);
-	dns_unref(res->dns);
+	dns_unref(res->dns, 0);
 	res->dns = NULL;
 }

@@ -44,9 +44,9 @@ int bc_resolve_start(struct bc_resolver *res, struct event_base *base,
 /* Forget the addresses and cancel a running lookup (done is not called
  * for it); the resolver itself stays for the next address. */
 void bc_resolve_reset(struct bc_resolver *res);
-/* bc_resolve_reset, then free the evdns resolver.  A cancelled lookup's
- * last callback may still be due on the event_base: the resolver is then
- * freed from there. */
+/* bc_resolve_reset, then free the evdns resolver, at once unless a
+ * cancelled lookup's last callback is still due on the event_base: the
+ * resolver is then freed from the loop, right after that callback. */
 void bc_resolve_free(struct bc_resolver *res);
 
 #endif

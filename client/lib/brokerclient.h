@@ -351,8 +351,8 @@ int bc_connect_err(bc_client **out, const bc_options *opts, char *why,
  * are resolved with libevent's evdns on base, never blocking it (the
  * system's name servers and /etc/hosts; numeric addresses and unix
  * sockets need no lookup); a failed lookup is reported like a refused
- * connect.  bc_close cancels a lookup in progress; the resolver is freed
- * from base's loop right after.  The state callback reports
+ * connect.  bc_close cancels a lookup in progress; its resolver is then
+ * freed from base's loop (run the loop once more before freeing base).  The state callback reports
  * BC_STATE_CONNECTED or BC_STATE_DISCONNECTED.  Publishes made before
  * CONNECTED wait in the offline buffer, subscriptions in the client's
  * table; both are sent right after the WELCOME.  Free with bc_close. */
