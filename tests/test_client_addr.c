@@ -125,6 +125,7 @@ END_TEST
 
 struct got {
 	int n;
+	int data_null;              /* bc_msg_data was NULL */
 	int nul_in_copy;            /* bc_msg_dup's data[len] == 0 */
 	char data[64];
 };
@@ -133,6 +134,8 @@ static void on_msg(bc_client *c, const bc_msg *m, void *arg)
 {
 	struct got *g = arg;
 	bc_msg *d = bc_msg_dup(m);
+
+	g->data_null += bc_msg_data(m) == NULL;
 
 	ck_assert_ptr_nonnull(d);
 	g->nul_in_copy = ((const char *)bc_msg_data(d))[bc_msg_len(d)] == 0;
@@ -205,6 +208,13 @@ START_TEST(unix_socket_pub_sub_request)
 	ck_assert_int_eq(g.n, 1);
 	ck_assert_int_eq(g.nul_in_copy, 1);
 	ck_assert_str_eq(g.data, "hello");
+	ck_assert_int_eq(bc_publish(c, "u.x", NULL, 0), BC_OK);
+	for (int i = 0; i < 30 && g.n == 1; i++)
+		ck_assert_int_eq(bc_run(c, 100), BC_OK);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_int_eq(g.nul_in_copy, 1);
+	ck_assert_str_eq(g.data, "");
+	ck_assert_int_eq(g.data_null, 0);
 
 	/* A request over TCP answered over the unix socket: the reply is
 	 * the caller's copy, NUL-terminated. */
@@ -286,6 +296,12 @@ START_TEST(base_mode_unix_and_names)
 	ck_assert_int_eq(base_connect(url, &err), BC_STATE_CONNECTED);
 	snprintf(url, sizeof url, "tcp://127.0.0.1:%d", broker.port);
 	ck_assert_int_eq(base_connect(url, &err), BC_STATE_CONNECTED);
+	/* An unknown name is a connect failure, reported from the loop
+	 * (BC_ERR_TIMEOUT if no name server answers in time). */
+	ck_assert_int_eq(base_connect("tcp://no-such-host.invalid", &err),
+			 BC_STATE_DISCONNECTED);
+	ck_assert_msg(err == BC_ERR_CONNECT || err == BC_ERR_TIMEOUT, "%d",
+		      err);
 	stop_broker();
 }
 END_TEST

@@ -494,10 +494,10 @@ int bc_unsubscribe(bc_client *c, uint32_t sid);
  *
  * bc_msg_data is NOT NUL-terminated in a message passed to a callback:
  * it points into the library's input buffer (no copy), so always use
- * bc_msg_len with it; it may be NULL when the length is 0.  A message
- * the caller owns (from bc_msg_dup or bc_request) has its own copy, and
- * there data is never NULL and data[len] is 0, so a text payload can be
- * used as a C string. */
+ * bc_msg_len with it.  A message the caller owns (from bc_msg_dup or
+ * bc_request) has its own copy, and there data[len] is 0, so a text
+ * payload can be used as a C string.  data is never NULL, even when the
+ * length is 0. */
 const char *bc_msg_topic(const bc_msg *m);
 const void *bc_msg_data(const bc_msg *m);
 size_t bc_msg_len(const bc_msg *m);
