@@ -84,7 +84,7 @@ static bc_client *connect_url(const char *url)
 	return c;
 }
 
-/* ---- URLs and hosts (no broker) ----------------------------------------- */
+/* ---- URLs and hosts (no broker) ------------------------------------------ */
 
 START_TEST(url_forms)
 {
@@ -121,7 +121,7 @@ START_TEST(url_forms)
 }
 END_TEST
 
-/* ---- unix sockets, blocking mode, message data ---------------------------- */
+/* ---- unix sockets, blocking mode, message data --------------------------- */
 
 struct got {
 	int n;
@@ -322,7 +322,7 @@ START_TEST(base_mode_close_during_lookup)
 }
 END_TEST
 
-/* ---- bc_connect_err ------------------------------------------------------- */
+/* ---- bc_connect_err ------------------------------------------------------ */
 
 START_TEST(connect_err_says_why)
 {
@@ -356,7 +356,7 @@ START_TEST(connect_err_says_why)
 }
 END_TEST
 
-/* ---- timeouts ------------------------------------------------------------- */
+/* ---- timeouts ------------------------------------------------------------ */
 
 START_TEST(timeout_convention)
 {

@@ -59,7 +59,8 @@ static int parse_port(const char *s, size_t len, int *port)
 
 static int copy_host(char *host, size_t cap, const char *s, size_t len)
 {
-	if (len == 0 || len >= cap || memchr(s, '/', len) || memchr(s, '@', len))
+	if (len == 0 || len >= cap || memchr(s, '/', len) ||
+	    memchr(s, '@', len))
 		return BC_ERR_INVALID;
 	memcpy(host, s, len);
 	host[len] = 0;

@@ -361,8 +361,8 @@ static int attempt(bc_client *c, const struct bc_sockaddr *a)
 		c->conn.sys_err = errno;
 		return 0;
 	}
-	if (connect(c->conn.sock, (const struct sockaddr *)&a->ss, a->len) != 0 &&
-	    errno != EINPROGRESS) {
+	if (connect(c->conn.sock, (const struct sockaddr *)&a->ss,
+		    a->len) != 0 && errno != EINPROGRESS) {
 		c->conn.sys_err = errno;
 		close_sock(c);
 		return 0;
@@ -379,9 +379,8 @@ static int attempt(bc_client *c, const struct bc_sockaddr *a)
 
 static void try_next(bc_client *c)
 {
-	char reason[160];
-
 	struct bc_resolver *res = &c->conn.res;
+	char reason[160];
 
 	while (res->next < res->n)
 		if (attempt(c, &res->addrs[res->next++]))

@@ -352,8 +352,9 @@ int bc_connect_err(bc_client **out, const bc_options *opts, char *why,
  * system's name servers and /etc/hosts; numeric addresses and unix
  * sockets need no lookup); a failed lookup is reported like a refused
  * connect.  bc_close cancels a lookup in progress; its resolver is then
- * freed from base's loop (run the loop once more before freeing base).  The state callback reports
- * BC_STATE_CONNECTED or BC_STATE_DISCONNECTED.  Publishes made before
+ * freed from base's loop (run the loop once more before freeing base).
+ * The state callback reports BC_STATE_CONNECTED or
+ * BC_STATE_DISCONNECTED.  Publishes made before
  * CONNECTED wait in the offline buffer, subscriptions in the client's
  * table; both are sent right after the WELCOME.  Free with bc_close. */
 int bc_connect_base(bc_client **out, const bc_options *opts,
@@ -534,7 +535,8 @@ int bc_respond(bc_client *c, const bc_msg *request, const void *data,
 /* ---- running the loop (blocking mode) ------------------------------------ */
 
 /* Wait until everything queued so far was written and processed by the
- * broker (a PING answered by PONG), up to timeout_ms (see "Timeouts").  Any ERR for earlier frames has been reported when it returns.
+ * broker (a PING answered by PONG), up to timeout_ms (see "Timeouts").
+ * Any ERR for earlier frames has been reported when it returns.
  * While reconnecting, it first waits (within the same timeout) for the
  * connection, whose offline buffer is sent before the PING.  Guarded by
  * the breaker while not connected (BC_ERR_CIRCUIT_OPEN). */
@@ -554,7 +556,8 @@ int bc_flush(bc_client *c, int timeout_ms);
 int bc_flush_async(bc_client *c, int timeout_ms, bc_ack_cb cb, void *arg);
 
 /* Dispatch callbacks for timeout_ms (-1: until bc_break or connection
- * loss; 0: what is ready now; see "Timeouts").  Reconnecting happens inside it.  BC_OK when the time is up or
+ * loss; 0: what is ready now; see "Timeouts").  Reconnecting happens
+ * inside it.  BC_OK when the time is up or
  * bc_break was called (also before bc_run: a break is remembered until
  * bc_run consumes it), BC_ERR_CLOSED when the connection is lost for good
  * (reconnect off, or given up) or the client was closed in a callback (the
