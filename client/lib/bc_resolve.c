@@ -132,14 +132,21 @@ static int take_unix(struct bc_resolver *res, const char *host)
 	return 0;
 }
 
-static int resolve_blocking(struct bc_resolver *res, const char *host,
-			    const char *port)
+/* getaddrinfo with flags; 0 (addresses or res->err set), -1 (memory) or
+ * 1 (numeric_only and host is a name). */
+static int resolve_system(struct bc_resolver *res, const char *host,
+			  const char *port, int numeric_only)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_ADDRCONFIG };
 	struct addrinfo *list;
-	int rc = getaddrinfo(host, port, &hints, &list);
+	int rc;
 
+	if (numeric_only)
+		hints.ai_flags |= AI_NUMERICHOST | AI_NUMERICSERV;
+	rc = getaddrinfo(host, port, &hints, &list);
+	if (rc == EAI_NONAME && numeric_only)
+		return 1;
 	if (rc != 0) {
 		set_err(res, gai_strerror(rc));
 		return 0;
@@ -205,17 +212,16 @@ int bc_resolve_start(struct bc_resolver *res, struct event_base *base,
 	int rc;
 
 	bc_resolve_reset(res);
-	if (bc_addr_is_unix(host) || !base) {
-		rc = bc_addr_is_unix(host) ? take_unix(res, host) : 0;
-		snprintf(port_text, sizeof port_text, "%d", port);
-		if (rc == 0 && !bc_addr_is_unix(host))
-			rc = resolve_blocking(res, host, port_text);
-		if (rc == 0)
-			done(arg);
-		return rc;
-	}
 	snprintf(port_text, sizeof port_text, "%d", port);
-	return resolve_async(res, base, host, port_text, done, arg);
+	if (bc_addr_is_unix(host))
+		rc = take_unix(res, host);
+	else  /* a numeric address never blocks: no resolver for it */
+		rc = resolve_system(res, host, port_text, base != NULL);
+	if (rc == 1)
+		return resolve_async(res, base, host, port_text, done, arg);
+	if (rc == 0)
+		done(arg);
+	return rc;
 }
 
 void bc_resolve_reset(struct bc_resolver *res)

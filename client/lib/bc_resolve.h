@@ -37,7 +37,8 @@ struct bc_resolver {
  * res held.  base NULL: blocking (getaddrinfo), done before returning.
  * Otherwise on base (borrowed; it must outlive res): done(arg) is called
  * later, or from inside this call when the answer is known at once.
- * Unix hosts never touch a resolver.  0, or -1 when out of memory. */
+ * Unix hosts and numeric addresses never touch a resolver (done is called
+ * from inside this call in both modes).  0, or -1 when out of memory. */
 int bc_resolve_start(struct bc_resolver *res, struct event_base *base,
 		     const char *host, int port, bc_resolved_cb done,
 		     void *arg);
