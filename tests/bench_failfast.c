@@ -64,7 +64,8 @@ static int time_calls(bc_client *c, uint64_t *ns)
 {
 	for (int i = 0; i < CALLS; i++) {
 		uint64_t t0 = clock_mono_ns();
-		int rc = bc_publish_sync(c, "bench.x", "x", 1, -1);
+		int rc = bc_publish_sync(c, "bench.x", "x", 1,
+					 BC_TIMEOUT_DEFAULT);
 
 		ns[i] = clock_mono_ns() - t0;
 		if (rc != BC_ERR_CIRCUIT_OPEN)

@@ -117,7 +117,8 @@ START_TEST(null_handles)
 	ck_assert_int_eq(bc_publish(NULL, "a", "x", 1), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_publish_ex(NULL, "a", "x", 1, NULL, NULL, NULL),
 			 BC_ERR_INVALID);
-	ck_assert_int_eq(bc_publish_sync(NULL, "a", "x", 1, -1),
+	ck_assert_int_eq(bc_publish_sync(NULL, "a", "x", 1,
+					 BC_TIMEOUT_DEFAULT),
 			 BC_ERR_INVALID);
 	ck_assert_int_eq(bc_subscribe(NULL, "a", NULL, noop_msg, NULL, &sid),
 			 BC_ERR_INVALID);

@@ -178,7 +178,7 @@ START_TEST(pub_sub_patterns)
 	ck_assert_int_eq(bc_publish(pub, "x.y.z", "2", 1), BC_OK);
 	ck_assert_int_eq(bc_publish(pub, "x.y.y", "no", 2), BC_OK);
 	ck_assert_int_eq(bc_publish(pub, "a.b.c", "", 0), BC_OK);
-	ck_assert_int_eq(bc_flush(pub, -1), BC_OK);
+	ck_assert_int_eq(bc_flush(pub, BC_TIMEOUT_DEFAULT), BC_OK);
 	run_until(sub, &s, 3);
 	ck_assert_str_eq(s.topics[0], "a.b");
 	ck_assert_str_eq(s.data[0], "hi");
@@ -213,7 +213,7 @@ START_TEST(fan_out)
 	pub = connect_to(broker.port, NULL);
 	for (int k = 0; k < 5; k++)
 		ck_assert_int_eq(bc_publish(pub, "f.x", "m", 1), BC_OK);
-	ck_assert_int_eq(bc_flush(pub, -1), BC_OK);
+	ck_assert_int_eq(bc_flush(pub, BC_TIMEOUT_DEFAULT), BC_OK);
 	for (int i = 0; i < FAN; i++) {
 		run_until(subs[i], &s[i], 5);
 		bc_close(subs[i]);
@@ -247,7 +247,7 @@ START_TEST(queue_group)
 		ck_assert_int_eq(bc_publish(pub, "q.job", buf, strlen(buf)),
 				 BC_OK);
 	}
-	ck_assert_int_eq(bc_flush(pub, -1), BC_OK);
+	ck_assert_int_eq(bc_flush(pub, BC_TIMEOUT_DEFAULT), BC_OK);
 	deadline = harness_now_ms() + 3000;
 	while (total < 30 && harness_now_ms() < deadline) {
 		total = 0;
@@ -291,17 +291,17 @@ START_TEST(unsubscribe_stops)
 	ck_assert_int_eq(bc_subscribe(sub, "u.b", NULL, unsub_self, &self,
 				      NULL), BC_OK);
 	ck_assert_int_eq(bc_publish(pub, "u.a", "1", 1), BC_OK);
-	ck_assert_int_eq(bc_flush(pub, -1), BC_OK);
+	ck_assert_int_eq(bc_flush(pub, BC_TIMEOUT_DEFAULT), BC_OK);
 	run_until(sub, &s, 1);
 	ck_assert_int_eq(bc_unsubscribe(sub, sid), BC_OK);
 	ck_assert_int_eq(bc_unsubscribe(sub, sid), BC_ERR_NO_SUCH_SUB);
-	ck_assert_int_eq(bc_flush(sub, -1), BC_OK);
+	ck_assert_int_eq(bc_flush(sub, BC_TIMEOUT_DEFAULT), BC_OK);
 	/* Two back to back: the callback unsubscribes after the first. */
 	for (int i = 0; i < 3; i++) {
 		ck_assert_int_eq(bc_publish(pub, "u.a", "2", 1), BC_OK);
 		ck_assert_int_eq(bc_publish(pub, "u.b", "x", 1), BC_OK);
 	}
-	ck_assert_int_eq(bc_flush(pub, -1), BC_OK);
+	ck_assert_int_eq(bc_flush(pub, BC_TIMEOUT_DEFAULT), BC_OK);
 	ck_assert_int_eq(bc_run(sub, 200), BC_OK);
 	ck_assert_int_eq(s.n, 1);
 	ck_assert_int_eq(self.n, 1);
@@ -434,15 +434,17 @@ START_TEST(acked_publish_and_limits)
 	start_broker("max_payload 1000\nmax_subs_per_client 2\n");
 	c = connect_to(broker.port, &s);
 	ck_assert_uint_eq(bc_max_payload(c), 1000);
-	ck_assert_int_eq(bc_publish_sync(c, "a.b", big, 1000, -1), BC_OK);
-	ck_assert_int_eq(bc_publish_sync(c, "a.b", big, 1001, -1),
+	ck_assert_int_eq(bc_publish_sync(c, "a.b", big, 1000,
+				 BC_TIMEOUT_DEFAULT), BC_OK);
+	ck_assert_int_eq(bc_publish_sync(c, "a.b", big, 1001,
+				 BC_TIMEOUT_DEFAULT),
 			 BC_ERR_TOO_LARGE);
 	ck_assert_int_eq(bc_publish(c, "a.b", big, 2048), BC_ERR_TOO_LARGE);
 	for (int i = 0; i < 5; i++)
 		ck_assert_int_eq(bc_publish_ex(c, "a.b", "x", 1, "r.to",
 					       count_ack, &acks), BC_OK);
 	ck_assert_int_eq(acks, 0);
-	ck_assert_int_eq(bc_flush(c, -1), BC_OK);
+	ck_assert_int_eq(bc_flush(c, BC_TIMEOUT_DEFAULT), BC_OK);
 	ck_assert_int_eq(acks, 5);
 	/* The broker refuses the third subscription. */
 	ck_assert_int_eq(bc_subscribe(c, "s.1", NULL, on_msg, &s, NULL), BC_OK);
@@ -535,7 +537,7 @@ START_TEST(base_mode)
 		struct timeval slice = clock_ms_tv(50);
 
 		ck_assert_int_eq(bc_publish(pub, "b.c", "x", 1), BC_OK);
-		ck_assert_int_eq(bc_flush(pub, -1), BC_OK);
+		ck_assert_int_eq(bc_flush(pub, BC_TIMEOUT_DEFAULT), BC_OK);
 		event_base_loopexit(t.base, &slice);
 		event_base_dispatch(t.base);
 	}
@@ -612,7 +614,7 @@ START_TEST(close_inside_callback)
 	pub = connect_to(broker.port, NULL);
 	ck_assert_int_eq(bc_publish(pub, "c.1", "x", 1), BC_OK);
 	ck_assert_int_eq(bc_publish(pub, "c.2", "x", 1), BC_OK);
-	ck_assert_int_eq(bc_flush(pub, -1), BC_OK);
+	ck_assert_int_eq(bc_flush(pub, BC_TIMEOUT_DEFAULT), BC_OK);
 	/* sub is freed when bc_run returns. */
 	ck_assert_int_eq(bc_run(sub, 3000), BC_ERR_CLOSED);
 	ck_assert_int_eq(calls, 1);
@@ -800,10 +802,12 @@ START_TEST(server_errors_and_notices)
 	fake_start(&f, script_errors);
 	c = connect_once(f.port, &s);
 	ck_assert_uint_eq(bc_max_payload(c), 100);
-	ck_assert_int_eq(bc_publish_sync(c, "a", "x", 1, -1), BC_ERR_SERVER);
+	ck_assert_int_eq(bc_publish_sync(c, "a", "x", 1,
+				 BC_TIMEOUT_DEFAULT), BC_ERR_SERVER);
 	ck_assert_int_eq(bc_last_error(c, &reason), PROTO_E_SERVER_BUSY);
 	ck_assert_str_eq(reason, "slow down");
-	ck_assert_int_eq(bc_publish_sync(c, "a", "x", 1, -1), BC_OK);
+	ck_assert_int_eq(bc_publish_sync(c, "a", "x", 1,
+				 BC_TIMEOUT_DEFAULT), BC_OK);
 	ck_assert_int_eq(bc_run(c, 2000), BC_OK);  /* the notice breaks */
 	ck_assert_int_eq(s.errs, 1);
 	ck_assert_int_eq(s.last_err, BC_ERR_SERVER);
@@ -1001,7 +1005,8 @@ START_TEST(drain_and_flush_async)
 	ck_assert_int_eq(bc_options_set_max_outbuf(o, MAX_OUT), BC_OK);
 	ck_assert_int_eq(bc_connect_base(&c, o, t.base), BC_OK);
 	bc_options_free(o);
-	ck_assert_int_eq(bc_flush_async(c, -1, flushed, &t), BC_OK);
+	ck_assert_int_eq(bc_flush_async(c,
+				 BC_TIMEOUT_DEFAULT, flushed, &t), BC_OK);
 	ck_assert_int_eq(t.flush_calls, 0);      /* never from inside */
 	RUN_BASE_UNTIL(&t, t.flush_calls > 0);
 	ck_assert_int_eq(t.connected, 1);
@@ -1023,7 +1028,8 @@ START_TEST(drain_and_flush_async)
 	ck_assert_int_eq(t.drains, 1);
 
 	t.flush_calls = 0;
-	ck_assert_int_eq(bc_flush_async(c, -1, flushed, &t), BC_OK);
+	ck_assert_int_eq(bc_flush_async(c,
+				 BC_TIMEOUT_DEFAULT, flushed, &t), BC_OK);
 	bc_close(c);
 	ck_assert_int_eq(t.flush_calls, 1);
 	ck_assert_int_eq(t.flush_err, BC_ERR_CLOSED);

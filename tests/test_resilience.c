@@ -179,7 +179,8 @@ START_TEST(restart_restores_subscriptions)
 			 BC_OK);
 	ck_assert_int_eq(bc_subscribe(sub, "q.>", "workers", on_msg, &sw,
 				      &group), BC_OK);
-	ck_assert_int_eq(bc_publish_sync(pub, "r.a", "before", 6, -1), BC_OK);
+	ck_assert_int_eq(bc_publish_sync(pub, "r.a", "before", 6,
+				 BC_TIMEOUT_DEFAULT), BC_OK);
 	run_until_msgs(sub, &sw, 1);
 
 	kill_broker();
@@ -196,13 +197,17 @@ START_TEST(restart_restores_subscriptions)
 	restart_broker(port);
 	run_until_state(sub, &sw, BC_STATE_RECONNECTED);
 	ck_assert_int_eq(bc_state(sub), BC_STATE_CONNECTED);
-	ck_assert_int_eq(bc_flush(sub, -1), BC_OK);  /* SUBs are in */
-	ck_assert_int_eq(bc_flush(pub, -1), BC_OK);  /* reconnects, sends */
+	/* SUBs are in */
+	ck_assert_int_eq(bc_flush(sub, BC_TIMEOUT_DEFAULT), BC_OK);
+	/* reconnects, sends */
+	ck_assert_int_eq(bc_flush(pub, BC_TIMEOUT_DEFAULT), BC_OK);
 	ck_assert_uint_eq(bc_buffered(pub), 0);
 	ck_assert_int_eq(last_state(&pw), BC_STATE_RECONNECTED);
-	ck_assert_int_eq(bc_publish_sync(pub, "q.job", "after-q", 7, -1),
+	ck_assert_int_eq(bc_publish_sync(pub, "q.job", "after-q", 7,
+				 BC_TIMEOUT_DEFAULT),
 			 BC_OK);
-	ck_assert_int_eq(bc_publish_sync(pub, "r.b", "after-r", 7, -1), BC_OK);
+	ck_assert_int_eq(bc_publish_sync(pub, "r.b", "after-r", 7,
+				 BC_TIMEOUT_DEFAULT), BC_OK);
 	run_until_msgs(sub, &sw, 8);
 	for (int i = 0; i < 5; i++) {  /* buffered ones, in order */
 		snprintf(buf, sizeof buf, "off%d", i);
@@ -266,8 +271,8 @@ START_TEST(offline_buffer_full)
 	sub = connect_opts(fast_opts(port, &sw));
 	ck_assert_int_eq(bc_subscribe(sub, "o.>", NULL, on_msg, &sw, NULL),
 			 BC_OK);
-	ck_assert_int_eq(bc_flush(a, -1), BC_OK);
-	ck_assert_int_eq(bc_flush(b, -1), BC_OK);
+	ck_assert_int_eq(bc_flush(a, BC_TIMEOUT_DEFAULT), BC_OK);
+	ck_assert_int_eq(bc_flush(b, BC_TIMEOUT_DEFAULT), BC_OK);
 	run_until_msgs(sub, &sw, 6);
 	ck_assert_int_eq(bc_run(sub, 50), BC_OK);
 	ck_assert_int_eq(sw.msgs, 6);  /* nothing more, nothing lost */
@@ -312,7 +317,7 @@ static void assert_fails_fast(bc_client *c, const struct watch *w)
 	bc_msg *reply = NULL;
 	int connecting = w->connecting, nbrk = w->nbrk;
 
-	ck_assert_int_eq(bc_publish_sync(c, "b.x", "x", 1, -1),
+	ck_assert_int_eq(bc_publish_sync(c, "b.x", "x", 1, BC_TIMEOUT_DEFAULT),
 			 BC_ERR_CIRCUIT_OPEN);
 	ck_assert_int_eq(bc_publish_ex(c, "b.x", "x", 1, NULL, never_ack, c),
 			 BC_ERR_CIRCUIT_OPEN);
@@ -376,7 +381,8 @@ START_TEST(breaker_opens_fails_fast_recovers)
 	run_until_state(c, &w, BC_STATE_RECONNECTED);
 	ck_assert_int_eq(bc_breaker_state(c), BC_BREAKER_CLOSED);
 	ck_assert_int_eq(w.brk_to[w.nbrk - 1], BC_BREAKER_CLOSED);
-	ck_assert_int_eq(bc_publish_sync(c, "b.x", "x", 1, -1), BC_OK);
+	ck_assert_int_eq(bc_publish_sync(c, "b.x", "x", 1,
+				 BC_TIMEOUT_DEFAULT), BC_OK);
 	ck_assert_int_eq(w.errs, 0);
 	bc_close(c);
 	ck_assert_int_eq(last_state(&w), BC_STATE_CLOSED);
@@ -535,7 +541,8 @@ START_TEST(base_mode_reconnects)
 	ck_assert_str_eq(b.w.data[0], "buffered");
 	ck_assert_uint_eq(b.w.sids[0], sid);
 	pub = connect_opts(fast_opts(port, &pw));
-	ck_assert_int_eq(bc_publish_sync(pub, "bm.x", "new", 3, -1), BC_OK);
+	ck_assert_int_eq(bc_publish_sync(pub, "bm.x", "new", 3,
+				 BC_TIMEOUT_DEFAULT), BC_OK);
 	for (int i = 0; i < 100 && b.w.msgs == 1; i++) {
 		struct timeval slice = clock_ms_tv(20);
 
@@ -649,13 +656,16 @@ START_TEST(lame_duck_moves_to_next_server)
 	ck_assert_int_eq(w.state_errs[1], BC_OK);
 	ck_assert_int_eq(w.states[2], BC_STATE_CONNECTING);
 	ck_assert_int_eq(w.states[3], BC_STATE_RECONNECTED);
-	ck_assert_int_eq(bc_flush(c, -1), BC_OK);  /* SUBs are in */
+	/* SUBs are in */
+	ck_assert_int_eq(bc_flush(c, BC_TIMEOUT_DEFAULT), BC_OK);
 	st = harness_wait_pid(pid, 3000);  /* the fake saw us leave */
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fake %d", st);
 
 	pub = connect_opts(fast_opts(broker.port, &pw));
-	ck_assert_int_eq(bc_publish_sync(pub, "ld.x", "one", 3, -1), BC_OK);
-	ck_assert_int_eq(bc_publish_sync(pub, "lq.y.z", "two", 3, -1), BC_OK);
+	ck_assert_int_eq(bc_publish_sync(pub, "ld.x", "one", 3,
+				 BC_TIMEOUT_DEFAULT), BC_OK);
+	ck_assert_int_eq(bc_publish_sync(pub, "lq.y.z", "two", 3,
+				 BC_TIMEOUT_DEFAULT), BC_OK);
 	run_until_msgs(c, &w, 2);
 	ck_assert_uint_eq(w.sids[0], wild);
 	ck_assert_str_eq(w.data[0], "one");
@@ -696,9 +706,10 @@ START_TEST(real_lame_duck_moves_to_second_broker)
 	ck_assert_int_eq(bc_server(c, NULL, &port), BC_OK);
 	ck_assert_int_eq(port, b.port);
 	ck_assert_int_eq(w.state_errs[1], BC_OK);
-	ck_assert_int_eq(bc_flush(c, -1), BC_OK);
+	ck_assert_int_eq(bc_flush(c, BC_TIMEOUT_DEFAULT), BC_OK);
 	pub = connect_opts(fast_opts(b.port, &pw));
-	ck_assert_int_eq(bc_publish_sync(pub, "rl.x", "moved", 5, -1), BC_OK);
+	ck_assert_int_eq(bc_publish_sync(pub, "rl.x", "moved", 5,
+				 BC_TIMEOUT_DEFAULT), BC_OK);
 	run_until_msgs(c, &w, 1);
 	ck_assert_uint_eq(w.sids[0], sid);
 	ck_assert_int_eq(w.errs, 0);

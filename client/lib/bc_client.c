@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <event2/event.h>
@@ -62,7 +63,7 @@ int bc_usable(const bc_client *c)
 
 void bc_destroy(bc_client *c)
 {
-	bc_conn_free(c);
+	bc_conn_destroy(c);
 	bc_reconnect_free(c);
 	bc_guard_free(c);
 	bc_offline_free(c);
@@ -139,28 +140,49 @@ static int is_connected(bc_client *c, void *arg)
 	return c->state == BC_STATE_CONNECTED;
 }
 
-int bc_connect(bc_client **out, const bc_options *opts)
+/* The text for bc_connect_err: the attempt's "address: reason", else
+ * the code's. */
+static void set_why(char *why, size_t cap, const char *text, int rc)
+{
+	if (why && cap)
+		snprintf(why, cap, "%s", rc == BC_OK ? ""
+				 : text && *text ? text : bc_strerror(rc));
+}
+
+int bc_connect_err(bc_client **out, const bc_options *opts, char *why,
+		   size_t cap)
 {
 	bc_client *c;
 	int rc;
 
-	if (!out)
+	set_why(why, cap, "", BC_OK);
+	if (!out) {
+		set_why(why, cap, "", BC_ERR_INVALID);
 		return BC_ERR_INVALID;
+	}
 	*out = NULL;
 	rc = client_start(&c, opts, NULL);
-	if (rc != BC_OK)
+	if (rc != BC_OK) {
+		set_why(why, cap, "", rc);
 		return rc;
+	}
 	c->no_handle = 1;
 	/* No timeout here: the connect deadline ends CONNECTING. */
 	rc = bc_loop_until(c, is_connected, NULL, -1);
 	c->no_handle = 0;
 	if (rc != BC_OK) {
 		rc = c->conn.lost_err ? c->conn.lost_err : BC_ERR_CONNECT;
+		set_why(why, cap, c->conn.why, rc);
 		bc_destroy(c);
 		return rc;
 	}
 	*out = c;
 	return BC_OK;
+}
+
+int bc_connect(bc_client **out, const bc_options *opts)
+{
+	return bc_connect_err(out, opts, NULL, 0);
 }
 
 int bc_connect_base(bc_client **out, const bc_options *opts,

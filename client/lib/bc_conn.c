@@ -13,7 +13,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "bc_addr.h"
 #include "bc_client.h"
 #include "bc_conn.h"
 #include "bc_error.h"
@@ -77,10 +77,24 @@ void bc_conn_free(bc_client *c)
 		event_free(c->conn.kick_ev);
 		c->conn.kick_ev = NULL;
 	}
-	if (c->conn.ai_list) {
-		freeaddrinfo(c->conn.ai_list);
-		c->conn.ai_list = c->conn.ai_next = NULL;
-	}
+	bc_resolve_reset(&c->conn.res);
+}
+
+void bc_conn_destroy(bc_client *c)
+{
+	bc_conn_free(c);
+	bc_resolve_free(&c->conn.res);
+}
+
+/* Note why an attempt on the current server failed, as "address: reason"
+ * (reason borrowed for the call), for bc_connect_err. */
+static void set_why(bc_client *c, const char *reason)
+{
+	const struct bc_server *srv = &c->opts.servers[c->recon.srv_idx];
+	char addr[BC_ADDR_MAX_HOST + 16];
+
+	bc_addr_format(addr, sizeof addr, srv->host, srv->port);
+	snprintf(c->conn.why, sizeof c->conn.why, "%s: %s", addr, reason);
 }
 
 /* Tell the application, unless the library is going to try again. */
@@ -129,8 +143,10 @@ void bc_conn_lost(bc_client *c, int err, int code, const char *reason)
 	c->conn.lost_err = err;
 	c->recon.draining = 0;
 	c->state = BC_STATE_DISCONNECTED; /* operations now fail: CLOSED */
-	if (!was_connected && !c->closing)
+	if (!was_connected && !c->closing) {
+		set_why(c, reason);
 		bc_guard_result(c, err, code);
+	}
 	retry = bc_reconnect_wanted(c, was_connected);
 	fail_waits(c, retry);
 	report_loss(c, was_connected, retry, err, code, reason);
@@ -313,8 +329,7 @@ static void connected(bc_client *c)
 		return;
 	}
 	c->conn.sock = -1;  /* the bufferevent owns it now */
-	freeaddrinfo(c->conn.ai_list);
-	c->conn.ai_list = c->conn.ai_next = NULL;
+	bc_resolve_reset(&c->conn.res);
 }
 
 static void connect_cb(evutil_socket_t fd, short what, void *arg)
@@ -338,17 +353,16 @@ static void connect_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Start a non-blocking connect to one address: 1 pending, 0 failed. */
-static int attempt(bc_client *c, const struct addrinfo *ai)
+static int attempt(bc_client *c, const struct bc_sockaddr *a)
 {
-	c->conn.sock = socket(ai->ai_family,
-			 ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			 ai->ai_protocol);
+	c->conn.sock = socket(a->ss.ss_family,
+			      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->conn.sock < 0) {
 		c->conn.sys_err = errno;
 		return 0;
 	}
-	if (connect(c->conn.sock, ai->ai_addr, ai->ai_addrlen) != 0 &&
-	    errno != EINPROGRESS) {
+	if (connect(c->conn.sock, (const struct sockaddr *)&a->ss,
+		    a->len) != 0 && errno != EINPROGRESS) {
 		c->conn.sys_err = errno;
 		close_sock(c);
 		return 0;
@@ -365,16 +379,16 @@ static int attempt(bc_client *c, const struct addrinfo *ai)
 
 static void try_next(bc_client *c)
 {
+	struct bc_resolver *res = &c->conn.res;
 	char reason[160];
 
-	while (c->conn.ai_next) {
-		const struct addrinfo *ai = c->conn.ai_next;
-
-		c->conn.ai_next = ai->ai_next;
-		if (attempt(c, ai))
+	while (res->next < res->n)
+		if (attempt(c, &res->addrs[res->next++]))
 			return;
-	}
-	sys_reason(reason, sizeof reason, c->conn.sys_err);
+	if (res->n == 0 && res->err[0])
+		snprintf(reason, sizeof reason, "%s", res->err);
+	else
+		sys_reason(reason, sizeof reason, c->conn.sys_err);
 	bc_conn_lost(c, BC_ERR_CONNECT, 0, reason);
 }
 
@@ -397,26 +411,32 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->state == BC_STATE_CONNECTING)
 		bc_conn_lost(c, BC_ERR_TIMEOUT, 0,
-			     c->conn.ai_list ? "connect timed out"
-					: "no answer to HELLO");
+			     c->conn.res.lookup ? "name lookup timed out"
+			     : c->conn.res.addrs ? "connect timed out"
+						 : "no answer to HELLO");
 }
 
-static int resolve(bc_client *c, char *reason, size_t cap)
+/* The addresses are known (or the lookup failed): attempt from the loop,
+ * so even an immediate "connection refused" goes through the callbacks. */
+static void resolved(void *arg)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_ADDRCONFIG };
-	const struct bc_server *srv = &c->opts.servers[c->recon.srv_idx];
-	char port[16];
-	int rc;
+	static const struct timeval now = { 0, 0 };
+	bc_client *c = arg;
 
-	snprintf(port, sizeof port, "%d", srv->port);
-	rc = getaddrinfo(srv->host, port, &hints, &c->conn.ai_list);
-	if (rc != 0) {
-		snprintf(reason, cap, "%s", gai_strerror(rc));
-		reason[0] = (char)tolower((unsigned char)reason[0]);
-		return BC_ERR_CONNECT;
-	}
-	c->conn.ai_next = c->conn.ai_list;
+	if (evtimer_add(c->conn.kick_ev, &now) != 0)
+		snprintf(c->conn.res.err, sizeof c->conn.res.err,
+			 "out of memory");  /* the deadline reports it */
+}
+
+/* Blocking mode owns its loop, so a blocking getaddrinfo stalls nobody
+ * else; base mode must not stall the caller's loop. */
+static int resolve(bc_client *c)
+{
+	const struct bc_server *srv = &c->opts.servers[c->recon.srv_idx];
+
+	if (bc_resolve_start(&c->conn.res, c->own_base ? NULL : c->base,
+			     srv->host, srv->port, resolved, c) != 0)
+		return BC_ERR_NOMEM;
 	return BC_OK;
 }
 
@@ -431,14 +451,12 @@ static int queue_hello(bc_client *c)
 	return bc_conn_send(c, buf, n);
 }
 
-/* The first attempt runs from the loop (kick_ev), so even an immediate
- * "connection refused" is reported through the callbacks. */
 int bc_conn_start(bc_client *c, char *reason, size_t cap)
 {
 	struct timeval tv = clock_ms_tv((uint64_t)c->opts.connect_timeout_ms);
-	struct timeval now = { 0, 0 };
 	int rc;
 
+	c->conn.why[0] = 0;
 	snprintf(reason, cap, "out of memory");
 	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	c->conn.deadline_ev = evtimer_new(c->base, deadline_cb, c);
@@ -451,15 +469,12 @@ int bc_conn_start(bc_client *c, char *reason, size_t cap)
 	bufferevent_set_max_single_write(c->bev, BC_MAX_SINGLE_IO);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE); /* no socket yet */
 	rc = queue_hello(c);
-	if (rc == BC_OK)
-		rc = resolve(c, reason, cap);
 	if (rc != BC_OK)
 		return rc;
-	if (evtimer_add(c->conn.deadline_ev, &tv) ||
-	    evtimer_add(c->conn.kick_ev, &now))
+	if (evtimer_add(c->conn.deadline_ev, &tv))
 		return BC_ERR_NOMEM;
 	c->state = BC_STATE_CONNECTING;
-	return BC_OK;
+	return resolve(c);
 }
 
 int bc_conn_send(bc_client *c, const void *buf, size_t len)

@@ -9,26 +9,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bc_resolve.h"
 #include "brokerclient.h"
 
-struct addrinfo;
 struct event;
 
+/* Room for "address: reason" of a failed connect. */
+#define BC_CONN_WHY_MAX 320
+
 struct bc_conn {
-	struct addrinfo *ai_list;   /* owned (freeaddrinfo) */
-	struct addrinfo *ai_next;   /* borrowed from ai_list */
+	struct bc_resolver res;     /* addresses of the current server */
 	int sock;                   /* being connected, -1 otherwise */
 	struct event *connect_ev;   /* owned: sock writable */
 	struct event *deadline_ev;  /* owned: connect timeout */
 	struct event *kick_ev;      /* owned: first attempt, from the loop */
 	int sys_err;                /* errno of the last failed attempt */
 	int lost_err;               /* why the connection ended */
+	char why[BC_CONN_WHY_MAX];  /* "address: reason" of the last failed
+				       attempt; "" if none */
 	int want_drain;             /* a publish got WOULDBLOCK */
 };
 
-/* Resolve opts.servers[recon.srv_idx] and start connecting (HELLO queued;
- * the attempts run from the loop); state CONNECTING (no callback).  BC_OK,
- * or an error with its text in reason[0..cap) (the caller's). */
+/* Resolve opts.servers[recon.srv_idx] (blocking mode: here; base mode:
+ * evdns, on the loop) and start connecting (HELLO queued; the attempts
+ * run from the loop); state CONNECTING (no callback).  A failed lookup is
+ * reported like a failed connect.  BC_OK, or an error with its text in
+ * reason[0..cap) (the caller's). */
 int bc_conn_start(bc_client *c, char *reason, size_t cap);
 /* The broker sent garbage: BC_ERR_HANDSHAKE or BC_ERR_PROTOCOL, close.
  * reason is borrowed for the call. */
@@ -58,7 +64,11 @@ void bc_conn_want_drain(bc_client *c);
 void bc_conn_drained(bc_client *c);
 /* Best effort non-blocking write of pending output (base-mode close). */
 void bc_conn_write_now(bc_client *c);
-/* Free socket, bufferevent, connect state and timers (no callbacks). */
+/* Free socket, bufferevent, connect state and timers (no callbacks); a
+ * running name lookup is cancelled.  The resolver stays for the next
+ * attempt. */
 void bc_conn_free(bc_client *c);
+/* bc_conn_free and the resolver: the client is going away. */
+void bc_conn_destroy(bc_client *c);
 
 #endif

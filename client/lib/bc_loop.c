@@ -21,7 +21,9 @@ int bc_can_block(const bc_client *c)
 
 int bc_timeout(const bc_client *c, int timeout_ms)
 {
-	return timeout_ms < 0 ? c->opts.timeout_ms : timeout_ms;
+	if (timeout_ms == BC_TIMEOUT_DEFAULT)
+		return c->opts.timeout_ms;
+	return timeout_ms < 0 ? BC_TIMEOUT_FOREVER : timeout_ms;
 }
 
 int bc_waiter_done(bc_client *c, void *waiter)
@@ -98,7 +100,7 @@ int bc_run(bc_client *c, int timeout_ms)
 	if ((rc = bc_usable(c)) != BC_OK)
 		return rc;
 	c->in_run = 1;
-	rc = bc_loop_until(c, break_requested, NULL, timeout_ms);
+	rc = bc_loop_until(c, break_requested, NULL, bc_timeout(c, timeout_ms));
 	if (rc == BC_GONE)
 		return BC_ERR_CLOSED;
 	c->in_run = 0;

@@ -13,7 +13,8 @@ typedef int (*bc_pred)(bc_client *c, void *arg);
 int bc_loop_until(bc_client *c, bc_pred pred, void *arg, int timeout_ms);
 /* Can this call block?  BC_OK or BC_ERR_WOULDBLOCK. */
 int bc_can_block(const bc_client *c);
-/* Timeout argument: -1 means the options' timeout. */
+/* A timeout argument as the caller means it: BC_TIMEOUT_DEFAULT becomes
+ * the options' timeout, any other negative value -1 (no limit). */
 int bc_timeout(const bc_client *c, int timeout_ms);
 
 /* Pred and flag for waits completed by a callback. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bc_addr.h"
 #include "bc_options.h"
 #include "proto.h"
 
@@ -97,7 +98,7 @@ void bc_options_clear(struct bc_options *o)
 
 static int valid_host(const char *host)
 {
-	return host && *host && strlen(host) <= 255;
+	return bc_addr_valid_host(host);
 }
 
 int bc_options_set_host(bc_options *o, const char *host)
@@ -127,6 +128,52 @@ int bc_options_add_server(bc_options *o, const char *host, int port)
 		return BC_ERR_NOMEM;
 	s->port = port;
 	o->nservers++;
+	return BC_OK;
+}
+
+/* Parse every comma-separated URL of url into tmp before touching o, so
+ * a bad list changes nothing. */
+static int parse_urls(const char *url, struct bc_server *tmp, size_t *n)
+{
+	char host[BC_ADDR_MAX_HOST + 1];
+
+	*n = 0;
+	for (const char *p = url;; p++) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (*n >= BC_MAX_SERVERS ||
+		    bc_addr_parse_url(p, len, host, sizeof host,
+				      &tmp[*n].port) != BC_OK)
+			return BC_ERR_INVALID;
+		if (!(tmp[*n].host = strdup(host)))
+			return BC_ERR_NOMEM;
+		++*n;
+		if (!end)
+			return BC_OK;
+		p = end;
+	}
+}
+
+int bc_options_set_url(bc_options *o, const char *url)
+{
+	struct bc_server tmp[BC_MAX_SERVERS] = { { NULL, 0 } };
+	size_t n = 0;
+	int rc;
+
+	if (!o || !url)
+		return BC_ERR_INVALID;
+	rc = parse_urls(url, tmp, &n);
+	if (rc != BC_OK) {
+		for (size_t i = 0; i < n; i++)
+			free(tmp[i].host);
+		return rc;
+	}
+	for (size_t i = 0; i < BC_MAX_SERVERS; i++) {
+		free(o->servers[i].host);
+		o->servers[i] = tmp[i];
+	}
+	o->nservers = n;
 	return BC_OK;
 }
 

@@ -140,13 +140,16 @@ static void req_pub_done(bc_client *c, struct bc_pending *p, int err)
 static struct bc_req *req_new(bc_client *c, int timeout_ms, bc_reply_cb cb,
 			      void *arg)
 {
-	struct timeval tv = clock_ms_tv((uint64_t)timeout_ms);
+	struct timeval tv =
+		clock_ms_tv(timeout_ms < 0 ? 0 : (uint64_t)timeout_ms);
 	struct bc_req *r = calloc(1, sizeof *r);
 
 	if (!r)
 		return NULL;
 	r->timer = evtimer_new(c->base, req_timeout_cb, r);
-	if (!r->timer || evtimer_add(r->timer, &tv) != 0) {
+	/* The timer exists even when it is never armed (-1: no limit). */
+	if (!r->timer ||
+	    (timeout_ms >= 0 && evtimer_add(r->timer, &tv) != 0)) {
 		if (r->timer)
 			event_free(r->timer);
 		free(r);

@@ -17,6 +17,19 @@
  * Return values: every int-returning function returns BC_OK (0) or one of
  * the positive bc_err codes below.
  *
+ * Timeouts: every call that takes a timeout_ms argument (bc_publish_sync,
+ * bc_request, bc_request_async, bc_flush, bc_flush_async, bc_run) reads it
+ * the same way: -1 (BC_TIMEOUT_FOREVER) waits for ever, 0 polls (only what
+ * is ready now, then BC_ERR_TIMEOUT or, for bc_run, BC_OK), > 0 is a
+ * limit in milliseconds, and BC_TIMEOUT_DEFAULT means the options'
+ * timeout (bc_options_set_timeout).  Earlier versions read -1 as
+ * the options' timeout: pass BC_TIMEOUT_DEFAULT for that.
+ *
+ * Addresses: a broker is a host and port (a name, an IPv4 or IPv6
+ * address) or a unix socket, written as the host "unix:PATH" (the port is
+ * then unused).  bc_options_set_url takes the URL forms ("tcp://host:port",
+ * "unix:PATH") that programs read from BROKER_URL.
+ *
  * Callbacks: a callback may call any non-blocking function on its client,
  * including bc_unsubscribe and bc_close.  Blocking calls made from inside a
  * callback return BC_ERR_WOULDBLOCK (the loop is already running); use
@@ -110,6 +123,10 @@ struct event_base;
 	((BC_VERSION_MAJOR << 16) | (BC_VERSION_MINOR << 8) | BC_VERSION_PATCH)
 const char *bc_version(void);
 int bc_version_number(void);
+
+/* Timeout arguments (see "Timeouts" at the top of this file). */
+#define BC_TIMEOUT_FOREVER (-1)
+#define BC_TIMEOUT_DEFAULT (-2)
 
 /* Opaque handles. */
 typedef struct bc_client bc_client;
@@ -230,13 +247,23 @@ void bc_options_free(bc_options *o);
 
 /* Setters return BC_OK or BC_ERR_INVALID (o NULL, value out of range) or
  * BC_ERR_NOMEM.  Strings are copied. */
-/* host and port are the first address of the list. */
-int bc_options_set_host(bc_options *o, const char *host);   /* non-empty */
+/* host and port are the first address of the list.  host is a name, an
+ * IPv4 or IPv6 address (without brackets), or "unix:PATH" for a unix
+ * socket (PATH 1..107 bytes; the port is then unused); 1..255 bytes. */
+int bc_options_set_host(bc_options *o, const char *host);
 int bc_options_set_port(bc_options *o, int port);           /* 1..65535 */
 /* Append another broker address (host copied, port 1..65535; at most 16
  * addresses in all).  Connect attempts go through the list in turn, each
  * failure or loss moving on to the next. */
 int bc_options_add_server(bc_options *o, const char *host, int port);
+/* Replace the whole address list with url (copied): one URL or several
+ * separated by commas (at most 16), each "tcp://HOST[:PORT]" (PORT
+ * 1..65535, default 7654; an IPv6 HOST in brackets, "tcp://[::1]:7654")
+ * or "unix:PATH" ("unix:///run/brokerd.sock" is the same as
+ * "unix:/run/brokerd.sock").  tls:// is not supported yet.  BC_OK,
+ * BC_ERR_INVALID (o or url NULL, any URL malformed: the list is then
+ * unchanged) or BC_ERR_NOMEM.  The tools take BROKER_URL this way. */
+int bc_options_set_url(bc_options *o, const char *url);
 /* Client name sent in HELLO: 1..128 bytes, no spaces or control bytes. */
 int bc_options_set_name(bc_options *o, const char *name);
 /* Timeouts in ms, 1..86400000.  connect: TCP connect plus handshake.
@@ -308,10 +335,26 @@ int bc_options_set_breaker(bc_options *o, int threshold, int cooldown_ms);
  * BC_ERR_HANDSHAKE, BC_ERR_NOMEM or BC_ERR_INVALID. */
 int bc_connect(bc_client **out, const bc_options *opts);
 
+/* bc_connect that also says why it failed, without a callback: unless why
+ * is NULL, why[0..cap) (the caller's buffer; BC_ERRTEXT_SIZE is enough)
+ * gets a NUL-terminated text, "" on success, else the address of the last
+ * attempt and its reason, such as "127.0.0.1:7654: connection refused",
+ * "unix:/run/brokerd.sock: no such file or directory" or "nosuch:7654:
+ * name or service not known" (truncated to cap).  Everything else is as
+ * for bc_connect; the error callback, if any, is still called. */
+#define BC_ERRTEXT_SIZE 320
+int bc_connect_err(bc_client **out, const bc_options *opts, char *why,
+		   size_t cap);
+
 /* Base mode: start connecting on base (borrowed; it must outlive the
- * client) and return at once with *out in BC_STATE_CONNECTING.  Name
- * resolution happens inside this call.  The state callback reports
- * BC_STATE_CONNECTED or BC_STATE_DISCONNECTED.  Publishes made before
+ * client) and return at once with *out in BC_STATE_CONNECTING.  Names
+ * are resolved with libevent's evdns on base, never blocking it (the
+ * system's name servers and /etc/hosts; numeric addresses and unix
+ * sockets need no lookup); a failed lookup is reported like a refused
+ * connect.  bc_close cancels a lookup in progress; its resolver is then
+ * freed from base's loop (run the loop once more before freeing base).
+ * The state callback reports BC_STATE_CONNECTED or
+ * BC_STATE_DISCONNECTED.  Publishes made before
  * CONNECTED wait in the offline buffer, subscriptions in the client's
  * table; both are sent right after the WELCOME.  Free with bc_close. */
 int bc_connect_base(bc_client **out, const bc_options *opts,
@@ -373,8 +416,8 @@ int bc_publish(bc_client *c, const char *topic, const void *data,
 int bc_publish_ex(bc_client *c, const char *topic, const void *data,
 		  size_t len, const char *reply_to, bc_ack_cb cb, void *arg);
 
-/* Blocking mode: publish and wait up to timeout_ms (-1: the options'
- * timeout) for the broker's answer.  BC_OK, BC_ERR_SERVER (see
+/* Blocking mode: publish and wait up to timeout_ms (see "Timeouts") for
+ * the broker's answer.  BC_OK, BC_ERR_SERVER (see
  * bc_last_error), BC_ERR_TIMEOUT, BC_ERR_CLOSED, BC_ERR_WOULDBLOCK,
  * BC_ERR_CIRCUIT_OPEN, BC_ERR_BUFFER_FULL. */
 int bc_publish_sync(bc_client *c, const char *topic, const void *data,
@@ -448,8 +491,14 @@ int bc_unsubscribe(bc_client *c, uint32_t sid);
 /* ---- messages ------------------------------------------------------------ */
 
 /* Accessors; all returned pointers borrow from m.  topic and reply_to are
- * NUL-terminated; reply_to is NULL if the message has none.  data is not
- * NUL-terminated in a borrowed message (it is in a bc_msg_dup copy). */
+ * NUL-terminated; reply_to is NULL if the message has none.
+ *
+ * bc_msg_data is NOT NUL-terminated in a message passed to a callback:
+ * it points into the library's input buffer (no copy), so always use
+ * bc_msg_len with it.  A message the caller owns (from bc_msg_dup or
+ * bc_request) has its own copy, and there data[len] is 0, so a text
+ * payload can be used as a C string.  data is never NULL, even when the
+ * length is 0. */
 const char *bc_msg_topic(const bc_msg *m);
 const void *bc_msg_data(const bc_msg *m);
 size_t bc_msg_len(const bc_msg *m);
@@ -466,7 +515,7 @@ void bc_msg_free(bc_msg *m);
 /* ---- request / reply ----------------------------------------------------- */
 
 /* Publish a request to topic with a private reply-to and wait up to
- * timeout_ms (-1: the options' timeout) for the first reply.  On BC_OK
+ * timeout_ms (see "Timeouts") for the first reply.  On BC_OK
  * *reply is the answer, which the caller frees with bc_msg_free; otherwise
  * *reply is NULL.  Blocking mode only. */
 int bc_request(bc_client *c, const char *topic, const void *data,
@@ -486,8 +535,8 @@ int bc_respond(bc_client *c, const bc_msg *request, const void *data,
 /* ---- running the loop (blocking mode) ------------------------------------ */
 
 /* Wait until everything queued so far was written and processed by the
- * broker (a PING answered by PONG), up to timeout_ms (-1: the options'
- * timeout).  Any ERR for earlier frames has been reported when it returns.
+ * broker (a PING answered by PONG), up to timeout_ms (see "Timeouts").
+ * Any ERR for earlier frames has been reported when it returns.
  * While reconnecting, it first waits (within the same timeout) for the
  * connection, whose offline buffer is sent before the PING.  Guarded by
  * the breaker while not connected (BC_ERR_CIRCUIT_OPEN). */
@@ -497,7 +546,7 @@ int bc_flush(bc_client *c, int timeout_ms);
  * exactly once, later (never from inside this call), with BC_OK once the
  * broker has answered a PING sent after everything queued so far (so
  * every earlier frame was processed and any ERR for it reported),
- * BC_ERR_TIMEOUT after timeout_ms (-1: the options' timeout), or
+ * BC_ERR_TIMEOUT after timeout_ms (see "Timeouts"), or
  * BC_ERR_CLOSED if the connection carrying the PING was lost or the
  * client was closed.  While not connected (still connecting, or
  * reconnecting) the PING waits and is sent right after the offline
@@ -507,7 +556,8 @@ int bc_flush(bc_client *c, int timeout_ms);
 int bc_flush_async(bc_client *c, int timeout_ms, bc_ack_cb cb, void *arg);
 
 /* Dispatch callbacks for timeout_ms (-1: until bc_break or connection
- * loss).  Reconnecting happens inside it.  BC_OK when the time is up or
+ * loss; 0: what is ready now; see "Timeouts").  Reconnecting happens
+ * inside it.  BC_OK when the time is up or
  * bc_break was called (also before bc_run: a break is remembered until
  * bc_run consumes it), BC_ERR_CLOSED when the connection is lost for good
  * (reconnect off, or given up) or the client was closed in a callback (the

@@ -122,7 +122,7 @@ static int pub_one(const struct tool_args *a, bc_client *c,
 			       on_ack, &ack);
 
 	if (rc == BC_OK)
-		rc = bc_flush(c, -1);
+		rc = bc_flush(c, BC_TIMEOUT_DEFAULT);
 	if (rc == BC_OK && ack.done)
 		rc = ack.err;
 	else if (rc == BC_OK)
@@ -151,7 +151,7 @@ static int pub_lines(const struct tool_args *a, bc_client *c,
 		}
 	}
 	free(line);
-	rc = bc_flush(c, -1);
+	rc = bc_flush(c, BC_TIMEOUT_DEFAULT);
 	if (e->err == BC_ERR_SERVER) {
 		tool_fail(a, "broker rejected a message: %s (code %d)",
 			  e->reason, e->server_code);
