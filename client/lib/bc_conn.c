@@ -152,6 +152,25 @@ void bc_conn_garbage(bc_client *c, const char *reason)
 		     0, reason);
 }
 
+/* Garbage before WELCOME: most often the address is some other server
+ * (NATS greets with "INFO {...", HTTP answers "HTTP/1.1 400"), whose text
+ * read as a length prefix is a huge frame.  Say that, with the first bytes
+ * it sent (unprintable ones as '.'), rather than "frame too large". */
+static void not_broker(bc_client *c, const uint8_t *p, size_t len)
+{
+	char text[128], sent[25];
+	size_t n = len < sizeof sent - 1 ? len : sizeof sent - 1;
+
+	for (size_t i = 0; i < n; i++)
+		sent[i] = p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"'
+			? (char)p[i] : '.';
+	sent[n] = 0;
+	snprintf(text, sizeof text,
+		 "does not speak the brokerd protocol (it sent \"%s%s\")",
+		 sent, n < len ? "..." : "");
+	bc_conn_lost(c, BC_ERR_NOT_BROKER, 0, text);
+}
+
 /* Results of handle_span. */
 enum span_end {
 	SPAN_MORE,      /* the next frame crosses the end of the span */
@@ -187,7 +206,10 @@ static enum span_end handle_span(bc_client *c, struct bufferevent *bev,
 		}
 		switch (proto_span_next(&s, max_body(c), &f)) {
 		case PROTO_SPAN_TOO_LARGE:
-			bc_conn_garbage(c, "frame too large");
+			if (c->state == BC_STATE_CONNECTING)
+				not_broker(c, buf + s.off, len - s.off);
+			else
+				bc_conn_garbage(c, "frame too large");
 			return SPAN_STOP;
 		case PROTO_SPAN_NEED_MORE:
 			*need = f.need;

@@ -132,7 +132,10 @@ enum bc_err {
 	BC_ERR_WOULDBLOCK = 10, /* blocking call not possible here */
 	BC_ERR_NO_SUCH_SUB = 11, /* unknown subscription id */
 	BC_ERR_CIRCUIT_OPEN = 12, /* circuit breaker open: failed fast */
-	BC_ERR_BUFFER_FULL = 13  /* offline buffer full: nothing was queued */
+	BC_ERR_BUFFER_FULL = 13, /* offline buffer full: nothing was queued */
+	BC_ERR_NOT_BROKER = 14,  /* the server is not a brokerd broker (it
+				  * sent text, e.g. NATS or HTTP) */
+	BC_ERR_NO_RESPONDERS = 15 /* request: nobody subscribes to the topic */
 };
 
 /* Static English text for an error code; "unknown error" for codes not in
