@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -393,7 +394,8 @@ START_TEST(retry_options)
 	assert_one_line(r.err, "broker-pub: invalid retry count '-1'");
 	run_tool(&r, NULL, pub_reconnect);
 	ck_assert_int_eq(exit_code(r.status), 2);
-	assert_one_line(r.err, "broker-pub: invalid option");
+	assert_one_line(r.err, "broker-pub: option '--reconnect' is not for "
+			"broker-pub");
 }
 END_TEST
 
@@ -495,6 +497,129 @@ START_TEST(sub_queue_options)
 }
 END_TEST
 
+/* mosquitto habits: '+' and '#' are refused with brokerd's spelling of
+ * the pattern, unless --literal; -q 0/1/2 warns; --help says -r is not
+ * retain. */
+START_TEST(mqtt_habits)
+{
+	static const char *cases[][2] = {
+		{ "a/#", "did you mean 'a.>'?" },
+		{ "sensors/+/temp", "did you mean 'sensors.*.temp'?" },
+	};
+	struct run_out r;
+	struct sub_proc s;
+	char cmd[512];
+	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+	const char *pub_hash[] = { pub_path(), "-t", "a/#", "-m", "x", NULL };
+	const char *help[] = { pub_path(), "--help", NULL };
+	const char *lit[] = { pub_path(), "-p", port_str, "-t", "h#", "-m",
+			"lit", "--literal", NULL };
+	int64_t deadline;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *a[] = { sub_path(), "-t", cases[i][0], NULL };
+
+		run_tool(&r, NULL, a);
+		ck_assert_int_eq(exit_code(r.status), 2);
+		assert_one_line(r.err, "broker-sub: brokerd patterns use '.' "
+				"'*' and '>': did you mean");
+		ck_assert_msg(strstr(r.err, cases[i][1]) != NULL, "%s", r.err);
+	}
+	run_tool(&r, NULL, pub_hash);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	assert_one_line(r.err, "broker-pub: brokerd topics use '.'");
+	run_tool(&r, NULL, help);
+	ck_assert_ptr_nonnull(strstr(r.out, "retain"));
+
+	/* --literal: 'h#' is an ordinary topic; -q 1 joins group "1" with a
+	 * warning on stderr (joined to stdout here). */
+	start_broker(NULL);
+	snprintf(cmd, sizeof cmd, "exec '%s' -p %d -t 'h#' --literal -q 1 "
+		 "-n 1 2>&1", sub_path(), broker.port);
+	sub_start(&s, sh);
+	deadline = harness_now_ms() + 5000;
+	while (!strstr(s.buf, "lit\n") && harness_now_ms() < deadline) {
+		run_tool(&r, NULL, lit);
+		ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+		harness_read_until(s.fd, s.buf, sizeof s.buf, "lit\n", 100);
+	}
+	ck_assert_int_eq(exit_code(harness_wait_pid(s.pid, 3000)), 0);
+	close(s.fd);
+	ck_assert_msg(strstr(s.buf, "broker-sub: warning: -q 1 joins queue "
+			     "group '1'") != NULL, "%s", s.buf);
+	ck_assert_ptr_nonnull(strstr(s.buf, "lit\n"));
+	stop_broker();
+}
+END_TEST
+
+/* A server that greets every connection with `greeting` (like NATS's
+ * INFO) and reads until the client goes; in a child process.  Returns
+ * its pid; *port gets its port. */
+static pid_t fake_text_server(int *port, const char *greeting)
+{
+	int lfd = harness_listen(port, 4);
+	pid_t pid;
+
+	ck_assert_int_ge(lfd, 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char junk[4096];
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd >= 0 && write(fd, greeting, strlen(greeting)) > 0)
+			while (read(fd, junk, sizeof junk) > 0)
+				;
+		_exit(0);
+	}
+	close(lfd);
+	return pid;
+}
+
+/* Errors name what is wrong: the option, the non-broker server and what
+ * it sent, the directory. */
+START_TEST(errors_name_the_cause)
+{
+	struct run_out r;
+	char port[16], expect[128];
+	const char *bogus[] = { pub_path(), "--bogus", "-t", "a", "-m", "x",
+			  NULL };
+	const char *bad_short[] = { sub_path(), "-x", "-t", "a", NULL };
+	const char *no_value[] = { pub_path(), "-m", "x", "-t", NULL };
+	const char *dir[] = { pub_path(), "-t", "a", "-f", "/tmp", NULL };
+	const char *nats[] = { pub_path(), "-p", port, "-t", "a", "-m", "x",
+			 NULL };
+	int fport;
+	pid_t srv;
+
+	run_tool(&r, NULL, bogus);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	ck_assert_str_eq(r.err, "broker-pub: invalid option '--bogus' "
+			 "(see --help)\n");
+	run_tool(&r, NULL, bad_short);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	ck_assert_str_eq(r.err, "broker-sub: invalid option '-x' "
+			 "(see --help)\n");
+	run_tool(&r, NULL, no_value);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	ck_assert_str_eq(r.err, "broker-pub: option '-t' needs a value "
+			 "(see --help)\n");
+	run_tool(&r, NULL, dir);
+	ck_assert_int_eq(exit_code(r.status), 1);
+	ck_assert_str_eq(r.err, "broker-pub: cannot publish '/tmp': it is a "
+			 "directory\n");
+
+	srv = fake_text_server(&fport, "INFO {\"server_id\":\"NATS\"}\r\n");
+	snprintf(port, sizeof port, "%d", fport);
+	run_tool(&r, NULL, nats);
+	harness_wait_pid(srv, 3000);
+	ck_assert_int_eq(exit_code(r.status), 1);
+	snprintf(expect, sizeof expect, "broker-pub: 127.0.0.1:%d does not "
+		 "speak the brokerd protocol (it sent \"INFO {.server_id.", fport);
+	assert_one_line(r.err, expect);
+}
+END_TEST
+
 static Suite *tools_suite(void)
 {
 	Suite *s = suite_create("tools");
@@ -511,6 +636,8 @@ static Suite *tools_suite(void)
 	tcase_add_test(tc, retry_options);
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, sub_queue_options);
+	tcase_add_test(tc, mqtt_habits);
+	tcase_add_test(tc, errors_name_the_cause);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -24,7 +24,10 @@ static const char pub_usage[] =
 	"                       (without its newline; empty lines are sent\n"
 	"                       as empty messages)\n"
 	"  -s, --stdin-file     publish all of stdin as one message\n"
-	"  -r, --reply-to TOPIC reply-to topic of the message(s)\n"
+	"  -r, --reply-to TOPIC reply-to topic of the message(s) (not\n"
+	"                       mosquitto's retain: brokerd keeps no messages)\n"
+	"      --literal        take a topic with '+', '#' as written (they\n"
+	"                       are MQTT wildcards, refused by default)\n"
 	"      --retry N        retry a failed connect N times (default 0)\n"
 	"      --retry-max MS   longest wait between retries (default 5000;\n"
 	"                       waits start at 100 ms and double)\n"
@@ -48,10 +51,12 @@ static const char sub_usage[] =
 	"  -t, --topic PATTERN  pattern to subscribe to (repeatable); '*'\n"
 	"                       matches one token, a last '>' one or more\n"
 	"  -q, --queue GROUP    join queue group GROUP (one member gets each\n"
-	"                       message)\n"
+	"                       message; not mosquitto's QoS)\n"
 	"  -n, --count N        exit after N messages\n"
 	"  -v, --verbose        print the topic, a space, then the payload\n"
 	"  -N                   no newline after each payload\n"
+	"      --literal        take a pattern with '+', '#' as written (they\n"
+	"                       are MQTT wildcards, refused by default)\n"
 	"      --reconnect      keep running when the connection is lost:\n"
 	"                       reconnect (backoff up to --retry-max) and\n"
 	"                       resubscribe; state changes go to stderr\n"
@@ -74,7 +79,7 @@ static const char sub_usage[] =
 	"--reconnect), 2 on usage errors.\n";
 
 enum { OPT_HELP = 256, OPT_VERSION, OPT_RETRY, OPT_RETRY_MAX, OPT_TIMEOUT,
-       OPT_RECONNECT, OPT_POLICY, OPT_MAX_QUEUE_MSGS, OPT_MAX_QUEUE_BYTES };
+       OPT_RECONNECT, OPT_LITERAL, OPT_POLICY, OPT_MAX_QUEUE_MSGS, OPT_MAX_QUEUE_BYTES };
 
 static const struct option long_opts[] = {
 	{ "host", required_argument, NULL, 'h' },
@@ -93,6 +98,7 @@ static const struct option long_opts[] = {
 	{ "retry-max", required_argument, NULL, OPT_RETRY_MAX },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "reconnect", no_argument, NULL, OPT_RECONNECT },
+	{ "literal", no_argument, NULL, OPT_LITERAL },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "max-queue-msgs", required_argument, NULL, OPT_MAX_QUEUE_MSGS },
 	{ "max-queue-bytes", required_argument, NULL, OPT_MAX_QUEUE_BYTES },
@@ -183,8 +189,20 @@ static int take_queue_opt(struct tool_args *a, int opt, const char *arg)
 	return -1;
 }
 
+/* An option this tool does not take, named as the user wrote it. */
+static int bad_option(const struct tool_args *a, const char *name, int known)
+{
+	if (known)
+		tool_fail(a, "option '%s' is not for %s (see --help)", name,
+			  a->prog);
+	else
+		tool_fail(a, "invalid option '%s' (see --help)", name);
+	return TOOL_EXIT_USAGE;
+}
+
 /* The long-only options.  Returns -1, or an exit status. */
-static int take_long(struct tool_args *a, int opt, const char *arg)
+static int take_long(struct tool_args *a, int opt, const char *arg,
+		     const char *name)
 {
 	switch (opt) {
 	case OPT_POLICY:
@@ -201,6 +219,9 @@ static int take_long(struct tool_args *a, int opt, const char *arg)
 	case OPT_TIMEOUT:
 		return take_num(a, &a->timeout_ms, arg, "timeout", 1,
 				86400000);
+	case OPT_LITERAL:
+		a->literal = 1;
+		return -1;
 	case OPT_RECONNECT:
 		if (a->kind == TOOL_SUB) {
 			a->reconnect = 1;
@@ -208,13 +229,13 @@ static int take_long(struct tool_args *a, int opt, const char *arg)
 		}
 		break;
 	}
-	tool_fail(a, "invalid option (see --help)");
-	return TOOL_EXIT_USAGE;
+	return bad_option(a, name, 1);
 }
 
 /* Options only one tool knows are refused by the other's optstring; here
  * the values are stored.  Returns -1, or an exit status. */
-static int take_opt(struct tool_args *a, int opt, const char *arg)
+static int take_opt(struct tool_args *a, int opt, const char *arg,
+		    const char *name)
 {
 	switch (opt) {
 	case 'h': a->host = arg; break;
@@ -248,10 +269,56 @@ static int take_opt(struct tool_args *a, int opt, const char *arg)
 		a->topics[a->ntopics++] = arg;
 		break;
 	default:
-		tool_fail(a, "invalid option (see --help)");
+		return bad_option(a, name, opt != '?');
+	}
+	return -1;
+}
+
+/* s in brokerd's spelling: MQTT's '/' '+' '#' become '.' '*' '>'. */
+static void mqtt_to_brokerd(char *buf, size_t cap, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < cap; i++)
+		buf[i] = s[i] == '/' ? '.' : s[i] == '+' ? '*' :
+			 s[i] == '#' ? '>' : s[i];
+	buf[i] = 0;
+}
+
+/* '+' and '#' are MQTT's wildcards; to brokerd they are plain characters,
+ * so `-t 'a/#'` would be a literal topic that never matches anything.
+ * Refuse it with the translation unless --literal says it is meant. */
+static int check_mqtt_habit(const struct tool_args *a)
+{
+	char hint[300];
+
+	for (int i = 0; i < a->ntopics && !a->literal; i++) {
+		if (!strpbrk(a->topics[i], "+#"))
+			continue;
+		mqtt_to_brokerd(hint, sizeof hint, a->topics[i]);
+		if (a->kind == TOOL_SUB)
+			tool_fail(a, "brokerd patterns use '.' '*' and '>': did "
+				  "you mean '%s'? (--literal to subscribe to "
+				  "'%s' as written)", hint, a->topics[i]);
+		else
+			tool_fail(a, "brokerd topics use '.' and have no "
+				  "wildcards ('+' and '#' are MQTT's): "
+				  "--literal publishes to '%s' as written",
+				  a->topics[i]);
 		return TOOL_EXIT_USAGE;
 	}
 	return -1;
+}
+
+/* mosquitto's -q is the QoS level (0, 1, 2); here it joins a queue group,
+ * so `-q 1` quietly load-balances with every other `-q 1`.  Say so. */
+static void warn_qos_habit(const struct tool_args *a)
+{
+	const char *q = a->queue;
+
+	if (q && q[0] >= '0' && q[0] <= '2' && q[1] == 0)
+		tool_fail(a, "warning: -q %s joins queue group '%s' (brokerd "
+			  "has no QoS levels; -q is not mosquitto's QoS)", q, q);
 }
 
 static int check_pub(const struct tool_args *a)
@@ -266,7 +333,7 @@ static int check_pub(const struct tool_args *a)
 		tool_fail(a, "give exactly one of -m, -f, -l, -s (see --help)");
 		return TOOL_EXIT_USAGE;
 	}
-	return -1;
+	return check_mqtt_habit(a);
 }
 
 static int check_sub(const struct tool_args *a)
@@ -275,7 +342,25 @@ static int check_sub(const struct tool_args *a)
 		tool_fail(a, "at least one -t PATTERN is required (see --help)");
 		return TOOL_EXIT_USAGE;
 	}
-	return -1;
+	warn_qos_habit(a);
+	return check_mqtt_habit(a);
+}
+
+/* The option getopt_long just returned, as the user spelled it: "--name"
+ * when a long option matched (longindex), "-c" for a short one, else the
+ * unknown word itself (getopt leaves optopt 0 for an unknown long one). */
+static void opt_name(char *buf, size_t cap, int opt, int longindex,
+		     char **argv)
+{
+	int c = opt == '?' || opt == ':' ? optopt : opt;
+
+	if (longindex >= 0)
+		snprintf(buf, cap, "--%s", long_opts[longindex].name);
+	else if (c > 0 && c < 256)
+		snprintf(buf, cap, "-%c", c);
+	else
+		snprintf(buf, cap, "%.*s", (int)strcspn(argv[optind - 1], "="),
+			 argv[optind - 1]);
 }
 
 int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
@@ -283,7 +368,8 @@ int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
 {
 	const char *optstring = kind == TOOL_PUB ? ":h:p:i:t:m:f:lsr:"
 						 : ":h:p:i:t:q:n:vN";
-	int opt, rc;
+	int opt, rc, longindex = -1;
+	char name[64];
 
 	memset(a, 0, sizeof *a);
 	a->kind = kind;
@@ -291,8 +377,10 @@ int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
 	a->host = "127.0.0.1";
 	a->port = 7654;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, optstring, long_opts, NULL)) !=
-	       -1) {
+	while ((opt = getopt_long(argc, argv, optstring, long_opts,
+				  &longindex)) != -1) {
+		opt_name(name, sizeof name, opt, longindex, argv);
+		longindex = -1;
 		if (opt == OPT_HELP) {
 			fputs(kind == TOOL_PUB ? pub_usage : sub_usage, stdout);
 			return 0;
@@ -302,17 +390,18 @@ int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
 			return 0;
 		}
 		if (opt == ':') {
-			tool_fail(a, "option needs a value (see --help)");
+			tool_fail(a, "option '%s' needs a value (see --help)",
+				  name);
 			return TOOL_EXIT_USAGE;
 		}
 		if (opt > OPT_VERSION) {
-			if ((rc = take_long(a, opt, optarg)) >= 0)
+			if ((rc = take_long(a, opt, optarg, name)) >= 0)
 				return rc;
 			continue;
 		}
-		if (!strchr(optstring + 1, opt))
-			opt = '?';
-		if ((rc = take_opt(a, opt, optarg)) >= 0)
+		if (opt != '?' && !strchr(optstring + 1, opt))
+			opt = 0;          /* another tool's option */
+		if ((rc = take_opt(a, opt, optarg, name)) >= 0)
 			return rc;
 	}
 	if (optind < argc) {
@@ -388,7 +477,9 @@ bc_client *tool_connect(const struct tool_args *a, const bc_options *o,
 		e->err = 0;
 		return c;
 	}
-	if (rc == BC_ERR_HANDSHAKE && e->server_code)
+	if (rc == BC_ERR_NOT_BROKER)
+		tool_fail(a, "%s:%d %s", a->host, a->port, why);
+	else if (rc == BC_ERR_HANDSHAKE && e->server_code)
 		tool_fail(a, "broker at %s:%d refused the connection: %s "
 			  "(code %d)", a->host, a->port, why, e->server_code);
 	else if (rc == BC_ERR_HANDSHAKE)

@@ -29,6 +29,7 @@ struct tool_args {
 	int retry;                        /* --retry: extra connect attempts */
 	int retry_max_ms;                 /* --retry-max: backoff cap, 0: default */
 	int timeout_ms;                   /* --timeout, 0: library default */
+	int literal;                      /* --literal: '+' '#' as written */
 	/* broker-pub */
 	const char *message;              /* -m */
 	const char *file;                 /* -f */
