@@ -620,6 +620,39 @@ START_TEST(errors_name_the_cause)
 }
 END_TEST
 
+/* -C is -n; -W SECONDS exits 3 when nothing came in that time, 0 when
+ * the count was reached first. */
+START_TEST(sub_count_alias_and_idle)
+{
+	struct run_out r;
+	struct sub_proc s;
+	const char *idle[] = { sub_path(), "-p", port_str, "-t", "i.x", "-W",
+			 "1", NULL };
+	const char *bad[] = { sub_path(), "-t", "i.x", "-W", "0", NULL };
+	const char *argv[] = { sub_path(), "-p", port_str, "-t", "c.>", "-C",
+			 "1", "-W", "30", NULL };
+	int64_t deadline;
+
+	run_tool(&r, NULL, bad);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	assert_one_line(r.err, "broker-sub: invalid -W seconds '0'");
+	start_broker(NULL);
+	run_tool(&r, NULL, idle);
+	ck_assert_int_eq(exit_code(r.status), 3);
+	ck_assert_str_eq(r.out, "");
+	sub_start(&s, argv);
+	deadline = harness_now_ms() + 5000;
+	while (!strstr(s.buf, "hi\n") && harness_now_ms() < deadline) {
+		pub_ok("c.x", "hi");
+		harness_read_until(s.fd, s.buf, sizeof s.buf, "hi\n", 100);
+	}
+	ck_assert_int_eq(exit_code(harness_wait_pid(s.pid, 3000)), 0);
+	close(s.fd);
+	ck_assert_str_eq(s.buf, "hi\n");
+	stop_broker();
+}
+END_TEST
+
 static Suite *tools_suite(void)
 {
 	Suite *s = suite_create("tools");
@@ -638,6 +671,7 @@ static Suite *tools_suite(void)
 	tcase_add_test(tc, sub_queue_options);
 	tcase_add_test(tc, mqtt_habits);
 	tcase_add_test(tc, errors_name_the_cause);
+	tcase_add_test(tc, sub_count_alias_and_idle);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -40,7 +40,8 @@ static const char pub_usage[] =
 
 static const char sub_usage[] =
 	"Usage: broker-sub [-h HOST] [-p PORT] [-i NAME] -t PATTERN...\n"
-	"                  [-q GROUP] [-n COUNT] [-v] [-N] [--reconnect]\n"
+	"                  [-q GROUP] [-n|-C COUNT] [-W SECONDS] [-v] [-N]\n"
+	"                  [--reconnect]\n"
 	"                  [--policy POLICY] [--max-queue-msgs N]\n"
 	"                  [--max-queue-bytes SIZE]\n"
 	"                  [--retry N] [--retry-max MS] [--timeout MS]\n"
@@ -52,7 +53,9 @@ static const char sub_usage[] =
 	"                       matches one token, a last '>' one or more\n"
 	"  -q, --queue GROUP    join queue group GROUP (one member gets each\n"
 	"                       message; not mosquitto's QoS)\n"
-	"  -n, --count N        exit after N messages\n"
+	"  -n, -C, --count N    exit after N messages\n"
+	"  -W SECONDS           exit (status 3) after SECONDS without a\n"
+	"                       message\n"
 	"  -v, --verbose        print the topic, a space, then the payload\n"
 	"  -N                   no newline after each payload\n"
 	"      --literal        take a pattern with '+', '#' as written (they\n"
@@ -76,7 +79,8 @@ static const char sub_usage[] =
 	"      --version        show the version and exit\n\n"
 	"Exits 0 after -n messages or on SIGINT/SIGTERM, 1 on errors (broker\n"
 	"unreachable, subscription rejected, connection lost without\n"
-	"--reconnect), 2 on usage errors.\n";
+	"--reconnect), 2 on usage errors, 3 when -W SECONDS passed without\n"
+	"a message.\n";
 
 enum { OPT_HELP = 256, OPT_VERSION, OPT_RETRY, OPT_RETRY_MAX, OPT_TIMEOUT,
        OPT_RECONNECT, OPT_LITERAL, OPT_POLICY, OPT_MAX_QUEUE_MSGS, OPT_MAX_QUEUE_BYTES };
@@ -254,6 +258,9 @@ static int take_opt(struct tool_args *a, int opt, const char *arg,
 			return TOOL_EXIT_USAGE;
 		}
 		break;
+	case 'W':
+		return take_num(a, &a->idle_s, arg, "-W seconds", 1, 86400);
+	case 'C':
 	case 'n':
 		if ((a->count = parse_num(arg, 1, 1000000000L)) < 0) {
 			tool_fail(a, "invalid count '%s'", arg);
@@ -367,7 +374,7 @@ int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
 	       char **argv)
 {
 	const char *optstring = kind == TOOL_PUB ? ":h:p:i:t:m:f:lsr:"
-						 : ":h:p:i:t:q:n:vN";
+						 : ":h:p:i:t:q:n:C:W:vN";
 	int opt, rc, longindex = -1;
 	char name[64];
 

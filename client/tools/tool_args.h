@@ -14,6 +14,8 @@
 #define TOOL_MAX_TOPICS 64
 #define TOOL_EXIT_RUNTIME 1
 #define TOOL_EXIT_USAGE 2
+#define TOOL_EXIT_TIMEOUT 3               /* -W / broker-req: nothing came */
+#define TOOL_EXIT_NO_RESPONDERS 4         /* broker-req: nobody listens */
 
 enum tool_kind { TOOL_PUB, TOOL_SUB };
 
@@ -38,7 +40,9 @@ struct tool_args {
 	const char *reply_to;             /* -r */
 	/* broker-sub */
 	const char *queue;                /* -q */
-	long count;                       /* -n, 0: unlimited */
+	long count;                       /* -n / -C, 0: unlimited */
+	int idle_s;                       /* -W: exit after this long without
+					   * a message, 0: never */
 	int verbose;                      /* -v */
 	int no_newline;                   /* -N */
 	int reconnect;                    /* --reconnect */
