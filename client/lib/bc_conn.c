@@ -513,12 +513,15 @@ static int offline_pub(bc_client *c, uint64_t req_id, const char *topic,
 #define BC_PUB_CHAIN_LOW 512
 
 int bc_conn_send_pub(bc_client *c, uint64_t req_id, const char *topic,
-		     const char *reply_to, const void *data, size_t len)
+		     const char *reply_to, const void *data, size_t len,
+		     uint8_t flags)
 {
 	struct evbuffer_iovec v;
 	struct evbuffer *out;
 	size_t cap, n, room;
 
+	/* Offline, the flags are dropped: the offline buffer holds plain
+	 * PUBs, and a request without them just waits for its timeout. */
 	if (!bc_conn_ready(c))
 		return offline_pub(c, req_id, topic, reply_to, data, len);
 	cap = proto_pub_head_size(req_id, strlen(topic), reply_to == NULL,
@@ -528,16 +531,20 @@ int bc_conn_send_pub(bc_client *c, uint64_t req_id, const char *topic,
 	out = bufferevent_get_output(c->bev);
 	/* One contiguous reservation for head and payload: the head is
 	 * encoded in place and a frame is never half queued. */
-	if (evbuffer_reserve_space(out, (ev_ssize_t)(cap + len), &v, 1) != 1)
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(cap + len + 1), &v, 1) !=
+	    1)
 		return BC_ERR_NOMEM;
-	n = proto_enc_pub_head(v.iov_base, cap, req_id, proto_cstr(topic),
-			       proto_cstr(reply_to), (uint32_t)len);
+	n = proto_enc_pub_head_flags(v.iov_base, cap, req_id,
+				     proto_cstr(topic), proto_cstr(reply_to),
+				     (uint32_t)len, flags);
 	if (n == 0)
 		return BC_ERR_INVALID;  /* nothing committed */
 	if (len)
 		memcpy((uint8_t *)v.iov_base + n, data, len);
+	if (flags)  /* the 6th element, after the payload */
+		((uint8_t *)v.iov_base)[n + len] = flags;
 	room = v.iov_len;  /* all the contiguous space libevent had */
-	v.iov_len = n + len;
+	v.iov_len = n + len + (flags ? 1 : 0);
 	if (evbuffer_commit_space(out, &v, 1) != 0)
 		return BC_ERR_NOMEM;
 	if (req_id > c->wire_req_id)

@@ -80,7 +80,8 @@ static int publish(bc_client *c, uint64_t req_id, const char *topic,
 	if (rc == BC_OK)
 		rc = bc_publish_room(c);
 	if (rc == BC_OK)
-		rc = bc_conn_send_pub(c, req_id, topic, reply_to, data, len);
+		rc = bc_conn_send_pub(c, req_id, topic, reply_to, data, len,
+				      0);
 	return rc;
 }
 
@@ -114,7 +115,8 @@ static int publish_acked(bc_client *c, const char *topic, const void *data,
 		return rc;
 	req_id = ++c->next_req_id;
 	*pp = bc_pending_add(c, &c->waits.acks, req_id, timeout_ms, fn);
-	rc = *pp ? bc_conn_send_pub(c, req_id, topic, reply_to, data, len)
+	rc = *pp ? bc_conn_send_pub(c, req_id, topic, reply_to, data, len,
+				       0)
 		 : BC_ERR_NOMEM;
 	if (rc != BC_OK) {
 		if (*pp)

@@ -471,7 +471,9 @@ void bc_msg_free(bc_msg *m);
 /* Publish a request to topic with a private reply-to and wait up to
  * timeout_ms (-1: the options' timeout) for the first reply.  On BC_OK
  * *reply is the answer, which the caller frees with bc_msg_free; otherwise
- * *reply is NULL.  Blocking mode only. */
+ * *reply is NULL.  BC_ERR_NO_RESPONDERS at once when the broker reports
+ * that no subscription matched topic (a broker without that answer lets
+ * the request time out: BC_ERR_TIMEOUT).  Blocking mode only. */
 int bc_request(bc_client *c, const char *topic, const void *data,
 	       size_t len, int timeout_ms, bc_msg **reply);
 
