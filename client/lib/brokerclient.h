@@ -376,6 +376,15 @@ int bc_publish(bc_client *c, const char *topic, const void *data,
 int bc_publish_ex(bc_client *c, const char *topic, const void *data,
 		  size_t len, const char *reply_to, bc_ack_cb cb, void *arg);
 
+/* bc_publish_ex for a request whose replies the caller collects itself
+ * (several replies, its own inbox): reply_to and cb are required, and cb
+ * gets BC_ERR_NO_RESPONDERS when the broker reports that no subscription
+ * matched topic (a broker without that answer acknowledges with BC_OK,
+ * so bound the wait for replies anyway). */
+int bc_publish_request(bc_client *c, const char *topic, const void *data,
+		       size_t len, const char *reply_to, bc_ack_cb cb,
+		       void *arg);
+
 /* Blocking mode: publish and wait up to timeout_ms (-1: the options'
  * timeout) for the broker's answer.  BC_OK, BC_ERR_SERVER (see
  * bc_last_error), BC_ERR_TIMEOUT, BC_ERR_CLOSED, BC_ERR_WOULDBLOCK,
