@@ -30,6 +30,16 @@ static const char *sub_path(void)
 	return harness_prog("BROKER_SUB", "../client/broker-sub");
 }
 
+static const char *req_path(void)
+{
+	return harness_prog("BROKER_REQ", "../client/broker-req");
+}
+
+static const char *reply_path(void)
+{
+	return harness_prog("BROKER_REPLY", "../client/broker-reply");
+}
+
 static void start_broker(const char *conf)
 {
 	ck_assert_int_eq(harness_start_broker(&broker, conf, NULL), 0);
@@ -403,10 +413,12 @@ START_TEST(help_and_version)
 {
 	struct run_out r;
 	char expect[64];
-	const char *progs[] = { pub_path(), sub_path() };
-	const char *names[] = { "broker-pub", "broker-sub" };
+	const char *progs[] = { pub_path(), sub_path(), req_path(),
+				reply_path() };
+	const char *names[] = { "broker-pub", "broker-sub", "broker-req",
+				"broker-reply" };
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 4; i++) {
 		const char *help[] = { progs[i], "--help", NULL };
 		const char *version[] = { progs[i], "--version", NULL };
 
@@ -653,6 +665,79 @@ START_TEST(sub_count_alias_and_idle)
 }
 END_TEST
 
+/* broker-req until it gets an answer (the responder may not have
+ * subscribed yet: exit 4 then), bounded; returns the last run. */
+static void req_until_answered(struct run_out *r, const char **argv)
+{
+	int64_t deadline = harness_now_ms() + 5000;
+
+	do
+		run_tool(r, NULL, argv);
+	while (exit_code(r->status) == 4 && harness_now_ms() < deadline);
+}
+
+/* broker-req / broker-reply: no responders (4), a round trip with -m and
+ * with --command (the request on the command's stdin), -n for several
+ * replies, and a timeout (3) when a subscriber never answers. */
+START_TEST(req_reply_tools)
+{
+	struct run_out r;
+	struct sub_proc fixed, cmd, silent;
+	const char *req_none[] = { req_path(), "-p", port_str, "svc.none",
+			     "x", NULL };
+	const char *reply_m[] = { reply_path(), "-p", port_str, "svc.fixed",
+			    "-m", "pong", NULL };
+	const char *req_fixed[] = { req_path(), "-p", port_str, "svc.fixed",
+			      "ping", NULL };
+	const char *reply_cmd[] = { reply_path(), "-p", port_str, "svc.>",
+			      "--command", "tr a-z A-Z", "-q", "g", NULL };
+	const char *req_cmd[] = { req_path(), "-p", port_str, "svc.upper",
+			    "hello", NULL };
+	const char *req_two[] = { req_path(), "-p", port_str, "-n", "2",
+			    "svc.fixed", "hi", NULL };
+	const char *sub_silent[] = { sub_path(), "-p", port_str, "-t",
+			       "q.quiet", NULL };
+	const char *req_quiet[] = { req_path(), "-p", port_str, "-W", "1",
+			      "q.quiet", "x", NULL };
+	const char *usage[] = { reply_path(), "svc.x", NULL };
+
+	run_tool(&r, NULL, usage);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	assert_one_line(r.err, "broker-reply: give exactly one of -m, "
+			"--command");
+	start_broker(NULL);
+	run_tool(&r, NULL, req_none);
+	ck_assert_int_eq(exit_code(r.status), 4);
+	ck_assert_str_eq(r.err, "broker-req: no responders on 'svc.none'\n");
+
+	sub_start(&fixed, reply_m);
+	req_until_answered(&r, req_fixed);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	ck_assert_str_eq(r.out, "pong\n");
+
+	/* svc.> with --command: svc.fixed now has two responders. */
+	sub_start(&cmd, reply_cmd);
+	req_until_answered(&r, req_cmd);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	ck_assert_str_eq(r.out, "HELLO\n");
+	run_tool(&r, NULL, req_two);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	ck_assert_msg(strcmp(r.out, "pong\nHI\n") == 0 ||
+		      strcmp(r.out, "HI\npong\n") == 0, "%s", r.out);
+
+	sub_start(&silent, sub_silent);
+	wait_subscribed(silent.fd, silent.buf, sizeof silent.buf,
+			"q.quiet", "probe\n");
+	run_tool(&r, NULL, req_quiet);
+	ck_assert_int_eq(exit_code(r.status), 3);
+	assert_one_line(r.err, "broker-req: timed out");
+	sub_stop(&silent);
+	sub_stop(&cmd);
+	sub_stop(&fixed);
+	stop_broker();
+}
+END_TEST
+
 static Suite *tools_suite(void)
 {
 	Suite *s = suite_create("tools");
@@ -672,6 +757,7 @@ static Suite *tools_suite(void)
 	tcase_add_test(tc, mqtt_habits);
 	tcase_add_test(tc, errors_name_the_cause);
 	tcase_add_test(tc, sub_count_alias_and_idle);
+	tcase_add_test(tc, req_reply_tools);
 	suite_add_tcase(s, tc);
 	return s;
 }

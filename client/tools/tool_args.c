@@ -82,8 +82,50 @@ static const char sub_usage[] =
 	"--reconnect), 2 on usage errors, 3 when -W SECONDS passed without\n"
 	"a message.\n";
 
+static const char req_usage[] =
+	"Usage: broker-req [-h HOST] [-p PORT] [-i NAME] [-n COUNT]\n"
+	"                  [-W SECONDS] [--retry N] [--retry-max MS]\n"
+	"                  [--timeout MS] TOPIC PAYLOAD\n"
+	"Send a request and print the reply (like `nats req`).\n\n"
+	"  -h, --host HOST      broker host (default 127.0.0.1)\n"
+	"  -p, --port PORT      broker port (default 7654)\n"
+	"  -i, --id NAME        client name sent to the broker\n"
+	"  -n, --count N        wait for N replies (default 1)\n"
+	"  -W SECONDS           wait at most SECONDS for them (default 5)\n"
+	"      --literal        take a topic with '+', '#' as written\n"
+	"      --retry N        retry a failed connect N times (default 0)\n"
+	"      --retry-max MS   longest wait between retries (default 5000)\n"
+	"      --timeout MS     connect and acknowledgement timeout\n"
+	"      --help           show this help and exit\n"
+	"      --version        show the version and exit\n\n"
+	"Each reply is printed on its own line.  Exits 0 once N replies came,\n"
+	"1 on errors, 2 on usage errors, 3 on timeout, 4 when the broker\n"
+	"says nobody subscribes to TOPIC (no responders).\n";
+
+static const char reply_usage[] =
+	"Usage: broker-reply [-h HOST] [-p PORT] [-i NAME] [-q GROUP]\n"
+	"                    [-n COUNT] (-m TEXT | --command CMD) TOPIC\n"
+	"Answer requests on TOPIC (a pattern; like `nats reply`).\n\n"
+	"  -h, --host HOST      broker host (default 127.0.0.1)\n"
+	"  -p, --port PORT      broker port (default 7654)\n"
+	"  -i, --id NAME        client name sent to the broker\n"
+	"  -m, --message TEXT   answer every request with TEXT\n"
+	"      --command CMD    answer with the output of `sh -c CMD`, run\n"
+	"                       once per request with the request on stdin\n"
+	"  -q, --queue GROUP    serve in queue group GROUP (one member\n"
+	"                       answers each request)\n"
+	"  -n, --count N        exit after answering N requests\n"
+	"      --literal        take a pattern with '+', '#' as written\n"
+	"      --retry N        retry a failed connect N times (default 0)\n"
+	"      --retry-max MS   longest wait between retries (default 5000)\n"
+	"      --timeout MS     connect and handshake timeout (default 5000)\n"
+	"      --help           show this help and exit\n"
+	"      --version        show the version and exit\n\n"
+	"Requests without a reply-to are ignored.  Exits 0 after -n requests\n"
+	"or on SIGINT/SIGTERM, 1 on errors, 2 on usage errors.\n";
+
 enum { OPT_HELP = 256, OPT_VERSION, OPT_RETRY, OPT_RETRY_MAX, OPT_TIMEOUT,
-       OPT_RECONNECT, OPT_LITERAL, OPT_POLICY, OPT_MAX_QUEUE_MSGS, OPT_MAX_QUEUE_BYTES };
+       OPT_RECONNECT, OPT_LITERAL, OPT_COMMAND, OPT_POLICY, OPT_MAX_QUEUE_MSGS, OPT_MAX_QUEUE_BYTES };
 
 static const struct option long_opts[] = {
 	{ "host", required_argument, NULL, 'h' },
@@ -103,6 +145,7 @@ static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "reconnect", no_argument, NULL, OPT_RECONNECT },
 	{ "literal", no_argument, NULL, OPT_LITERAL },
+	{ "command", required_argument, NULL, OPT_COMMAND },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "max-queue-msgs", required_argument, NULL, OPT_MAX_QUEUE_MSGS },
 	{ "max-queue-bytes", required_argument, NULL, OPT_MAX_QUEUE_BYTES },
@@ -226,6 +269,12 @@ static int take_long(struct tool_args *a, int opt, const char *arg,
 	case OPT_LITERAL:
 		a->literal = 1;
 		return -1;
+	case OPT_COMMAND:
+		if (a->kind == TOOL_REPLY) {
+			a->command = arg;
+			return -1;
+		}
+		break;
 	case OPT_RECONNECT:
 		if (a->kind == TOOL_SUB) {
 			a->reconnect = 1;
@@ -370,17 +419,71 @@ static void opt_name(char *buf, size_t cap, int opt, int longindex,
 			 argv[optind - 1]);
 }
 
+/* broker-req TOPIC PAYLOAD. */
+static int check_req(struct tool_args *a, int nargs, char **args)
+{
+	if (nargs != 2) {
+		tool_fail(a, "give TOPIC and PAYLOAD (see --help)");
+		return TOOL_EXIT_USAGE;
+	}
+	a->topics[a->ntopics++] = args[0];
+	a->message = args[1];
+	if (!a->count)
+		a->count = 1;
+	if (!a->idle_s)
+		a->idle_s = 5;
+	return check_mqtt_habit(a);
+}
+
+/* broker-reply TOPIC with exactly one of -m, --command. */
+static int check_reply(struct tool_args *a, int nargs, char **args)
+{
+	if (nargs != 1) {
+		tool_fail(a, "give one TOPIC (see --help)");
+		return TOOL_EXIT_USAGE;
+	}
+	if (!a->message == !a->command) {
+		tool_fail(a, "give exactly one of -m, --command (see --help)");
+		return TOOL_EXIT_USAGE;
+	}
+	a->topics[a->ntopics++] = args[0];
+	warn_qos_habit(a);
+	return check_mqtt_habit(a);
+}
+
+static const struct {
+	const char *prog, *optstring, *usage;
+} tools[] = {
+	[TOOL_PUB] = { "broker-pub", ":h:p:i:t:m:f:lsr:", pub_usage },
+	[TOOL_SUB] = { "broker-sub", ":h:p:i:t:q:n:C:W:vN", sub_usage },
+	[TOOL_REQ] = { "broker-req", ":h:p:i:n:W:", req_usage },
+	[TOOL_REPLY] = { "broker-reply", ":h:p:i:m:q:n:", reply_usage },
+};
+
+/* The checks after the options, per tool. */
+static int check_args(struct tool_args *a, int nargs, char **args)
+{
+	if (a->kind == TOOL_REQ)
+		return check_req(a, nargs, args);
+	if (a->kind == TOOL_REPLY)
+		return check_reply(a, nargs, args);
+	if (nargs > 0) {
+		tool_fail(a, "unexpected argument '%s' (see --help)", args[0]);
+		return TOOL_EXIT_USAGE;
+	}
+	return a->kind == TOOL_PUB ? check_pub(a) : check_sub(a);
+}
+
 int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
 	       char **argv)
 {
-	const char *optstring = kind == TOOL_PUB ? ":h:p:i:t:m:f:lsr:"
-						 : ":h:p:i:t:q:n:C:W:vN";
+	const char *optstring = tools[kind].optstring;
 	int opt, rc, longindex = -1;
 	char name[64];
 
 	memset(a, 0, sizeof *a);
 	a->kind = kind;
-	a->prog = kind == TOOL_PUB ? "broker-pub" : "broker-sub";
+	a->prog = tools[kind].prog;
 	a->host = "127.0.0.1";
 	a->port = 7654;
 	opterr = 0;
@@ -389,7 +492,7 @@ int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
 		opt_name(name, sizeof name, opt, longindex, argv);
 		longindex = -1;
 		if (opt == OPT_HELP) {
-			fputs(kind == TOOL_PUB ? pub_usage : sub_usage, stdout);
+			fputs(tools[kind].usage, stdout);
 			return 0;
 		}
 		if (opt == OPT_VERSION) {
@@ -411,12 +514,7 @@ int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
 		if ((rc = take_opt(a, opt, optarg, name)) >= 0)
 			return rc;
 	}
-	if (optind < argc) {
-		tool_fail(a, "unexpected argument '%s' (see --help)",
-			  argv[optind]);
-		return TOOL_EXIT_USAGE;
-	}
-	return kind == TOOL_PUB ? check_pub(a) : check_sub(a);
+	return check_args(a, argc - optind, argv + optind);
 }
 
 void tool_error_cb(bc_client *c, int err, int server_code,

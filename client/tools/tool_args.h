@@ -1,5 +1,6 @@
 /*
- * tool_args.h - command-line handling shared by broker-pub and broker-sub
+ * tool_args.h - command-line handling shared by broker-pub, broker-sub,
+ * broker-req and broker-reply
  * (like mosquitto's client_shared.c): option parsing, connecting, and the
  * one-line error messages.  Uses only the public libbrokerclient API.
  */
@@ -17,12 +18,12 @@
 #define TOOL_EXIT_TIMEOUT 3               /* -W / broker-req: nothing came */
 #define TOOL_EXIT_NO_RESPONDERS 4         /* broker-req: nobody listens */
 
-enum tool_kind { TOOL_PUB, TOOL_SUB };
+enum tool_kind { TOOL_PUB, TOOL_SUB, TOOL_REQ, TOOL_REPLY };
 
 /* Parsed command line.  Every string borrows from argv. */
 struct tool_args {
 	enum tool_kind kind;
-	const char *prog;                 /* "broker-pub" or "broker-sub" */
+	const char *prog;                 /* "broker-pub", "broker-sub", ... */
 	const char *host;
 	int port;
 	const char *id;                   /* client name, NULL: default */
@@ -33,16 +34,18 @@ struct tool_args {
 	int timeout_ms;                   /* --timeout, 0: library default */
 	int literal;                      /* --literal: '+' '#' as written */
 	/* broker-pub */
-	const char *message;              /* -m */
+	const char *message;              /* -m; broker-req: the PAYLOAD */
+	const char *command;              /* broker-reply --command */
 	const char *file;                 /* -f */
 	int lines;                        /* -l */
 	int whole_stdin;                  /* -s */
 	const char *reply_to;             /* -r */
 	/* broker-sub */
 	const char *queue;                /* -q */
-	long count;                       /* -n / -C, 0: unlimited */
-	int idle_s;                       /* -W: exit after this long without
-					   * a message, 0: never */
+	long count;                       /* -n / -C, 0: unlimited (req: 1) */
+	int idle_s;                       /* -W: broker-sub: exit after this
+					   * long without a message, 0: never;
+					   * broker-req: wait this long */
 	int verbose;                      /* -v */
 	int no_newline;                   /* -N */
 	int reconnect;                    /* --reconnect */
