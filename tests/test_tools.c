@@ -738,6 +738,62 @@ START_TEST(req_reply_tools)
 }
 END_TEST
 
+/* BROKER_URL gives the address; -p overrides its port; a bad one is a
+ * usage error. */
+START_TEST(broker_url_env)
+{
+	struct run_out r;
+	char cmd[512];
+	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+
+	start_broker(NULL);
+	snprintf(cmd, sizeof cmd, "BROKER_URL=127.0.0.1:%d exec '%s' -t a "
+		 "-m x", broker.port, pub_path());
+	run_tool(&r, NULL, sh);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	snprintf(cmd, sizeof cmd, "BROKER_URL=brokerd://127.0.0.1:1 exec '%s' "
+		 "-p %d -t a -m x", pub_path(), broker.port);
+	run_tool(&r, NULL, sh);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	snprintf(cmd, sizeof cmd, "BROKER_URL=a:b:c exec '%s' -t a -m x",
+		 pub_path());
+	run_tool(&r, NULL, sh);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	assert_one_line(r.err, "broker-pub: invalid BROKER_URL 'a:b:c'");
+	stop_broker();
+}
+END_TEST
+
+/* -h unix:/PATH and BROKER_URL=unix:/PATH reach a broker listening on a
+ * unix socket: the tools pass the address to the library unchanged.
+ * Needs the library's unix: support (client/lib branch). */
+START_TEST(unix_socket_address)
+{
+	struct harness_opts o = { 0 };
+	struct run_out r;
+	char conf[512], sock[128], cmd[512];
+	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+	const char *pub[] = { pub_path(), "-h", sock, "-t", "u", "-m", "x",
+			NULL };
+
+	snprintf(sock, sizeof sock, "unix:/tmp/test_tools_%d.sock",
+		 (int)getpid());
+	unlink(sock + 5);             /* a leftover of an earlier run */
+	o.port = harness_free_port();
+	o.no_listen_args = 1;
+	snprintf(conf, sizeof conf, "listen 127.0.0.1:%d\nlisten %s\n",
+		 o.port, sock);
+	ck_assert_int_eq(harness_start_broker_opts(&broker, conf, NULL, &o), 0);
+	run_tool(&r, NULL, pub);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	snprintf(cmd, sizeof cmd, "BROKER_URL=%s exec '%s' -t u -m x", sock,
+		 pub_path());
+	run_tool(&r, NULL, sh);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	stop_broker();
+}
+END_TEST
+
 static Suite *tools_suite(void)
 {
 	Suite *s = suite_create("tools");
@@ -758,6 +814,8 @@ static Suite *tools_suite(void)
 	tcase_add_test(tc, errors_name_the_cause);
 	tcase_add_test(tc, sub_count_alias_and_idle);
 	tcase_add_test(tc, req_reply_tools);
+	tcase_add_test(tc, broker_url_env);
+	tcase_add_test(tc, unix_socket_address);
 	suite_add_tcase(s, tc);
 	return s;
 }

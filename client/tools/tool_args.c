@@ -14,7 +14,8 @@ static const char pub_usage[] =
 	"                  (-m MESSAGE | -f FILE | -l | -s) [-r REPLY_TO]\n"
 	"                  [--retry N] [--retry-max MS] [--timeout MS]\n"
 	"Publish to a brokerd broker.\n\n"
-	"  -h, --host HOST      broker host (default 127.0.0.1)\n"
+	"  -h, --host HOST      broker host or unix:/PATH (default 127.0.0.1;\n"
+	"                       BROKER_URL=HOST:PORT sets both)\n"
 	"  -p, --port PORT      broker port (default 7654)\n"
 	"  -i, --id NAME        client name sent to the broker\n"
 	"  -t, --topic TOPIC    topic to publish to (required)\n"
@@ -46,7 +47,8 @@ static const char sub_usage[] =
 	"                  [--max-queue-bytes SIZE]\n"
 	"                  [--retry N] [--retry-max MS] [--timeout MS]\n"
 	"Subscribe to a brokerd broker and print the messages.\n\n"
-	"  -h, --host HOST      broker host (default 127.0.0.1)\n"
+	"  -h, --host HOST      broker host or unix:/PATH (default 127.0.0.1;\n"
+	"                       BROKER_URL=HOST:PORT sets both)\n"
 	"  -p, --port PORT      broker port (default 7654)\n"
 	"  -i, --id NAME        client name sent to the broker\n"
 	"  -t, --topic PATTERN  pattern to subscribe to (repeatable); '*'\n"
@@ -87,7 +89,8 @@ static const char req_usage[] =
 	"                  [-W SECONDS] [--retry N] [--retry-max MS]\n"
 	"                  [--timeout MS] TOPIC PAYLOAD\n"
 	"Send a request and print the reply (like `nats req`).\n\n"
-	"  -h, --host HOST      broker host (default 127.0.0.1)\n"
+	"  -h, --host HOST      broker host or unix:/PATH (default 127.0.0.1;\n"
+	"                       BROKER_URL=HOST:PORT sets both)\n"
 	"  -p, --port PORT      broker port (default 7654)\n"
 	"  -i, --id NAME        client name sent to the broker\n"
 	"  -n, --count N        wait for N replies (default 1)\n"
@@ -106,7 +109,8 @@ static const char reply_usage[] =
 	"Usage: broker-reply [-h HOST] [-p PORT] [-i NAME] [-q GROUP]\n"
 	"                    [-n COUNT] (-m TEXT | --command CMD) TOPIC\n"
 	"Answer requests on TOPIC (a pattern; like `nats reply`).\n\n"
-	"  -h, --host HOST      broker host (default 127.0.0.1)\n"
+	"  -h, --host HOST      broker host or unix:/PATH (default 127.0.0.1;\n"
+	"                       BROKER_URL=HOST:PORT sets both)\n"
 	"  -p, --port PORT      broker port (default 7654)\n"
 	"  -i, --id NAME        client name sent to the broker\n"
 	"  -m, --message TEXT   answer every request with TEXT\n"
@@ -419,6 +423,45 @@ static void opt_name(char *buf, size_t cap, int opt, int longindex,
 			 argv[optind - 1]);
 }
 
+/* BROKER_URL: "[brokerd://]HOST[:PORT]", "[brokerd://][IPV6][:PORT]" or
+ * "unix:/PATH" (kept whole: the library takes it as the host).  0, or
+ * TOOL_EXIT_USAGE after a message. */
+static int take_url(struct tool_args *a, const char *url)
+{
+	const char *h = strncmp(url, "brokerd://", 10) == 0 ? url + 10 : url;
+	const char *colon, *end;
+	size_t hlen;
+
+	if (strncmp(url, "unix:", 5) == 0 && url[5] == '/') {
+		a->host = url;
+		return 0;
+	}
+	if (*h == '[') {
+		end = strchr(h, ']');
+		colon = end && end[1] == ':' ? end + 1 : NULL;
+		if (!end || (end[1] && !colon))
+			goto bad;
+		h++;
+		hlen = (size_t)(end - h);
+	} else {
+		colon = strrchr(h, ':');
+		if (colon && colon != strchr(h, ':'))
+			goto bad;   /* a bare IPv6 address needs [ ] */
+		hlen = colon ? (size_t)(colon - h) : strlen(h);
+	}
+	if (hlen == 0 || hlen >= sizeof a->url_host ||
+	    (colon && (a->port = (int)parse_num(colon + 1, 1, 65535)) < 0))
+		goto bad;
+	memcpy(a->url_host, h, hlen);
+	a->url_host[hlen] = 0;
+	a->host = a->url_host;
+	return 0;
+bad:
+	tool_fail(a, "invalid BROKER_URL '%s' (HOST[:PORT] or unix:/PATH)",
+		  url);
+	return TOOL_EXIT_USAGE;
+}
+
 /* broker-req TOPIC PAYLOAD. */
 static int check_req(struct tool_args *a, int nargs, char **args)
 {
@@ -486,6 +529,9 @@ int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
 	a->prog = tools[kind].prog;
 	a->host = "127.0.0.1";
 	a->port = 7654;
+	if (getenv("BROKER_URL") && *getenv("BROKER_URL") &&
+	    take_url(a, getenv("BROKER_URL")) != 0)
+		return TOOL_EXIT_USAGE;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, optstring, long_opts,
 				  &longindex)) != -1) {
@@ -571,28 +617,38 @@ bc_options *tool_options(const struct tool_args *a, struct tool_error *e)
 	return o;
 }
 
+void tool_addr(const struct tool_args *a, char *buf, size_t cap)
+{
+	if (strncmp(a->host, "unix:", 5) == 0)
+		snprintf(buf, cap, "%s", a->host);
+	else if (strchr(a->host, ':'))
+		snprintf(buf, cap, "[%s]:%d", a->host, a->port);
+	else
+		snprintf(buf, cap, "%s:%d", a->host, a->port);
+}
+
 bc_client *tool_connect(const struct tool_args *a, const bc_options *o,
 			struct tool_error *e)
 {
 	bc_client *c = NULL;
 	int rc = bc_connect(&c, o);
 	const char *why = e->err ? e->reason : bc_strerror(rc);
+	char addr[300];
 
 	if (rc == BC_OK) {
 		e->err = 0;
 		return c;
 	}
+	tool_addr(a, addr, sizeof addr);
 	if (rc == BC_ERR_NOT_BROKER)
-		tool_fail(a, "%s:%d %s", a->host, a->port, why);
+		tool_fail(a, "%s %s", addr, why);
 	else if (rc == BC_ERR_HANDSHAKE && e->server_code)
-		tool_fail(a, "broker at %s:%d refused the connection: %s "
-			  "(code %d)", a->host, a->port, why, e->server_code);
+		tool_fail(a, "broker at %s refused the connection: %s "
+			  "(code %d)", addr, why, e->server_code);
 	else if (rc == BC_ERR_HANDSHAKE)
-		tool_fail(a, "handshake with %s:%d failed: %s", a->host,
-			  a->port, why);
+		tool_fail(a, "handshake with %s failed: %s", addr, why);
 	else
-		tool_fail(a, "cannot connect to %s:%d: %s", a->host, a->port,
-			  why);
+		tool_fail(a, "cannot connect to %s: %s", addr, why);
 	return NULL;
 }
 

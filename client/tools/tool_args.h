@@ -24,8 +24,9 @@ enum tool_kind { TOOL_PUB, TOOL_SUB, TOOL_REQ, TOOL_REPLY };
 struct tool_args {
 	enum tool_kind kind;
 	const char *prog;                 /* "broker-pub", "broker-sub", ... */
-	const char *host;
+	const char *host;                 /* "unix:/PATH" passed as is */
 	int port;
+	char url_host[256];               /* host part of BROKER_URL */
 	const char *id;                   /* client name, NULL: default */
 	const char *topics[TOOL_MAX_TOPICS];
 	int ntopics;
@@ -61,9 +62,11 @@ struct tool_error {
 	char reason[320];
 };
 
-/* Parse argv into *a.  Returns -1 to go on, or an exit status: 0 after
- * --help / --version (printed on stdout), TOOL_EXIT_USAGE after a usage
- * error (one line on stderr). */
+/* Parse argv into *a, after BROKER_URL from the environment (HOST,
+ * HOST:PORT, [IPV6]:PORT, with an optional "brokerd://", or unix:/PATH),
+ * which -h and -p override.  Returns -1 to go on, or an exit status: 0
+ * after --help / --version (printed on stdout), TOOL_EXIT_USAGE after a
+ * usage error (one line on stderr). */
 int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
 	       char **argv);
 
@@ -80,6 +83,9 @@ void tool_error_cb(bc_client *c, int err, int server_code,
  * (otherwise a lost connection ends the tool).  NULL and a message on
  * failure.  Caller frees with bc_options_free. */
 bc_options *tool_options(const struct tool_args *a, struct tool_error *e);
+
+/* The broker's address for messages: "host:port", or the unix: host. */
+void tool_addr(const struct tool_args *a, char *buf, size_t cap);
 
 /* Connect; on failure print "cannot connect to host:port: reason" (or
  * the handshake failure) and return NULL. */
