@@ -770,7 +770,7 @@ END_TEST
 START_TEST(unix_socket_address)
 {
 	struct harness_opts o = { 0 };
-	struct run_out r;
+	struct run_out r, r2;
 	char conf[512], sock[128], cmd[512];
 	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
 	const char *pub[] = { pub_path(), "-h", sock, "-t", "u", "-m", "x",
@@ -784,13 +784,15 @@ START_TEST(unix_socket_address)
 	snprintf(conf, sizeof conf, "listen 127.0.0.1:%d\nlisten %s\n",
 		 o.port, sock);
 	ck_assert_int_eq(harness_start_broker_opts(&broker, conf, NULL, &o), 0);
-	run_tool(&r, NULL, pub);
-	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
 	snprintf(cmd, sizeof cmd, "BROKER_URL=%s exec '%s' -t u -m x", sock,
 		 pub_path());
-	run_tool(&r, NULL, sh);
-	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	run_tool(&r, NULL, pub);
+	run_tool(&r2, NULL, sh);
+	/* Stop first, so a failure leaves no broker or socket behind. */
 	stop_broker();
+	unlink(sock + 5);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	ck_assert_msg(exit_code(r2.status) == 0, "%s", r2.err);
 }
 END_TEST
 
