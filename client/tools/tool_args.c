@@ -8,128 +8,12 @@
 #include <string.h>
 
 #include "tool_args.h"
-
-static const char pub_usage[] =
-	"Usage: broker-pub [-h HOST] [-p PORT] [-i NAME] -t TOPIC\n"
-	"                  (-m MESSAGE | -f FILE | -l | -s) [-r REPLY_TO]\n"
-	"                  [--retry N] [--retry-max MS] [--timeout MS]\n"
-	"Publish to a brokerd broker.\n\n"
-	"  -h, --host HOST      broker host or unix:/PATH (default 127.0.0.1;\n"
-	"                       BROKER_URL=HOST:PORT sets both)\n"
-	"  -p, --port PORT      broker port (default 7654)\n"
-	"  -i, --id NAME        client name sent to the broker\n"
-	"  -t, --topic TOPIC    topic to publish to (required)\n"
-	"  -m, --message MSG    publish MSG\n"
-	"  -f, --file FILE      publish the whole file as one message\n"
-	"  -l, --stdin-line     publish each line of stdin as a message\n"
-	"                       (without its newline; empty lines are sent\n"
-	"                       as empty messages)\n"
-	"  -s, --stdin-file     publish all of stdin as one message\n"
-	"  -r, --reply-to TOPIC reply-to topic of the message(s) (not\n"
-	"                       mosquitto's retain: brokerd keeps no messages)\n"
-	"      --literal        take a topic with '+', '#' as written (they\n"
-	"                       are MQTT wildcards, refused by default)\n"
-	"      --retry N        retry a failed connect N times (default 0)\n"
-	"      --retry-max MS   longest wait between retries (default 5000;\n"
-	"                       waits start at 100 ms and double)\n"
-	"      --timeout MS     connect and acknowledgement timeout\n"
-	"                       (default 5000)\n"
-	"      --help           show this help and exit\n"
-	"      --version        show the version and exit\n\n"
-	"Exits 0 once the broker has accepted every message, 1 on errors,\n"
-	"2 on usage errors.\n";
-
-static const char sub_usage[] =
-	"Usage: broker-sub [-h HOST] [-p PORT] [-i NAME] -t PATTERN...\n"
-	"                  [-q GROUP] [-n|-C COUNT] [-W SECONDS] [-v] [-N]\n"
-	"                  [--reconnect]\n"
-	"                  [--policy POLICY] [--max-queue-msgs N]\n"
-	"                  [--max-queue-bytes SIZE]\n"
-	"                  [--retry N] [--retry-max MS] [--timeout MS]\n"
-	"Subscribe to a brokerd broker and print the messages.\n\n"
-	"  -h, --host HOST      broker host or unix:/PATH (default 127.0.0.1;\n"
-	"                       BROKER_URL=HOST:PORT sets both)\n"
-	"  -p, --port PORT      broker port (default 7654)\n"
-	"  -i, --id NAME        client name sent to the broker\n"
-	"  -t, --topic PATTERN  pattern to subscribe to (repeatable); '*'\n"
-	"                       matches one token, a last '>' one or more\n"
-	"  -q, --queue GROUP    join queue group GROUP (one member gets each\n"
-	"                       message; not mosquitto's QoS)\n"
-	"  -n, -C, --count N    exit after N messages\n"
-	"  -W SECONDS           exit (status 3) after SECONDS without a\n"
-	"                       message\n"
-	"  -v, --verbose        print the topic, a space, then the payload\n"
-	"  -N                   no newline after each payload\n"
-	"      --literal        take a pattern with '+', '#' as written (they\n"
-	"                       are MQTT wildcards, refused by default)\n"
-	"      --reconnect      keep running when the connection is lost:\n"
-	"                       reconnect (backoff up to --retry-max) and\n"
-	"                       resubscribe; state changes go to stderr\n"
-	"      --policy POLICY  what the broker does when messages for us\n"
-	"                       pile up: drop-oldest, drop-newest or\n"
-	"                       disconnect (default: the broker's setting)\n"
-	"      --max-queue-msgs N\n"
-	"                       ask the broker to queue at most N messages\n"
-	"                       for us (it may only lower its own limit)\n"
-	"      --max-queue-bytes SIZE\n"
-	"                       the same in bytes; SIZE may end in k, M or G\n"
-	"                       (powers of 1024)\n"
-	"      --retry N        retry a failed first connect N times\n"
-	"      --retry-max MS   longest wait between retries (default 5000)\n"
-	"      --timeout MS     connect and handshake timeout (default 5000)\n"
-	"      --help           show this help and exit\n"
-	"      --version        show the version and exit\n\n"
-	"Exits 0 after -n messages or on SIGINT/SIGTERM, 1 on errors (broker\n"
-	"unreachable, subscription rejected, connection lost without\n"
-	"--reconnect), 2 on usage errors, 3 when -W SECONDS passed without\n"
-	"a message.\n";
-
-static const char req_usage[] =
-	"Usage: broker-req [-h HOST] [-p PORT] [-i NAME] [-n COUNT]\n"
-	"                  [-W SECONDS] [--retry N] [--retry-max MS]\n"
-	"                  [--timeout MS] TOPIC PAYLOAD\n"
-	"Send a request and print the reply (like `nats req`).\n\n"
-	"  -h, --host HOST      broker host or unix:/PATH (default 127.0.0.1;\n"
-	"                       BROKER_URL=HOST:PORT sets both)\n"
-	"  -p, --port PORT      broker port (default 7654)\n"
-	"  -i, --id NAME        client name sent to the broker\n"
-	"  -n, --count N        wait for N replies (default 1)\n"
-	"  -W SECONDS           wait at most SECONDS for them (default 5)\n"
-	"      --literal        take a topic with '+', '#' as written\n"
-	"      --retry N        retry a failed connect N times (default 0)\n"
-	"      --retry-max MS   longest wait between retries (default 5000)\n"
-	"      --timeout MS     connect and acknowledgement timeout\n"
-	"      --help           show this help and exit\n"
-	"      --version        show the version and exit\n\n"
-	"Each reply is printed on its own line.  Exits 0 once N replies came,\n"
-	"1 on errors, 2 on usage errors, 3 on timeout, 4 when the broker\n"
-	"says nobody subscribes to TOPIC (no responders).\n";
-
-static const char reply_usage[] =
-	"Usage: broker-reply [-h HOST] [-p PORT] [-i NAME] [-q GROUP]\n"
-	"                    [-n COUNT] (-m TEXT | --command CMD) TOPIC\n"
-	"Answer requests on TOPIC (a pattern; like `nats reply`).\n\n"
-	"  -h, --host HOST      broker host or unix:/PATH (default 127.0.0.1;\n"
-	"                       BROKER_URL=HOST:PORT sets both)\n"
-	"  -p, --port PORT      broker port (default 7654)\n"
-	"  -i, --id NAME        client name sent to the broker\n"
-	"  -m, --message TEXT   answer every request with TEXT\n"
-	"      --command CMD    answer with the output of `sh -c CMD`, run\n"
-	"                       once per request with the request on stdin\n"
-	"  -q, --queue GROUP    serve in queue group GROUP (one member\n"
-	"                       answers each request)\n"
-	"  -n, --count N        exit after answering N requests\n"
-	"      --literal        take a pattern with '+', '#' as written\n"
-	"      --retry N        retry a failed connect N times (default 0)\n"
-	"      --retry-max MS   longest wait between retries (default 5000)\n"
-	"      --timeout MS     connect and handshake timeout (default 5000)\n"
-	"      --help           show this help and exit\n"
-	"      --version        show the version and exit\n\n"
-	"Requests without a reply-to are ignored.  Exits 0 after -n requests\n"
-	"or on SIGINT/SIGTERM, 1 on errors, 2 on usage errors.\n";
+#include "tool_url.h"
+#include "tool_usage.h"
 
 enum { OPT_HELP = 256, OPT_VERSION, OPT_RETRY, OPT_RETRY_MAX, OPT_TIMEOUT,
-       OPT_RECONNECT, OPT_LITERAL, OPT_COMMAND, OPT_POLICY, OPT_MAX_QUEUE_MSGS, OPT_MAX_QUEUE_BYTES };
+       OPT_RECONNECT, OPT_LITERAL, OPT_COMMAND, OPT_POLICY,
+       OPT_MAX_QUEUE_MSGS, OPT_MAX_QUEUE_BYTES };
 
 static const struct option long_opts[] = {
 	{ "host", required_argument, NULL, 'h' },
@@ -423,43 +307,20 @@ static void opt_name(char *buf, size_t cap, int opt, int longindex,
 			 argv[optind - 1]);
 }
 
-/* BROKER_URL: "[brokerd://]HOST[:PORT]", "[brokerd://][IPV6][:PORT]" or
- * "unix:/PATH" (kept whole: the library takes it as the host).  0, or
- * TOOL_EXIT_USAGE after a message. */
+/* BROKER_URL into a->host / a->port.  0, or TOOL_EXIT_USAGE after a
+ * message. */
 static int take_url(struct tool_args *a, const char *url)
 {
-	const char *h = strncmp(url, "brokerd://", 10) == 0 ? url + 10 : url;
-	const char *colon, *end;
-	size_t hlen;
+	const char *host;
 
-	if (strncmp(url, "unix:", 5) == 0 && url[5] == '/') {
-		a->host = url;
-		return 0;
+	if (tool_url_parse(url, a->url_host, sizeof a->url_host, &host,
+			   &a->port) != 0) {
+		tool_fail(a, "invalid BROKER_URL '%s' (HOST[:PORT] or "
+			  "unix:/PATH)", url);
+		return TOOL_EXIT_USAGE;
 	}
-	if (*h == '[') {
-		end = strchr(h, ']');
-		colon = end && end[1] == ':' ? end + 1 : NULL;
-		if (!end || (end[1] && !colon))
-			goto bad;
-		h++;
-		hlen = (size_t)(end - h);
-	} else {
-		colon = strrchr(h, ':');
-		if (colon && colon != strchr(h, ':'))
-			goto bad;   /* a bare IPv6 address needs [ ] */
-		hlen = colon ? (size_t)(colon - h) : strlen(h);
-	}
-	if (hlen == 0 || hlen >= sizeof a->url_host ||
-	    (colon && (a->port = (int)parse_num(colon + 1, 1, 65535)) < 0))
-		goto bad;
-	memcpy(a->url_host, h, hlen);
-	a->url_host[hlen] = 0;
-	a->host = a->url_host;
+	a->host = host;
 	return 0;
-bad:
-	tool_fail(a, "invalid BROKER_URL '%s' (HOST[:PORT] or unix:/PATH)",
-		  url);
-	return TOOL_EXIT_USAGE;
 }
 
 /* broker-req TOPIC PAYLOAD. */
@@ -495,12 +356,12 @@ static int check_reply(struct tool_args *a, int nargs, char **args)
 }
 
 static const struct {
-	const char *prog, *optstring, *usage;
+	const char *prog, *optstring;
 } tools[] = {
-	[TOOL_PUB] = { "broker-pub", ":h:p:i:t:m:f:lsr:", pub_usage },
-	[TOOL_SUB] = { "broker-sub", ":h:p:i:t:q:n:C:W:vN", sub_usage },
-	[TOOL_REQ] = { "broker-req", ":h:p:i:n:W:", req_usage },
-	[TOOL_REPLY] = { "broker-reply", ":h:p:i:m:q:n:", reply_usage },
+	[TOOL_PUB] = { "broker-pub", ":h:p:i:t:m:f:lsr:" },
+	[TOOL_SUB] = { "broker-sub", ":h:p:i:t:q:n:C:W:vN" },
+	[TOOL_REQ] = { "broker-req", ":h:p:i:n:W:" },
+	[TOOL_REPLY] = { "broker-reply", ":h:p:i:m:q:n:" },
 };
 
 /* The checks after the options, per tool. */
@@ -538,7 +399,7 @@ int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
 		opt_name(name, sizeof name, opt, longindex, argv);
 		longindex = -1;
 		if (opt == OPT_HELP) {
-			fputs(tools[kind].usage, stdout);
+			fputs(tool_usage(kind), stdout);
 			return 0;
 		}
 		if (opt == OPT_VERSION) {
