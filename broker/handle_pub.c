@@ -1,6 +1,7 @@
 /*
  * handle_pub.c - PUB: validate topic, reply-to and payload size, route,
- * then acknowledge (OK means "accepted and routed").
+ * then acknowledge (OK means "accepted and routed"; ERR NO_RESPONDERS,
+ * when the PUB asked for it, "accepted and routed to nobody").
  */
 #include "config.h"
 
@@ -13,6 +14,7 @@
 void handle_pub(struct conn *c, const struct proto_msg *m)
 {
 	const struct router_origin origin = { ROUTER_ORIGIN_CLIENT, c->id };
+	long receivers;
 
 	if (proto_check_topic(m->topic.ptr, m->topic.len) != PROTO_OK_CODE) {
 		conn_send_err(c, m->req_id, PROTO_E_BAD_TOPIC, "invalid topic");
@@ -31,11 +33,18 @@ void handle_pub(struct conn *c, const struct proto_msg *m)
 	}
 	if (sys_topics_pub(c->b->sys, c, m))
 		return;     /* $SYS.: answered or refused there */
-	if (router_publish(c->b->router, &origin, m->topic, m->reply_to,
-			   m->payload) < 0) {
+	receivers = router_publish(c->b->router, &origin, m->topic,
+				   m->reply_to, m->payload);
+	if (receivers < 0) {
 		conn_send_err(c, m->req_id, PROTO_E_INTERNAL, "out of memory");
 		return;
 	}
-	if (m->req_id != 0)
+	if (m->req_id == 0)
+		return;
+	/* A requester that asked is told now, not by its timeout. */
+	if (receivers == 0 && (m->flags & PROTO_PUB_NO_RESPONDERS))
+		conn_send_err(c, m->req_id, PROTO_E_NO_RESPONDERS,
+			      "no responders");
+	else
 		conn_send_ok(c, m->req_id);
 }

@@ -92,6 +92,8 @@ enum proto_err {
 	PROTO_E_BAD_SID = 14,            /* sid 0 or over 2^32-1 */
 	PROTO_E_TOO_MANY_SUBS = 15,      /* per-connection subscription limit */
 	PROTO_E_BAD_NAME = 16,           /* client name too long or invalid */
+	PROTO_E_NO_RESPONDERS = 17,      /* PUB with PROTO_PUB_NO_RESPONDERS
+					  * matched no subscription */
 	PROTO_E_SERVER_BUSY = 100,       /* limits reached on the server side */
 	PROTO_E_SHUTTING_DOWN = 101,     /* broker is stopping */
 	PROTO_E_TIMEOUT = 102,           /* handshake or keepalive timeout */
@@ -120,6 +122,14 @@ struct proto_sub_opts {
 	uint64_t max_bytes;      /* "max_bytes": queue bound in bytes */
 };
 
+/* Bits of PUB's optional 6th element, flags (a uint; an element of
+ * another type is ignored like any trailing element). */
+enum proto_pub_flag {
+	/* Answer ERR NO_RESPONDERS instead of OK when the PUB reached no
+	 * subscription (requests; needs a req_id). */
+	PROTO_PUB_NO_RESPONDERS = 1,
+};
+
 /* A byte string inside a frame.  ptr == NULL means msgpack nil (absent). */
 struct proto_str {
 	const char *ptr;
@@ -145,6 +155,7 @@ struct proto_msg {
 	struct proto_str payload; /* PUB, MSG */
 	struct proto_str reason; /* ERR, NOTICE */
 	struct proto_sub_opts opts; /* SUB (all zero when absent) */
+	uint64_t flags;          /* PUB: enum proto_pub_flag bits, 0 absent */
 };
 
 /* ---- framing ---------------------------------------------------------- */
@@ -288,6 +299,13 @@ size_t proto_enc_notice(uint8_t *out, size_t cap, enum proto_notice kind,
 size_t proto_enc_pub_head(uint8_t *out, size_t cap, uint64_t req_id,
 			  struct proto_str topic, struct proto_str reply_to,
 			  uint32_t payload_len);
+/* The same with PUB's flags element: when flags is not 0 the frame is
+ * head, payload_len payload bytes, then the one byte `flags` (a positive
+ * fixint, so flags must be under 0x80) that the caller appends. */
+size_t proto_enc_pub_head_flags(uint8_t *out, size_t cap, uint64_t req_id,
+				struct proto_str topic,
+				struct proto_str reply_to,
+				uint32_t payload_len, uint8_t flags);
 /* The exact size proto_enc_pub_head writes for these arguments (lengths
  * in bytes; reply_to_nil: reply_to is nil), so a caller can reserve room
  * for the head without knowing msgpack.  0 when an argument is over its

@@ -283,6 +283,18 @@ static enum proto_err read_sub_opts(struct mp_cur *c,
 	return PROTO_OK_CODE;
 }
 
+/* PUB's optional 6th element: flags when it is a uint, else ignored like
+ * any trailing element (so it never makes a PUB invalid).  *c is not
+ * moved: the caller skips the trailing elements as usual. */
+static void read_pub_flags(const struct mp_cur *c, struct proto_msg *out)
+{
+	struct mp_cur peek = *c;
+	uint64_t flags;
+
+	if (mp_read_uint(&peek, &flags) == MP_OK)
+		out->flags = flags;
+}
+
 /* The common case in one pass: head, fields, then the trailing elements
  * skipped with the depth left under the frame's own array.  1 when the
  * whole body was read this way and is valid: then the two passes below
@@ -304,6 +316,8 @@ static int decode_one_pass(const uint8_t *body, size_t len,
 	for (unsigned i = 0; i < spec->nfields; i++)
 		if (read_field(&c, &spec->f[i], out) != PROTO_OK_CODE)
 			return 0;
+	if (out->op == PROTO_PUB && nleft > spec->nfields)
+		read_pub_flags(&c, out);
 	for (uint32_t i = spec->nfields; i < nleft; i++)
 		if (mp_skip(&c, PROTO_MAX_DEPTH - 1) != MP_OK)
 			return 0;
@@ -376,6 +390,8 @@ enum proto_err proto_decode_ref(const uint8_t *body, size_t len,
 	}
 	if (out->op == PROTO_SUB && nleft > spec->nfields)
 		return read_sub_opts(&c, &out->opts);
+	if (out->op == PROTO_PUB && nleft > spec->nfields)
+		read_pub_flags(&c, out);
 	return PROTO_OK_CODE;   /* trailing elements: checked in pass 1 */
 }
 

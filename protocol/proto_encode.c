@@ -291,20 +291,32 @@ static int pack_route(msgpack_packer *pk, struct proto_str topic,
 	return 0;
 }
 
-size_t proto_enc_pub_head(uint8_t *out, size_t cap, uint64_t req_id,
-			  struct proto_str topic, struct proto_str reply_to,
-			  uint32_t payload_len)
+size_t proto_enc_pub_head_flags(uint8_t *out, size_t cap, uint64_t req_id,
+				struct proto_str topic,
+				struct proto_str reply_to,
+				uint32_t payload_len, uint8_t flags)
 {
 	struct sink s;
 	msgpack_packer pk;
 
+	if (flags >= 0x80)
+		return 0;
 	frame_begin(&s, &pk, out, cap);
-	msgpack_pack_array(&pk, 5);
+	msgpack_pack_array(&pk, flags ? 6 : 5);
 	msgpack_pack_uint8(&pk, PROTO_PUB);
 	msgpack_pack_uint64(&pk, req_id);
 	if (pack_route(&pk, topic, reply_to, payload_len) != 0)
 		return 0;
-	return frame_end(&s, payload_len);
+	/* the flags byte follows the payload: counted, written by the caller */
+	return frame_end(&s, (uint64_t)payload_len + (flags ? 1 : 0));
+}
+
+size_t proto_enc_pub_head(uint8_t *out, size_t cap, uint64_t req_id,
+			  struct proto_str topic, struct proto_str reply_to,
+			  uint32_t payload_len)
+{
+	return proto_enc_pub_head_flags(out, cap, req_id, topic, reply_to,
+					payload_len, 0);
 }
 
 /* Append payload bytes after a head of hlen bytes in out[0..cap). */

@@ -23,6 +23,7 @@ const char *proto_err_str(enum proto_err code)
 	case PROTO_E_BAD_SID: return "subscription id out of range";
 	case PROTO_E_TOO_MANY_SUBS: return "too many subscriptions";
 	case PROTO_E_BAD_NAME: return "invalid client name";
+	case PROTO_E_NO_RESPONDERS: return "no responders";
 	case PROTO_E_SERVER_BUSY: return "server busy";
 	case PROTO_E_SHUTTING_DOWN: return "server shutting down";
 	case PROTO_E_TIMEOUT: return "timeout";

@@ -413,6 +413,58 @@ static unsigned collect_sids(int fd, struct rx *r, int n, const char *topic,
 	return set;
 }
 
+/* PUB [3, req, topic, reply_to, "x", flags]: the optional 6th element. */
+static void w_pub_flags(struct wbuf *w, uint8_t req, const char *topic,
+			const char *reply, uint8_t flags)
+{
+	w_pub(w, req, topic, strlen(topic), reply);
+	w->b[0] = 0x96;          /* six elements */
+	w_uint(w, flags);
+}
+
+/* No responders: a PUB with flag 1 that reaches no subscription gets
+ * ERR NO_RESPONDERS instead of OK; one that reaches a subscription (a
+ * queue group member counts) gets OK; without the flag, or with a 6th
+ * element that is not a uint (ignored), nobody still means OK. */
+START_TEST(test_pub_no_responders)
+{
+	static const uint8_t not_uint[] = {
+		0x00, 0x00, 0x00, 0x0c, 0x96, 0x03, 0x05, 0xa3, 'n', '.', 'x',
+		0xc0, 0xa1, 'x', 0xa1, 'z',   /* 6th element "z": ignored */
+	};
+	struct broker_proc b;
+	struct rx *r = rx_new();
+	struct wbuf w;
+	int p, s;
+
+	start(&b, NULL);
+	p = client(&b, "p");
+	s = client(&b, "s");
+	w_pub_flags(&w, 1, "n.x", "_INBOX.a.1", PROTO_PUB_NO_RESPONDERS);
+	send_body(p, &w);
+	expect_err(p, r, 1, PROTO_E_NO_RESPONDERS);
+	w_pub_flags(&w, 2, "n.x", NULL, 0);
+	send_body(p, &w);
+	expect_ok(p, r, 2);
+	send_raw(p, not_uint, sizeof not_uint);
+	expect_ok(p, r, 5);
+	send_sub(s, 1, 1, "n.*", "grp");
+	expect_ok(s, r, 1);
+	w_pub_flags(&w, 3, "n.x", "_INBOX.a.3", PROTO_PUB_NO_RESPONDERS);
+	send_body(p, &w);
+	expect_ok(p, r, 3);
+	expect_msg(s, r, 1, "n.x", "_INBOX.a.3", "x");
+	/* req_id 0: nothing to answer, and nothing is. */
+	w_pub_flags(&w, 0, "other", NULL, PROTO_PUB_NO_RESPONDERS);
+	send_body(p, &w);
+	expect_alive(p, r);
+	close(p);
+	close(s);
+	free(r);
+	stop_ok(&b);
+}
+END_TEST
+
 START_TEST(test_pub_sub_patterns)
 {
 	struct broker_proc b;
@@ -1213,6 +1265,7 @@ static Suite *broker_suite(void)
 	tcase_add_test(tc, test_max_clients);
 	tcase_add_test(tc, test_sigterm_with_subscriber);
 	tcase_add_test(tc, test_bad_config);
+	tcase_add_test(tc, test_pub_no_responders);
 	suite_add_tcase(s, tc);
 	return s;
 }

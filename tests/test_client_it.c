@@ -357,11 +357,35 @@ START_TEST(request_reply)
 		bc_msg_free(reply);
 	}
 	ck_assert_int_eq(bc_request(req, "svc.nobody", "x", 1, 200, &reply),
-			 BC_ERR_TIMEOUT);
+			 BC_ERR_NO_RESPONDERS);
 	ck_assert_ptr_null(reply);
 	atomic_store(&responder_stop, 1);
 	pthread_join(th, NULL);
 	bc_close(resp);
+	bc_close(req);
+	stop_broker();
+}
+END_TEST
+
+/* A request nobody subscribes to ends at once with BC_ERR_NO_RESPONDERS
+ * (its timeout is far beyond the test's), the client stays usable, and
+ * the breaker does not count it as a failure. */
+START_TEST(request_no_responders)
+{
+	bc_client *req;
+	bc_msg *reply = NULL;
+
+	start_broker(NULL);
+	req = connect_to(broker.port, NULL);
+	for (int i = 0; i < 10; i++) {
+		ck_assert_int_eq(bc_request(req, "svc.nobody", "x", 1, 600000,
+					    &reply), BC_ERR_NO_RESPONDERS);
+		ck_assert_ptr_null(reply);
+	}
+	ck_assert_int_eq(bc_breaker_state(req), BC_BREAKER_CLOSED);
+	ck_assert_int_eq(bc_publish(req, "svc.nobody", "y", 1), BC_OK);
+	ck_assert_int_eq(bc_flush(req, 5000), BC_OK);
+	ck_assert_str_eq(bc_strerror(BC_ERR_NO_RESPONDERS), "no responders");
 	bc_close(req);
 	stop_broker();
 }
@@ -1116,6 +1140,7 @@ static Suite *it_suite(void)
 	tcase_add_test(tc, queue_group);
 	tcase_add_test(tc, unsubscribe_stops);
 	tcase_add_test(tc, request_reply);
+	tcase_add_test(tc, request_no_responders);
 	tcase_add_test(tc, request_async_alternating);
 	tcase_add_test(tc, acked_publish_and_limits);
 	tcase_add_test(tc, flush_and_close_deliver_everything);

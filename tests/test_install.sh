@@ -45,13 +45,14 @@ installed() {
 dest="$tmp/root"
 install_into "$dest"
 
-for f in sbin/brokerd bin/broker-pub bin/broker-sub man3/libbrokerclient.3 \
+for f in sbin/brokerd bin/broker-pub bin/broker-sub bin/broker-req \
+	bin/broker-reply man3/libbrokerclient.3 \
 	libbrokerclient.so libbrokerclient.a include/brokerclient.h \
 	pkgconfig/brokerclient.pc pkgconfig/libbrokerclient.pc \
 	etc/brokerd.conf systemd/system/brokerd.service \
 	lib/sysusers.d/brokerd.conf lib/tmpfiles.d/brokerd.conf \
 	man8/brokerd.8 man5/brokerd.conf.5 man1/broker-pub.1 \
-	man1/broker-sub.1; do
+	man1/broker-sub.1 man1/broker-req.1 man1/broker-reply.1; do
 	if [ -z "$(installed "$f")" ]; then
 		echo "FAIL: nothing installed as */$f"
 		fail=1

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +28,16 @@ static const char *pub_path(void)
 static const char *sub_path(void)
 {
 	return harness_prog("BROKER_SUB", "../client/broker-sub");
+}
+
+static const char *req_path(void)
+{
+	return harness_prog("BROKER_REQ", "../client/broker-req");
+}
+
+static const char *reply_path(void)
+{
+	return harness_prog("BROKER_REPLY", "../client/broker-reply");
 }
 
 static void start_broker(const char *conf)
@@ -393,7 +404,8 @@ START_TEST(retry_options)
 	assert_one_line(r.err, "broker-pub: invalid retry count '-1'");
 	run_tool(&r, NULL, pub_reconnect);
 	ck_assert_int_eq(exit_code(r.status), 2);
-	assert_one_line(r.err, "broker-pub: invalid option");
+	assert_one_line(r.err, "broker-pub: option '--reconnect' is not for "
+			"broker-pub");
 }
 END_TEST
 
@@ -401,10 +413,12 @@ START_TEST(help_and_version)
 {
 	struct run_out r;
 	char expect[64];
-	const char *progs[] = { pub_path(), sub_path() };
-	const char *names[] = { "broker-pub", "broker-sub" };
+	const char *progs[] = { pub_path(), sub_path(), req_path(),
+				reply_path() };
+	const char *names[] = { "broker-pub", "broker-sub", "broker-req",
+				"broker-reply" };
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 4; i++) {
 		const char *help[] = { progs[i], "--help", NULL };
 		const char *version[] = { progs[i], "--version", NULL };
 
@@ -495,6 +509,293 @@ START_TEST(sub_queue_options)
 }
 END_TEST
 
+/* mosquitto habits: '+' and '#' are refused with brokerd's spelling of
+ * the pattern, unless --literal; -q 0/1/2 warns; --help says -r is not
+ * retain. */
+START_TEST(mqtt_habits)
+{
+	static const char *cases[][2] = {
+		{ "a/#", "did you mean 'a.>'?" },
+		{ "sensors/+/temp", "did you mean 'sensors.*.temp'?" },
+	};
+	struct run_out r;
+	struct sub_proc s;
+	char cmd[512];
+	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+	const char *pub_hash[] = { pub_path(), "-t", "a/#", "-m", "x", NULL };
+	const char *help[] = { pub_path(), "--help", NULL };
+	const char *lit[] = { pub_path(), "-p", port_str, "-t", "h#", "-m",
+			"lit", "--literal", NULL };
+	int64_t deadline;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *a[] = { sub_path(), "-t", cases[i][0], NULL };
+
+		run_tool(&r, NULL, a);
+		ck_assert_int_eq(exit_code(r.status), 2);
+		assert_one_line(r.err, "broker-sub: brokerd patterns use '.' "
+				"'*' and '>': did you mean");
+		ck_assert_msg(strstr(r.err, cases[i][1]) != NULL, "%s", r.err);
+	}
+	run_tool(&r, NULL, pub_hash);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	assert_one_line(r.err, "broker-pub: brokerd topics use '.'");
+	run_tool(&r, NULL, help);
+	ck_assert_ptr_nonnull(strstr(r.out, "retain"));
+
+	/* --literal: 'h#' is an ordinary topic; -q 1 joins group "1" with a
+	 * warning on stderr (joined to stdout here). */
+	start_broker(NULL);
+	snprintf(cmd, sizeof cmd, "exec '%s' -p %d -t 'h#' --literal -q 1 "
+		 "-n 1 2>&1", sub_path(), broker.port);
+	sub_start(&s, sh);
+	deadline = harness_now_ms() + 5000;
+	while (!strstr(s.buf, "lit\n") && harness_now_ms() < deadline) {
+		run_tool(&r, NULL, lit);
+		ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+		harness_read_until(s.fd, s.buf, sizeof s.buf, "lit\n", 100);
+	}
+	ck_assert_int_eq(exit_code(harness_wait_pid(s.pid, 3000)), 0);
+	close(s.fd);
+	ck_assert_msg(strstr(s.buf, "broker-sub: warning: -q 1 joins queue "
+			     "group '1'") != NULL, "%s", s.buf);
+	ck_assert_ptr_nonnull(strstr(s.buf, "lit\n"));
+	stop_broker();
+}
+END_TEST
+
+/* A server that greets every connection with `greeting` (like NATS's
+ * INFO) and reads until the client goes; in a child process.  Returns
+ * its pid; *port gets its port. */
+static pid_t fake_text_server(int *port, const char *greeting)
+{
+	int lfd = harness_listen(port, 4);
+	pid_t pid;
+
+	ck_assert_int_ge(lfd, 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char junk[4096];
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd >= 0 && write(fd, greeting, strlen(greeting)) > 0)
+			while (read(fd, junk, sizeof junk) > 0)
+				;
+		_exit(0);
+	}
+	close(lfd);
+	return pid;
+}
+
+/* Errors name what is wrong: the option, the non-broker server and what
+ * it sent, the directory. */
+START_TEST(errors_name_the_cause)
+{
+	struct run_out r;
+	char port[16], expect[128];
+	const char *bogus[] = { pub_path(), "--bogus", "-t", "a", "-m", "x",
+			  NULL };
+	const char *bad_short[] = { sub_path(), "-x", "-t", "a", NULL };
+	const char *no_value[] = { pub_path(), "-m", "x", "-t", NULL };
+	const char *dir[] = { pub_path(), "-t", "a", "-f", "/tmp", NULL };
+	const char *nats[] = { pub_path(), "-p", port, "-t", "a", "-m", "x",
+			 NULL };
+	int fport;
+	pid_t srv;
+
+	run_tool(&r, NULL, bogus);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	ck_assert_str_eq(r.err, "broker-pub: invalid option '--bogus' "
+			 "(see --help)\n");
+	run_tool(&r, NULL, bad_short);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	ck_assert_str_eq(r.err, "broker-sub: invalid option '-x' "
+			 "(see --help)\n");
+	run_tool(&r, NULL, no_value);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	ck_assert_str_eq(r.err, "broker-pub: option '-t' needs a value "
+			 "(see --help)\n");
+	run_tool(&r, NULL, dir);
+	ck_assert_int_eq(exit_code(r.status), 1);
+	ck_assert_str_eq(r.err, "broker-pub: cannot publish '/tmp': it is a "
+			 "directory\n");
+
+	srv = fake_text_server(&fport, "INFO {\"server_id\":\"NATS\"}\r\n");
+	snprintf(port, sizeof port, "%d", fport);
+	run_tool(&r, NULL, nats);
+	harness_wait_pid(srv, 3000);
+	ck_assert_int_eq(exit_code(r.status), 1);
+	snprintf(expect, sizeof expect, "broker-pub: 127.0.0.1:%d does not "
+		 "speak the brokerd protocol (it sent \"INFO {.server_id.", fport);
+	assert_one_line(r.err, expect);
+}
+END_TEST
+
+/* -C is -n; -W SECONDS exits 3 when nothing came in that time, 0 when
+ * the count was reached first. */
+START_TEST(sub_count_alias_and_idle)
+{
+	struct run_out r;
+	struct sub_proc s;
+	const char *idle[] = { sub_path(), "-p", port_str, "-t", "i.x", "-W",
+			 "1", NULL };
+	const char *bad[] = { sub_path(), "-t", "i.x", "-W", "0", NULL };
+	const char *argv[] = { sub_path(), "-p", port_str, "-t", "c.>", "-C",
+			 "1", "-W", "30", NULL };
+	int64_t deadline;
+
+	run_tool(&r, NULL, bad);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	assert_one_line(r.err, "broker-sub: invalid -W seconds '0'");
+	start_broker(NULL);
+	run_tool(&r, NULL, idle);
+	ck_assert_int_eq(exit_code(r.status), 3);
+	ck_assert_str_eq(r.out, "");
+	sub_start(&s, argv);
+	deadline = harness_now_ms() + 5000;
+	while (!strstr(s.buf, "hi\n") && harness_now_ms() < deadline) {
+		pub_ok("c.x", "hi");
+		harness_read_until(s.fd, s.buf, sizeof s.buf, "hi\n", 100);
+	}
+	ck_assert_int_eq(exit_code(harness_wait_pid(s.pid, 3000)), 0);
+	close(s.fd);
+	ck_assert_str_eq(s.buf, "hi\n");
+	stop_broker();
+}
+END_TEST
+
+/* broker-req until it gets an answer (the responder may not have
+ * subscribed yet: exit 4 then), bounded; returns the last run. */
+static void req_until_answered(struct run_out *r, const char **argv)
+{
+	int64_t deadline = harness_now_ms() + 5000;
+
+	do
+		run_tool(r, NULL, argv);
+	while (exit_code(r->status) == 4 && harness_now_ms() < deadline);
+}
+
+/* broker-req / broker-reply: no responders (4), a round trip with -m and
+ * with --command (the request on the command's stdin), -n for several
+ * replies, and a timeout (3) when a subscriber never answers. */
+START_TEST(req_reply_tools)
+{
+	struct run_out r;
+	struct sub_proc fixed, cmd, silent;
+	const char *req_none[] = { req_path(), "-p", port_str, "svc.none",
+			     "x", NULL };
+	const char *reply_m[] = { reply_path(), "-p", port_str, "svc.fixed",
+			    "-m", "pong", NULL };
+	const char *req_fixed[] = { req_path(), "-p", port_str, "svc.fixed",
+			      "ping", NULL };
+	const char *reply_cmd[] = { reply_path(), "-p", port_str, "svc.>",
+			      "--command", "tr a-z A-Z", "-q", "g", NULL };
+	const char *req_cmd[] = { req_path(), "-p", port_str, "svc.upper",
+			    "hello", NULL };
+	const char *req_two[] = { req_path(), "-p", port_str, "-n", "2",
+			    "svc.fixed", "hi", NULL };
+	const char *sub_silent[] = { sub_path(), "-p", port_str, "-t",
+			       "q.quiet", NULL };
+	const char *req_quiet[] = { req_path(), "-p", port_str, "-W", "1",
+			      "q.quiet", "x", NULL };
+	const char *usage[] = { reply_path(), "svc.x", NULL };
+
+	run_tool(&r, NULL, usage);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	assert_one_line(r.err, "broker-reply: give exactly one of -m, "
+			"--command");
+	start_broker(NULL);
+	run_tool(&r, NULL, req_none);
+	ck_assert_int_eq(exit_code(r.status), 4);
+	ck_assert_str_eq(r.err, "broker-req: no responders on 'svc.none'\n");
+
+	sub_start(&fixed, reply_m);
+	req_until_answered(&r, req_fixed);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	ck_assert_str_eq(r.out, "pong\n");
+
+	/* svc.> with --command: svc.fixed now has two responders. */
+	sub_start(&cmd, reply_cmd);
+	req_until_answered(&r, req_cmd);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	ck_assert_str_eq(r.out, "HELLO\n");
+	run_tool(&r, NULL, req_two);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	ck_assert_msg(strcmp(r.out, "pong\nHI\n") == 0 ||
+		      strcmp(r.out, "HI\npong\n") == 0, "%s", r.out);
+
+	sub_start(&silent, sub_silent);
+	wait_subscribed(silent.fd, silent.buf, sizeof silent.buf,
+			"q.quiet", "probe\n");
+	run_tool(&r, NULL, req_quiet);
+	ck_assert_int_eq(exit_code(r.status), 3);
+	assert_one_line(r.err, "broker-req: timed out");
+	sub_stop(&silent);
+	sub_stop(&cmd);
+	sub_stop(&fixed);
+	stop_broker();
+}
+END_TEST
+
+/* BROKER_URL gives the address; -p overrides its port; a bad one is a
+ * usage error. */
+START_TEST(broker_url_env)
+{
+	struct run_out r;
+	char cmd[512];
+	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+
+	start_broker(NULL);
+	snprintf(cmd, sizeof cmd, "BROKER_URL=127.0.0.1:%d exec '%s' -t a "
+		 "-m x", broker.port, pub_path());
+	run_tool(&r, NULL, sh);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	snprintf(cmd, sizeof cmd, "BROKER_URL=brokerd://127.0.0.1:1 exec '%s' "
+		 "-p %d -t a -m x", pub_path(), broker.port);
+	run_tool(&r, NULL, sh);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	snprintf(cmd, sizeof cmd, "BROKER_URL=a:b:c exec '%s' -t a -m x",
+		 pub_path());
+	run_tool(&r, NULL, sh);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	assert_one_line(r.err, "broker-pub: invalid BROKER_URL 'a:b:c'");
+	stop_broker();
+}
+END_TEST
+
+/* -h unix:/PATH and BROKER_URL=unix:/PATH reach a broker listening on a
+ * unix socket: the tools pass the address to the library unchanged.
+ * Needs the library's unix: support (client/lib branch). */
+START_TEST(unix_socket_address)
+{
+	struct harness_opts o = { 0 };
+	struct run_out r, r2;
+	char conf[512], sock[128], cmd[512];
+	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+	const char *pub[] = { pub_path(), "-h", sock, "-t", "u", "-m", "x",
+			NULL };
+
+	snprintf(sock, sizeof sock, "unix:/tmp/test_tools_%d.sock",
+		 (int)getpid());
+	unlink(sock + 5);             /* a leftover of an earlier run */
+	o.port = harness_free_port();
+	o.no_listen_args = 1;
+	snprintf(conf, sizeof conf, "listen 127.0.0.1:%d\nlisten %s\n",
+		 o.port, sock);
+	ck_assert_int_eq(harness_start_broker_opts(&broker, conf, NULL, &o), 0);
+	snprintf(cmd, sizeof cmd, "BROKER_URL=%s exec '%s' -t u -m x", sock,
+		 pub_path());
+	run_tool(&r, NULL, pub);
+	run_tool(&r2, NULL, sh);
+	/* Stop first, so a failure leaves no broker or socket behind. */
+	stop_broker();
+	unlink(sock + 5);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	ck_assert_msg(exit_code(r2.status) == 0, "%s", r2.err);
+}
+END_TEST
+
 static Suite *tools_suite(void)
 {
 	Suite *s = suite_create("tools");
@@ -511,6 +812,12 @@ static Suite *tools_suite(void)
 	tcase_add_test(tc, retry_options);
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, sub_queue_options);
+	tcase_add_test(tc, mqtt_habits);
+	tcase_add_test(tc, errors_name_the_cause);
+	tcase_add_test(tc, sub_count_alias_and_idle);
+	tcase_add_test(tc, req_reply_tools);
+	tcase_add_test(tc, broker_url_env);
+	tcase_add_test(tc, unix_socket_address);
 	suite_add_tcase(s, tc);
 	return s;
 }

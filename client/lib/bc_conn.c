@@ -168,6 +168,25 @@ void bc_conn_garbage(bc_client *c, const char *reason)
 		     0, reason);
 }
 
+/* Garbage before WELCOME: most often the address is some other server
+ * (NATS greets with "INFO {...", HTTP answers "HTTP/1.1 400"), whose text
+ * read as a length prefix is a huge frame.  Say that, with the first bytes
+ * it sent (unprintable ones as '.'), rather than "frame too large". */
+static void not_broker(bc_client *c, const uint8_t *p, size_t len)
+{
+	char text[128], sent[25];
+	size_t n = len < sizeof sent - 1 ? len : sizeof sent - 1;
+
+	for (size_t i = 0; i < n; i++)
+		sent[i] = p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"'
+			? (char)p[i] : '.';
+	sent[n] = 0;
+	snprintf(text, sizeof text,
+		 "does not speak the brokerd protocol (it sent \"%s%s\")",
+		 sent, n < len ? "..." : "");
+	bc_conn_lost(c, BC_ERR_NOT_BROKER, 0, text);
+}
+
 /* Results of handle_span. */
 enum span_end {
 	SPAN_MORE,      /* the next frame crosses the end of the span */
@@ -203,7 +222,10 @@ static enum span_end handle_span(bc_client *c, struct bufferevent *bev,
 		}
 		switch (proto_span_next(&s, max_body(c), &f)) {
 		case PROTO_SPAN_TOO_LARGE:
-			bc_conn_garbage(c, "frame too large");
+			if (c->state == BC_STATE_CONNECTING)
+				not_broker(c, buf + s.off, len - s.off);
+			else
+				bc_conn_garbage(c, "frame too large");
 			return SPAN_STOP;
 		case PROTO_SPAN_NEED_MORE:
 			*need = f.need;
@@ -506,12 +528,15 @@ static int offline_pub(bc_client *c, uint64_t req_id, const char *topic,
 #define BC_PUB_CHAIN_LOW 512
 
 int bc_conn_send_pub(bc_client *c, uint64_t req_id, const char *topic,
-		     const char *reply_to, const void *data, size_t len)
+		     const char *reply_to, const void *data, size_t len,
+		     uint8_t flags)
 {
 	struct evbuffer_iovec v;
 	struct evbuffer *out;
 	size_t cap, n, room;
 
+	/* Offline, the flags are dropped: the offline buffer holds plain
+	 * PUBs, and a request without them just waits for its timeout. */
 	if (!bc_conn_ready(c))
 		return offline_pub(c, req_id, topic, reply_to, data, len);
 	cap = proto_pub_head_size(req_id, strlen(topic), reply_to == NULL,
@@ -521,16 +546,20 @@ int bc_conn_send_pub(bc_client *c, uint64_t req_id, const char *topic,
 	out = bufferevent_get_output(c->bev);
 	/* One contiguous reservation for head and payload: the head is
 	 * encoded in place and a frame is never half queued. */
-	if (evbuffer_reserve_space(out, (ev_ssize_t)(cap + len), &v, 1) != 1)
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(cap + len + 1), &v, 1) !=
+	    1)
 		return BC_ERR_NOMEM;
-	n = proto_enc_pub_head(v.iov_base, cap, req_id, proto_cstr(topic),
-			       proto_cstr(reply_to), (uint32_t)len);
+	n = proto_enc_pub_head_flags(v.iov_base, cap, req_id,
+				     proto_cstr(topic), proto_cstr(reply_to),
+				     (uint32_t)len, flags);
 	if (n == 0)
 		return BC_ERR_INVALID;  /* nothing committed */
 	if (len)
 		memcpy((uint8_t *)v.iov_base + n, data, len);
+	if (flags)  /* the 6th element, after the payload */
+		((uint8_t *)v.iov_base)[n + len] = flags;
 	room = v.iov_len;  /* all the contiguous space libevent had */
-	v.iov_len = n + len;
+	v.iov_len = n + len + (flags ? 1 : 0);
 	if (evbuffer_commit_space(out, &v, 1) != 0)
 		return BC_ERR_NOMEM;
 	if (req_id > c->wire_req_id)

@@ -48,9 +48,11 @@ void bc_conn_lost(bc_client *c, int err, int code, const char *reason);
  * BC_ERR_NOMEM/CLOSED. */
 int bc_conn_send(bc_client *c, const void *buf, size_t len);
 /* Queue a PUB frame (topic/reply_to already checked; all borrowed and
- * copied) with req_id; to the offline buffer when not ready. */
+ * copied) with req_id and PUB flags (enum proto_pub_flag, 0: none; not
+ * kept in the offline buffer); to the offline buffer when not ready. */
 int bc_conn_send_pub(bc_client *c, uint64_t req_id, const char *topic,
-		     const char *reply_to, const void *data, size_t len);
+		     const char *reply_to, const void *data, size_t len,
+		     uint8_t flags);
 /* Handle complete frames left in the input by bc_break. */
 void bc_conn_resume(bc_client *c);
 /* Connected, handshake done, not draining: frames go on the wire. */

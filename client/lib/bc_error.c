@@ -21,6 +21,8 @@ static const char *const bc_err_text[] = {
 	[BC_ERR_NO_SUCH_SUB] = "no such subscription",
 	[BC_ERR_CIRCUIT_OPEN] = "circuit breaker open",
 	[BC_ERR_BUFFER_FULL] = "offline buffer full",
+	[BC_ERR_NOT_BROKER] = "server does not speak the brokerd protocol",
+	[BC_ERR_NO_RESPONDERS] = "no responders",
 };
 
 const char *bc_strerror(int err)

@@ -80,7 +80,8 @@ static int publish(bc_client *c, uint64_t req_id, const char *topic,
 	if (rc == BC_OK)
 		rc = bc_publish_room(c);
 	if (rc == BC_OK)
-		rc = bc_conn_send_pub(c, req_id, topic, reply_to, data, len);
+		rc = bc_conn_send_pub(c, req_id, topic, reply_to, data, len,
+				      0);
 	return rc;
 }
 
@@ -94,14 +95,20 @@ int bc_publish(bc_client *c, const char *topic, const void *data,
 
 static void ack_done(bc_client *c, struct bc_pending *p, int err)
 {
-	bc_guard_result(c, err, err == BC_ERR_SERVER ? c->srv_err.code : 0);
+	/* Only a PUB that asked (bc_publish_request) gets this ERR; the
+	 * broker is fine, so the breaker hears a success. */
+	if (err == BC_ERR_SERVER && c->srv_err.code == PROTO_E_NO_RESPONDERS)
+		err = BC_ERR_NO_RESPONDERS;
+	bc_guard_result(c, err == BC_ERR_NO_RESPONDERS ? BC_OK : err,
+			err == BC_ERR_SERVER ? c->srv_err.code : 0);
 	p->ack(c, err, p->arg);
 }
 
 /* Publish with a wait for OK/ERR that ends in fn.  *pp gets the wait. */
 static int publish_acked(bc_client *c, const char *topic, const void *data,
 			 size_t len, const char *reply_to, int timeout_ms,
-			 bc_pending_fn fn, struct bc_pending **pp)
+			 uint8_t flags, bc_pending_fn fn,
+			 struct bc_pending **pp)
 {
 	int rc = bc_publish_check(c, topic, data, len, reply_to);
 	uint64_t req_id;
@@ -114,7 +121,8 @@ static int publish_acked(bc_client *c, const char *topic, const void *data,
 		return rc;
 	req_id = ++c->next_req_id;
 	*pp = bc_pending_add(c, &c->waits.acks, req_id, timeout_ms, fn);
-	rc = *pp ? bc_conn_send_pub(c, req_id, topic, reply_to, data, len)
+	rc = *pp ? bc_conn_send_pub(c, req_id, topic, reply_to, data, len,
+				       flags)
 		 : BC_ERR_NOMEM;
 	if (rc != BC_OK) {
 		if (*pp)
@@ -124,23 +132,43 @@ static int publish_acked(bc_client *c, const char *topic, const void *data,
 	return rc;
 }
 
+/* An acknowledged publish ending in cb(arg), with PUB flags. */
+static int publish_cb(bc_client *c, const char *topic, const void *data,
+		      size_t len, const char *reply_to, uint8_t flags,
+		      bc_ack_cb cb, void *arg)
+{
+	struct bc_pending *p;
+	int rc = publish_acked(c, topic, data, len, reply_to,
+			       c ? c->opts.timeout_ms : 0, flags, ack_done,
+			       &p);
+
+	if (rc != BC_OK)
+		return rc == BC_GONE ? BC_ERR_CLOSED : rc;
+	p->ack = cb;
+	p->arg = arg;
+	return BC_OK;
+}
+
 int bc_publish_ex(bc_client *c, const char *topic, const void *data,
 		  size_t len, const char *reply_to, bc_ack_cb cb, void *arg)
 {
-	struct bc_pending *p;
 	int rc;
 
 	if (!cb) {
 		rc = publish(c, 0, topic, data, len, reply_to);
 		return rc == BC_GONE ? BC_ERR_CLOSED : rc;
 	}
-	rc = publish_acked(c, topic, data, len, reply_to,
-			   c ? c->opts.timeout_ms : 0, ack_done, &p);
-	if (rc != BC_OK)
-		return rc == BC_GONE ? BC_ERR_CLOSED : rc;
-	p->ack = cb;
-	p->arg = arg;
-	return BC_OK;
+	return publish_cb(c, topic, data, len, reply_to, 0, cb, arg);
+}
+
+int bc_publish_request(bc_client *c, const char *topic, const void *data,
+		       size_t len, const char *reply_to, bc_ack_cb cb,
+		       void *arg)
+{
+	if (!cb || !reply_to)
+		return BC_ERR_INVALID;
+	return publish_cb(c, topic, data, len, reply_to,
+			  PROTO_PUB_NO_RESPONDERS, cb, arg);
 }
 
 static void sync_done(bc_client *c, struct bc_pending *p, int err)
@@ -164,7 +192,7 @@ int bc_publish_sync(bc_client *c, const char *topic, const void *data,
 	if ((rc = bc_can_block(c)) != BC_OK)
 		return rc;
 	rc = publish_acked(c, topic, data, len, NULL, bc_timeout(c, timeout_ms),
-			   sync_done, &p);
+			   0, sync_done, &p);
 	if (rc != BC_OK)
 		return rc == BC_GONE ? BC_ERR_CLOSED : rc;
 	p->arg = &w;

@@ -132,8 +132,12 @@ static void req_pub_done(bc_client *c, struct bc_pending *p, int err)
 
 	if (r)
 		r->ack = NULL;
-	bc_guard_result(c, err, err == BC_ERR_SERVER ? c->srv_err.code : 0);
-	if (r && (err == BC_ERR_SERVER || err == BC_ERR_TIMEOUT))
+	if (err == BC_ERR_SERVER && c->srv_err.code == PROTO_E_NO_RESPONDERS)
+		err = BC_ERR_NO_RESPONDERS;  /* the broker is fine: no failure */
+	bc_guard_result(c, err == BC_ERR_NO_RESPONDERS ? BC_OK : err,
+			err == BC_ERR_SERVER ? c->srv_err.code : 0);
+	if (r && (err == BC_ERR_SERVER || err == BC_ERR_TIMEOUT ||
+		  err == BC_ERR_NO_RESPONDERS))
 		req_finish(c, r, err, NULL);
 }
 
@@ -189,7 +193,10 @@ static int req_send(bc_client *c, struct bc_req *r, const char *topic,
 			   req_pub_done);
 	if (!p)
 		return BC_ERR_NOMEM;
-	rc = bc_conn_send_pub(c, r->pub_req_id, topic, reply, data, len);
+	/* Ask the broker to say at once when nobody subscribes (an old
+	 * broker ignores the flag and the request times out instead). */
+	rc = bc_conn_send_pub(c, r->pub_req_id, topic, reply, data, len,
+			      PROTO_PUB_NO_RESPONDERS);
 	if (rc != BC_OK) {
 		bc_pending_cancel(p);
 		return rc;

@@ -149,7 +149,10 @@ enum bc_err {
 	BC_ERR_WOULDBLOCK = 10, /* blocking call not possible here */
 	BC_ERR_NO_SUCH_SUB = 11, /* unknown subscription id */
 	BC_ERR_CIRCUIT_OPEN = 12, /* circuit breaker open: failed fast */
-	BC_ERR_BUFFER_FULL = 13  /* offline buffer full: nothing was queued */
+	BC_ERR_BUFFER_FULL = 13, /* offline buffer full: nothing was queued */
+	BC_ERR_NOT_BROKER = 14,  /* the server is not a brokerd broker (it
+				  * sent text, e.g. NATS or HTTP) */
+	BC_ERR_NO_RESPONDERS = 15 /* request: nobody subscribes to the topic */
 };
 
 /* Static English text for an error code; "unknown error" for codes not in
@@ -416,6 +419,15 @@ int bc_publish(bc_client *c, const char *topic, const void *data,
 int bc_publish_ex(bc_client *c, const char *topic, const void *data,
 		  size_t len, const char *reply_to, bc_ack_cb cb, void *arg);
 
+/* bc_publish_ex for a request whose replies the caller collects itself
+ * (several replies, its own inbox): reply_to and cb are required, and cb
+ * gets BC_ERR_NO_RESPONDERS when the broker reports that no subscription
+ * matched topic (a broker without that answer acknowledges with BC_OK,
+ * so bound the wait for replies anyway). */
+int bc_publish_request(bc_client *c, const char *topic, const void *data,
+		       size_t len, const char *reply_to, bc_ack_cb cb,
+		       void *arg);
+
 /* Blocking mode: publish and wait up to timeout_ms (see "Timeouts") for
  * the broker's answer.  BC_OK, BC_ERR_SERVER (see
  * bc_last_error), BC_ERR_TIMEOUT, BC_ERR_CLOSED, BC_ERR_WOULDBLOCK,
@@ -517,7 +529,9 @@ void bc_msg_free(bc_msg *m);
 /* Publish a request to topic with a private reply-to and wait up to
  * timeout_ms (see "Timeouts") for the first reply.  On BC_OK
  * *reply is the answer, which the caller frees with bc_msg_free; otherwise
- * *reply is NULL.  Blocking mode only. */
+ * *reply is NULL.  BC_ERR_NO_RESPONDERS at once when the broker reports
+ * that no subscription matched topic (a broker without that answer lets
+ * the request time out: BC_ERR_TIMEOUT).  Blocking mode only. */
 int bc_request(bc_client *c, const char *topic, const void *data,
 	       size_t len, int timeout_ms, bc_msg **reply);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tool_args.h"
 
@@ -52,6 +53,13 @@ static int read_all(FILE *f, struct pub_buf *b)
 	}
 }
 
+static int is_directory(FILE *f)
+{
+	struct stat st;
+
+	return fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* The payload of -m, -f or -s.  0, or 1 with a message printed. */
 static int load_payload(const struct tool_args *a, struct pub_buf *b)
 {
@@ -65,6 +73,12 @@ static int load_payload(const struct tool_args *a, struct pub_buf *b)
 	}
 	if (a->file && !(f = fopen(a->file, "rb"))) {
 		tool_fail(a, "cannot open '%s': %s", a->file, strerror(errno));
+		return 1;
+	}
+	if (f != stdin && is_directory(f)) {
+		/* fopen takes a directory; only the read fails, with EIO. */
+		tool_fail(a, "cannot publish '%s': it is a directory", a->file);
+		fclose(f);
 		return 1;
 	}
 	err = read_all(f, b);

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "tool_args.h"
 
@@ -31,7 +32,16 @@ struct sub_state {
 	long received;
 	int write_failed;
 	int up;                           /* connected (for --reconnect) */
+	long long last_ms;                /* last message (or start), for -W */
 };
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void on_msg(bc_client *c, const bc_msg *m, void *arg)
 {
@@ -40,6 +50,7 @@ static void on_msg(bc_client *c, const bc_msg *m, void *arg)
 
 	if (st->write_failed || (a->count && st->received >= a->count))
 		return;
+	st->last_ms = mono_ms();
 	if (a->verbose)
 		printf("%s ", bc_msg_topic(m));
 	fwrite(bc_msg_data(m), 1, bc_msg_len(m), stdout);
@@ -142,11 +153,20 @@ static void report_lost(const struct tool_args *a, const struct tool_error *e)
 		tool_fail(a, "connection lost");
 }
 
-/* Dispatch until -n is reached, a signal, or the connection is lost. */
+/* -W: has the subscriber gone that long without a message? */
+static int idle_expired(const struct tool_args *a, const struct sub_state *st)
+{
+	return a->idle_s && mono_ms() - st->last_ms >= a->idle_s * 1000LL;
+}
+
+/* Dispatch until -n is reached, -W passes idle, a signal, or the
+ * connection is lost. */
 static int run(const struct tool_args *a, bc_client *c,
 	       const struct sub_state *st, const struct tool_error *e)
 {
 	while (!sub_stop) {
+		if (idle_expired(a, st))
+			return TOOL_EXIT_TIMEOUT;
 		int rc = bc_run(c, SUB_TICK_MS);
 
 		if (st->write_failed)
@@ -165,7 +185,7 @@ int main(int argc, char **argv)
 {
 	struct tool_args a;
 	struct tool_error e = { 0, 0, "" };
-	struct sub_state st = { &a, 0, 0, 0 };
+	struct sub_state st = { &a, 0, 0, 0, 0 };
 	bc_options *o;
 	bc_client *c;
 	int rc = tool_parse(&a, TOOL_SUB, argc, argv);
@@ -188,6 +208,7 @@ int main(int argc, char **argv)
 	bc_options_free(o);
 	if (!c)
 		return TOOL_EXIT_RUNTIME;
+	st.last_ms = mono_ms();
 	rc = subscribe_all(&a, c, &st);
 	if (rc == 0)
 		rc = run(&a, c, &st, &e);

@@ -8,73 +8,12 @@
 #include <string.h>
 
 #include "tool_args.h"
-
-static const char pub_usage[] =
-	"Usage: broker-pub [-h HOST] [-p PORT] [-i NAME] -t TOPIC\n"
-	"                  (-m MESSAGE | -f FILE | -l | -s) [-r REPLY_TO]\n"
-	"                  [--retry N] [--retry-max MS] [--timeout MS]\n"
-	"Publish to a brokerd broker.\n\n"
-	"  -h, --host HOST      broker host (default 127.0.0.1)\n"
-	"  -p, --port PORT      broker port (default 7654)\n"
-	"  -i, --id NAME        client name sent to the broker\n"
-	"  -t, --topic TOPIC    topic to publish to (required)\n"
-	"  -m, --message MSG    publish MSG\n"
-	"  -f, --file FILE      publish the whole file as one message\n"
-	"  -l, --stdin-line     publish each line of stdin as a message\n"
-	"                       (without its newline; empty lines are sent\n"
-	"                       as empty messages)\n"
-	"  -s, --stdin-file     publish all of stdin as one message\n"
-	"  -r, --reply-to TOPIC reply-to topic of the message(s)\n"
-	"      --retry N        retry a failed connect N times (default 0)\n"
-	"      --retry-max MS   longest wait between retries (default 5000;\n"
-	"                       waits start at 100 ms and double)\n"
-	"      --timeout MS     connect and acknowledgement timeout\n"
-	"                       (default 5000)\n"
-	"      --help           show this help and exit\n"
-	"      --version        show the version and exit\n\n"
-	"Exits 0 once the broker has accepted every message, 1 on errors,\n"
-	"2 on usage errors.\n";
-
-static const char sub_usage[] =
-	"Usage: broker-sub [-h HOST] [-p PORT] [-i NAME] -t PATTERN...\n"
-	"                  [-q GROUP] [-n COUNT] [-v] [-N] [--reconnect]\n"
-	"                  [--policy POLICY] [--max-queue-msgs N]\n"
-	"                  [--max-queue-bytes SIZE]\n"
-	"                  [--retry N] [--retry-max MS] [--timeout MS]\n"
-	"Subscribe to a brokerd broker and print the messages.\n\n"
-	"  -h, --host HOST      broker host (default 127.0.0.1)\n"
-	"  -p, --port PORT      broker port (default 7654)\n"
-	"  -i, --id NAME        client name sent to the broker\n"
-	"  -t, --topic PATTERN  pattern to subscribe to (repeatable); '*'\n"
-	"                       matches one token, a last '>' one or more\n"
-	"  -q, --queue GROUP    join queue group GROUP (one member gets each\n"
-	"                       message)\n"
-	"  -n, --count N        exit after N messages\n"
-	"  -v, --verbose        print the topic, a space, then the payload\n"
-	"  -N                   no newline after each payload\n"
-	"      --reconnect      keep running when the connection is lost:\n"
-	"                       reconnect (backoff up to --retry-max) and\n"
-	"                       resubscribe; state changes go to stderr\n"
-	"      --policy POLICY  what the broker does when messages for us\n"
-	"                       pile up: drop-oldest, drop-newest or\n"
-	"                       disconnect (default: the broker's setting)\n"
-	"      --max-queue-msgs N\n"
-	"                       ask the broker to queue at most N messages\n"
-	"                       for us (it may only lower its own limit)\n"
-	"      --max-queue-bytes SIZE\n"
-	"                       the same in bytes; SIZE may end in k, M or G\n"
-	"                       (powers of 1024)\n"
-	"      --retry N        retry a failed first connect N times\n"
-	"      --retry-max MS   longest wait between retries (default 5000)\n"
-	"      --timeout MS     connect and handshake timeout (default 5000)\n"
-	"      --help           show this help and exit\n"
-	"      --version        show the version and exit\n\n"
-	"Exits 0 after -n messages or on SIGINT/SIGTERM, 1 on errors (broker\n"
-	"unreachable, subscription rejected, connection lost without\n"
-	"--reconnect), 2 on usage errors.\n";
+#include "tool_url.h"
+#include "tool_usage.h"
 
 enum { OPT_HELP = 256, OPT_VERSION, OPT_RETRY, OPT_RETRY_MAX, OPT_TIMEOUT,
-       OPT_RECONNECT, OPT_POLICY, OPT_MAX_QUEUE_MSGS, OPT_MAX_QUEUE_BYTES };
+       OPT_RECONNECT, OPT_LITERAL, OPT_COMMAND, OPT_POLICY,
+       OPT_MAX_QUEUE_MSGS, OPT_MAX_QUEUE_BYTES };
 
 static const struct option long_opts[] = {
 	{ "host", required_argument, NULL, 'h' },
@@ -93,6 +32,8 @@ static const struct option long_opts[] = {
 	{ "retry-max", required_argument, NULL, OPT_RETRY_MAX },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "reconnect", no_argument, NULL, OPT_RECONNECT },
+	{ "literal", no_argument, NULL, OPT_LITERAL },
+	{ "command", required_argument, NULL, OPT_COMMAND },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "max-queue-msgs", required_argument, NULL, OPT_MAX_QUEUE_MSGS },
 	{ "max-queue-bytes", required_argument, NULL, OPT_MAX_QUEUE_BYTES },
@@ -183,8 +124,20 @@ static int take_queue_opt(struct tool_args *a, int opt, const char *arg)
 	return -1;
 }
 
+/* An option this tool does not take, named as the user wrote it. */
+static int bad_option(const struct tool_args *a, const char *name, int known)
+{
+	if (known)
+		tool_fail(a, "option '%s' is not for %s (see --help)", name,
+			  a->prog);
+	else
+		tool_fail(a, "invalid option '%s' (see --help)", name);
+	return TOOL_EXIT_USAGE;
+}
+
 /* The long-only options.  Returns -1, or an exit status. */
-static int take_long(struct tool_args *a, int opt, const char *arg)
+static int take_long(struct tool_args *a, int opt, const char *arg,
+		     const char *name)
 {
 	switch (opt) {
 	case OPT_POLICY:
@@ -201,6 +154,15 @@ static int take_long(struct tool_args *a, int opt, const char *arg)
 	case OPT_TIMEOUT:
 		return take_num(a, &a->timeout_ms, arg, "timeout", 1,
 				86400000);
+	case OPT_LITERAL:
+		a->literal = 1;
+		return -1;
+	case OPT_COMMAND:
+		if (a->kind == TOOL_REPLY) {
+			a->command = arg;
+			return -1;
+		}
+		break;
 	case OPT_RECONNECT:
 		if (a->kind == TOOL_SUB) {
 			a->reconnect = 1;
@@ -208,13 +170,13 @@ static int take_long(struct tool_args *a, int opt, const char *arg)
 		}
 		break;
 	}
-	tool_fail(a, "invalid option (see --help)");
-	return TOOL_EXIT_USAGE;
+	return bad_option(a, name, 1);
 }
 
 /* Options only one tool knows are refused by the other's optstring; here
  * the values are stored.  Returns -1, or an exit status. */
-static int take_opt(struct tool_args *a, int opt, const char *arg)
+static int take_opt(struct tool_args *a, int opt, const char *arg,
+		    const char *name)
 {
 	switch (opt) {
 	case 'h': a->host = arg; break;
@@ -233,6 +195,9 @@ static int take_opt(struct tool_args *a, int opt, const char *arg)
 			return TOOL_EXIT_USAGE;
 		}
 		break;
+	case 'W':
+		return take_num(a, &a->idle_s, arg, "-W seconds", 1, 86400);
+	case 'C':
 	case 'n':
 		if ((a->count = parse_num(arg, 1, 1000000000L)) < 0) {
 			tool_fail(a, "invalid count '%s'", arg);
@@ -248,10 +213,56 @@ static int take_opt(struct tool_args *a, int opt, const char *arg)
 		a->topics[a->ntopics++] = arg;
 		break;
 	default:
-		tool_fail(a, "invalid option (see --help)");
+		return bad_option(a, name, opt != '?');
+	}
+	return -1;
+}
+
+/* s in brokerd's spelling: MQTT's '/' '+' '#' become '.' '*' '>'. */
+static void mqtt_to_brokerd(char *buf, size_t cap, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < cap; i++)
+		buf[i] = s[i] == '/' ? '.' : s[i] == '+' ? '*' :
+			 s[i] == '#' ? '>' : s[i];
+	buf[i] = 0;
+}
+
+/* '+' and '#' are MQTT's wildcards; to brokerd they are plain characters,
+ * so `-t 'a/#'` would be a literal topic that never matches anything.
+ * Refuse it with the translation unless --literal says it is meant. */
+static int check_mqtt_habit(const struct tool_args *a)
+{
+	char hint[300];
+
+	for (int i = 0; i < a->ntopics && !a->literal; i++) {
+		if (!strpbrk(a->topics[i], "+#"))
+			continue;
+		mqtt_to_brokerd(hint, sizeof hint, a->topics[i]);
+		if (a->kind == TOOL_SUB)
+			tool_fail(a, "brokerd patterns use '.' '*' and '>': did "
+				  "you mean '%s'? (--literal to subscribe to "
+				  "'%s' as written)", hint, a->topics[i]);
+		else
+			tool_fail(a, "brokerd topics use '.' and have no "
+				  "wildcards ('+' and '#' are MQTT's): "
+				  "--literal publishes to '%s' as written",
+				  a->topics[i]);
 		return TOOL_EXIT_USAGE;
 	}
 	return -1;
+}
+
+/* mosquitto's -q is the QoS level (0, 1, 2); here it joins a queue group,
+ * so `-q 1` quietly load-balances with every other `-q 1`.  Say so. */
+static void warn_qos_habit(const struct tool_args *a)
+{
+	const char *q = a->queue;
+
+	if (q && q[0] >= '0' && q[0] <= '2' && q[1] == 0)
+		tool_fail(a, "warning: -q %s joins queue group '%s' (brokerd "
+			  "has no QoS levels; -q is not mosquitto's QoS)", q, q);
 }
 
 static int check_pub(const struct tool_args *a)
@@ -266,7 +277,7 @@ static int check_pub(const struct tool_args *a)
 		tool_fail(a, "give exactly one of -m, -f, -l, -s (see --help)");
 		return TOOL_EXIT_USAGE;
 	}
-	return -1;
+	return check_mqtt_habit(a);
 }
 
 static int check_sub(const struct tool_args *a)
@@ -275,26 +286,120 @@ static int check_sub(const struct tool_args *a)
 		tool_fail(a, "at least one -t PATTERN is required (see --help)");
 		return TOOL_EXIT_USAGE;
 	}
-	return -1;
+	warn_qos_habit(a);
+	return check_mqtt_habit(a);
+}
+
+/* The option getopt_long just returned, as the user spelled it: "--name"
+ * when a long option matched (longindex), "-c" for a short one, else the
+ * unknown word itself (getopt leaves optopt 0 for an unknown long one). */
+static void opt_name(char *buf, size_t cap, int opt, int longindex,
+		     char **argv)
+{
+	int c = opt == '?' || opt == ':' ? optopt : opt;
+
+	if (longindex >= 0)
+		snprintf(buf, cap, "--%s", long_opts[longindex].name);
+	else if (c > 0 && c < 256)
+		snprintf(buf, cap, "-%c", c);
+	else
+		snprintf(buf, cap, "%.*s", (int)strcspn(argv[optind - 1], "="),
+			 argv[optind - 1]);
+}
+
+/* BROKER_URL into a->host / a->port.  0, or TOOL_EXIT_USAGE after a
+ * message. */
+static int take_url(struct tool_args *a, const char *url)
+{
+	const char *host;
+
+	if (tool_url_parse(url, a->url_host, sizeof a->url_host, &host,
+			   &a->port) != 0) {
+		tool_fail(a, "invalid BROKER_URL '%s' (HOST[:PORT] or "
+			  "unix:/PATH)", url);
+		return TOOL_EXIT_USAGE;
+	}
+	a->host = host;
+	return 0;
+}
+
+/* broker-req TOPIC PAYLOAD. */
+static int check_req(struct tool_args *a, int nargs, char **args)
+{
+	if (nargs != 2) {
+		tool_fail(a, "give TOPIC and PAYLOAD (see --help)");
+		return TOOL_EXIT_USAGE;
+	}
+	a->topics[a->ntopics++] = args[0];
+	a->message = args[1];
+	if (!a->count)
+		a->count = 1;
+	if (!a->idle_s)
+		a->idle_s = 5;
+	return check_mqtt_habit(a);
+}
+
+/* broker-reply TOPIC with exactly one of -m, --command. */
+static int check_reply(struct tool_args *a, int nargs, char **args)
+{
+	if (nargs != 1) {
+		tool_fail(a, "give one TOPIC (see --help)");
+		return TOOL_EXIT_USAGE;
+	}
+	if (!a->message == !a->command) {
+		tool_fail(a, "give exactly one of -m, --command (see --help)");
+		return TOOL_EXIT_USAGE;
+	}
+	a->topics[a->ntopics++] = args[0];
+	warn_qos_habit(a);
+	return check_mqtt_habit(a);
+}
+
+static const struct {
+	const char *prog, *optstring;
+} tools[] = {
+	[TOOL_PUB] = { "broker-pub", ":h:p:i:t:m:f:lsr:" },
+	[TOOL_SUB] = { "broker-sub", ":h:p:i:t:q:n:C:W:vN" },
+	[TOOL_REQ] = { "broker-req", ":h:p:i:n:W:" },
+	[TOOL_REPLY] = { "broker-reply", ":h:p:i:m:q:n:" },
+};
+
+/* The checks after the options, per tool. */
+static int check_args(struct tool_args *a, int nargs, char **args)
+{
+	if (a->kind == TOOL_REQ)
+		return check_req(a, nargs, args);
+	if (a->kind == TOOL_REPLY)
+		return check_reply(a, nargs, args);
+	if (nargs > 0) {
+		tool_fail(a, "unexpected argument '%s' (see --help)", args[0]);
+		return TOOL_EXIT_USAGE;
+	}
+	return a->kind == TOOL_PUB ? check_pub(a) : check_sub(a);
 }
 
 int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
 	       char **argv)
 {
-	const char *optstring = kind == TOOL_PUB ? ":h:p:i:t:m:f:lsr:"
-						 : ":h:p:i:t:q:n:vN";
-	int opt, rc;
+	const char *optstring = tools[kind].optstring;
+	int opt, rc, longindex = -1;
+	char name[64];
 
 	memset(a, 0, sizeof *a);
 	a->kind = kind;
-	a->prog = kind == TOOL_PUB ? "broker-pub" : "broker-sub";
+	a->prog = tools[kind].prog;
 	a->host = "127.0.0.1";
 	a->port = 7654;
+	if (getenv("BROKER_URL") && *getenv("BROKER_URL") &&
+	    take_url(a, getenv("BROKER_URL")) != 0)
+		return TOOL_EXIT_USAGE;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, optstring, long_opts, NULL)) !=
-	       -1) {
+	while ((opt = getopt_long(argc, argv, optstring, long_opts,
+				  &longindex)) != -1) {
+		opt_name(name, sizeof name, opt, longindex, argv);
+		longindex = -1;
 		if (opt == OPT_HELP) {
-			fputs(kind == TOOL_PUB ? pub_usage : sub_usage, stdout);
+			fputs(tool_usage(kind), stdout);
 			return 0;
 		}
 		if (opt == OPT_VERSION) {
@@ -302,25 +407,21 @@ int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
 			return 0;
 		}
 		if (opt == ':') {
-			tool_fail(a, "option needs a value (see --help)");
+			tool_fail(a, "option '%s' needs a value (see --help)",
+				  name);
 			return TOOL_EXIT_USAGE;
 		}
 		if (opt > OPT_VERSION) {
-			if ((rc = take_long(a, opt, optarg)) >= 0)
+			if ((rc = take_long(a, opt, optarg, name)) >= 0)
 				return rc;
 			continue;
 		}
-		if (!strchr(optstring + 1, opt))
-			opt = '?';
-		if ((rc = take_opt(a, opt, optarg)) >= 0)
+		if (opt != '?' && !strchr(optstring + 1, opt))
+			opt = 0;          /* another tool's option */
+		if ((rc = take_opt(a, opt, optarg, name)) >= 0)
 			return rc;
 	}
-	if (optind < argc) {
-		tool_fail(a, "unexpected argument '%s' (see --help)",
-			  argv[optind]);
-		return TOOL_EXIT_USAGE;
-	}
-	return kind == TOOL_PUB ? check_pub(a) : check_sub(a);
+	return check_args(a, argc - optind, argv + optind);
 }
 
 void tool_error_cb(bc_client *c, int err, int server_code,
@@ -377,26 +478,38 @@ bc_options *tool_options(const struct tool_args *a, struct tool_error *e)
 	return o;
 }
 
+void tool_addr(const struct tool_args *a, char *buf, size_t cap)
+{
+	if (strncmp(a->host, "unix:", 5) == 0)
+		snprintf(buf, cap, "%s", a->host);
+	else if (strchr(a->host, ':'))
+		snprintf(buf, cap, "[%s]:%d", a->host, a->port);
+	else
+		snprintf(buf, cap, "%s:%d", a->host, a->port);
+}
+
 bc_client *tool_connect(const struct tool_args *a, const bc_options *o,
 			struct tool_error *e)
 {
 	bc_client *c = NULL;
 	int rc = bc_connect(&c, o);
 	const char *why = e->err ? e->reason : bc_strerror(rc);
+	char addr[300];
 
 	if (rc == BC_OK) {
 		e->err = 0;
 		return c;
 	}
-	if (rc == BC_ERR_HANDSHAKE && e->server_code)
-		tool_fail(a, "broker at %s:%d refused the connection: %s "
-			  "(code %d)", a->host, a->port, why, e->server_code);
+	tool_addr(a, addr, sizeof addr);
+	if (rc == BC_ERR_NOT_BROKER)
+		tool_fail(a, "%s %s", addr, why);
+	else if (rc == BC_ERR_HANDSHAKE && e->server_code)
+		tool_fail(a, "broker at %s refused the connection: %s "
+			  "(code %d)", addr, why, e->server_code);
 	else if (rc == BC_ERR_HANDSHAKE)
-		tool_fail(a, "handshake with %s:%d failed: %s", a->host,
-			  a->port, why);
+		tool_fail(a, "handshake with %s failed: %s", addr, why);
 	else
-		tool_fail(a, "cannot connect to %s:%d: %s", a->host, a->port,
-			  why);
+		tool_fail(a, "cannot connect to %s: %s", addr, why);
 	return NULL;
 }
 

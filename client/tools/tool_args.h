@@ -1,5 +1,6 @@
 /*
- * tool_args.h - command-line handling shared by broker-pub and broker-sub
+ * tool_args.h - command-line handling shared by broker-pub, broker-sub,
+ * broker-req and broker-reply
  * (like mosquitto's client_shared.c): option parsing, connecting, and the
  * one-line error messages.  Uses only the public libbrokerclient API.
  */
@@ -14,30 +15,38 @@
 #define TOOL_MAX_TOPICS 64
 #define TOOL_EXIT_RUNTIME 1
 #define TOOL_EXIT_USAGE 2
+#define TOOL_EXIT_TIMEOUT 3               /* -W / broker-req: nothing came */
+#define TOOL_EXIT_NO_RESPONDERS 4         /* broker-req: nobody listens */
 
-enum tool_kind { TOOL_PUB, TOOL_SUB };
+enum tool_kind { TOOL_PUB, TOOL_SUB, TOOL_REQ, TOOL_REPLY };
 
 /* Parsed command line.  Every string borrows from argv. */
 struct tool_args {
 	enum tool_kind kind;
-	const char *prog;                 /* "broker-pub" or "broker-sub" */
-	const char *host;
+	const char *prog;                 /* "broker-pub", "broker-sub", ... */
+	const char *host;                 /* "unix:/PATH" passed as is */
 	int port;
+	char url_host[256];               /* host part of BROKER_URL */
 	const char *id;                   /* client name, NULL: default */
 	const char *topics[TOOL_MAX_TOPICS];
 	int ntopics;
 	int retry;                        /* --retry: extra connect attempts */
 	int retry_max_ms;                 /* --retry-max: backoff cap, 0: default */
 	int timeout_ms;                   /* --timeout, 0: library default */
+	int literal;                      /* --literal: '+' '#' as written */
 	/* broker-pub */
-	const char *message;              /* -m */
+	const char *message;              /* -m; broker-req: the PAYLOAD */
+	const char *command;              /* broker-reply --command */
 	const char *file;                 /* -f */
 	int lines;                        /* -l */
 	int whole_stdin;                  /* -s */
 	const char *reply_to;             /* -r */
 	/* broker-sub */
 	const char *queue;                /* -q */
-	long count;                       /* -n, 0: unlimited */
+	long count;                       /* -n / -C, 0: unlimited (req: 1) */
+	int idle_s;                       /* -W: broker-sub: exit after this
+					   * long without a message, 0: never;
+					   * broker-req: wait this long */
 	int verbose;                      /* -v */
 	int no_newline;                   /* -N */
 	int reconnect;                    /* --reconnect */
@@ -53,9 +62,11 @@ struct tool_error {
 	char reason[320];
 };
 
-/* Parse argv into *a.  Returns -1 to go on, or an exit status: 0 after
- * --help / --version (printed on stdout), TOOL_EXIT_USAGE after a usage
- * error (one line on stderr). */
+/* Parse argv into *a, after BROKER_URL from the environment (HOST,
+ * HOST:PORT, [IPV6]:PORT, with an optional "brokerd://", or unix:/PATH),
+ * which -h and -p override.  Returns -1 to go on, or an exit status: 0
+ * after --help / --version (printed on stdout), TOOL_EXIT_USAGE after a
+ * usage error (one line on stderr). */
 int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
 	       char **argv);
 
@@ -72,6 +83,9 @@ void tool_error_cb(bc_client *c, int err, int server_code,
  * (otherwise a lost connection ends the tool).  NULL and a message on
  * failure.  Caller frees with bc_options_free. */
 bc_options *tool_options(const struct tool_args *a, struct tool_error *e);
+
+/* The broker's address for messages: "host:port", or the unix: host. */
+void tool_addr(const struct tool_args *a, char *buf, size_t cap);
 
 /* Connect; on failure print "cannot connect to host:port: reason" (or
  * the handshake failure) and return NULL. */
