@@ -127,7 +127,8 @@ void conn_fail(struct conn *c, enum proto_err code, const char *reason);
  * deferred close event or the broker's teardown. */
 void conn_free(struct conn *c);
 
-/* Queue a complete control frame (copied).  0, or -1 when out of memory. */
+/* Queue a complete control frame (copied), in order behind the MSGs
+ * already queued (outbound_send_ctl).  0, or -1 when out of memory. */
 int conn_send_frame(struct conn *c, const uint8_t *frame, size_t len);
 
 /* Send ERR [req_id, code, reason]; reason NULL: proto_err_str(code).

@@ -49,6 +49,8 @@ struct outbound {
 	uint64_t req_max_bytes;      /* smallest asked for, 0: none */
 	uint64_t accounted;          /* our share of pool->out_bytes */
 	uint64_t dropped_unreported; /* since the last NOTICE DROPPED */
+	uint8_t gap;                 /* a newest/budget drop is unreported:
+				      * its NOTICE goes before the next MSG */
 	const char *reason;          /* static text of the last drop */
 };
 
@@ -65,6 +67,16 @@ void outbound_free(struct conn *c);
  * Returns 0 when queued, 1 when dropped (c may be closing afterwards). */
 int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 		  struct msg_tail **tail);
+
+/* Send a control frame (OK, ERR, PONG, PING, WELCOME, NOTICE; copied)
+ * in order with c's MSGs: straight into the output when nothing is
+ * queued, else behind the queue, where it is never dropped.  0, or -1
+ * when out of memory. */
+int outbound_send_ctl(struct conn *c, const uint8_t *frame, size_t len);
+
+/* Bytes of c's own answers that wait: the output (answers and MSGs
+ * already in it) and the queued control frames. */
+size_t outbound_answers_pending(const struct conn *c);
 
 /* The output drained to its low watermark: send the pending NOTICE
  * DROPPED and pump queued messages. */
