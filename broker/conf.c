@@ -53,6 +53,8 @@ static const struct key_def keys[] = {
 	{ "max_pings_out", KEY_NUMBER, FIELD(max_pings_out), 1, 1000, 0 },
 	{ "frame_timeout", KEY_DURATION, FIELD(frame_timeout_ms), 10,
 	  3600000, 1 },
+	{ "stall_timeout", KEY_DURATION, FIELD(stall_timeout_ms), 10,
+	  3600000, 0 },
 	{ "max_conns_per_addr", KEY_NUMBER, FIELD(max_conns_per_addr), 1,
 	  1000000, 1 },
 	{ "sys_interval", KEY_DURATION, FIELD(sys_interval_ms), 100,
@@ -100,6 +102,7 @@ void conf_defaults(struct conf *c)
 	c->ping_interval_ms = 30000;
 	c->max_pings_out = 2;
 	c->frame_timeout_ms = 30000;
+	c->stall_timeout_ms = 250;
 	c->max_conns_per_addr = 0;
 	c->sys_interval_ms = 10000;
 	conf_pools_init(&c->pools);

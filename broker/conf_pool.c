@@ -10,7 +10,7 @@
 #include "conf.h"
 #include "proto.h"
 
-enum field_kind { F_NUMBER, F_SIZE, F_POLICY };
+enum field_kind { F_NUMBER, F_SIZE, F_POLICY, F_BOOL };
 
 struct field_def {
 	const char *name;
@@ -34,6 +34,7 @@ static const struct field_def fields[] = {
 	{ "max_subs", F_NUMBER, PFIELD(max_subs), 1, 10000000 },
 	{ "pub_rate", F_NUMBER, PFIELD(pub_rate), 0, 100000000 },
 	{ "pub_burst", F_NUMBER, PFIELD(pub_burst), 0, 100000000 },
+	{ "allow_block", F_BOOL, PFIELD(allow_block), 0, 1 },
 };
 
 #define NFIELDS (sizeof fields / sizeof fields[0])
@@ -93,7 +94,15 @@ static int parse_value(const struct field_def *f, const char *value,
 		*v = proto_policy_parse(value, strlen(value));
 		if (*v == PROTO_POLICY_NONE) {
 			snprintf(err, cap, "'%s' is not one of drop-oldest, "
-				 "drop-newest, disconnect", value);
+				 "drop-newest, disconnect, block", value);
+			return -1;
+		}
+		return 0;
+	}
+	if (f->kind == F_BOOL) {
+		*v = strcmp(value, "yes") == 0;
+		if (!*v && strcmp(value, "no") != 0) {
+			snprintf(err, cap, "'%s' is not yes or no", value);
 			return -1;
 		}
 		return 0;
@@ -202,6 +211,7 @@ void conf_pool_resolve(const struct conf *c, const char *name,
 	out->max_outbound = c->max_outbound;
 	out->max_outbound_msgs = 100000;
 	out->policy = PROTO_POLICY_DROP_NEWEST;
+	out->allow_block = 1;
 	out->max_subs = c->max_subs_per_client;
 	for (size_t k = 0; cp && k < NFIELDS; k++)
 		take_if_set(out, cp, k);

@@ -304,6 +304,7 @@ void conn_close(struct conn *c, const char *why)
 	transport_read(c->t, may_read(c));
 	c->timer_at = 0;
 	inbound_stop(c);
+	flowhold_gone(c);
 	handle_sub_drop_all(c);
 	outbound_discard(c);
 	/* conn_output_drained now runs only once the output is empty */
@@ -426,6 +427,7 @@ static void on_written(void *ctx, size_t left)
 	struct conn *c = ctx;
 
 	outbound_account(c);
+	flowhold_progress(c);
 	if (left <= outbound_lowmark(c))
 		conn_output_drained(c);
 }
@@ -465,6 +467,7 @@ static const struct transport_cbs transport_cbs = {
 /* Free what conn_new made (any part may be missing). */
 static void conn_free_parts(struct conn *c)
 {
+	flowhold_free(c);
 	outbound_free(c);
 	inbound_free(c);
 	transport_free(c->t);

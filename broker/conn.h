@@ -19,6 +19,7 @@
 
 #include <event2/util.h>
 
+#include "flowhold.h"
 #include "inbound.h"
 #include "log.h"
 #include "outbound.h"
@@ -54,6 +55,9 @@ enum conn_pause {
 				      * soon: never cleared */
 	CONN_PAUSE_BROKEN = 1u << 4, /* half a frame queued or out of
 				      * memory, freed soon: never cleared */
+	CONN_PAUSE_BLOCK = 1u << 5,  /* a block subscriber it publishes to
+				      * is over its mark (flowhold.h):
+				      * until it drains or stalls */
 };
 /* The output is dead: nothing more is queued for it. */
 #define CONN_PAUSE_GONE (CONN_PAUSE_CUT | CONN_PAUSE_BROKEN)
@@ -88,6 +92,7 @@ struct conn {
 				      * (out of memory), when to free */
 	struct outbound ob;          /* outbound queue, bound, drops */
 	struct inbound in;           /* rate limit, frame timeout */
+	struct flowhold fh;          /* block policy: who waits for whom */
 	struct subs subs;            /* sid -> struct sub, records owned */
 	unsigned pings_out;          /* PINGs sent since the last frame in */
 	uint8_t state;               /* enum conn_state */

@@ -3,6 +3,7 @@
 
 #include "outbound.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -55,11 +56,18 @@ static uint64_t max_msgs(const struct conn *c)
 	return max;
 }
 
+/* The policy in force: block falls back to drop-newest where the pool
+ * does not allow it and while the subscriber is stalled (flowhold.h). */
 static enum proto_policy policy(const struct conn *c)
 {
-	if (c->ob.req_policy != PROTO_POLICY_NONE)
-		return (enum proto_policy)c->ob.req_policy;
-	return (enum proto_policy)c->ob.pool->lim.policy;
+	unsigned p = c->ob.req_policy != PROTO_POLICY_NONE
+			     ? c->ob.req_policy
+			     : c->ob.pool->lim.policy;
+
+	if (p == PROTO_POLICY_BLOCK &&
+	    (!c->ob.pool->lim.allow_block || flowhold_stalled(c)))
+		return PROTO_POLICY_DROP_NEWEST;
+	return (enum proto_policy)p;
 }
 
 static size_t window(const struct conn *c)
@@ -263,7 +271,7 @@ static void policy_input(const struct conn *c, struct ob_limits *lim,
 
 /* Ask the policy, dropping the oldest queued messages as long as it says
  * so (drop-oldest makes room for the new message). */
-static enum ob_verdict decide(struct conn *c, uint64_t cost)
+static enum ob_verdict decide(struct conn *c, uint64_t cost, int *hold)
 {
 	struct ob_limits lim;
 	struct ob_load ld;
@@ -271,6 +279,8 @@ static enum ob_verdict decide(struct conn *c, uint64_t cost)
 	int dropped = 0;
 
 	policy_input(c, &lim, &ld);
+	if (lim.policy == PROTO_POLICY_BLOCK)
+		*hold = obpolicy_hold(&lim, &ld, cost);
 	while ((v = obpolicy_decide(&lim, &ld, cost)) == OB_DROP_OLDEST &&
 	       outq_drop_oldest(&c->ob.q)) {
 		DROP(c, dropped_oldest, reason_full);
@@ -319,11 +329,11 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 {
 	uint64_t cost = outq_cost(hlen + (*tailp)->len);
 	enum ob_verdict v;
-	int rc;
+	int rc, hold = 0;
 
 	if (c->state == CONN_CLOSING || (c->pause & CONN_PAUSE_GONE))
 		return DROP(c, dropped_disconnect, "connection closing");
-	v = decide(c, cost);
+	v = decide(c, cost, &hold);
 	if (c->ob.gap && (v == OB_DIRECT || v == OB_QUEUE)) {
 		report_dropped(c);  /* it marks the gap, before this MSG */
 		if (v == OB_DIRECT && outq_entries(&c->ob.q) > 0)
@@ -349,8 +359,19 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 	if (rc == 0) {
 		COUNT(c, delivered, 1);
 		c->b->stats.delivered++;
+		if (hold)
+			flowhold_note(c);
 	}
 	return rc;
+}
+
+int outbound_block_resume(const struct conn *c)
+{
+	struct ob_limits lim;
+	struct ob_load ld;
+
+	policy_input(c, &lim, &ld);
+	return obpolicy_resume(&lim, &ld);
 }
 
 void outbound_drained(struct conn *c)
@@ -363,10 +384,29 @@ void outbound_drained(struct conn *c)
 	outbound_account(c);
 }
 
+/* A SUB asked for block where its pool does not allow it: say so before
+ * its OK (NOTICE POLICY, count = the policy applied instead). */
+static void refuse_block(struct conn *c)
+{
+	uint8_t buf[64 + PROTO_MAX_REASON];
+	char why[128];
+
+	snprintf(why, sizeof why, "block not allowed in pool '%s': "
+		 "drop-newest", c->ob.pool->lim.name);
+	conn_send_frame(c, buf, proto_enc_notice(buf, sizeof buf,
+						 PROTO_NOTICE_POLICY,
+						 PROTO_POLICY_DROP_NEWEST,
+						 proto_cstr(why)));
+}
+
 void outbound_sub_opts(struct conn *c, const struct proto_sub_opts *o)
 {
-	if (o->policy != PROTO_POLICY_NONE)
+	if (o->policy == PROTO_POLICY_BLOCK && !c->ob.pool->lim.allow_block) {
+		refuse_block(c);
+		c->ob.req_policy = PROTO_POLICY_DROP_NEWEST;
+	} else if (o->policy != PROTO_POLICY_NONE) {
 		c->ob.req_policy = o->policy;
+	}
 	if (o->max_bytes && (!c->ob.req_max_bytes ||
 			     o->max_bytes < c->ob.req_max_bytes))
 		c->ob.req_max_bytes = o->max_bytes < 1024 ? 1024 : o->max_bytes;

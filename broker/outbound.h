@@ -17,7 +17,10 @@
  * Limits are read live from the pool and the connection's SUB options:
  *   bound  = min(pool max_outbound, smallest max_bytes any SUB asked for)
  *   msgs   = min(pool max_outbound_msgs, smallest max_msgs asked for)
- *   policy = the policy of the last SUB that named one, else the pool's.
+ *   policy = the policy of the last SUB that named one, else the pool's;
+ *            block becomes drop-newest where the pool has allow_block no
+ *            (the SUB gets NOTICE POLICY) and while the subscriber is
+ *            stalled (flowhold.h).
  * A SUB can only lower the pool's bounds (larger values are clamped; a
  * max_bytes under 1024 counts as 1024).
  */
@@ -92,6 +95,10 @@ size_t outbound_lowmark(const struct conn *c);
 
 /* Bytes waiting for c (output + queue). */
 size_t outbound_pending(const struct conn *c);
+
+/* block: has c drained enough for the publishers it paused to go on
+ * (obpolicy_resume)? */
+int outbound_block_resume(const struct conn *c);
 
 /* c's effective byte bound. */
 uint64_t outbound_max_bytes(const struct conn *c);

@@ -97,6 +97,8 @@ enum proto_err {
 enum proto_notice {
 	PROTO_NOTICE_DROPPED = 1,        /* count = messages lost since last notice */
 	PROTO_NOTICE_LAME_DUCK = 2,      /* broker going away; count = ms left */
+	PROTO_NOTICE_POLICY = 3,         /* a SUB's policy was replaced; count
+					  * = the enum proto_policy applied */
 };
 
 /* Outbound queue policies a SUB may ask for (the "policy" option). */
@@ -105,6 +107,7 @@ enum proto_policy {
 	PROTO_POLICY_DROP_OLDEST = 1,    /* "drop-oldest" */
 	PROTO_POLICY_DROP_NEWEST = 2,    /* "drop-newest" */
 	PROTO_POLICY_DISCONNECT = 3,     /* "disconnect" */
+	PROTO_POLICY_BLOCK = 4,          /* "block": pause the publishers */
 };
 
 /* SUB options (optional trailing map).  0 / PROTO_POLICY_NONE: not given.

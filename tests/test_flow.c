@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,6 +129,18 @@ static void send_pub(int fd, uint64_t req, const char *topic,
 	ck_assert_uint_gt(n, 0);
 	send_raw(fd, head, n);
 	send_raw(fd, payload, len);
+}
+
+/* PUB with a reply_to and an empty payload. */
+static void send_pub_reply(int fd, uint64_t req, const char *topic,
+			   const char *reply)
+{
+	uint8_t head[PROTO_MAX_HEAD];
+	size_t n = proto_enc_pub_head(head, sizeof head, req,
+				      proto_cstr(topic), proto_cstr(reply), 0);
+
+	ck_assert_uint_gt(n, 0);
+	send_raw(fd, head, n);
 }
 
 /* Publish message number seq (MSG_SIZE bytes, the number first). */
@@ -277,15 +291,220 @@ START_TEST(test_notice_marks_gap)
 }
 END_TEST
 
+
+/* ---- B/C: the block policy ------------------------------------------- */
+
+/* A child process that publishes n messages of size bytes (number
+ * first) to topic, then PINGs and waits for the PONG: exit 0 once the
+ * broker read them all, 1 on any failure.  Returns its pid. */
+static pid_t spawn_publisher(int port, const char *topic, unsigned n,
+			     size_t size)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		static char payload[64 * 1024];
+		uint8_t head[PROTO_MAX_HEAD], rbuf[256];
+		struct proto_msg m;
+		int fd = harness_client(port, "pub");
+
+		if (fd < 0 || size > sizeof payload)
+			_exit(1);
+		memset(payload, 'x', size);
+		for (unsigned i = 0; i < n; i++) {
+			size_t h = proto_enc_pub_head(head, sizeof head, 0,
+						      proto_cstr(topic),
+						      proto_cstr(NULL),
+						      (uint32_t)size);
+			snprintf(payload, 16, "%010u", i);
+			payload[10] = 'x';
+			if (harness_send(fd, head, h) != 0 ||
+			    harness_send(fd, payload, size) != 0)
+				_exit(1);
+		}
+		if (harness_send(fd, head, proto_enc_ping(head, sizeof head)))
+			_exit(1);
+		if (harness_recv_msg(fd, rbuf, sizeof rbuf, &m, 60000) != 0 ||
+		    m.op != PROTO_PONG)
+			_exit(1);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void expect_exit0(pid_t pid, int timeout_ms)
+{
+	int st = harness_wait_pid(pid, timeout_ms);
+
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "child %d status %d", (int)pid, st);
+}
+
+/* Ask for the stats; the JSON text (static storage). */
+static const char *stats_json(int port)
+{
+	static char json[RX_CAP];
+	int fd = client_on(port, "stats");
+	const struct proto_msg *m;
+
+	sub_ok(fd, 1, "_INBOX.stats", PROTO_POLICY_NONE);
+	send_pub_reply(fd, 7, "$SYS.REQ.STATS", "_INBOX.stats");
+	m = recv_frame(fd);
+	ck_assert_uint_eq(m->op, PROTO_MSG);
+	ck_assert_uint_lt(m->payload.len, sizeof json);
+	memcpy(json, m->payload.ptr, m->payload.len);
+	json[m->payload.len] = 0;
+	expect_ok(fd, 7);
+	close(fd);
+	return json;
+}
+
+/* The first "key": number in json (the broker's totals come first). */
+static long long json_num(const char *json, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	p = strstr(json, pat);
+	ck_assert_msg(p != NULL, "no %s in %s", key, json);
+	return strtoll(p + strlen(pat), NULL, 10);
+}
+
+/* Wait (bounded) until the broker holds n subscriptions. */
+static void wait_subs(int port, long long n)
+{
+	int64_t end = harness_now_ms() + WAIT_MS;
+
+	while (json_num(stats_json(port), "subscriptions") < n + 1)
+		ck_assert_msg(harness_now_ms() < end, "subscriptions not "
+			      "made in time");
+}
+
+/* What a subscriber received, read until it was quiet for QUIET_MS. */
+struct tally {
+	unsigned long long got, dropped, notices;
+	int in_order;
+};
+
+static void tally(int fd, struct tally *t)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	unsigned long long next = 0;
+
+	memset(t, 0, sizeof *t);
+	t->in_order = 1;
+	while (poll(&p, 1, QUIET_MS) > 0) {
+		const struct proto_msg *m = recv_frame(fd);
+
+		if (m->op == PROTO_NOTICE) {
+			ck_assert_uint_eq(m->code, PROTO_NOTICE_DROPPED);
+			t->dropped += m->count;
+			next += m->count;
+			t->notices++;
+			continue;
+		}
+		ck_assert_uint_eq(m->op, PROTO_MSG);
+		if (seq_of(m) != next)
+			t->in_order = 0;
+		next = seq_of(m) + 1;
+		t->got++;
+	}
+}
+
+/* A small bound, so that the block subscriber goes over its mark at
+ * once and the publisher is paused many times. */
+static const char block_conf[] =
+	"max_outbound 64k\n"
+	"sys_interval 0\n";
+
+/* The same where a reader descheduled for a while on a busy machine is
+ * not taken for a stalled one. */
+static const char block_live_conf[] =
+	"max_outbound 64k\n"
+	"stall_timeout 5s\n"
+	"sys_interval 0\n";
+
+/* A reader slower than the broker (one frame per read, a 4 KiB socket
+ * buffer) with block gets everything, in order, and the publisher was
+ * paused for it. */
+START_TEST(test_block_slow_reader_lossless)
+{
+	const unsigned N = 20000;
+	struct broker_proc b;
+	struct tally t;
+	const char *json;
+	pid_t pub;
+	int sub;
+
+	start(&b, block_live_conf);
+	sub = slow_client(b.port);
+	sub_ok(sub, 1, "b.x", PROTO_POLICY_BLOCK);
+	pub = spawn_publisher(b.port, "b.x", N, MSG_SIZE);
+	tally(sub, &t);
+	expect_exit0(pub, WAIT_MS);
+	json = stats_json(b.port);
+	fprintf(stderr, "block slow reader: %u sent, %llu got, %llu lost; "
+		"%lld pauses, %lld ms\n", N, t.got, t.dropped,
+		json_num(json, "block_pauses"), json_num(json,
+							 "block_pause_ms"));
+	ck_assert_uint_eq(t.got, N);
+	ck_assert_uint_eq(t.dropped, 0);
+	ck_assert(t.in_order);
+	ck_assert_int_gt(json_num(json, "block_pauses"), 0);
+	ck_assert_int_eq(json_num(json, "dropped"), 0);
+	close(sub);
+	stop_ok(&b);
+}
+END_TEST
+
+/* A block subscriber that never reads is found stalled: the publisher
+ * is paused, then goes on (its publish completes), and the subscriber
+ * gets drop-newest with an exact NOTICE count. */
+START_TEST(test_block_stalled_releases)
+{
+	const unsigned N = 8000;
+	struct broker_proc b;
+	struct tally t;
+	const char *json;
+	pid_t pub;
+	int sub;
+
+	start(&b, block_conf);
+	sub = slow_client(b.port);
+	sub_ok(sub, 1, "s.x", PROTO_POLICY_BLOCK);
+	pub = spawn_publisher(b.port, "s.x", N, MSG_SIZE);
+	expect_exit0(pub, 30000);
+	json = stats_json(b.port);
+	fprintf(stderr, "block stalled: %lld pauses, %lld ms, %lld stalls\n",
+		json_num(json, "block_pauses"),
+		json_num(json, "block_pause_ms"),
+		json_num(json, "block_stalls"));
+	ck_assert_int_gt(json_num(json, "block_pauses"), 0);
+	ck_assert_int_gt(json_num(json, "block_stalls"), 0);
+	tally(sub, &t);
+	ck_assert_uint_gt(t.dropped, 0);
+	ck_assert_uint_eq(t.got + t.dropped, N);
+	close(sub);
+	stop_ok(&b);
+}
+END_TEST
+
 static Suite *flow_suite(void)
 {
 	Suite *s = suite_create("flow");
 	TCase *o = tcase_create("order");
+	TCase *k = tcase_create("block");
 
 	tcase_set_timeout(o, 60);
 	tcase_add_test(o, test_answers_behind_backlog);
 	tcase_add_test(o, test_notice_marks_gap);
 	suite_add_tcase(s, o);
+	tcase_set_timeout(k, 120);
+	tcase_add_test(k, test_block_slow_reader_lossless);
+	tcase_add_test(k, test_block_stalled_releases);
+	suite_add_tcase(s, k);
 	return s;
 }
 

@@ -233,12 +233,51 @@ START_TEST(test_outq_control_entries)
 }
 END_TEST
 
+/* block never drops: over every bound the message is still placed, and
+ * obpolicy_hold asks the publisher to pause. */
+START_TEST(test_block_never_drops)
+{
+	struct ob_limits l = limits(PROTO_POLICY_BLOCK);
+	struct ob_load ld = load(32 * KB, 40 * KB, 100);
+
+	l.budget_left = 0;
+	ck_assert_int_eq(obpolicy_decide(&l, &ld, 2 * KB), OB_QUEUE);
+	ld = load(0, 0, 0);
+	ck_assert_int_eq(obpolicy_decide(&l, &ld, 2 * KB), OB_DIRECT);
+}
+END_TEST
+
+/* Hold over the high-water mark (half the byte or message bound),
+ * resume under a quarter of both. */
+START_TEST(test_block_hold_and_resume)
+{
+	struct ob_limits l = limits(PROTO_POLICY_BLOCK);
+	struct ob_load ld = load(16 * KB, 15 * KB, 10);
+
+	ck_assert_int_eq(obpolicy_hold(&l, &ld, 512), 0);
+	ck_assert_int_eq(obpolicy_hold(&l, &ld, 2 * KB), 1);  /* bytes */
+	ld = load(0, 0, 0);
+	ck_assert_int_eq(obpolicy_hold(&l, &ld, 100 * KB), 0); /* lone one */
+	ld = load(1, 1, 50);
+	ck_assert_int_eq(obpolicy_hold(&l, &ld, 1), 1);       /* messages */
+	ck_assert_int_eq(obpolicy_resume(&l, &ld), 0);
+	ld = load(8 * KB, 8 * KB, 25);
+	ck_assert_int_eq(obpolicy_resume(&l, &ld), 1);
+	ld = load(8 * KB, 8 * KB + 1, 25);
+	ck_assert_int_eq(obpolicy_resume(&l, &ld), 0);
+	ld = load(0, 0, 26);
+	ck_assert_int_eq(obpolicy_resume(&l, &ld), 0);
+}
+END_TEST
+
 static Suite *outbound_suite(void)
 {
 	Suite *s = suite_create("outbound");
 	TCase *tc = tcase_create("policy");
 
 	tcase_add_test(tc, test_outq_control_entries);
+	tcase_add_test(tc, test_block_never_drops);
+	tcase_add_test(tc, test_block_hold_and_resume);
 	tcase_add_test(tc, test_idle_goes_direct);
 	tcase_add_test(tc, test_window);
 	tcase_add_test(tc, test_queue_keeps_order);
