@@ -491,6 +491,187 @@ START_TEST(test_block_stalled_releases)
 }
 END_TEST
 
+/* ---- C: the burst with the real tools --------------------------------- */
+
+/* issue #13's case at full size: 25,600 lines of 4 KiB (100 MiB) from
+ * broker-pub -l, one broker-sub writing to a file, one subscriber that
+ * never reads. */
+#define BURST_N 25600u
+#define LINE_LEN 4096u
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FLOW_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(FLOW_ASAN)
+#define RSS_CHECKED 0     /* ASan's quarantine says nothing of our bounds */
+#else
+#define RSS_CHECKED 1
+#endif
+
+/* Run argv with stdin from in_path and stdout to out_path (each may be
+ * NULL: inherited).  Returns the pid. */
+static pid_t spawn_tool(char *const argv[], const char *in_path,
+			const char *out_path)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int in = in_path ? open(in_path, O_RDONLY) : 0;
+		int out = out_path ? open(out_path, O_WRONLY | O_CREAT |
+					  O_TRUNC, 0600) : 1;
+
+		if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void write_lines(const char *path, unsigned n)
+{
+	static char line[LINE_LEN];
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	memset(line, 'x', sizeof line);
+	line[LINE_LEN - 1] = '\n';
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(line, 16, "%010u", i);
+		line[10] = 'x';
+		ck_assert_uint_eq(fwrite(line, 1, LINE_LEN, f), LINE_LEN);
+	}
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Every line of path, numbered 0..n-1 in order, each LINE_LEN bytes. */
+static void check_lines(const char *path, unsigned n)
+{
+	static char line[LINE_LEN + 16];
+	FILE *f = fopen(path, "r");
+	unsigned i = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f)) {
+		ck_assert_uint_eq(strlen(line), LINE_LEN);
+		ck_assert_uint_eq(strtoul(line, NULL, 10), i);
+		i++;
+	}
+	fclose(f);
+	ck_assert_uint_eq(i, n);
+}
+
+static long long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+static long rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* Wait (bounded) for pid, sampling the broker's RSS meanwhile; returns
+ * the exit status, *rss_max the largest RSS seen. */
+static int wait_sampling(pid_t pid, pid_t broker, int timeout_ms,
+			 long *rss_max)
+{
+	int64_t end = harness_now_ms() + timeout_ms;
+	int st = -1;
+
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		long kb = rss_kb(broker);
+
+		if (kb > *rss_max)
+			*rss_max = kb;
+		if (harness_now_ms() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			ck_abort_msg("child %d did not finish", (int)pid);
+		}
+		poll(NULL, 0, 20);      /* a sampling interval, not a wait */
+	}
+	return st;
+}
+
+START_TEST(test_burst_reader_gets_every_line)
+{
+	struct broker_proc b;
+	char port[16], in[320], out[320];
+	long rss0, rss_max = 0;
+	int64_t end;
+	struct tally t;
+	const char *json;
+	pid_t pub, sub;
+	int stalled, st;
+
+	start(&b, "sys_interval 0\n");
+	snprintf(port, sizeof port, "%d", b.port);
+	snprintf(in, sizeof in, "%s/burst.in", b.dir);
+	snprintf(out, sizeof out, "%s/burst.out", b.dir);
+	write_lines(in, BURST_N);
+	stalled = slow_client(b.port);
+	sub_ok(stalled, 1, "t.x", PROTO_POLICY_NONE);   /* drop-newest */
+	{
+		char *argv[] = { (char *)harness_prog("BROKER_SUB",
+						      "../client/broker-sub"),
+				 (char *)"-p", port, (char *)"-t",
+				 (char *)"t.x", NULL };
+		sub = spawn_tool(argv, NULL, out);
+	}
+	wait_subs(b.port, 2);
+	rss0 = rss_kb(b.pid);
+	{
+		char *argv[] = { (char *)harness_prog("BROKER_PUB",
+						      "../client/broker-pub"),
+				 (char *)"-p", port, (char *)"-t",
+				 (char *)"t.x", (char *)"-l", NULL };
+		pub = spawn_tool(argv, in, NULL);
+	}
+	st = wait_sampling(pub, b.pid, 90000, &rss_max);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "broker-pub status %d", st);
+	end = harness_now_ms() + 30000;
+	while (file_size(out) < (long long)BURST_N * LINE_LEN &&
+	       harness_now_ms() < end)
+		poll(NULL, 0, 20);
+	kill(sub, SIGTERM);
+	harness_wait_pid(sub, WAIT_MS);
+	check_lines(out, BURST_N);
+	tally(stalled, &t);
+	json = stats_json(b.port);
+	fprintf(stderr, "burst: %u lines; stalled got %llu, %llu announced "
+		"in %llu notices; RSS %ld -> max %ld kB; %lld pauses, %lld "
+		"ms\n", BURST_N, t.got, t.dropped, t.notices, rss0, rss_max,
+		json_num(json, "block_pauses"),
+		json_num(json, "block_pause_ms"));
+	ck_assert_uint_gt(t.got, 0);
+	ck_assert_uint_gt(t.dropped, 0);
+	ck_assert_uint_eq(t.got + t.dropped, BURST_N);
+	ck_assert(t.in_order);
+	if (RSS_CHECKED)        /* the burst is 100 MiB */
+		ck_assert_int_lt(rss_max - rss0, 40 * 1024);
+	close(stalled);
+	stop_ok(&b);
+}
+END_TEST
+
 static Suite *flow_suite(void)
 {
 	Suite *s = suite_create("flow");
@@ -504,6 +685,7 @@ static Suite *flow_suite(void)
 	tcase_set_timeout(k, 120);
 	tcase_add_test(k, test_block_slow_reader_lossless);
 	tcase_add_test(k, test_block_stalled_releases);
+	tcase_add_test(k, test_burst_reader_gets_every_line);
 	suite_add_tcase(s, k);
 	return s;
 }
