@@ -491,6 +491,27 @@ START_TEST(test_block_stalled_releases)
 }
 END_TEST
 
+/* pool.NAME.allow_block no: the SUB gets drop-newest, and NOTICE POLICY
+ * before its OK says so. */
+START_TEST(test_allow_block_no)
+{
+	struct broker_proc b;
+	const struct proto_msg *m;
+	int sub;
+
+	start(&b, "pool.default.allow_block no\nsys_interval 0\n");
+	sub = client_on(b.port, "sub");
+	send_sub(sub, 5, 1, "n.x", PROTO_POLICY_BLOCK);
+	m = recv_frame(sub);
+	ck_assert_uint_eq(m->op, PROTO_NOTICE);
+	ck_assert_uint_eq(m->code, PROTO_NOTICE_POLICY);
+	ck_assert_uint_eq(m->count, PROTO_POLICY_DROP_NEWEST);
+	expect_ok(sub, 5);
+	close(sub);
+	stop_ok(&b);
+}
+END_TEST
+
 /* ---- C: the burst with the real tools --------------------------------- */
 
 /* issue #13's case at full size: 25,600 lines of 4 KiB (100 MiB) from
@@ -685,6 +706,7 @@ static Suite *flow_suite(void)
 	tcase_set_timeout(k, 120);
 	tcase_add_test(k, test_block_slow_reader_lossless);
 	tcase_add_test(k, test_block_stalled_releases);
+	tcase_add_test(k, test_allow_block_no);
 	tcase_add_test(k, test_burst_reader_gets_every_line);
 	suite_add_tcase(s, k);
 	return s;
