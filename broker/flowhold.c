@@ -21,8 +21,13 @@ struct flowhold_sub {
 	struct flowhold_waiters waiters; /* publishers paused for it */
 	uint64_t progress_at;            /* ms of its last write progress */
 	uint64_t holds, held_ms;         /* totals, for the log */
+	uint64_t logged_at;              /* ms of the last totals logged */
 	uint8_t stalled;
 };
+
+/* At most this often, the log names a subscriber that keeps pausing its
+ * publishers, with its totals (and once more when it closes). */
+#define FLOWHOLD_LOG_MS 10000u
 
 void flowhold_pub_start(struct conn *c)
 {
@@ -55,12 +60,24 @@ static void release(struct conn *p, uint64_t now, int resume)
 		inbound_resume_soon(p);
 }
 
+static void log_totals(const struct conn *s, const char *when)
+{
+	conn_log(s, LOG_LEVEL_INFO, "block: paused publishers %llu times, "
+		 "%llu ms in total%s", (unsigned long long)s->fh.sub->holds,
+		 (unsigned long long)s->fh.sub->held_ms, when);
+}
+
 static void release_all(struct conn *s, uint64_t now)
 {
+	struct flowhold_sub *fs = s->fh.sub;
 	struct conn *p;
 
-	while ((p = TAILQ_FIRST(&s->fh.sub->waiters)) != NULL)
+	while ((p = TAILQ_FIRST(&fs->waiters)) != NULL)
 		release(p, now, 1);
+	if (now - fs->logged_at >= FLOWHOLD_LOG_MS) {
+		fs->logged_at = now;
+		log_totals(s, " so far");
+	}
 }
 
 static void arm(struct flowhold_sub *fs, uint64_t ms)
@@ -180,9 +197,7 @@ void flowhold_free(struct conn *c)
 	flowhold_gone(c);
 	if (!fs)
 		return;
-	conn_log(c, LOG_LEVEL_INFO, "block: paused publishers %llu times, "
-		 "%llu ms in total", (unsigned long long)fs->holds,
-		 (unsigned long long)fs->held_ms);
+	log_totals(c, "");
 	event_free(fs->ev);
 	free(fs);
 	c->fh.sub = NULL;
