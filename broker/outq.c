@@ -75,7 +75,8 @@ static int push(struct outq *q, const uint8_t *head, size_t hlen,
 	e->tail = tail;
 	e->hlen = (uint8_t)hlen;
 	e->ctl = (uint8_t)ctl;
-	memcpy(e->head, head, hlen);
+	if (hlen > 0)           /* a control entry has no head (NULL) */
+		memcpy(e->head, head, hlen);
 	q->n++;
 	q->bytes += outq_cost(hlen + tail->len);
 	if (ctl) {

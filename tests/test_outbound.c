@@ -199,6 +199,7 @@ START_TEST(test_outq_control_entries)
 {
 	struct evbuffer *out = evbuffer_new();
 	const uint8_t head[1] = { 'h' }, ok[3] = { 'O', 'K', '1' };
+	struct msg_tail *refused;
 	uint8_t got[64];
 	struct outq q;
 
@@ -209,7 +210,9 @@ START_TEST(test_outq_control_entries)
 	ck_assert_uint_eq(outq_len(&q), 2);          /* messages only */
 	ck_assert_uint_eq(outq_entries(&q), 3);
 	ck_assert_uint_eq(outq_ctl_bytes(&q), outq_cost(3));
-	ck_assert_int_eq(outq_push(&q, head, 1, heap_tail(2, 'c'), 2), -1);
+	refused = heap_tail(2, 'c');    /* over the bound: still ours */
+	ck_assert_int_eq(outq_push(&q, head, 1, refused, 2), -1);
+	msg_tail_release(refused);
 	ck_assert_int_eq(outq_push_ctl(&q, ok, sizeof ok), 0); /* no bound */
 	ck_assert_int_eq(outq_drop_oldest(&q), 1);   /* 'a' */
 	ck_assert_int_eq(outq_drop_oldest(&q), 1);   /* 'b', past the OK */
