@@ -64,9 +64,12 @@ static enum proto_policy policy(const struct conn *c)
 			     ? c->ob.req_policy
 			     : c->ob.pool->lim.policy;
 
-	if (p == PROTO_POLICY_BLOCK &&
-	    (!c->ob.pool->lim.allow_block || flowhold_stalled(c)))
+	if (p == PROTO_POLICY_BLOCK && !c->ob.pool->lim.allow_block)
 		return PROTO_POLICY_DROP_NEWEST;
+	if (p == PROTO_POLICY_BLOCK && flowhold_stalled(c))
+		return c->ob.req_stall_policy != PROTO_POLICY_NONE
+			       ? (enum proto_policy)c->ob.req_stall_policy
+			       : PROTO_POLICY_DROP_NEWEST;
 	return (enum proto_policy)p;
 }
 
@@ -407,6 +410,8 @@ void outbound_sub_opts(struct conn *c, const struct proto_sub_opts *o)
 	} else if (o->policy != PROTO_POLICY_NONE) {
 		c->ob.req_policy = o->policy;
 	}
+	if (o->stall_policy != PROTO_POLICY_NONE)
+		c->ob.req_stall_policy = o->stall_policy;
 	if (o->max_bytes && (!c->ob.req_max_bytes ||
 			     o->max_bytes < c->ob.req_max_bytes))
 		c->ob.req_max_bytes = o->max_bytes < 1024 ? 1024 : o->max_bytes;

@@ -19,8 +19,9 @@
  *   msgs   = min(pool max_outbound_msgs, smallest max_msgs asked for)
  *   policy = the policy of the last SUB that named one, else the pool's;
  *            block becomes drop-newest where the pool has allow_block no
- *            (the SUB gets NOTICE POLICY) and while the subscriber is
- *            stalled (flowhold.h).
+ *            (the SUB gets NOTICE POLICY) and, while the subscriber is
+ *            stalled (flowhold.h), becomes the stall_policy of the last
+ *            SUB that named one, else drop-newest.
  * A SUB can only lower the pool's bounds (larger values are clamped; a
  * max_bytes under 1024 counts as 1024).
  */
@@ -47,6 +48,8 @@ struct outbound {
 				      * slow-consumer close; NULL before */
 	uint8_t admitted;            /* counted in pool->nconns */
 	uint8_t req_policy;          /* enum proto_policy from SUBs */
+	uint8_t req_stall_policy;    /* block's fallback from SUBs, 0: none
+				      * (drop-newest) */
 	uint32_t req_max_msgs;       /* smallest asked for (at most
 				      * UINT32_MAX, as pools' bound), 0: none */
 	uint64_t req_max_bytes;      /* smallest asked for, 0: none */

@@ -116,6 +116,8 @@ struct proto_sub_opts {
 	uint8_t policy;          /* enum proto_policy */
 	uint64_t max_msgs;       /* "max_msgs": queue bound in messages */
 	uint64_t max_bytes;      /* "max_bytes": queue bound in bytes */
+	uint8_t stall_policy;    /* "stall_policy": block's fallback while
+				  * stalled (not block itself) */
 };
 
 /* A byte string inside a frame.  ptr == NULL means msgpack nil (absent). */

@@ -218,6 +218,13 @@ static enum proto_err read_sub_opt(struct mp_cur *c, const char *k,
 		o->policy = (uint8_t)proto_policy_parse(v, vlen);
 		return o->policy ? PROTO_OK_CODE : PROTO_E_BAD_FIELD;
 	}
+	if (key_is(k, klen, "stall_policy")) {
+		if (mp_read_str(c, &v, &vlen) != MP_OK)
+			return PROTO_E_BAD_FIELD;
+		o->stall_policy = (uint8_t)proto_policy_parse(v, vlen);
+		return o->stall_policy && o->stall_policy != PROTO_POLICY_BLOCK
+			       ? PROTO_OK_CODE : PROTO_E_BAD_FIELD;
+	}
 	if (key_is(k, klen, "max_msgs"))
 		return mp_read_uint(c, &o->max_msgs) == MP_OK ?
 			PROTO_OK_CODE : PROTO_E_BAD_FIELD;

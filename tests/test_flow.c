@@ -491,6 +491,46 @@ START_TEST(test_block_stalled_releases)
 }
 END_TEST
 
+/* A stalled block subscriber whose SUB named stall_policy disconnect is
+ * cut off (ERR SERVER_BUSY, closed) instead of dropping, and the
+ * publisher completes. */
+START_TEST(test_block_stall_policy_disconnect)
+{
+	struct proto_sub_opts o = { PROTO_POLICY_BLOCK, 0, 0,
+				    PROTO_POLICY_DISCONNECT };
+	struct broker_proc b;
+	const struct proto_msg *m;
+	uint8_t buf[256];
+	pid_t pub;
+	int sub, err = 0;
+	size_t n;
+
+	start(&b, block_conf);
+	sub = slow_client(b.port);
+	n = proto_enc_sub_opts(buf, sizeof buf, 9, 1, proto_cstr("d.x"),
+			       proto_cstr(NULL), &o);
+	ck_assert_uint_gt(n, 0);
+	send_raw(sub, buf, n);
+	expect_ok(sub, 9);
+	pub = spawn_publisher(b.port, "d.x", 8000, MSG_SIZE);
+	expect_exit0(pub, 30000);
+	for (int i = 0; i < 100000 && !err; i++) {  /* bounded: 8000 MSGs */
+		m = recv_frame(sub);
+		if (m->op == PROTO_ERR) {
+			ck_assert_uint_eq(m->code, PROTO_E_SERVER_BUSY);
+			err = 1;
+		} else {
+			ck_assert_uint_eq(m->op, PROTO_MSG);
+		}
+	}
+	ck_assert(err);
+	ck_assert(harness_wait_closed(sub, WAIT_MS));
+	ck_assert_int_gt(json_num(stats_json(b.port), "slow_disconnects"), 0);
+	close(sub);
+	stop_ok(&b);
+}
+END_TEST
+
 /* pool.NAME.allow_block no: the SUB gets drop-newest, and NOTICE POLICY
  * before its OK says so. */
 START_TEST(test_allow_block_no)
@@ -707,6 +747,7 @@ static Suite *flow_suite(void)
 	tcase_add_test(k, test_block_slow_reader_lossless);
 	tcase_add_test(k, test_block_stalled_releases);
 	tcase_add_test(k, test_allow_block_no);
+	tcase_add_test(k, test_block_stall_policy_disconnect);
 	tcase_add_test(k, test_burst_reader_gets_every_line);
 	suite_add_tcase(s, k);
 	return s;
