@@ -60,6 +60,9 @@ struct broker {
 	size_t nconns;                  /* connections in conns */
 	uint64_t next_id;               /* last client id given out */
 	int stopping;
+	struct conn *hold_on;           /* borrowed, flowhold.h: the block
+					 * subscriber the PUB being routed
+					 * must pause for, NULL: none */
 };
 
 /* Set up b with a copy of conf: log destination, event base, router,

@@ -50,6 +50,7 @@ static const struct conf_key keys[] = {
 	NUM("ping_interval", CONF_DURATION, ping_interval_ms, 10, 86400000, 1),
 	NUM("max_pings_out", CONF_NUMBER, max_pings_out, 1, 1000, 0),
 	NUM("frame_timeout", CONF_DURATION, frame_timeout_ms, 10, 3600000, 1),
+	NUM("stall_timeout", CONF_DURATION, stall_timeout_ms, 10, 3600000, 0),
 	NUM("max_conns_per_addr", CONF_NUMBER, max_conns_per_addr, 1, 1000000,
 	    1),
 	NUM("sys_interval", CONF_DURATION, sys_interval_ms, 100, 86400000, 1),
@@ -96,6 +97,7 @@ void conf_defaults(struct conf *c)
 	c->ping_interval_ms = 30000;
 	c->max_pings_out = 2;
 	c->frame_timeout_ms = 30000;
+	c->stall_timeout_ms = 250;
 	c->max_conns_per_addr = 0;
 	c->sys_interval_ms = 10000;
 	conf_pools_init(&c->pools);

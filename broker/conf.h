@@ -67,6 +67,8 @@ struct conf {
 	uint32_t ping_interval_ms;    /* 0: the broker sends no PINGs */
 	uint32_t max_pings_out;
 	uint32_t frame_timeout_ms;    /* a started frame must end; 0: off */
+	uint32_t stall_timeout_ms;    /* a block subscriber with no write
+				       * progress this long is stalled */
 	uint32_t max_conns_per_addr;  /* per client address; 0: off */
 	uint32_t sys_interval_ms;     /* $SYS stats publishing; 0: off */
 	struct conf_pools pools;      /* pool.NAME.KEY lines (conf_pool.h) */

@@ -24,10 +24,13 @@ static const struct conf_key fields[] = {
 	NUM("max_outbound_msgs", CONF_NUMBER, max_outbound_msgs, 1,
 	    100000000),
 	{ "policy", CONF_WORD, CONF_FIELD(struct conf_pool, policy), 0, 0, 0,
-	  0, word_policy, "one of drop-oldest, drop-newest, disconnect" },
+	  0, word_policy,
+	  "one of drop-oldest, drop-newest, disconnect, block" },
 	NUM("max_subs", CONF_NUMBER, max_subs, 1, 10000000),
 	NUM("pub_rate", CONF_NUMBER, pub_rate, 0, 100000000),
 	NUM("pub_burst", CONF_NUMBER, pub_burst, 0, 100000000),
+	{ "allow_block", CONF_WORD, CONF_FIELD(struct conf_pool, allow_block),
+	  0, 0, 0, 0, conf_parse_bool, "yes or no" },
 };
 
 #define NFIELDS (sizeof fields / sizeof fields[0])
@@ -153,6 +156,7 @@ void conf_pool_resolve(const struct conf *c, const char *name,
 	out->max_outbound = c->max_outbound;
 	out->max_outbound_msgs = 100000;
 	out->policy = PROTO_POLICY_DROP_NEWEST;
+	out->allow_block = 1;
 	out->max_subs = c->max_subs_per_client;
 	for (size_t k = 0; cp && k < NFIELDS; k++)
 		take_if_set(out, cp, k);

@@ -8,7 +8,9 @@
  *   pool.NAME.max_outbound        outbound bytes per client (max_outbound)
  *   pool.NAME.max_outbound_msgs   outbound messages per client (100000)
  *   pool.NAME.policy              drop-oldest | drop-newest | disconnect
- *                                 (drop-newest)
+ *                                 | block (drop-newest)
+ *   pool.NAME.allow_block         may SUBs ask for block (yes); no:
+ *                                 drop-newest instead
  *   pool.NAME.max_subs            subscriptions per client
  *                                 (max_subs_per_client)
  *   pool.NAME.pub_rate            frames (PUB/SUB/UNSUB) per second per
@@ -44,6 +46,7 @@ struct conf_pool {
 	uint64_t max_outbound;
 	uint32_t max_outbound_msgs;
 	uint8_t policy;                   /* enum proto_policy, never NONE */
+	uint8_t allow_block;              /* SUBs may ask for block */
 	uint32_t max_subs;
 	uint32_t pub_rate;
 	uint32_t pub_burst;

@@ -47,13 +47,7 @@ size_t conn_out_pending(const struct conn *c)
 
 int conn_send_frame(struct conn *c, const uint8_t *frame, size_t len)
 {
-	struct evbuffer *out = len > 0 ? transport_out(c->t) : NULL;
-
-	if (!out || evbuffer_add(out, frame, len) != 0)
-		return -1;
-	outbound_account(c);
-	transport_flush_soon(c->t);
-	return 0;
+	return outbound_send_ctl(c, frame, len);
 }
 
 void conn_send_err(struct conn *c, uint64_t req_id, enum proto_err code,
@@ -123,7 +117,7 @@ static int one_frame(struct conn *c, const uint8_t *body, uint32_t len)
 	/* Replies to our own requests pile up when the client does not
 	 * read: stop reading it until its output drains. */
 	if (c->state != CONN_CLOSING &&
-	    transport_out_len(c->t) > outbound_max_bytes(c))
+	    outbound_answers_pending(c) > outbound_max_bytes(c))
 		conn_pause(c, CONN_PAUSE_OUTPUT);
 	return 0;
 }
@@ -238,7 +232,7 @@ void conn_output_drained(struct conn *c)
 	}
 	outbound_drained(c);
 	if (c->state == CONN_DRAINING) {
-		if (outq_len(&c->ob.q) == 0)
+		if (outq_entries(&c->ob.q) == 0)
 			conn_fail(c, PROTO_E_SHUTTING_DOWN,
 				  "broker shutting down");
 		return;
@@ -283,6 +277,7 @@ void conn_close(struct conn *c, const char *why)
 	transport_read(c->t, may_read(c));
 	c->timer_at = 0;
 	inbound_stop(c);
+	flowhold_gone(c);
 	handle_sub_drop_all(c);
 	outbound_discard(c);
 	/* conn_output_drained now runs only once the output is empty */
@@ -293,7 +288,7 @@ void conn_drain(struct conn *c)
 {
 	if (c->state >= CONN_DRAINING)
 		return;
-	if (outq_len(&c->ob.q) == 0) {
+	if (outq_entries(&c->ob.q) == 0) {
 		conn_fail(c, PROTO_E_SHUTTING_DOWN, "broker shutting down");
 		return;
 	}
@@ -405,6 +400,7 @@ static void on_written(void *ctx, size_t left)
 	struct conn *c = ctx;
 
 	outbound_account(c);
+	flowhold_progress(c);
 	if (left <= outbound_lowmark(c))
 		conn_output_drained(c);
 }
@@ -444,6 +440,7 @@ static const struct transport_cbs transport_cbs = {
 /* Free what conn_new made (any part may be missing). */
 static void conn_free_parts(struct conn *c)
 {
+	flowhold_free(c);
 	outbound_free(c);
 	inbound_free(c);
 	transport_free(c->t);

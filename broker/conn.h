@@ -19,6 +19,7 @@
 
 #include <event2/util.h>
 
+#include "flowhold.h"
 #include "inbound.h"
 #include "log.h"
 #include "outbound.h"
@@ -54,6 +55,9 @@ enum conn_pause {
 				      * soon: never cleared */
 	CONN_PAUSE_BROKEN = 1u << 4, /* half a frame queued or out of
 				      * memory, freed soon: never cleared */
+	CONN_PAUSE_BLOCK = 1u << 5,  /* a block subscriber it publishes to
+				      * is over its mark (flowhold.h):
+				      * until it drains or stalls */
 };
 /* The output is dead: nothing more is queued for it. */
 #define CONN_PAUSE_GONE (CONN_PAUSE_CUT | CONN_PAUSE_BROKEN)
@@ -90,6 +94,7 @@ struct conn {
 				      * (out of memory), when to free */
 	struct outbound ob;          /* outbound queue, bound, drops */
 	struct inbound in;           /* rate limit, frame timeout */
+	struct flowhold fh;          /* block policy: who waits for whom */
 	struct subs subs;            /* sid -> struct sub, records owned */
 	unsigned pings_out;          /* PINGs sent since the last frame in */
 	uint8_t state;               /* enum conn_state */
@@ -130,7 +135,8 @@ void conn_fail(struct conn *c, enum proto_err code, const char *reason);
  * deferred close event or the broker's teardown. */
 void conn_free(struct conn *c);
 
-/* Queue a complete control frame (copied).  0, or -1 when out of memory. */
+/* Queue a complete control frame (copied), in order behind the MSGs
+ * already queued (outbound_send_ctl).  0, or -1 when out of memory. */
 int conn_send_frame(struct conn *c, const uint8_t *frame, size_t len);
 
 /* Send ERR [req_id, code, reason]; reason NULL: proto_err_str(code).

@@ -1,7 +1,8 @@
 /*
  * handle_pub.c - PUB: validate topic, reply-to and payload size, route,
  * then acknowledge (OK means "accepted and routed"; ERR NO_RESPONDERS,
- * when the PUB asked for it, "accepted and routed to nobody").
+ * when the PUB asked for it, "accepted and routed to nobody"); a block
+ * subscriber over its mark then pauses the publisher (flowhold.h).
  */
 #include "config.h"
 
@@ -33,12 +34,14 @@ void handle_pub(struct conn *c, const struct proto_msg *m)
 	}
 	if (sys_topics_pub(c->b->sys, c, m))
 		return;     /* $SYS.: answered or refused there */
+	flowhold_pub_start(c);
 	receivers = router_publish(c->b->router, &origin, m->topic,
 				   m->reply_to, m->payload);
 	if (receivers < 0) {
 		conn_send_err(c, m->req_id, PROTO_E_INTERNAL, "out of memory");
 		return;
 	}
+	flowhold_after_pub(c);  /* after this frame: the next one waits */
 	if (m->req_id == 0)
 		return;
 	/* A requester that asked is told now, not by its timeout. */

@@ -27,7 +27,10 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	conn_unpause(c, CONN_PAUSE_RATE | CONN_PAUSE_BUDGET);
+	/* Also run early for a block resume: the gate checks the rate and
+	 * the budget again for the next frame. */
+	conn_unpause(c, CONN_PAUSE_RATE | CONN_PAUSE_BUDGET |
+			(c->fh.waiting_on ? 0 : CONN_PAUSE_BLOCK));
 }
 
 void inbound_timeout(struct conn *c)
@@ -82,6 +85,17 @@ static struct inbound_limit *limit(struct conn *c)
 	return l;
 }
 
+int inbound_resume_prepare(struct conn *c)
+{
+	return limit(c) ? 0 : -1;
+}
+
+void inbound_resume_soon(struct conn *c)
+{
+	if (c->in.lim)
+		event_active(c->in.lim->resume_ev, EV_TIMEOUT, 1);
+}
+
 /* Stop reading c for ms (why: its CONN_PAUSE_ bit); 1 (the frame waits),
  * or 1 after closing c when out of memory. */
 static int pause_for(struct conn *c, unsigned why, uint64_t ms)
@@ -122,7 +136,8 @@ int inbound_gate(struct conn *c, const uint8_t *body, size_t len)
 	struct inbound_limit *l;
 	uint64_t wait;
 
-	if (c->pause & (CONN_PAUSE_RATE | CONN_PAUSE_BUDGET)) {
+	if (c->pause & (CONN_PAUSE_RATE | CONN_PAUSE_BUDGET |
+			CONN_PAUSE_BLOCK)) {
 		transport_read(c->t, 0);
 		return 1;
 	}

@@ -55,6 +55,14 @@ int inbound_gate(struct conn *c, const uint8_t *body, size_t len);
  * or disarms the frame timeout. */
 void inbound_partial(struct conn *c, int partial);
 
+/* Make sure c can be resumed by inbound_resume_soon (its resume event
+ * exists).  0, or -1 when out of memory. */
+int inbound_resume_prepare(struct conn *c);
+
+/* Read c again soon, from its own event (never inside the caller): the
+ * end of a CONN_PAUSE_BLOCK (flowhold.h). */
+void inbound_resume_soon(struct conn *c);
+
 /* Stop everything (connection closing). */
 void inbound_stop(struct conn *c);
 

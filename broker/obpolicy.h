@@ -21,6 +21,13 @@
  *   4. else QUEUE.
  * A lone message larger than the bound still goes (nothing pending), so a
  * bound never makes a message undeliverable.
+ *
+ * block (a live subscriber; outbound.c passes drop-newest instead once it
+ * is stalled): nothing is dropped, rules 1 and 2 do not apply; the message
+ * goes by rules 3-4, and obpolicy_hold says whether the publisher must
+ * then pause (over the high-water mark: half the byte or message bound)
+ * and obpolicy_resume when the paused publishers may go on (under a
+ * quarter of both: the gap keeps them from flapping per message).
  */
 #ifndef BROKERD_OBPOLICY_H
 #define BROKERD_OBPOLICY_H
@@ -61,6 +68,15 @@ struct ob_load {
 /* The verdict for one message costing cost bytes. */
 enum ob_verdict obpolicy_decide(const struct ob_limits *lim,
 				const struct ob_load *load, uint64_t cost);
+
+/* block: after this message is placed, is the subscriber over its
+ * high-water mark, so that its publishers must pause? */
+int obpolicy_hold(const struct ob_limits *lim, const struct ob_load *load,
+		  uint64_t cost);
+
+/* block: is the subscriber drained enough for its paused publishers to
+ * go on? */
+int obpolicy_resume(const struct ob_limits *lim, const struct ob_load *load);
 
 /* The output's window for a byte bound: min(max_bytes / 2,
  * OUTBOUND_WINDOW). */

@@ -3,6 +3,7 @@
 
 #include "outbound.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -55,11 +56,21 @@ static uint64_t max_msgs(const struct conn *c)
 	return max;
 }
 
+/* The policy in force: block falls back to drop-newest where the pool
+ * does not allow it and while the subscriber is stalled (flowhold.h). */
 static enum proto_policy policy(const struct conn *c)
 {
-	if (c->ob.req_policy != PROTO_POLICY_NONE)
-		return (enum proto_policy)c->ob.req_policy;
-	return (enum proto_policy)c->ob.pool->lim.policy;
+	unsigned p = c->ob.req_policy != PROTO_POLICY_NONE
+			     ? c->ob.req_policy
+			     : c->ob.pool->lim.policy;
+
+	if (p == PROTO_POLICY_BLOCK && !c->ob.pool->lim.allow_block)
+		return PROTO_POLICY_DROP_NEWEST;
+	if (p == PROTO_POLICY_BLOCK && flowhold_stalled(c))
+		return c->ob.req_stall_policy != PROTO_POLICY_NONE
+			       ? (enum proto_policy)c->ob.req_stall_policy
+			       : PROTO_POLICY_DROP_NEWEST;
+	return (enum proto_policy)p;
 }
 
 static size_t window(const struct conn *c)
@@ -108,15 +119,41 @@ void outbound_free(struct conn *c)
 
 void outbound_discard(struct conn *c)
 {
-	size_t n = outq_len(&c->ob.q);
+	size_t n;
 
-	if (n > 0) {
-		COUNT(c, dropped, n);
-		COUNT(c, dropped_disconnect, n);
-		c->b->stats.dropped += n;
-		outq_free(&c->ob.q);
-		outbound_account(c);
+	if (outq_entries(&c->ob.q) == 0)
+		return;
+	/* the answers still go out, ahead of the closing ERR */
+	n = outq_discard_msgs(&c->ob.q, transport_out(c->t));
+	COUNT(c, dropped, n);
+	COUNT(c, dropped_disconnect, n);
+	c->b->stats.dropped += n;
+	outbound_account(c);
+	if (transport_out_len(c->t) > 0)
+		transport_flush_soon(c->t);
+}
+
+int outbound_send_ctl(struct conn *c, const uint8_t *frame, size_t len)
+{
+	struct evbuffer *out;
+
+	if (len == 0)
+		return -1;
+	if (outq_entries(&c->ob.q) > 0) {
+		if (outq_push_ctl(&c->ob.q, frame, len) != 0)
+			return -1;
+	} else if (!(out = transport_out(c->t)) ||
+		   evbuffer_add(out, frame, len) != 0) {
+		return -1;
 	}
+	outbound_account(c);
+	transport_flush_soon(c->t);
+	return 0;
+}
+
+size_t outbound_answers_pending(const struct conn *c)
+{
+	return transport_out_len(c->t) + (size_t)outq_ctl_bytes(&c->ob.q);
 }
 
 /* Count one dropped message; it is reported by the next NOTICE. */
@@ -192,7 +229,7 @@ static void pump(struct conn *c)
 {
 	struct evbuffer *out;
 
-	if (outq_len(&c->ob.q) == 0 || !(out = transport_out(c->t)))
+	if (outq_entries(&c->ob.q) == 0 || !(out = transport_out(c->t)))
 		return;
 	if (outq_pump(&c->ob.q, out, window(c)) < 0)
 		broken(c);
@@ -237,7 +274,7 @@ static void policy_input(const struct conn *c, struct ob_limits *lim,
 
 /* Ask the policy, dropping the oldest queued messages as long as it says
  * so (drop-oldest makes room for the new message). */
-static enum ob_verdict decide(struct conn *c, uint64_t cost)
+static enum ob_verdict decide(struct conn *c, uint64_t cost, int *hold)
 {
 	struct ob_limits lim;
 	struct ob_load ld;
@@ -245,6 +282,8 @@ static enum ob_verdict decide(struct conn *c, uint64_t cost)
 	int dropped = 0;
 
 	policy_input(c, &lim, &ld);
+	if (lim.policy == PROTO_POLICY_BLOCK)
+		*hold = obpolicy_hold(&lim, &ld, cost);
 	while ((v = obpolicy_decide(&lim, &ld, cost)) == OB_DROP_OLDEST &&
 	       outq_drop_oldest(&c->ob.q)) {
 		DROP(c, dropped_oldest, reason_full);
@@ -257,15 +296,53 @@ static enum ob_verdict decide(struct conn *c, uint64_t cost)
 	return v == OB_DROP_OLDEST ? OB_DROP_NEW : v;
 }
 
+/* Send the pending NOTICE DROPPED where the loss is in the stream.
+ * Newest (and budget) drops lost messages after everything queued, so
+ * the NOTICE goes in order, behind the queue (c->ob.gap: before any MSG
+ * accepted since).  drop-oldest lost the oldest queued ones, just after
+ * what is already in the output: the NOTICE goes straight there. */
+static void report_dropped(struct conn *c)
+{
+	uint8_t buf[64 + PROTO_MAX_REASON];
+	size_t n = proto_enc_notice(buf, sizeof buf, PROTO_NOTICE_DROPPED,
+				    c->ob.dropped_unreported,
+				    proto_cstr(c->ob.reason));
+	struct evbuffer *out;
+	int rc;
+
+	if (c->ob.gap) {
+		rc = outbound_send_ctl(c, buf, n);
+	} else {
+		out = transport_out(c->t);
+		rc = out && n > 0 ? evbuffer_add(out, buf, n) : -1;
+		if (rc == 0)
+			transport_flush_soon(c->t);
+	}
+	if (rc == 0) {
+		conn_log(c, LOG_LEVEL_INFO, "dropped %llu messages (%s), "
+			 "notified", (unsigned long long)c->ob.dropped_unreported,
+			 c->ob.reason);
+		c->ob.dropped_unreported = 0;
+		c->ob.gap = 0;
+	}
+}
+
 int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 		  struct msg_tail **tailp)
 {
 	uint64_t cost = outq_cost(hlen + (*tailp)->len);
-	int rc;
+	enum ob_verdict v;
+	int rc, hold = 0;
 
 	if (c->state == CONN_CLOSING || (c->pause & CONN_PAUSE_GONE))
 		return DROP(c, dropped_disconnect, "connection closing");
-	switch (decide(c, cost)) {
+	v = decide(c, cost, &hold);
+	if (c->ob.gap && (v == OB_DIRECT || v == OB_QUEUE)) {
+		report_dropped(c);  /* it marks the gap, before this MSG */
+		if (v == OB_DIRECT && outq_entries(&c->ob.q) > 0)
+			v = OB_QUEUE;
+	}
+	switch (v) {
 	case OB_DIRECT:
 		rc = write_direct(c, head, hlen, *tailp);
 		break;
@@ -275,32 +352,29 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 	case OB_CUT:
 		return cut_off(c);
 	case OB_DROP_BUDGET:
+		c->ob.gap = 1;
 		return DROP(c, dropped_budget, reason_budget);
 	default:
+		c->ob.gap = 1;
 		return DROP(c, dropped_newest, reason_full);
 	}
 	outbound_account(c);
 	if (rc == 0) {
 		COUNT(c, delivered, 1);
 		c->b->stats.delivered++;
+		if (hold)
+			flowhold_note(c);
 	}
 	return rc;
 }
 
-/* Send the pending NOTICE DROPPED, if any. */
-static void report_dropped(struct conn *c)
+int outbound_block_resume(const struct conn *c)
 {
-	uint8_t buf[64 + PROTO_MAX_REASON];
-	size_t n = proto_enc_notice(buf, sizeof buf, PROTO_NOTICE_DROPPED,
-				    c->ob.dropped_unreported,
-				    proto_cstr(c->ob.reason));
+	struct ob_limits lim;
+	struct ob_load ld;
 
-	if (conn_send_frame(c, buf, n) == 0) {
-		conn_log(c, LOG_LEVEL_INFO, "dropped %llu messages (%s), "
-			 "notified", (unsigned long long)c->ob.dropped_unreported,
-			 c->ob.reason);
-		c->ob.dropped_unreported = 0;
-	}
+	policy_input(c, &lim, &ld);
+	return obpolicy_resume(&lim, &ld);
 }
 
 void outbound_drained(struct conn *c)
@@ -313,10 +387,31 @@ void outbound_drained(struct conn *c)
 	outbound_account(c);
 }
 
+/* A SUB asked for block where its pool does not allow it: say so before
+ * its OK (NOTICE POLICY, count = the policy applied instead). */
+static void refuse_block(struct conn *c)
+{
+	uint8_t buf[64 + PROTO_MAX_REASON];
+	char why[128];
+
+	snprintf(why, sizeof why, "block not allowed in pool '%s': "
+		 "drop-newest", c->ob.pool->lim.name);
+	conn_send_frame(c, buf, proto_enc_notice(buf, sizeof buf,
+						 PROTO_NOTICE_POLICY,
+						 PROTO_POLICY_DROP_NEWEST,
+						 proto_cstr(why)));
+}
+
 void outbound_sub_opts(struct conn *c, const struct proto_sub_opts *o)
 {
-	if (o->policy != PROTO_POLICY_NONE)
+	if (o->policy == PROTO_POLICY_BLOCK && !c->ob.pool->lim.allow_block) {
+		refuse_block(c);
+		c->ob.req_policy = PROTO_POLICY_DROP_NEWEST;
+	} else if (o->policy != PROTO_POLICY_NONE) {
 		c->ob.req_policy = o->policy;
+	}
+	if (o->stall_policy != PROTO_POLICY_NONE)
+		c->ob.req_stall_policy = o->stall_policy;
 	if (o->max_bytes && (!c->ob.req_max_bytes ||
 			     o->max_bytes < c->ob.req_max_bytes))
 		c->ob.req_max_bytes = o->max_bytes < 1024 ? 1024 : o->max_bytes;

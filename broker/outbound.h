@@ -17,7 +17,11 @@
  * Limits are read live from the pool and the connection's SUB options:
  *   bound  = min(pool max_outbound, smallest max_bytes any SUB asked for)
  *   msgs   = min(pool max_outbound_msgs, smallest max_msgs asked for)
- *   policy = the policy of the last SUB that named one, else the pool's.
+ *   policy = the policy of the last SUB that named one, else the pool's;
+ *            block becomes drop-newest where the pool has allow_block no
+ *            (the SUB gets NOTICE POLICY) and, while the subscriber is
+ *            stalled (flowhold.h), becomes the stall_policy of the last
+ *            SUB that named one, else drop-newest.
  * A SUB can only lower the pool's bounds (larger values are clamped; a
  * max_bytes under 1024 counts as 1024).
  */
@@ -44,11 +48,15 @@ struct outbound {
 				      * slow-consumer close; NULL before */
 	uint8_t admitted;            /* counted in pool->nconns */
 	uint8_t req_policy;          /* enum proto_policy from SUBs */
+	uint8_t req_stall_policy;    /* block's fallback from SUBs, 0: none
+				      * (drop-newest) */
 	uint32_t req_max_msgs;       /* smallest asked for (at most
 				      * UINT32_MAX, as pools' bound), 0: none */
 	uint64_t req_max_bytes;      /* smallest asked for, 0: none */
 	uint64_t accounted;          /* our share of pool->out_bytes */
 	uint64_t dropped_unreported; /* since the last NOTICE DROPPED */
+	uint8_t gap;                 /* a newest/budget drop is unreported:
+				      * its NOTICE goes before the next MSG */
 	const char *reason;          /* static text of the last drop */
 };
 
@@ -66,6 +74,16 @@ void outbound_free(struct conn *c);
 int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 		  struct msg_tail **tail);
 
+/* Send a control frame (OK, ERR, PONG, PING, WELCOME, NOTICE; copied)
+ * in order with c's MSGs: straight into the output when nothing is
+ * queued, else behind the queue, where it is never dropped.  0, or -1
+ * when out of memory. */
+int outbound_send_ctl(struct conn *c, const uint8_t *frame, size_t len);
+
+/* Bytes of c's own answers that wait: the output (answers and MSGs
+ * already in it) and the queued control frames. */
+size_t outbound_answers_pending(const struct conn *c);
+
 /* The output drained to its low watermark: send the pending NOTICE
  * DROPPED and pump queued messages. */
 void outbound_drained(struct conn *c);
@@ -80,6 +98,10 @@ size_t outbound_lowmark(const struct conn *c);
 
 /* Bytes waiting for c (output + queue). */
 size_t outbound_pending(const struct conn *c);
+
+/* block: has c drained enough for the publishers it paused to go on
+ * (obpolicy_resume)? */
+int outbound_block_resume(const struct conn *c);
 
 /* c's effective byte bound. */
 uint64_t outbound_max_bytes(const struct conn *c);

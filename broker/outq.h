@@ -10,6 +10,12 @@
  * (outq_pump) moves messages into the output while the output is under a
  * small window.
  *
+ * Control entries (outq_push_ctl): an answer (OK, ERR, PONG, a NOTICE)
+ * sent while MSGs wait here must not overtake them, so it waits in the
+ * same ring, in order.  It is never dropped (outq_drop_oldest skips it)
+ * and does not count as a message (outq_len), only as bytes and in
+ * outq_entries.
+ *
  * Memory: the ring grows by doubling, up to the entry count the caller
  * allows, and never shrinks until outq_free; so once grown the hot path does
  * not allocate.  outq_bytes() counts each queued message as its frame bytes
@@ -30,6 +36,7 @@ struct msg_tail;
 struct outq_entry {
 	struct msg_tail *tail;          /* one reference, owned by the entry */
 	uint8_t hlen;
+	uint8_t ctl;                    /* a control frame (all in tail) */
 	uint8_t head[PROTO_MSG_HEAD_MAX];
 };
 
@@ -42,7 +49,9 @@ struct outq {
 	struct outq_entry *v;           /* ring, owned; NULL until the first
 					 * message that has to wait */
 	uint32_t cap, first, n;         /* entries: at most UINT32_MAX */
+	uint32_t nctl;                  /* of which control entries */
 	uint64_t bytes;                 /* frame bytes + n * OUTQ_ENTRY_COST */
+	uint64_t ctl_bytes;             /* of which control entries' */
 };
 
 /* An empty queue (allocates nothing). */
@@ -64,9 +73,19 @@ static inline uint64_t outq_cost(size_t frame_len)
 int outq_push(struct outq *q, const uint8_t *head, size_t hlen,
 	      struct msg_tail *tail, size_t max_entries);
 
-/* Discard the oldest message (its reference released).  1, or 0 when
- * the queue is empty. */
+/* Append a control frame: frame[0..len) copied.  Never refused for the
+ * message bound; 0, or -1 when out of memory (nothing changed). */
+int outq_push_ctl(struct outq *q, const uint8_t *frame, size_t len);
+
+/* Discard the oldest message (its reference released), keeping any
+ * control entries in front of it in their order.  1, or 0 when no
+ * message is queued. */
 int outq_drop_oldest(struct outq *q);
+
+/* Discard every message and move the control entries into out, in order
+ * (a closing connection still gets its answers).  Returns the number of
+ * messages discarded. */
+size_t outq_discard_msgs(struct outq *q, struct evbuffer *out);
 
 /* Move messages, oldest first, into out while its length is below window
  * (the last one moved may take it over).  Returns the number moved, or -1
@@ -74,9 +93,22 @@ int outq_drop_oldest(struct outq *q);
  * must close the connection). */
 long outq_pump(struct outq *q, struct evbuffer *out, size_t window);
 
+/* Messages queued (control entries not counted). */
 static inline size_t outq_len(const struct outq *q)
 {
+	return (size_t)q->n - q->nctl;
+}
+
+/* Entries queued, messages and control frames. */
+static inline size_t outq_entries(const struct outq *q)
+{
 	return q->n;
+}
+
+/* Bytes of the control entries (frame bytes + OUTQ_ENTRY_COST each). */
+static inline uint64_t outq_ctl_bytes(const struct outq *q)
+{
+	return q->ctl_bytes;
 }
 
 static inline uint64_t outq_bytes(const struct outq *q)

@@ -43,7 +43,8 @@ static void put_counters(struct jbuf *j, const struct bulk_counters *s)
 	    "\"dropped_disconnect\":%llu,\"slow_disconnects\":%llu,"
 	    "\"refused_full\":%llu,\"refused_addr\":%llu,\"evicted\":%llu,"
 	    "\"frame_timeouts\":%llu,\"rate_pauses\":%llu,"
-	    "\"budget_pauses\":%llu",
+	    "\"budget_pauses\":%llu,\"block_pauses\":%llu,"
+	    "\"block_pause_ms\":%llu,\"block_stalls\":%llu",
 	    (unsigned long long)s->delivered, (unsigned long long)s->dropped,
 	    (unsigned long long)s->dropped_oldest,
 	    (unsigned long long)s->dropped_newest,
@@ -55,7 +56,10 @@ static void put_counters(struct jbuf *j, const struct bulk_counters *s)
 	    (unsigned long long)s->evicted,
 	    (unsigned long long)s->frame_timeouts,
 	    (unsigned long long)s->rate_pauses,
-	    (unsigned long long)s->budget_pauses);
+	    (unsigned long long)s->budget_pauses,
+	    (unsigned long long)s->block_pauses,
+	    (unsigned long long)s->block_pause_ms,
+	    (unsigned long long)s->block_stalls);
 }
 
 static void put_broker(struct jbuf *j, const struct broker *b)

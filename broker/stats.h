@@ -26,6 +26,10 @@ struct bulk_counters {
 	uint64_t frame_timeouts;    /* cut off: partial frame too slow */
 	uint64_t rate_pauses;       /* reading paused: pub_rate */
 	uint64_t budget_pauses;     /* reading paused: outbound budget */
+	uint64_t block_pauses;      /* publishers paused by block subscribers
+				     * (counted in the subscriber's pool) */
+	uint64_t block_pause_ms;    /* the total length of those pauses */
+	uint64_t block_stalls;      /* block subscribers found stalled */
 };
 
 struct broker_stats {

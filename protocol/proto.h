@@ -104,6 +104,8 @@ enum proto_err {
 enum proto_notice {
 	PROTO_NOTICE_DROPPED = 1,        /* count = messages lost since last notice */
 	PROTO_NOTICE_LAME_DUCK = 2,      /* broker going away; count = ms left */
+	PROTO_NOTICE_POLICY = 3,         /* a SUB's policy was replaced; count
+					  * = the enum proto_policy applied */
 };
 
 /* Outbound queue policies a SUB may ask for (the "policy" option). */
@@ -112,6 +114,7 @@ enum proto_policy {
 	PROTO_POLICY_DROP_OLDEST = 1,    /* "drop-oldest" */
 	PROTO_POLICY_DROP_NEWEST = 2,    /* "drop-newest" */
 	PROTO_POLICY_DISCONNECT = 3,     /* "disconnect" */
+	PROTO_POLICY_BLOCK = 4,          /* "block": pause the publishers */
 };
 
 /* SUB options (optional trailing map).  0 / PROTO_POLICY_NONE: not given.
@@ -120,6 +123,8 @@ struct proto_sub_opts {
 	uint8_t policy;          /* enum proto_policy */
 	uint64_t max_msgs;       /* "max_msgs": queue bound in messages */
 	uint64_t max_bytes;      /* "max_bytes": queue bound in bytes */
+	uint8_t stall_policy;    /* "stall_policy": block's fallback while
+				  * stalled (not block itself) */
 };
 
 /* Bits of PUB's optional 6th element, flags (a uint; an element of

@@ -236,13 +236,21 @@ static enum proto_err read_sub_opt(struct mp_cur *c, const char *k,
 
 	if ((key_is(k, klen, "policy") && seen_twice(seen, 1u)) ||
 	    (key_is(k, klen, "max_msgs") && seen_twice(seen, 2u)) ||
-	    (key_is(k, klen, "max_bytes") && seen_twice(seen, 4u)))
+	    (key_is(k, klen, "max_bytes") && seen_twice(seen, 4u)) ||
+	    (key_is(k, klen, "stall_policy") && seen_twice(seen, 8u)))
 		return PROTO_E_BAD_FIELD;
 	if (key_is(k, klen, "policy")) {
 		if (mp_read_str(c, &v, &vlen) != MP_OK)
 			return PROTO_E_BAD_FIELD;
 		o->policy = (uint8_t)proto_policy_parse(v, vlen);
 		return o->policy ? PROTO_OK_CODE : PROTO_E_BAD_FIELD;
+	}
+	if (key_is(k, klen, "stall_policy")) {
+		if (mp_read_str(c, &v, &vlen) != MP_OK)
+			return PROTO_E_BAD_FIELD;
+		o->stall_policy = (uint8_t)proto_policy_parse(v, vlen);
+		return o->stall_policy && o->stall_policy != PROTO_POLICY_BLOCK
+			       ? PROTO_OK_CODE : PROTO_E_BAD_FIELD;
 	}
 	if (key_is(k, klen, "max_msgs"))
 		return mp_read_uint(c, &o->max_msgs) == MP_OK ?

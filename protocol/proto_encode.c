@@ -161,12 +161,17 @@ size_t proto_enc_sub(uint8_t *out, size_t cap, uint64_t req_id, uint32_t sid,
 static void pack_sub_opts(msgpack_packer *pk, const struct proto_sub_opts *o)
 {
 	const char *policy = proto_policy_str(o->policy);
+	const char *stall = proto_policy_str(o->stall_policy);
 
 	msgpack_pack_map(pk, (policy != NULL) + (o->max_msgs != 0) +
-			 (o->max_bytes != 0));
+			 (o->max_bytes != 0) + (stall != NULL));
 	if (policy) {
 		pack_str(pk, proto_cstr("policy"));
 		pack_str(pk, proto_cstr(policy));
+	}
+	if (stall) {
+		pack_str(pk, proto_cstr("stall_policy"));
+		pack_str(pk, proto_cstr(stall));
 	}
 	if (o->max_msgs) {
 		pack_str(pk, proto_cstr("max_msgs"));

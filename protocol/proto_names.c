@@ -52,6 +52,7 @@ static const char *const policy_names[] = {
 	[PROTO_POLICY_DROP_OLDEST] = "drop-oldest",
 	[PROTO_POLICY_DROP_NEWEST] = "drop-newest",
 	[PROTO_POLICY_DISCONNECT] = "disconnect",
+	[PROTO_POLICY_BLOCK] = "block",
 };
 
 #define NPOLICIES (sizeof policy_names / sizeof policy_names[0])

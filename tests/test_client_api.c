@@ -162,7 +162,9 @@ START_TEST(sub_options_validate)
 			 BC_OK);
 	ck_assert_int_eq(bc_sub_options_set_policy(so, BC_POLICY_DEFAULT),
 			 BC_OK);
-	ck_assert_int_eq(bc_sub_options_set_policy(so, 4), BC_ERR_INVALID);
+	ck_assert_int_eq(bc_sub_options_set_policy(so, BC_POLICY_BLOCK),
+			 BC_OK);
+	ck_assert_int_eq(bc_sub_options_set_policy(so, 5), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_sub_options_set_policy(so, -1), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_sub_options_set_max_msgs(so, 1), BC_OK);
 	ck_assert_int_eq(bc_sub_options_set_max_msgs(so, 0), BC_OK);

@@ -9,8 +9,13 @@
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include <event2/buffer.h>
+
+#include "msgtail.h"
 #include "obpolicy.h"
+#include "outq.h"
 #include "proto.h"
 
 #define KB 1024u
@@ -176,11 +181,106 @@ START_TEST(test_drop_oldest_makes_room)
 }
 END_TEST
 
+/* A heap tail of n bytes, all v. */
+static struct msg_tail *heap_tail(size_t n, uint8_t v)
+{
+	uint8_t buf[64];
+	struct msg_tail src = { .len = n, .data = buf };
+
+	ck_assert_uint_le(n, sizeof buf);
+	memset(buf, v, n);
+	return msg_tail_to_heap(&src);
+}
+
+/* Answers queued behind MSGs keep their place: drop-oldest skips them,
+ * they are not messages for the bound, and the pump emits them in order;
+ * a closing connection's discard keeps them and drops the messages. */
+START_TEST(test_outq_control_entries)
+{
+	struct evbuffer *out = evbuffer_new();
+	const uint8_t head[1] = { 'h' }, ok[3] = { 'O', 'K', '1' };
+	struct msg_tail *refused;
+	uint8_t got[64];
+	struct outq q;
+
+	outq_init(&q);
+	ck_assert_int_eq(outq_push(&q, head, 1, heap_tail(2, 'a'), 2), 0);
+	ck_assert_int_eq(outq_push_ctl(&q, ok, sizeof ok), 0);
+	ck_assert_int_eq(outq_push(&q, head, 1, heap_tail(2, 'b'), 2), 0);
+	ck_assert_uint_eq(outq_len(&q), 2);          /* messages only */
+	ck_assert_uint_eq(outq_entries(&q), 3);
+	ck_assert_uint_eq(outq_ctl_bytes(&q), outq_cost(3));
+	refused = heap_tail(2, 'c');    /* over the bound: still ours */
+	ck_assert_int_eq(outq_push(&q, head, 1, refused, 2), -1);
+	msg_tail_release(refused);
+	ck_assert_int_eq(outq_push_ctl(&q, ok, sizeof ok), 0); /* no bound */
+	ck_assert_int_eq(outq_drop_oldest(&q), 1);   /* 'a' */
+	ck_assert_int_eq(outq_drop_oldest(&q), 1);   /* 'b', past the OK */
+	ck_assert_int_eq(outq_drop_oldest(&q), 0);   /* only answers left */
+	ck_assert_uint_eq(outq_entries(&q), 2);
+	ck_assert_uint_eq(outq_bytes(&q), 2 * outq_cost(3));
+	ck_assert_int_eq(outq_push(&q, head, 1, heap_tail(2, 'd'), 2), 0);
+	ck_assert_int_eq(outq_pump(&q, out, 1 << 20), 3);
+	ck_assert_uint_eq(evbuffer_get_length(out), 9);
+	evbuffer_remove(out, got, sizeof got);
+	ck_assert_int_eq(memcmp(got, "OK1OK1hdd", 9), 0);
+
+	ck_assert_int_eq(outq_push(&q, head, 1, heap_tail(2, 'e'), 2), 0);
+	ck_assert_int_eq(outq_push_ctl(&q, ok, sizeof ok), 0);
+	ck_assert_uint_eq(outq_discard_msgs(&q, out), 1);
+	ck_assert_uint_eq(outq_entries(&q), 0);
+	ck_assert_uint_eq(outq_bytes(&q), 0);
+	ck_assert_uint_eq(evbuffer_get_length(out), 3);
+	outq_free(&q);
+	evbuffer_free(out);
+}
+END_TEST
+
+/* block never drops: over every bound the message is still placed, and
+ * obpolicy_hold asks the publisher to pause. */
+START_TEST(test_block_never_drops)
+{
+	struct ob_limits l = limits(PROTO_POLICY_BLOCK);
+	struct ob_load ld = load(32 * KB, 40 * KB, 100);
+
+	l.budget_left = 0;
+	ck_assert_int_eq(obpolicy_decide(&l, &ld, 2 * KB), OB_QUEUE);
+	ld = load(0, 0, 0);
+	ck_assert_int_eq(obpolicy_decide(&l, &ld, 2 * KB), OB_DIRECT);
+}
+END_TEST
+
+/* Hold over the high-water mark (half the byte or message bound),
+ * resume under a quarter of both. */
+START_TEST(test_block_hold_and_resume)
+{
+	struct ob_limits l = limits(PROTO_POLICY_BLOCK);
+	struct ob_load ld = load(16 * KB, 15 * KB, 10);
+
+	ck_assert_int_eq(obpolicy_hold(&l, &ld, 512), 0);
+	ck_assert_int_eq(obpolicy_hold(&l, &ld, 2 * KB), 1);  /* bytes */
+	ld = load(0, 0, 0);
+	ck_assert_int_eq(obpolicy_hold(&l, &ld, 100 * KB), 0); /* lone one */
+	ld = load(1, 1, 50);
+	ck_assert_int_eq(obpolicy_hold(&l, &ld, 1), 1);       /* messages */
+	ck_assert_int_eq(obpolicy_resume(&l, &ld), 0);
+	ld = load(8 * KB, 8 * KB, 25);
+	ck_assert_int_eq(obpolicy_resume(&l, &ld), 1);
+	ld = load(8 * KB, 8 * KB + 1, 25);
+	ck_assert_int_eq(obpolicy_resume(&l, &ld), 0);
+	ld = load(0, 0, 26);
+	ck_assert_int_eq(obpolicy_resume(&l, &ld), 0);
+}
+END_TEST
+
 static Suite *outbound_suite(void)
 {
 	Suite *s = suite_create("outbound");
 	TCase *tc = tcase_create("policy");
 
+	tcase_add_test(tc, test_outq_control_entries);
+	tcase_add_test(tc, test_block_never_drops);
+	tcase_add_test(tc, test_block_hold_and_resume);
 	tcase_add_test(tc, test_idle_goes_direct);
 	tcase_add_test(tc, test_window);
 	tcase_add_test(tc, test_queue_keeps_order);

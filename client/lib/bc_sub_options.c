@@ -25,7 +25,7 @@ void bc_sub_options_free(bc_sub_options *so)
 
 int bc_sub_options_set_policy(bc_sub_options *so, int policy)
 {
-	if (!so || policy < BC_POLICY_DEFAULT || policy > BC_POLICY_DISCONNECT)
+	if (!so || policy < BC_POLICY_DEFAULT || policy > BC_POLICY_BLOCK)
 		return BC_ERR_INVALID;
 	/* enum bc_policy has the values of enum proto_policy. */
 	so->o.policy = (uint8_t)policy;

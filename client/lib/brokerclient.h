@@ -469,7 +469,10 @@ enum bc_policy {
 	BC_POLICY_DEFAULT = 0,     /* not set: the pool's policy */
 	BC_POLICY_DROP_OLDEST = 1, /* discard the oldest queued messages */
 	BC_POLICY_DROP_NEWEST = 2, /* discard the new message */
-	BC_POLICY_DISCONNECT = 3   /* close the connection (ERR SERVER_BUSY) */
+	BC_POLICY_DISCONNECT = 3,  /* close the connection (ERR SERVER_BUSY) */
+	BC_POLICY_BLOCK = 4        /* pause the publishers while we read,
+				    * drop-newest once we stall (brokers
+				    * before it refuse the SUB: BAD_FIELD) */
 };
 
 /* New options with nothing set; the caller frees them with
@@ -485,7 +488,8 @@ int bc_sub_options_set_max_msgs(bc_sub_options *so, uint64_t max_msgs);
 /* Bound on queued bytes, 1..2^63 (the broker counts less than 1024 as
  * 1024); 0 unsets it. */
 int bc_sub_options_set_max_bytes(bc_sub_options *so, uint64_t max_bytes);
-/* Policy from its name ("drop-oldest", "drop-newest", "disconnect"; the
+/* Policy from its name ("drop-oldest", "drop-newest", "disconnect",
+ * "block"; the
  * strings of broker-sub --policy and of the protocol), or -1. */
 int bc_policy_parse(const char *name);
 

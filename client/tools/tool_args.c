@@ -115,10 +115,11 @@ static int take_queue_opt(struct tool_args *a, int opt, const char *arg)
 	if (opt == OPT_MAX_QUEUE_BYTES)
 		return take_size(a, &a->max_queue_bytes, arg,
 				 "--max-queue-bytes", 1);
-	a->policy = bc_policy_parse(arg);
+	a->policy = strcmp(arg, "pool") == 0 ? TOOL_POLICY_POOL
+					      : bc_policy_parse(arg);
 	if (a->policy < 0) {
-		tool_fail(a, "invalid policy '%s' (drop-oldest, drop-newest "
-			  "or disconnect)", arg);
+		tool_fail(a, "invalid policy '%s' (block, drop-oldest, "
+			  "drop-newest, disconnect or pool)", arg);
 		return TOOL_EXIT_USAGE;
 	}
 	return -1;
@@ -517,11 +518,17 @@ int tool_sub_options(const struct tool_args *a, bc_sub_options **out)
 {
 	bc_sub_options *so;
 
+	/* A person piping to a file expects every line: block unless
+	 * --policy says otherwise. */
+	int policy = a->policy == 0		   ? BC_POLICY_BLOCK
+		     : a->policy == TOOL_POLICY_POOL ? BC_POLICY_DEFAULT
+						     : a->policy;
+
 	*out = NULL;
-	if (!a->policy && !a->max_queue_msgs && !a->max_queue_bytes)
+	if (!policy && !a->max_queue_msgs && !a->max_queue_bytes)
 		return 0;
 	so = bc_sub_options_new();
-	if (!so || bc_sub_options_set_policy(so, a->policy) != BC_OK ||
+	if (!so || bc_sub_options_set_policy(so, policy) != BC_OK ||
 	    bc_sub_options_set_max_msgs(so, a->max_queue_msgs) != BC_OK ||
 	    bc_sub_options_set_max_bytes(so, a->max_queue_bytes) != BC_OK) {
 		bc_sub_options_free(so);

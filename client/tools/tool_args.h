@@ -17,6 +17,8 @@
 #define TOOL_EXIT_USAGE 2
 #define TOOL_EXIT_TIMEOUT 3               /* -W / broker-req: nothing came */
 #define TOOL_EXIT_NO_RESPONDERS 4         /* broker-req: nobody listens */
+/* --policy pool: ask for nothing, the pool's policy applies */
+#define TOOL_POLICY_POOL 100
 
 enum tool_kind { TOOL_PUB, TOOL_SUB, TOOL_REQ, TOOL_REPLY };
 
@@ -50,7 +52,9 @@ struct tool_args {
 	int verbose;                      /* -v */
 	int no_newline;                   /* -N */
 	int reconnect;                    /* --reconnect */
-	int policy;                       /* --policy: enum bc_policy */
+	int policy;                       /* --policy: enum bc_policy, 0:
+					   * not given (block),
+					   * TOOL_POLICY_POOL: "pool" */
 	uint64_t max_queue_msgs;          /* --max-queue-msgs, 0: not given */
 	uint64_t max_queue_bytes;         /* --max-queue-bytes, 0: not given */
 };
