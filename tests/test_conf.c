@@ -138,7 +138,7 @@ START_TEST(kinds_and_messages)
 	set_bad(&c, "log_facility", "kern",
 		"'kern' is not daemon, user or local0..local7");
 	set_bad(&c, "pool.p.policy", "drop", "'drop' is not one of "
-		"drop-oldest, drop-newest, disconnect");
+		"drop-oldest, drop-newest, disconnect, block");
 	set_bad(&c, "pool.p.max_subs", "0", "0 out of range (1..10000000)");
 	set_bad(&c, "pool.p.nope", "1", "unknown pool setting 'nope'");
 	set_bad(&c, "wibble", "1", "unknown key");
