@@ -41,7 +41,8 @@ void handle_pub(struct conn *c, const struct proto_msg *m)
 		conn_send_err(c, m->req_id, PROTO_E_INTERNAL, "out of memory");
 		return;
 	}
-	flowhold_after_pub(c);  /* after this frame: the next one waits */
+	if (c->b->hold_on)      /* a block subscriber went over its mark */
+		flowhold_after_pub(c); /* after this frame: the next waits */
 	if (m->req_id == 0)
 		return;
 	/* A requester that asked is told now, not by its timeout. */

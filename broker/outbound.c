@@ -256,7 +256,7 @@ static int enqueue(struct conn *c, const uint8_t *head, size_t hlen,
 }
 
 /* What obpolicy.h decides on: c's limits and what waits for it now. */
-static void policy_input(const struct conn *c, struct ob_limits *lim,
+static inline void policy_input(const struct conn *c, struct ob_limits *lim,
 			 struct ob_load *ld)
 {
 	const struct pool *p = c->ob.pool;
