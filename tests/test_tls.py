@@ -200,7 +200,7 @@ class Base(unittest.TestCase):
 
 
 class ServingTests(Base):
-    CONF = BASE_CONF + "tls_client_cert optional\n"
+    CONF = BASE_CONF + "tls_client_cert optional\nmax_outbound 64M\n"
 
     def test_hello_and_pub_over_tls(self):
         sub = self.welcomed(self.tls())
@@ -218,6 +218,23 @@ class ServingTests(Base):
         tpub.send(PUB, 0, "t.z", None, b"tls to tls")
         got = [sub.recv(), sub.recv()]
         self.assertEqual(sorted(m[4] for m in got), [b"back", b"tls to tls"])
+
+    def test_slow_tls_subscriber_gets_everything(self):
+        """More than the socket buffers hold while the subscriber does not
+        read: the broker's SSL_write must wait (WANT_WRITE) and resume."""
+        sub = self.welcomed(self.tls())
+        sub.send(SUB, 1, 1, "slow", None)
+        self.assertEqual(sub.recv(), [OK, 1])
+        pub = self.welcomed(self.tls(), "pub")
+        n, size = 320, 64 * 1024     # 20 MiB: over any socket buffers
+        for i in range(n):
+            pub.send(PUB, 0, "slow", None, i.to_bytes(4, "big") * (size // 4))
+        pub.send(PUB, 9, "slow.done", None, b"")   # acked once all are in
+        self.assertEqual(pub.recv(timeout=30), [OK, 9])
+        for i in range(n):
+            m = sub.recv(timeout=30)
+            self.assertEqual((m[0], len(m[4]), m[4][:4]),
+                             (MSG, size, i.to_bytes(4, "big")))
 
     def test_openssl_s_client(self):
         r = subprocess.run(
