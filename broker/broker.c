@@ -23,6 +23,7 @@
 #include "router.h"
 #include "sweep.h"
 #include "sys_topics.h"
+#include "tls_ctx.h"
 #include "transport.h"
 
 void broker_release_slot(struct broker *b, struct conn *c)
@@ -51,7 +52,7 @@ static void link_conn(struct broker *b, struct conn *c)
 }
 
 static void accept_cb(void *arg, evutil_socket_t fd, struct sockaddr *sa,
-		      int socklen, const char *pool)
+		      int socklen, const char *pool, int tls)
 {
 	struct broker *b = arg;
 	int one = 1;
@@ -62,7 +63,8 @@ static void accept_cb(void *arg, evutil_socket_t fd, struct sockaddr *sa,
 
 	if (sa->sa_family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	c = conn_new(b, fd, sa, socklen, ++b->next_id, counted);
+	c = conn_new(b, fd, sa, socklen, ++b->next_id, counted,
+		     tls ? b->tls : NULL);
 	if (!c) {
 		log_msg(&b->log, LOG_LEVEL_WARNING,
 			"out of memory accepting a connection");
@@ -132,6 +134,19 @@ void broker_stop(struct broker *b)
 		event_add(b->stop_timer, &bound);
 }
 
+/* The TLS context, when a listener needs one.  0, or -1 (logged). */
+static int start_tls(struct broker *b)
+{
+	char err[512];
+
+	if (!tls_ctx_wanted(&b->conf))
+		return 0;
+	b->tls = tls_ctx_new(&b->conf, err, sizeof err);
+	if (!b->tls)
+		log_msg(&b->log, LOG_LEVEL_ERROR, "%s", err);
+	return b->tls ? 0 : -1;
+}
+
 int broker_init(struct broker *b, const struct conf *conf)
 {
 	memset(b, 0, sizeof *b);
@@ -159,6 +174,10 @@ int broker_init(struct broker *b, const struct conf *conf)
 	    sweep_start(b) != 0 || !(b->transports = transport_loop_new(b->base)) ||
 	    sdnotify_watchdog_start(&b->notify, b->base) != 0) {
 		log_msg(&b->log, LOG_LEVEL_ERROR, "out of memory");
+		broker_free(b);
+		return -1;
+	}
+	if (start_tls(b) != 0) {
 		broker_free(b);
 		return -1;
 	}
@@ -190,6 +209,8 @@ void broker_free(struct broker *b)
 		conn_free(TAILQ_FIRST(&b->conns));
 	transport_loop_free(b->transports);
 	b->transports = NULL;
+	tls_ctx_free(b->tls);
+	b->tls = NULL;
 	broker_stop_accepting(b);
 	sdnotify_free(&b->notify);
 	free_event(&b->sig_int);

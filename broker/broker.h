@@ -31,6 +31,7 @@ struct pools;
 struct router;
 struct sys_topics;
 struct transport_loop;
+struct ssl_ctx_st;
 
 TAILQ_HEAD(conn_list, conn);
 
@@ -56,6 +57,9 @@ struct broker {
 	struct conn_list conns;         /* connections, owned (conn.link) */
 	struct transport_loop *transports; /* owned: the flush list
 					    * (transport.h) */
+	struct ssl_ctx_st *tls;         /* owned (tls_ctx.h): what TLS
+					 * listeners' new connections use;
+					 * NULL when there are none */
 	size_t nclients;                /* connections holding a slot */
 	size_t nconns;                  /* connections in conns */
 	uint64_t next_id;               /* last client id given out */

@@ -24,6 +24,7 @@ enum {
 static int word_level(const char *s, int *out);
 static int word_dest(const char *s, int *out);
 static int word_facility(const char *s, int *out);
+static int word_client_cert(const char *s, int *out);
 
 #define F(f) CONF_FIELD(struct conf, f)
 #define NUM(name, kind, f, min, max, zero_ok) \
@@ -65,6 +66,11 @@ static const struct conf_key keys[] = {
 	    3600000, 0),
 	NUM("lame_duck_grace", CONF_DURATION, lame_duck_grace_ms, 0, 3600000,
 	    0),
+	OWN("tls_cert_file", KEY_STR, tls_cert_file, 1, CONF_MAX_PATH - 1),
+	OWN("tls_key_file", KEY_STR, tls_key_file, 1, CONF_MAX_PATH - 1),
+	OWN("tls_ca_file", KEY_STR, tls_ca_file, 1, CONF_MAX_PATH - 1),
+	WORD("tls_client_cert", tls_client_cert, word_client_cert,
+	     "none, optional or required"),
 };
 
 /* log_facility names (syslog.h values). */
@@ -144,6 +150,19 @@ static int word_dest(const char *s, int *out)
 	return 0;
 }
 
+static int word_client_cert(const char *s, int *out)
+{
+	static const char *const names[] = { "none", "optional", "required" };
+
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static int word_facility(const char *s, int *out)
 {
 	for (size_t i = 0; i < NFACILITIES; i++) {
@@ -221,7 +240,7 @@ static int parse_listen_pool(const char *opt, struct conf_listen *l, char *err,
 	size_t len;
 
 	if (strncmp(opt, "pool=", 5) != 0) {
-		snprintf(err, cap, "'%s': expected pool=NAME", opt);
+		snprintf(err, cap, "'%s': expected pool=NAME or tls", opt);
 		return -1;
 	}
 	opt += 5;
@@ -236,10 +255,22 @@ static int parse_listen_pool(const char *opt, struct conf_listen *l, char *err,
 	return 0;
 }
 
-/* "ADDR [pool=NAME]" appended to c->listen. */
+/* One option after the address: "pool=NAME" or "tls". */
+static int parse_listen_opt(const char *opt, struct conf_listen *l, char *err,
+			    size_t cap)
+{
+	if (strcmp(opt, "tls") == 0) {
+		l->tls = 1;
+		return 0;
+	}
+	return parse_listen_pool(opt, l, err, cap);
+}
+
+/* "ADDR [pool=NAME] [tls]" appended to c->listen. */
 static int set_listen(struct conf *c, const char *value, char *err, size_t cap)
 {
 	char buf[CONF_MAX_BIND + CONF_MAX_POOL_NAME + 16], *addr, *opt, *rest;
+	int nopt = 0;
 	struct conf_listen l;
 
 	if (c->nlisten >= CONF_MAX_LISTEN) {
@@ -254,13 +285,16 @@ static int set_listen(struct conf *c, const char *value, char *err, size_t cap)
 	memset(&l, 0, sizeof l);
 	snprintf(l.pool, sizeof l.pool, "default");
 	addr = strtok_r(buf, " \t", &rest);
-	opt = strtok_r(NULL, " \t", &rest);
-	if (!addr || parse_listen_addr(addr, &l, err, cap) != 0 ||
-	    (opt && parse_listen_pool(opt, &l, err, cap) != 0))
+	if (!addr || parse_listen_addr(addr, &l, err, cap) != 0)
 		return -1;
-	if (strtok_r(NULL, " \t", &rest)) {
-		snprintf(err, cap, "expected ADDR:PORT [pool=NAME]");
-		return -1;
+	while ((opt = strtok_r(NULL, " \t", &rest)) != NULL) {
+		if (++nopt > 2) {
+			snprintf(err, cap, "expected ADDR:PORT [pool=NAME] "
+				 "[tls]");
+			return -1;
+		}
+		if (parse_listen_opt(opt, &l, err, cap) != 0)
+			return -1;
 	}
 	c->listen[c->nlisten++] = l;
 	return 0;
@@ -348,8 +382,21 @@ static int load_line(struct conf *c, char *line, const char *path,
 	return 1;
 }
 
+/* A tls listen line needs the certificate and key, wherever in the file
+ * they are set.  Returns the problems. */
+static int check_tls(const struct conf *c, const struct conf_listen *l,
+		     const char *path, FILE *errs)
+{
+	if (!l->tls || (c->tls_cert_file[0] && c->tls_key_file[0]))
+		return 0;
+	fprintf(errs, "%s:%u: key 'listen': a tls listener needs "
+		"tls_cert_file and tls_key_file\n", path, l->line);
+	return 1;
+}
+
 /* Checks that need the whole file: a listen line's pool must be defined
- * (by any pool.NAME.* line, before or after it).  Returns the problems. */
+ * (by any pool.NAME.* line, before or after it), a tls one needs a
+ * certificate.  Returns the problems. */
 static int check_whole(const struct conf *c, const char *path, FILE *errs)
 {
 	int problems = 0;
@@ -357,6 +404,7 @@ static int check_whole(const struct conf *c, const char *path, FILE *errs)
 	for (unsigned i = 0; i < c->nlisten; i++) {
 		const char *pool = c->listen[i].pool;
 
+		problems += check_tls(c, &c->listen[i], path, errs);
 		if (strcmp(pool, CONF_POOL_DEFAULT) == 0 ||
 		    conf_pool_index(&c->pools, pool) >= 0)
 			continue;

@@ -5,7 +5,7 @@
  * File format: one "key value" per line, '#' starts a comment (whole line or
  * after the value), blank lines are ignored, a later line overrides an
  * earlier one, except "listen", whose lines add up.  Values are one word,
- * except a listen line's optional "pool=NAME".  Sizes accept k/M/G suffixes
+ * except a listen line's optional "pool=NAME" and "tls".  Sizes accept k/M/G suffixes
  * (powers of 1024), durations ms/s/m/h (a bare number is seconds).
  *
  * (Named conf.h, not config.h: "config.h" is the autoconf header and a
@@ -29,14 +29,23 @@
 #define CONF_MAX_POOL_NAME 64
 #define CONF_MAX_PATH 1024
 
-/* One "listen ADDR:PORT [pool=NAME]" or "listen unix:/path [pool=NAME]"
- * line.  host is "" for "*:PORT" / ":PORT" (every interface). */
+/* One "listen ADDR:PORT [pool=NAME] [tls]" or "listen unix:/path
+ * [pool=NAME] [tls]" line.  host is "" for "*:PORT" / ":PORT" (every
+ * interface). */
 struct conf_listen {
 	int is_unix;
+	int tls;                      /* "tls": clients speak TLS here */
 	char host[CONF_MAX_BIND];     /* IPv4/IPv6 literal or name; unix: path */
 	uint16_t port;
 	char pool[CONF_MAX_POOL_NAME];/* "default" when the line names none */
 	unsigned line;                /* in the file (for messages), or 0 */
+};
+
+/* tls_client_cert: whether TLS clients must show a certificate. */
+enum conf_tls_client {
+	CONF_TLS_CLIENT_NONE = 0,     /* not asked for */
+	CONF_TLS_CLIENT_OPTIONAL,     /* asked for, verified when shown */
+	CONF_TLS_CLIENT_REQUIRED,     /* a client without one is refused */
 };
 
 /* Where log lines go. */
@@ -72,6 +81,11 @@ struct conf {
 	uint32_t max_conns_per_addr;  /* per client address; 0: off */
 	uint32_t sys_interval_ms;     /* $SYS stats publishing; 0: off */
 	struct conf_pools pools;      /* pool.NAME.KEY lines (conf_pool.h) */
+	/* TLS listeners (tls_ctx.h); paths are "" when not set */
+	char tls_cert_file[CONF_MAX_PATH];  /* PEM chain, server's first */
+	char tls_key_file[CONF_MAX_PATH];   /* PEM private key */
+	char tls_ca_file[CONF_MAX_PATH];    /* PEM CAs trusted for clients */
+	int tls_client_cert;                /* enum conf_tls_client */
 };
 
 /* Fill c with the defaults (documented in conf/brokerd.conf). */

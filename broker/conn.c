@@ -411,6 +411,8 @@ static void on_ended(void *ctx, enum transport_end why)
 
 	if (why == TRANSPORT_EOF)
 		conn_close(c, "connection closed by client");
+	else if (why == TRANSPORT_HANDSHAKE)
+		conn_abort(c, "TLS handshake failed");
 	else
 		conn_abort(c, why == TRANSPORT_NOMEM ? "out of memory"
 						     : "connection error");
@@ -452,7 +454,7 @@ static void conn_free_parts(struct conn *c)
 
 struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 		      const struct sockaddr *sa, int socklen, uint64_t id,
-		      int counted)
+		      int counted, struct ssl_ctx_st *tls)
 {
 	struct conn *c = calloc(1, sizeof *c);
 
@@ -468,7 +470,9 @@ struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 	store_addr(&c->addr, sa);
 	outbound_init(c);
 	c->ob.pool = b->pools->v[0];  /* "default", until pool_admit */
-	c->t = transport_tcp_new(b->transports, fd, &transport_cbs, c);
+	c->t = tls ? transport_tls_new(b->transports, fd, tls, &transport_cbs,
+				       c)
+		   : transport_tcp_new(b->transports, fd, &transport_cbs, c);
 	if (inbound_init(c) != 0 || !c->t) {
 		conn_free_parts(c);
 		return NULL;

@@ -27,6 +27,7 @@
 #include "subs.h"
 
 struct broker;
+struct ssl_ctx_st;
 struct event;
 struct evbuffer;
 struct msg_tail;
@@ -107,11 +108,13 @@ struct conn {
 /* Wrap an accepted, non-blocking socket (the connection owns fd from now
  * on, even on failure).  counted: whether it takes a max_clients slot.
  * Starts reading and the handshake timer, in the default pool until
- * pool_admit moves it.  Returns the connection (owned
- * by the broker list; the caller links it) or NULL when out of memory. */
+ * pool_admit moves it.  tls (borrowed; the session takes its own
+ * reference): speak TLS with this server context, NULL for plain.
+ * Returns the connection (owned by the broker list; the caller links it)
+ * or NULL when out of memory. */
 struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 		      const struct sockaddr *sa, int socklen, uint64_t id,
-		      int counted);
+		      int counted, struct ssl_ctx_st *tls);
 
 /* Mark c closing: stop reading, drop its subscriptions, flush what is
  * queued (at most CONN_FLUSH_MS), then free it from a deferred event.

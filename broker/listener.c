@@ -25,6 +25,7 @@ struct listener {
 	struct listeners *set;        /* back pointer */
 	char name[CONF_MAX_BIND + 16];/* as configured, for the log */
 	char pool[CONF_MAX_POOL_NAME];
+	int tls;                      /* its listen line said "tls" */
 	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -47,7 +48,7 @@ static void accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	struct listener *l = arg;
 
 	(void)evl;
-	l->set->cb(l->set->arg, fd, sa, socklen, l->pool);
+	l->set->cb(l->set->arg, fd, sa, socklen, l->pool, l->tls);
 }
 
 /* Accept one waiting connection on the spare descriptor, tell it we are
@@ -229,14 +230,15 @@ static int open_one(struct listeners *ls, const struct conf_listen *cl)
 	l->set = ls;
 	conf_listen_format(cl, l->name, sizeof l->name);
 	snprintf(l->pool, sizeof l->pool, "%s", cl->pool);
+	l->tls = cl->tls;
 	rc = cl->is_unix ? open_unix(ls, l, cl->host)
 			 : open_tcp(ls, l, cl->host, cl->port);
 	if (rc != 0)
 		return -1;
 	evconnlistener_set_error_cb(l->evl, error_cb);
 	ls->n++;
-	log_msg(ls->log, LOG_LEVEL_NOTICE, "listening on %s (pool %s)", l->name,
-		l->pool);
+	log_msg(ls->log, LOG_LEVEL_NOTICE, "listening on %s (pool %s%s)",
+		l->name, l->pool, l->tls ? ", tls" : "");
 	return 0;
 }
 

@@ -30,10 +30,10 @@ struct sockaddr;
 /* Called for every accepted connection.  fd is non-blocking and owned by
  * the callee from now on; sa is borrowed for the call; pool is the
  * listener's pool name ("default" unless its listen line said pool=NAME),
- * valid until listeners_close. */
+ * valid until listeners_close; tls: the line said "tls". */
 typedef void (*listener_accept_fn)(void *arg, evutil_socket_t fd,
 				   struct sockaddr *sa, int socklen,
-				   const char *pool);
+				   const char *pool, int tls);
 
 /* Open every listener of c (its listen lines, or c->bind:c->port when there
  * are none), each logged at notice level.  Returns the set, or NULL with

@@ -32,6 +32,7 @@
 #include "lameduck.h"
 #include "pidfile.h"
 #include "reload.h"
+#include "tls_ctx.h"
 
 /* Options given on the command line, applied after the config file (and
  * again on every reload). */
@@ -216,6 +217,22 @@ static void tune_malloc(void)
 #endif
 }
 
+/* --check-config: the TLS files must load as brokerd would load them.
+ * 0 or 1 (reported). */
+static int check_tls(const struct conf *c)
+{
+	char err[512];
+	struct ssl_ctx_st *ctx;
+
+	if (!tls_ctx_wanted(c))
+		return 0;
+	ctx = tls_ctx_new(c, err, sizeof err);
+	if (!ctx)
+		fprintf(stderr, "%s\n", err);
+	tls_ctx_free(ctx);
+	return ctx ? 0 : 1;
+}
+
 static int check_only(struct cli *cli)
 {
 	struct conf *c = malloc(sizeof *c);
@@ -224,6 +241,8 @@ static int check_only(struct cli *cli)
 	if (!c)
 		return 1;
 	problems = load_conf(cli, c, stderr);
+	if (!problems)
+		problems = check_tls(c);
 	free(c);
 	if (problems) {
 		fprintf(stderr, "brokerd: %d problem%s found\n", problems,

@@ -11,6 +11,7 @@
 
 #include "broker.h"
 #include "pool.h"
+#include "tls_ctx.h"
 
 /* Log each line of text (the loader's problem report) at error level. */
 static void log_lines(struct log *lg, char *text)
@@ -96,6 +97,27 @@ static void keep_fixed(struct broker *b, struct conf *f)
 	}
 }
 
+/* A new TLS context from fresh's files, put in place of the old one only
+ * when it loads (connections keep the context they were made with).  The
+ * running listeners decide whether one is needed: they cannot change.
+ * 0, or -1 (logged). */
+static int reload_tls(struct broker *b, const struct conf *fresh)
+{
+	char err[512];
+	struct ssl_ctx_st *ctx;
+
+	if (!tls_ctx_wanted(&b->conf))
+		return 0;
+	ctx = tls_ctx_new(fresh, err, sizeof err);
+	if (!ctx) {
+		log_msg(&b->log, LOG_LEVEL_ERROR, "reload: %s", err);
+		return -1;
+	}
+	tls_ctx_free(b->tls);
+	b->tls = ctx;
+	return 0;
+}
+
 int reload_now(struct reload *r)
 {
 	struct broker *b = r->b;
@@ -109,6 +131,9 @@ int reload_now(struct reload *r)
 	} else if (load_fresh(r, fresh) != 0) {
 		log_msg(&b->log, LOG_LEVEL_ERROR, "reload failed: keeping the "
 			"running configuration");
+	} else if (reload_tls(b, fresh) != 0) {
+		log_msg(&b->log, LOG_LEVEL_ERROR, "reload failed: keeping the "
+			"running configuration and TLS certificate");
 	} else {
 		keep_fixed(b, fresh);
 		b->conf = *fresh;

@@ -41,6 +41,7 @@
 
 struct event_base;
 struct evbuffer;
+struct ssl_ctx_st;
 struct transport;
 struct transport_loop;
 
@@ -52,6 +53,8 @@ enum transport_end {
 	TRANSPORT_EOF,      /* the peer closed its side */
 	TRANSPORT_ERROR,    /* a socket error */
 	TRANSPORT_NOMEM,    /* out of memory for a buffer or an event */
+	TRANSPORT_HANDSHAKE,/* TLS: the handshake failed (a plain client on a
+			     * TLS port, a certificate refused...) */
 };
 
 /* The owner's side; every callback gets the ctx given at creation.  None
@@ -82,6 +85,17 @@ struct transport *transport_tcp_new(struct transport_loop *l,
 				    evutil_socket_t fd,
 				    const struct transport_cbs *cbs,
 				    void *ctx);
+
+/* A TLS transport on the accepted, non-blocking socket fd (owned by the
+ * transport from now on, also on failure): the handshake (server side, with
+ * ctx, which the session holds a reference to: the caller may free its own
+ * at once) comes first, then input as for transport_tcp_new.  Returns the
+ * transport (owned by the caller: transport_free) or NULL when out of
+ * memory. */
+struct transport *transport_tls_new(struct transport_loop *l,
+				    evutil_socket_t fd, struct ssl_ctx_st *ctx,
+				    const struct transport_cbs *cbs,
+				    void *cbctx);
 
 /* Close the socket and free t with its events and buffers (releasing what
  * the output referenced).  NULL is a no-op.  Not from t's own callbacks. */

@@ -146,6 +146,36 @@ START_TEST(kinds_and_messages)
 }
 END_TEST
 
+/* "tls" and "pool=NAME" after a listen address, in either order; the
+ * tls_* keys. */
+START_TEST(listen_tls_and_tls_keys)
+{
+	struct conf c;
+
+	conf_defaults(&c);
+	set_ok(&c, "listen", "127.0.0.1:7655 tls");
+	set_ok(&c, "listen", "[::1]:7656 tls pool=default");
+	set_ok(&c, "listen", "127.0.0.1:7654 pool=default");
+	ck_assert_uint_eq(c.nlisten, 3);
+	ck_assert_int_eq(c.listen[0].tls, 1);
+	ck_assert_int_eq(c.listen[1].tls, 1);
+	ck_assert_str_eq(c.listen[1].pool, "default");
+	ck_assert_int_eq(c.listen[2].tls, 0);
+	set_ok(&c, "tls_cert_file", "/etc/s.crt");
+	ck_assert_str_eq(c.tls_cert_file, "/etc/s.crt");
+	set_ok(&c, "tls_client_cert", "required");
+	ck_assert_int_eq(c.tls_client_cert, CONF_TLS_CLIENT_REQUIRED);
+	set_ok(&c, "tls_client_cert", "optional");
+	ck_assert_int_eq(c.tls_client_cert, CONF_TLS_CLIENT_OPTIONAL);
+	set_bad(&c, "tls_client_cert", "maybe",
+		"'maybe' is not none, optional or required");
+	set_bad(&c, "listen", "127.0.0.1:1 tls pool=a tls",
+		"expected ADDR:PORT [pool=NAME] [tls]");
+	set_bad(&c, "listen", "127.0.0.1:1 ssl", "'ssl': expected pool=NAME or tls");
+	ck_assert_uint_eq(c.nlisten, 3);
+}
+END_TEST
+
 /* A bad value for a new pool does not create the pool. */
 START_TEST(bad_pool_value_makes_no_pool)
 {
@@ -167,6 +197,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, one_tebibyte_accepted);
 	tcase_add_test(tc, kinds_and_messages);
 	tcase_add_test(tc, bad_pool_value_makes_no_pool);
+	tcase_add_test(tc, listen_tls_and_tls_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }
