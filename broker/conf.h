@@ -70,6 +70,9 @@ struct conf {
 	uint32_t max_conns_per_addr;  /* per client address; 0: off */
 	uint32_t sys_interval_ms;     /* $SYS stats publishing; 0: off */
 	struct conf_pools pools;      /* pool.NAME.KEY lines (conf_pool.h) */
+	/* HTTP monitor (monitor.h): "monitor PORT" or "monitor ADDR:PORT";
+	 * port 0: off (the default).  Read at start only. */
+	struct conf_listen monitor;
 };
 
 /* Fill c with the defaults (documented in conf/brokerd.conf). */
