@@ -13,11 +13,13 @@
 
 #include "broker.h"
 #include "clock.h"
+#include "monitor_guard.h"
 #include "monitor_metrics.h"
 
 struct monitor {
 	struct broker *b;        /* borrowed */
 	struct evhttp *http;     /* owned */
+	struct monitor_guard *guard; /* owned: connection cap, lifetime */
 	uint64_t start_ms;       /* monotonic */
 	int64_t start_unix;      /* wall clock, for /varz */
 };
@@ -101,6 +103,7 @@ struct monitor *monitor_new(struct broker *b)
 	const struct conf_listen *l = &b->conf.monitor;
 	const char *host = l->host[0] ? l->host : "0.0.0.0";
 	struct monitor *m = calloc(1, sizeof *m);
+	struct evhttp_bound_socket *bound;
 
 	if (!m || !(m->http = evhttp_new(b->base))) {
 		log_msg(&b->log, LOG_LEVEL_ERROR, "monitor: out of memory");
@@ -115,9 +118,15 @@ struct monitor *monitor_new(struct broker *b)
 	evhttp_set_max_body_size(m->http, MONITOR_MAX_BODY);
 	evhttp_set_timeout(m->http, MONITOR_TIMEOUT_S);
 	evhttp_set_gencb(m->http, request_cb, m);
-	if (!evhttp_bind_socket_with_handle(m->http, host, l->port)) {
+	bound = evhttp_bind_socket_with_handle(m->http, host, l->port);
+	if (!bound) {
 		log_msg(&b->log, LOG_LEVEL_ERROR, "monitor: cannot listen on "
 			"%s:%u", host, (unsigned)l->port);
+		monitor_free(m);
+		return NULL;
+	}
+	if (!(m->guard = monitor_guard_new(b->base, m->http, bound))) {
+		log_msg(&b->log, LOG_LEVEL_ERROR, "monitor: out of memory");
 		monitor_free(m);
 		return NULL;
 	}
@@ -131,5 +140,6 @@ void monitor_free(struct monitor *m)
 	if (!m)
 		return;
 	evhttp_free(m->http);
+	monitor_guard_free(m->guard);   /* after: evhttp let go of them */
 	free(m);
 }

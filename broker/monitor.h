@@ -8,8 +8,9 @@
  * scrape time: the message path pays nothing.
  *
  * Bounds, so an HTTP client cannot hurt the broker: request headers at
- * most MONITOR_MAX_HEADERS bytes, no request body, a connection idle or
- * trickling for MONITOR_TIMEOUT_S seconds is closed (slowloris).
+ * most MONITOR_MAX_HEADERS bytes, no request body, a connection idle for
+ * MONITOR_TIMEOUT_S seconds is closed, and monitor_guard.h caps the
+ * connections and their lifetime (a slowloris that trickles bytes).
  *
  * Ownership: the broker owns the struct monitor (b->monitor), made by
  * monitor_new and freed by monitor_free before the event base.
