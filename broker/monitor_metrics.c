@@ -195,6 +195,12 @@ static int broker_families(const struct broker *b, double uptime_s,
 	rc |= head(o, "messages_in_total", "counter",
 		   "PUBs accepted and routed.");
 	rc |= sample(o, "messages_in_total", "", s->published);
+	rc |= head(o, "payload_in_bytes_total", "counter",
+		   "Payload bytes of the PUBs routed.");
+	rc |= sample(o, "payload_in_bytes_total", "", s->payload_in);
+	rc |= head(o, "payload_out_bytes_total", "counter",
+		   "Payload bytes of the MSGs queued to subscribers.");
+	rc |= sample(o, "payload_out_bytes_total", "", s->payload_out);
 	rc |= head(o, "errors_sent_total", "counter", "ERR frames sent.");
 	rc |= sample(o, "errors_sent_total", "", s->errors_sent);
 	rc |= head(o, "pending_bytes", "gauge",

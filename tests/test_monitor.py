@@ -104,6 +104,8 @@ class MonitorTests(unittest.TestCase):
             return after[k] - before[k]
         self.assertEqual(delta("brokerd_messages_in_total"), 3)
         self.assertEqual(delta("brokerd_messages_out_total"), 6)
+        self.assertEqual(delta("brokerd_payload_in_bytes_total"), 30)
+        self.assertEqual(delta("brokerd_payload_out_bytes_total"), 60)
         self.assertEqual(delta('brokerd_pool_messages_out_total'
                                '{pool="default"}'), 6)
         self.assertEqual(delta("brokerd_connections_accepted_total"), 3)
