@@ -23,7 +23,6 @@ struct guarded {
 TAILQ_HEAD(guarded_list, guarded);
 
 struct monitor_guard {
-	struct event_base *base;            /* borrowed */
 	struct evconnlistener *listener;    /* borrowed (evhttp's) */
 	struct event *sweep;                /* owned */
 	struct guarded_list conns;          /* owned */
@@ -113,7 +112,6 @@ struct monitor_guard *monitor_guard_new(struct event_base *base,
 
 	if (!g)
 		return NULL;
-	g->base = base;
 	g->listener = evhttp_bound_socket_get_listener(bound);
 	TAILQ_INIT(&g->conns);
 	g->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, g);

@@ -31,6 +31,7 @@ except ImportError:
     text_string_to_metric_families = None
 
 IO_TIMEOUT = 5.0
+MONITOR_CAP = 32                # broker/monitor_guard.h MONITOR_MAX_CONNS
 SLOWLORIS_BOUND = 20.0          # a monitor connection lives 10 s at most
 
 
@@ -181,6 +182,27 @@ class MonitorTests(unittest.TestCase):
         self.assertTrue(self.b.alive())
         sub.close()
         pub.close()
+
+    def fds(self):
+        return len(os.listdir("/proc/%d/fd" % self.b.proc.pid))
+
+    def test_connection_cap(self):
+        """60 idle HTTP connections: brokerd takes at most MONITOR_CAP
+        descriptors for them; the rest wait in the backlog."""
+        # setUp's /healthz may still hold one descriptor until the
+        # guard's next sweep: allow it in the baseline.
+        before = self.fds()
+        socks = [socket.create_connection(("127.0.0.1", self.mport),
+                                          IO_TIMEOUT) for _ in range(60)]
+        self.assertTrue(poll_until(
+            lambda: self.fds() >= before + MONITOR_CAP - 1, 5))
+        for _ in range(5):              # and it stays there a while
+            self.assertLessEqual(self.fds(), before + MONITOR_CAP)
+            poll_until(lambda: False, 0.1)
+        for s in socks:
+            s.close()
+        # the cut-off idle ones free their slots: served again
+        self.assertTrue(poll_until(self._up, SLOWLORIS_BOUND))
 
     def test_healthz_503_in_lame_duck(self):
         c = self.client()
