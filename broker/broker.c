@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "listener.h"
+#include "monitor.h"
 #include "pool.h"
 #include "router.h"
 #include "sweep.h"
@@ -186,6 +187,12 @@ int broker_init(struct broker *b, const struct conf *conf)
 		broker_free(b);
 		return -1;
 	}
+	/* It outlives the listeners: /healthz must answer 503 while the
+	 * clients drain. */
+	if (b->conf.monitor.port && !(b->monitor = monitor_new(b))) {
+		broker_free(b);
+		return -1;
+	}
 	return 0;
 }
 
@@ -212,6 +219,8 @@ void broker_free(struct broker *b)
 	tls_ctx_free(b->tls);
 	b->tls = NULL;
 	broker_stop_accepting(b);
+	monitor_free(b->monitor);
+	b->monitor = NULL;
 	sdnotify_free(&b->notify);
 	free_event(&b->sig_int);
 	free_event(&b->sig_term);

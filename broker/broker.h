@@ -27,6 +27,7 @@ struct conn;
 struct event;
 struct event_base;
 struct listeners;
+struct monitor;
 struct pools;
 struct router;
 struct sys_topics;
@@ -54,6 +55,7 @@ struct broker {
 	struct router *router;          /* owned */
 	struct pools *pools;            /* owned (pool.h) */
 	struct sys_topics *sys;         /* owned ($SYS, sys_topics.h) */
+	struct monitor *monitor;        /* owned (monitor.h); NULL: off */
 	struct conn_list conns;         /* connections, owned (conn.link) */
 	struct transport_loop *transports; /* owned: the flush list
 					    * (transport.h) */

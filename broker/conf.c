@@ -19,6 +19,7 @@ enum {
 	KEY_STR = CONF_OWN,  /* copied into a char array of `width` bytes,
 			      * min..max bytes long */
 	KEY_LISTEN,          /* appends to listen[] (several words) */
+	KEY_MONITOR,         /* PORT, ADDR:PORT or off */
 };
 
 static int word_level(const char *s, int *out);
@@ -56,6 +57,7 @@ static const struct conf_key keys[] = {
 	    1),
 	NUM("sys_interval", CONF_DURATION, sys_interval_ms, 100, 86400000, 1),
 	OWN("listen", KEY_LISTEN, listen, 0, 0),
+	OWN("monitor", KEY_MONITOR, monitor, 0, 0),
 	WORD("log_dest", log_dest, word_dest, "stderr or syslog"),
 	WORD("log_facility", log_facility, word_facility,
 	     "daemon, user or local0..local7"),
@@ -300,6 +302,35 @@ static int set_listen(struct conf *c, const char *value, char *err, size_t cap)
 	return 0;
 }
 
+/* "off" or "0": no monitor; "PORT": on loopback, so the figures are
+ * not published to the network by accident; "ADDR:PORT" as listen. */
+static int set_monitor(struct conf *c, const char *value, char *err,
+		       size_t cap)
+{
+	struct conf_listen l;
+
+	memset(&l, 0, sizeof l);
+	if (strcmp(value, "off") == 0 || strcmp(value, "0") == 0) {
+		c->monitor = l;
+		return 0;
+	}
+	if (!strchr(value, ':')) {
+		if (parse_port(value, &l.port) != 0) {
+			snprintf(err, cap, "'%s': expected PORT (1..65535), "
+				 "ADDR:PORT or off", value);
+			return -1;
+		}
+		snprintf(l.host, sizeof l.host, "127.0.0.1");
+	} else if (strncmp(value, "unix:", 5) == 0 ||
+		   parse_listen_addr(value, &l, err, cap) != 0) {
+		if (strncmp(value, "unix:", 5) == 0)
+			snprintf(err, cap, "the monitor listens on TCP only");
+		return -1;
+	}
+	c->monitor = l;
+	return 0;
+}
+
 void conf_listen_format(const struct conf_listen *l, char *buf, size_t cap)
 {
 	if (l->is_unix)
@@ -329,6 +360,8 @@ int conf_set(struct conf *c, const char *key, const char *value, char *err,
 		snprintf(err, err_cap, "value must be one word");
 		return -1;
 	}
+	if (k->kind == KEY_MONITOR)
+		return set_monitor(c, value, err, err_cap);
 	if (k->kind == KEY_STR)
 		return set_str(c, k, value, err, err_cap);
 	return conf_value_set(c, k, value, err, err_cap);

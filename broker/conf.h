@@ -86,6 +86,9 @@ struct conf {
 	char tls_key_file[CONF_MAX_PATH];   /* PEM private key */
 	char tls_ca_file[CONF_MAX_PATH];    /* PEM CAs trusted for clients */
 	int tls_client_cert;                /* enum conf_tls_client */
+	/* HTTP monitor (monitor.h): "monitor PORT" or "monitor ADDR:PORT";
+	 * port 0: off (the default).  Read at start only. */
+	struct conf_listen monitor;
 };
 
 /* Fill c with the defaults (documented in conf/brokerd.conf). */

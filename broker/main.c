@@ -43,6 +43,7 @@ struct cli {
 	const char *port;
 	const char *level;
 	const char *pidfile;
+	const char *monitor;    /* -m: PORT or ADDR:PORT */
 	int daemon;             /* -1 unset, 0 -f, 1 -d */
 	int check;              /* --check-config */
 	struct fdlimit fd;      /* the descriptor limit, raised at start */
@@ -62,6 +63,8 @@ static void usage(FILE *f)
 		"  -p, --port N          listen port (default 7654)\n"
 		"                        (-b/-p replace the file's listen "
 		"lines)\n"
+		"  -m, --http-port PORT  HTTP monitor on 127.0.0.1:PORT "
+		"(or ADDR:PORT)\n"
 		"  -l, --log-level LEVEL error, warning, notice, info or "
 		"debug\n"
 		"  -v, --verbose         log level debug\n"
@@ -93,6 +96,7 @@ static int take_opt(struct cli *cli, int opt, char **argv)
 	case 'b': cli->bind = optarg; break;
 	case 'p': cli->port = optarg; break;
 	case 'l': cli->level = optarg; break;
+	case 'm': cli->monitor = optarg; break;
 	case 'v': cli->level = "debug"; break;
 	case 'q': cli->level = "warning"; break;
 	case 'd': cli->daemon = 1; break;
@@ -121,6 +125,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		{ "bind", required_argument, NULL, 'b' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "http-port", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "daemon", no_argument, NULL, 'd' },
@@ -133,7 +138,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 	int opt, rc;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":c:tb:p:l:vqdfhV", longopts,
+	while ((opt = getopt_long(argc, argv, ":c:tb:p:l:m:vqdfhV", longopts,
 				  NULL)) != -1)
 		if ((rc = take_opt(cli, opt, argv)) >= 0)
 			return rc;
@@ -194,6 +199,7 @@ static int load_conf(void *arg, struct conf *c, FILE *errs)
 	problems += override(c, "--port", "port", cli->port, errs);
 	problems += override(c, "--log-level", "log_level", cli->level, errs);
 	problems += override(c, "--pidfile", "pidfile", cli->pidfile, errs);
+	problems += override(c, "--http-port", "monitor", cli->monitor, errs);
 	if (cli->daemon >= 0)
 		c->daemon = cli->daemon;
 	problems += absolute_pidfile(c, cli, errs);

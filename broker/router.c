@@ -174,6 +174,9 @@ long router_publish(struct router *r, const struct router_origin *origin,
 		msg_tail_release(tail);   /* a heap copy, if one was made */
 	}
 	r->stats->published++;
+	/* Once per publish, not per subscriber: n is how many took it. */
+	r->stats->payload_in += payload.len;
+	r->stats->payload_out += (uint64_t)payload.len * (uint64_t)n;
 	if (log_enabled(r->log, LOG_LEVEL_DEBUG))
 		log_msg(r->log, LOG_LEVEL_DEBUG,
 			"router: %s %llu published '%.*s' (%u bytes) to %ld",

@@ -38,6 +38,8 @@ struct broker_stats {
 	uint64_t dropped;       /* MSGs dropped (= bulk.dropped) */
 	uint64_t connections;   /* connections accepted */
 	uint64_t errors_sent;   /* ERR frames sent */
+	uint64_t payload_in;    /* payload bytes of the PUBs routed */
+	uint64_t payload_out;   /* payload bytes of the MSGs queued */
 	struct bulk_counters bulk;
 };
 

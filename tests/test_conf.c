@@ -74,6 +74,31 @@ static void set_bad(struct conf *c, const char *key, const char *value,
 	ck_assert_str_eq(err, want);
 }
 
+/* Issue #14: the monitor is off by default, a bare port is loopback, an
+ * address is taken as given, and it is TCP only. */
+START_TEST(monitor_values)
+{
+	struct conf c;
+
+	conf_defaults(&c);
+	ck_assert_uint_eq(c.monitor.port, 0);
+	set_ok(&c, "monitor", "8222");
+	ck_assert_str_eq(c.monitor.host, "127.0.0.1");
+	ck_assert_uint_eq(c.monitor.port, 8222);
+	set_ok(&c, "monitor", "[::1]:9000");
+	ck_assert_str_eq(c.monitor.host, "::1");
+	ck_assert_uint_eq(c.monitor.port, 9000);
+	set_ok(&c, "monitor", "*:9001");
+	ck_assert_str_eq(c.monitor.host, "");
+	set_ok(&c, "monitor", "off");
+	ck_assert_uint_eq(c.monitor.port, 0);
+	set_bad(&c, "monitor", "unix:/tmp/m", "the monitor listens on TCP only");
+	set_bad(&c, "monitor", "70000", "'70000': expected PORT (1..65535), "
+		"ADDR:PORT or off");
+	ck_assert_uint_eq(c.monitor.port, 0);
+}
+END_TEST
+
 /* Issue #13: the documented upper bound of max_outbound is 1T. */
 START_TEST(one_tebibyte_accepted)
 {
@@ -198,6 +223,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, kinds_and_messages);
 	tcase_add_test(tc, bad_pool_value_makes_no_pool);
 	tcase_add_test(tc, listen_tls_and_tls_keys);
+	tcase_add_test(tc, monitor_values);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,26 @@
+/*
+ * monitor_metrics.h - the broker's counters in the Prometheus text
+ * exposition format 0.0.4, for the monitor's /metrics, and as JSON
+ * totals for /varz.  Pure rendering: reads the broker, allocates only in
+ * the output buffer.
+ */
+#ifndef BROKERD_MONITOR_METRICS_H
+#define BROKERD_MONITOR_METRICS_H
+
+#include <stdint.h>
+
+struct broker;
+struct evbuffer;
+
+#define MONITOR_METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* Append every metric of b to out (borrowed).  uptime_s: seconds since
+ * start.  0, or -1 when out of memory. */
+int monitor_metrics(const struct broker *b, double uptime_s,
+		    struct evbuffer *out);
+
+/* Append the /varz JSON object of b to out (borrowed).  0 or -1. */
+int monitor_varz(const struct broker *b, double uptime_s,
+		 int64_t start_unix, struct evbuffer *out);
+
+#endif
