@@ -35,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto.h"
+
 /* Bytes of MSGs kept in a connection's output at most (beyond that they
  * wait in the queue, where drop-oldest can still discard them); half the
  * bound when that is smaller.  Large enough that what one read of a
@@ -65,9 +67,6 @@ struct ob_load {
 	uint64_t q_len;         /* messages in the queue */
 };
 
-/* The verdict for one message costing cost bytes. */
-enum ob_verdict obpolicy_decide(const struct ob_limits *lim,
-				const struct ob_load *load, uint64_t cost);
 
 /* block: after this message is placed, is the subscriber over its
  * high-water mark, so that its publishers must pause? */
@@ -80,6 +79,39 @@ int obpolicy_resume(const struct ob_limits *lim, const struct ob_load *load);
 
 /* The output's window for a byte bound: min(max_bytes / 2,
  * OUTBOUND_WINDOW). */
-uint64_t obpolicy_window(uint64_t max_bytes);
+static inline uint64_t obpolicy_window(uint64_t max_bytes)
+{
+	uint64_t half = max_bytes / 2;
+
+	return half < OUTBOUND_WINDOW ? half : OUTBOUND_WINDOW;
+}
+
+/* The verdict for one message costing cost bytes.  Inline, not in
+ * obpolicy.c: it runs once per MSG per subscriber, and the call across
+ * files (no LTO) cost about 5% of the broker's instructions on small
+ * messages (callgrind). */
+static inline enum ob_verdict obpolicy_decide(const struct ob_limits *lim,
+					      const struct ob_load *ld,
+					      uint64_t cost)
+{
+	uint64_t pending = ld->out_len + ld->q_bytes;
+	int over = (pending > 0 && pending + cost > lim->max_bytes) ||
+		   ld->q_len >= lim->max_msgs;
+
+	if (lim->policy != PROTO_POLICY_BLOCK && over) {
+		if (lim->policy == PROTO_POLICY_DISCONNECT)
+			return OB_CUT;
+		if (lim->policy == PROTO_POLICY_DROP_OLDEST && ld->q_len > 0)
+			return OB_DROP_OLDEST;
+		return OB_DROP_NEW;
+	}
+	if (lim->policy != PROTO_POLICY_BLOCK && pending > 0 &&
+	    cost > lim->budget_left)
+		return OB_DROP_BUDGET;
+	/* block is never dropped: the publisher waits instead */
+	if (ld->q_len == 0 && ld->out_len < obpolicy_window(lim->max_bytes))
+		return OB_DIRECT;
+	return OB_QUEUE;
+}
 
 #endif
