@@ -90,8 +90,8 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (b->stopping) {
-		log_msg(&b->log, LOG_LEVEL_NOTICE, "signal %d again: exiting now",
-			(int)sig);
+		log_msg(&b->log, LOG_LEVEL_NOTICE,
+			"signal %d again: exiting now", (int)sig);
 		event_base_loopbreak(b->base);
 		return;
 	}
@@ -128,7 +128,7 @@ void broker_stop(struct broker *b)
 	broker_stop_accepting(b);
 	/* conn_drain never frees synchronously, so the list stays intact. */
 	TAILQ_FOREACH(c, &b->conns, link)
-		conn_drain(c);
+	conn_drain(c);
 	if (TAILQ_EMPTY(&b->conns))
 		event_base_loopbreak(b->base);
 	else
@@ -170,9 +170,10 @@ int broker_init(struct broker *b, const struct conf *conf)
 	b->sig_int = evsignal_new(b->base, SIGINT, signal_cb, b);
 	b->sig_term = evsignal_new(b->base, SIGTERM, signal_cb, b);
 	b->stop_timer = evtimer_new(b->base, stop_timer_cb, b);
-	if (!b->router || !b->pools || !b->sys || !b->sig_int || !b->sig_term || !b->stop_timer ||
-	    evsignal_add(b->sig_int, NULL) || evsignal_add(b->sig_term, NULL) ||
-	    sweep_start(b) != 0 || !(b->transports = transport_loop_new(b->base)) ||
+	if (!b->router || !b->pools || !b->sys || !b->sig_int || !b->sig_term ||
+	    !b->stop_timer || evsignal_add(b->sig_int, NULL) ||
+	    evsignal_add(b->sig_term, NULL) || sweep_start(b) != 0 ||
+	    !(b->transports = transport_loop_new(b->base)) ||
 	    sdnotify_watchdog_start(&b->notify, b->base) != 0) {
 		log_msg(&b->log, LOG_LEVEL_ERROR, "out of memory");
 		broker_free(b);
@@ -235,7 +236,8 @@ void broker_free(struct broker *b)
 	if (b->base) {
 		event_base_free(b->base);
 		b->base = NULL;
-		log_msg(&b->log, LOG_LEVEL_INFO, "stats: %llu published, "
+		log_msg(&b->log, LOG_LEVEL_INFO,
+			"stats: %llu published, "
 			"%llu delivered, %llu dropped, %llu connections, "
 			"%llu evicted, %llu errors sent",
 			(unsigned long long)s->published,

@@ -37,8 +37,8 @@ struct ssl_ctx_st;
 TAILQ_HEAD(conn_list, conn);
 
 struct broker {
-	struct conf conf;               /* copy of the settings in use */
-	uint32_t frame_max_payload;     /* max_payload at start-up: WELCOME
+	struct conf conf;	    /* copy of the settings in use */
+	uint32_t frame_max_payload; /* max_payload at start-up: WELCOME
 					 * announces it and it bounds every
 					 * frame both ways; a reload may lower
 					 * conf.max_payload (PAYLOAD_TOO_LARGE
@@ -46,27 +46,27 @@ struct broker {
 					 * this (clients were told this) */
 	struct log log;
 	struct broker_stats stats;
-	struct event_base *base;        /* owned */
-	struct listeners *listeners;    /* owned; NULL once stopping */
-	struct sdnotify notify;         /* systemd notifications */
+	struct event_base *base;     /* owned */
+	struct listeners *listeners; /* owned; NULL once stopping */
+	struct sdnotify notify;	     /* systemd notifications */
 	struct event *sig_int, *sig_term;
-	struct event *stop_timer;       /* bounds the shutdown flush */
-	struct event *sweep;            /* connection timeouts (sweep.h) */
-	struct router *router;          /* owned */
-	struct pools *pools;            /* owned (pool.h) */
-	struct sys_topics *sys;         /* owned ($SYS, sys_topics.h) */
-	struct monitor *monitor;        /* owned (monitor.h); NULL: off */
-	struct conn_list conns;         /* connections, owned (conn.link) */
+	struct event *stop_timer;	   /* bounds the shutdown flush */
+	struct event *sweep;		   /* connection timeouts (sweep.h) */
+	struct router *router;		   /* owned */
+	struct pools *pools;		   /* owned (pool.h) */
+	struct sys_topics *sys;		   /* owned ($SYS, sys_topics.h) */
+	struct monitor *monitor;	   /* owned (monitor.h); NULL: off */
+	struct conn_list conns;		   /* connections, owned (conn.link) */
 	struct transport_loop *transports; /* owned: the flush list
 					    * (transport.h) */
-	struct ssl_ctx_st *tls;         /* owned (tls_ctx.h): what TLS
+	struct ssl_ctx_st *tls;		   /* owned (tls_ctx.h): what TLS
 					 * listeners' new connections use;
 					 * NULL when there are none */
-	size_t nclients;                /* connections holding a slot */
-	size_t nconns;                  /* connections in conns */
-	uint64_t next_id;               /* last client id given out */
+	size_t nclients;		   /* connections holding a slot */
+	size_t nconns;			   /* connections in conns */
+	uint64_t next_id;		   /* last client id given out */
 	int stopping;
-	struct conn *hold_on;           /* borrowed, flowhold.h: the block
+	struct conn *hold_on; /* borrowed, flowhold.h: the block
 					 * subscriber the PUB being routed
 					 * must pause for, NULL: none */
 };

@@ -16,10 +16,10 @@
 
 /* Kinds conf_value.c does not handle. */
 enum {
-	KEY_STR = CONF_OWN,  /* copied into a char array of `width` bytes,
+	KEY_STR = CONF_OWN, /* copied into a char array of `width` bytes,
 			      * min..max bytes long */
-	KEY_LISTEN,          /* appends to listen[] (several words) */
-	KEY_MONITOR,         /* PORT, ADDR:PORT or off */
+	KEY_LISTEN,	    /* appends to listen[] (several words) */
+	KEY_MONITOR,	    /* PORT, ADDR:PORT or off */
 };
 
 static int word_level(const char *s, int *out);
@@ -28,20 +28,25 @@ static int word_facility(const char *s, int *out);
 static int word_client_cert(const char *s, int *out);
 
 #define F(f) CONF_FIELD(struct conf, f)
-#define NUM(name, kind, f, min, max, zero_ok) \
-	{ name, kind, F(f), min, max, zero_ok, 1, NULL, NULL }
-#define WORD(name, f, parse, expected) \
-	{ name, CONF_WORD, F(f), 0, 0, 0, 0, parse, expected }
-#define OWN(name, kind, f, min, max) \
-	{ name, kind, F(f), min, max, 0, 0, NULL, NULL }
+#define NUM(name, kind, f, min, max, zero_ok)                      \
+	{                                                          \
+		name, kind, F(f), min, max, zero_ok, 1, NULL, NULL \
+	}
+#define WORD(name, f, parse, expected)                             \
+	{                                                          \
+		name, CONF_WORD, F(f), 0, 0, 0, 0, parse, expected \
+	}
+#define OWN(name, kind, f, min, max)                         \
+	{                                                    \
+		name, kind, F(f), min, max, 0, 0, NULL, NULL \
+	}
 
 static const struct conf_key keys[] = {
 	OWN("bind", KEY_STR, bind, 1, CONF_MAX_BIND - 1),
 	NUM("port", CONF_NUMBER, port, 1, 65535, 0),
 	WORD("log_level", log_level, word_level,
 	     "one of error, warning, notice, info, debug"),
-	NUM("max_payload", CONF_SIZE, max_payload, 1, PROTO_ABS_MAX_PAYLOAD,
-	    0),
+	NUM("max_payload", CONF_SIZE, max_payload, 1, PROTO_ABS_MAX_PAYLOAD, 0),
 	NUM("max_clients", CONF_NUMBER, max_clients, 1, 1000000, 0),
 	NUM("max_subs_per_client", CONF_NUMBER, max_subs_per_client, 1,
 	    10000000, 0),
@@ -98,7 +103,7 @@ void conf_defaults(struct conf *c)
 	c->port = 7654;
 	c->log_level = LOG_LEVEL_NOTICE;
 	c->max_payload = PROTO_DEFAULT_MAX_PAYLOAD;
-	c->max_clients = 0;  /* not set: from the fd limit (fdlimit.h) */
+	c->max_clients = 0; /* not set: from the fd limit (fdlimit.h) */
 	c->max_subs_per_client = 10000;
 	c->max_outbound = 8u * 1024 * 1024;
 	c->handshake_timeout_ms = 10000;
@@ -123,7 +128,8 @@ static int set_str(struct conf *c, const struct conf_key *k, const char *value,
 
 	if (len < k->min || len > k->max) {
 		snprintf(err, cap, "value must be %llu..%llu bytes",
-			 (unsigned long long)k->min, (unsigned long long)k->max);
+			 (unsigned long long)k->min,
+			 (unsigned long long)k->max);
 		return -1;
 	}
 	memcpy((char *)c + k->off, value, len + 1);
@@ -198,8 +204,10 @@ static int parse_listen_addr(const char *a, struct conf_listen *l, char *err,
 	if (strncmp(a, "unix:", 5) == 0) {
 		hlen = strlen(a + 5);
 		if (a[5] != '/' || hlen >= sizeof un->sun_path) {
-			snprintf(err, cap, "unix socket path must be absolute "
-				 "and under %zu bytes", sizeof un->sun_path);
+			snprintf(err, cap,
+				 "unix socket path must be absolute "
+				 "and under %zu bytes",
+				 sizeof un->sun_path);
 			return -1;
 		}
 		l->is_unix = 1;
@@ -218,8 +226,10 @@ static int parse_listen_addr(const char *a, struct conf_listen *l, char *err,
 	} else {
 		colon = strrchr(a, ':');
 		if (!colon || memchr(a, ':', (size_t)(colon - a))) {
-			snprintf(err, cap, "'%s' is not ADDR:PORT, [IPv6]:PORT "
-				 "or unix:/PATH", a);
+			snprintf(err, cap,
+				 "'%s' is not ADDR:PORT, [IPv6]:PORT "
+				 "or unix:/PATH",
+				 a);
 			return -1;
 		}
 		hlen = (size_t)(colon - a);
@@ -249,8 +259,10 @@ static int parse_listen_pool(const char *opt, struct conf_listen *l, char *err,
 	len = strspn(opt, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			  "0123456789_-");
 	if (len == 0 || opt[len] || len >= sizeof l->pool) {
-		snprintf(err, cap, "pool name must be 1..%zu letters, digits, "
-			 "'_' or '-'", sizeof l->pool - 1);
+		snprintf(err, cap,
+			 "pool name must be 1..%zu letters, digits, "
+			 "'_' or '-'",
+			 sizeof l->pool - 1);
 		return -1;
 	}
 	memcpy(l->pool, opt, len + 1);
@@ -276,7 +288,8 @@ static int set_listen(struct conf *c, const char *value, char *err, size_t cap)
 	struct conf_listen l;
 
 	if (c->nlisten >= CONF_MAX_LISTEN) {
-		snprintf(err, cap, "more than %d listen lines", CONF_MAX_LISTEN);
+		snprintf(err, cap, "more than %d listen lines",
+			 CONF_MAX_LISTEN);
 		return -1;
 	}
 	if (strlen(value) >= sizeof buf) {
@@ -291,7 +304,8 @@ static int set_listen(struct conf *c, const char *value, char *err, size_t cap)
 		return -1;
 	while ((opt = strtok_r(NULL, " \t", &rest)) != NULL) {
 		if (++nopt > 2) {
-			snprintf(err, cap, "expected ADDR:PORT [pool=NAME] "
+			snprintf(err, cap,
+				 "expected ADDR:PORT [pool=NAME] "
 				 "[tls]");
 			return -1;
 		}
@@ -304,8 +318,7 @@ static int set_listen(struct conf *c, const char *value, char *err, size_t cap)
 
 /* "off" or "0": no monitor; "PORT": on loopback, so the figures are
  * not published to the network by accident; "ADDR:PORT" as listen. */
-static int set_monitor(struct conf *c, const char *value, char *err,
-		       size_t cap)
+static int set_monitor(struct conf *c, const char *value, char *err, size_t cap)
 {
 	struct conf_listen l;
 
@@ -316,8 +329,10 @@ static int set_monitor(struct conf *c, const char *value, char *err,
 	}
 	if (!strchr(value, ':')) {
 		if (parse_port(value, &l.port) != 0) {
-			snprintf(err, cap, "'%s': expected PORT (1..65535), "
-				 "ADDR:PORT or off", value);
+			snprintf(err, cap,
+				 "'%s': expected PORT (1..65535), "
+				 "ADDR:PORT or off",
+				 value);
 			return -1;
 		}
 		snprintf(l.host, sizeof l.host, "127.0.0.1");
@@ -422,8 +437,10 @@ static int check_tls(const struct conf *c, const struct conf_listen *l,
 {
 	if (!l->tls || (c->tls_cert_file[0] && c->tls_key_file[0]))
 		return 0;
-	fprintf(errs, "%s:%u: key 'listen': a tls listener needs "
-		"tls_cert_file and tls_key_file\n", path, l->line);
+	fprintf(errs,
+		"%s:%u: key 'listen': a tls listener needs "
+		"tls_cert_file and tls_key_file\n",
+		path, l->line);
 	return 1;
 }
 
@@ -441,9 +458,10 @@ static int check_whole(const struct conf *c, const char *path, FILE *errs)
 		if (strcmp(pool, CONF_POOL_DEFAULT) == 0 ||
 		    conf_pool_index(&c->pools, pool) >= 0)
 			continue;
-		fprintf(errs, "%s:%u: key 'listen': pool '%s' is not defined "
-			"(no pool.%s.* line)\n", path, c->listen[i].line, pool,
-			pool);
+		fprintf(errs,
+			"%s:%u: key 'listen': pool '%s' is not defined "
+			"(no pool.%s.* line)\n",
+			path, c->listen[i].line, pool, pool);
 		problems++;
 	}
 	return problems;

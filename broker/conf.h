@@ -25,7 +25,7 @@
 #include "log.h"
 
 #define CONF_MAX_BIND 256
-#define CONF_MAX_LISTEN 16            /* listen lines */
+#define CONF_MAX_LISTEN 16 /* listen lines */
 #define CONF_MAX_POOL_NAME 64
 #define CONF_MAX_PATH 1024
 
@@ -34,18 +34,18 @@
  * interface). */
 struct conf_listen {
 	int is_unix;
-	int tls;                      /* "tls": clients speak TLS here */
-	char host[CONF_MAX_BIND];     /* IPv4/IPv6 literal or name; unix: path */
+	int tls;		  /* "tls": clients speak TLS here */
+	char host[CONF_MAX_BIND]; /* IPv4/IPv6 literal or name; unix: path */
 	uint16_t port;
-	char pool[CONF_MAX_POOL_NAME];/* "default" when the line names none */
-	unsigned line;                /* in the file (for messages), or 0 */
+	char pool[CONF_MAX_POOL_NAME]; /* "default" when the line names none */
+	unsigned line;		       /* in the file (for messages), or 0 */
 };
 
 /* tls_client_cert: whether TLS clients must show a certificate. */
 enum conf_tls_client {
-	CONF_TLS_CLIENT_NONE = 0,     /* not asked for */
-	CONF_TLS_CLIENT_OPTIONAL,     /* asked for, verified when shown */
-	CONF_TLS_CLIENT_REQUIRED,     /* a client without one is refused */
+	CONF_TLS_CLIENT_NONE = 0, /* not asked for */
+	CONF_TLS_CLIENT_OPTIONAL, /* asked for, verified when shown */
+	CONF_TLS_CLIENT_REQUIRED, /* a client without one is refused */
 };
 
 /* Where log lines go. */
@@ -55,37 +55,37 @@ enum conf_log_dest {
 };
 
 struct conf {
-	char bind[CONF_MAX_BIND];     /* listen address (IPv4, IPv6 or name) */
+	char bind[CONF_MAX_BIND]; /* listen address (IPv4, IPv6 or name) */
 	uint16_t port;
 	/* listen lines; when there are none, bind:port is the one listener */
 	struct conf_listen listen[CONF_MAX_LISTEN];
 	unsigned nlisten;
 	enum log_level log_level;
 	enum conf_log_dest log_dest;
-	int log_facility;             /* syslog facility (LOG_DAEMON...) */
-	int daemon;                   /* detach (-d) */
-	char pidfile[CONF_MAX_PATH];  /* "" for none */
-	uint32_t drain_timeout_ms;    /* SIGTERM: bound on flushing clients */
+	int log_facility;		/* syslog facility (LOG_DAEMON...) */
+	int daemon;			/* detach (-d) */
+	char pidfile[CONF_MAX_PATH];	/* "" for none */
+	uint32_t drain_timeout_ms;	/* SIGTERM: bound on flushing clients */
 	uint32_t lame_duck_duration_ms; /* SIGUSR2: closing spread over this */
-	uint32_t lame_duck_grace_ms;  /* SIGUSR2: wait before closing starts */
-	uint32_t max_payload;         /* bytes, 1..PROTO_ABS_MAX_PAYLOAD */
+	uint32_t lame_duck_grace_ms; /* SIGUSR2: wait before closing starts */
+	uint32_t max_payload;	     /* bytes, 1..PROTO_ABS_MAX_PAYLOAD */
 	uint32_t max_clients;
 	uint32_t max_subs_per_client;
-	uint64_t max_outbound;        /* bytes queued per client */
+	uint64_t max_outbound; /* bytes queued per client */
 	uint32_t handshake_timeout_ms;
-	uint32_t ping_interval_ms;    /* 0: the broker sends no PINGs */
+	uint32_t ping_interval_ms; /* 0: the broker sends no PINGs */
 	uint32_t max_pings_out;
-	uint32_t frame_timeout_ms;    /* a started frame must end; 0: off */
-	uint32_t stall_timeout_ms;    /* a block subscriber with no write
+	uint32_t frame_timeout_ms;   /* a started frame must end; 0: off */
+	uint32_t stall_timeout_ms;   /* a block subscriber with no write
 				       * progress this long is stalled */
-	uint32_t max_conns_per_addr;  /* per client address; 0: off */
-	uint32_t sys_interval_ms;     /* $SYS stats publishing; 0: off */
-	struct conf_pools pools;      /* pool.NAME.KEY lines (conf_pool.h) */
+	uint32_t max_conns_per_addr; /* per client address; 0: off */
+	uint32_t sys_interval_ms;    /* $SYS stats publishing; 0: off */
+	struct conf_pools pools;     /* pool.NAME.KEY lines (conf_pool.h) */
 	/* TLS listeners (tls_ctx.h); paths are "" when not set */
-	char tls_cert_file[CONF_MAX_PATH];  /* PEM chain, server's first */
-	char tls_key_file[CONF_MAX_PATH];   /* PEM private key */
-	char tls_ca_file[CONF_MAX_PATH];    /* PEM CAs trusted for clients */
-	int tls_client_cert;                /* enum conf_tls_client */
+	char tls_cert_file[CONF_MAX_PATH]; /* PEM chain, server's first */
+	char tls_key_file[CONF_MAX_PATH];  /* PEM private key */
+	char tls_ca_file[CONF_MAX_PATH];   /* PEM CAs trusted for clients */
+	int tls_client_cert;		   /* enum conf_tls_client */
 	/* HTTP monitor (monitor.h): "monitor PORT" or "monitor ADDR:PORT";
 	 * port 0: off (the default).  Read at start only. */
 	struct conf_listen monitor;

@@ -12,20 +12,20 @@
 
 static int word_policy(const char *s, int *out);
 
-#define NUM(name, kind, f, min, max) \
-	{ name, kind, CONF_FIELD(struct conf_pool, f), min, max, 0, 0, \
-	  NULL, NULL }
+#define NUM(name, kind, f, min, max)                                         \
+	{                                                                    \
+		name, kind, CONF_FIELD(struct conf_pool, f), min, max, 0, 0, \
+			NULL, NULL                                           \
+	}
 
 static const struct conf_key fields[] = {
 	NUM("max_connections", CONF_NUMBER, max_connections, 1, 1000000),
 	NUM("max_outbound_total", CONF_SIZE, max_outbound_total, 1024,
 	    UINT64_C(1) << 40),
 	NUM("max_outbound", CONF_SIZE, max_outbound, 1024, UINT64_C(1) << 40),
-	NUM("max_outbound_msgs", CONF_NUMBER, max_outbound_msgs, 1,
-	    100000000),
-	{ "policy", CONF_WORD, CONF_FIELD(struct conf_pool, policy), 0, 0, 0,
-	  0, word_policy,
-	  "one of drop-oldest, drop-newest, disconnect, block" },
+	NUM("max_outbound_msgs", CONF_NUMBER, max_outbound_msgs, 1, 100000000),
+	{ "policy", CONF_WORD, CONF_FIELD(struct conf_pool, policy), 0, 0, 0, 0,
+	  word_policy, "one of drop-oldest, drop-newest, disconnect, block" },
 	NUM("max_subs", CONF_NUMBER, max_subs, 1, 10000000),
 	NUM("pub_rate", CONF_NUMBER, pub_rate, 0, 100000000),
 	NUM("pub_burst", CONF_NUMBER, pub_burst, 0, 100000000),

@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #define CONF_MAX_POOLS 16
-#define CONF_POOL_NAME_MAX 63             /* bytes, without the NUL */
+#define CONF_POOL_NAME_MAX 63 /* bytes, without the NUL */
 #define CONF_POOL_DEFAULT "default"
 
 struct conf;
@@ -40,13 +40,13 @@ struct conf;
  * `set` are meaningful (see conf_pool_resolve). */
 struct conf_pool {
 	char name[CONF_POOL_NAME_MAX + 1];
-	uint32_t set;                     /* bit per key given, private */
+	uint32_t set; /* bit per key given, private */
 	uint32_t max_connections;
 	uint64_t max_outbound_total;
 	uint64_t max_outbound;
 	uint32_t max_outbound_msgs;
-	uint8_t policy;                   /* enum proto_policy, never NONE */
-	uint8_t allow_block;              /* SUBs may ask for block */
+	uint8_t policy;	     /* enum proto_policy, never NONE */
+	uint8_t allow_block; /* SUBs may ask for block */
 	uint32_t max_subs;
 	uint32_t pub_rate;
 	uint32_t pub_burst;

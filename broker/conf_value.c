@@ -44,11 +44,20 @@ int conf_parse_uint(const char *s, uint64_t *out)
 static uint64_t size_unit(char c)
 {
 	switch (c) {
-	case 'k': case 'K': return UINT64_C(1) << 10;
-	case 'm': case 'M': return UINT64_C(1) << 20;
-	case 'g': case 'G': return UINT64_C(1) << 30;
-	case 't': case 'T': return UINT64_C(1) << 40;
-	default: return 0;
+	case 'k':
+	case 'K':
+		return UINT64_C(1) << 10;
+	case 'm':
+	case 'M':
+		return UINT64_C(1) << 20;
+	case 'g':
+	case 'G':
+		return UINT64_C(1) << 30;
+	case 't':
+	case 'T':
+		return UINT64_C(1) << 40;
+	default:
+		return 0;
 	}
 }
 
@@ -121,8 +130,7 @@ const struct conf_key *conf_key_find(const struct conf_key *table, size_t n,
 }
 
 /* value as k's kind into *v.  0 or -1. */
-static int parse_kind(const struct conf_key *k, const char *value,
-		      uint64_t *v)
+static int parse_kind(const struct conf_key *k, const char *value, uint64_t *v)
 {
 	int w;
 
@@ -187,8 +195,10 @@ int conf_value_set(void *base, const struct conf_key *k, const char *value,
 		snprintf(err, cap, "%s out of range (%s%llu..%llu%s)", value,
 			 k->zero_ok ? "0 or " : "", (unsigned long long)k->min,
 			 (unsigned long long)k->max,
-			 !k->units ? "" : k->kind == CONF_DURATION ? " ms" :
-			 k->kind == CONF_SIZE ? " bytes" : "");
+			 !k->units		    ? ""
+			 : k->kind == CONF_DURATION ? " ms"
+			 : k->kind == CONF_SIZE	    ? " bytes"
+						    : "");
 		return -1;
 	}
 	store(base, k, v);

@@ -14,20 +14,20 @@
 #include <stdint.h>
 
 enum conf_kind {
-	CONF_NUMBER,     /* plain unsigned decimal */
-	CONF_SIZE,       /* bytes with an optional k/M/G/T suffix */
-	CONF_DURATION,   /* milliseconds from ms/s/m/h (bare: seconds) */
-	CONF_WORD,       /* one word, mapped to an int by `word` */
-	CONF_OWN,        /* kinds from here on are the caller's own */
+	CONF_NUMBER,   /* plain unsigned decimal */
+	CONF_SIZE,     /* bytes with an optional k/M/G/T suffix */
+	CONF_DURATION, /* milliseconds from ms/s/m/h (bare: seconds) */
+	CONF_WORD,     /* one word, mapped to an int by `word` */
+	CONF_OWN,      /* kinds from here on are the caller's own */
 };
 
 struct conf_key {
 	const char *name;
-	int kind;                /* enum conf_kind or a caller's >= CONF_OWN */
-	size_t off, width;       /* the field set, in the caller's struct */
-	uint64_t min, max;       /* numbers: accepted range */
-	int zero_ok;             /* numbers: 0 accepted besides [min, max] */
-	int units;               /* numbers: range errors name the unit */
+	int kind;	   /* enum conf_kind or a caller's >= CONF_OWN */
+	size_t off, width; /* the field set, in the caller's struct */
+	uint64_t min, max; /* numbers: accepted range */
+	int zero_ok;	   /* numbers: 0 accepted besides [min, max] */
+	int units;	   /* numbers: range errors name the unit */
 	/* CONF_WORD: the word's value into *out (0), or -1; `expected`
 	 * completes "'VALUE' is not ..." */
 	int (*word)(const char *s, int *out);

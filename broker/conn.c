@@ -24,8 +24,7 @@
 
 static void format_addr(char *buf, size_t cap, const struct conn_addr *a);
 
-void conn_log(const struct conn *c, enum log_level level, const char *fmt,
-	      ...)
+void conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
 {
 	char prefix[128], addr[64];
 	va_list ap;
@@ -33,8 +32,8 @@ void conn_log(const struct conn *c, enum log_level level, const char *fmt,
 	if (!log_enabled(&c->b->log, level))
 		return;
 	format_addr(addr, sizeof addr, &c->addr);
-	snprintf(prefix, sizeof prefix, "client %llu %s: ",
-		 (unsigned long long)c->id, addr);
+	snprintf(prefix, sizeof prefix,
+		 "client %llu %s: ", (unsigned long long)c->id, addr);
 	va_start(ap, fmt);
 	log_vmsg(&c->b->log, level, prefix, fmt, ap);
 	va_end(ap);
@@ -80,8 +79,8 @@ static void dispatch(struct conn *c, const uint8_t *body, size_t len)
 	struct proto_msg m;
 	enum proto_err e;
 
-	e = proto_decode(body, len, &m);    /* it zeroes m first */
-	c->pings_out = 0; /* any frame proves the client alive */
+	e = proto_decode(body, len, &m); /* it zeroes m first */
+	c->pings_out = 0;		 /* any frame proves the client alive */
 	if (e != PROTO_OK_CODE) {
 		if (c->state == CONN_HANDSHAKE)
 			conn_fail(c, e, NULL);
@@ -94,12 +93,24 @@ static void dispatch(struct conn *c, const uint8_t *body, size_t len)
 		return;
 	}
 	switch (m.op) {
-	case PROTO_HELLO: handle_hello(c, &m); break;
-	case PROTO_PING: handle_ping(c); break;
-	case PROTO_PONG: handle_pong(c); break;
-	case PROTO_PUB: handle_pub(c, &m); break;
-	case PROTO_SUB: handle_sub(c, &m); break;
-	case PROTO_UNSUB: handle_unsub(c, &m); break;
+	case PROTO_HELLO:
+		handle_hello(c, &m);
+		break;
+	case PROTO_PING:
+		handle_ping(c);
+		break;
+	case PROTO_PONG:
+		handle_pong(c);
+		break;
+	case PROTO_PUB:
+		handle_pub(c, &m);
+		break;
+	case PROTO_SUB:
+		handle_sub(c, &m);
+		break;
+	case PROTO_UNSUB:
+		handle_unsub(c, &m);
+		break;
 	default:
 		conn_send_err(c, m.req_id, PROTO_E_UNKNOWN_OP,
 			      "operation not accepted from a client");
@@ -184,8 +195,8 @@ void conn_input(struct conn *c)
 
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			v.iov_len = 0;
-		done = frames_in_span(c, v.iov_base, v.iov_len, max_body,
-				      &need, &stop);
+		done = frames_in_span(c, v.iov_base, v.iov_len, max_body, &need,
+				      &stop);
 		if (done > 0)
 			evbuffer_drain(in, done);
 		avail = evbuffer_get_length(in);
@@ -381,8 +392,7 @@ void conn_tick(struct conn *c, uint64_t now)
 	}
 	if (c->in.frame_at != 0 && now >= c->in.frame_at)
 		inbound_timeout(c);
-	if (c->state != CONN_CLOSING && c->timer_at != 0 &&
-	    now >= c->timer_at)
+	if (c->state != CONN_CLOSING && c->timer_at != 0 && now >= c->timer_at)
 		handle_session_timer(c, now);
 }
 
@@ -469,7 +479,7 @@ struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 	subs_init(&c->subs);
 	store_addr(&c->addr, sa);
 	outbound_init(c);
-	c->ob.pool = b->pools->v[0];  /* "default", until pool_admit */
+	c->ob.pool = b->pools->v[0]; /* "default", until pool_admit */
 	c->t = tls ? transport_tls_new(b->transports, fd, tls, &transport_cbs,
 				       c)
 		   : transport_tcp_new(b->transports, fd, &transport_cbs, c);

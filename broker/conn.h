@@ -35,11 +35,11 @@ struct sockaddr;
 struct transport;
 
 enum conn_state {
-	CONN_HANDSHAKE,     /* waiting for HELLO */
-	CONN_READY,         /* HELLO done */
-	CONN_DRAINING,      /* broker stopping: not reading; closed once
+	CONN_HANDSHAKE, /* waiting for HELLO */
+	CONN_READY,	/* HELLO done */
+	CONN_DRAINING,	/* broker stopping: not reading; closed once
 			     * its queue is in the output (conn_drain) */
-	CONN_CLOSING,       /* no more reading; output flushing; freed soon */
+	CONN_CLOSING,	/* no more reading; output flushing; freed soon */
 };
 
 /* Why a connection is not read (bits of struct conn.pause).  It is read
@@ -65,9 +65,9 @@ enum conn_pause {
 
 /* The peer's address, kept in binary (formatted only for the log). */
 struct conn_addr {
-	uint8_t ip[16];              /* IPv4 in the first 4 bytes */
-	uint16_t port;               /* host order */
-	uint8_t family;              /* AF_INET, AF_INET6, AF_UNIX, 0: other */
+	uint8_t ip[16]; /* IPv4 in the first 4 bytes */
+	uint16_t port;	/* host order */
+	uint8_t family; /* AF_INET, AF_INET6, AF_UNIX, 0: other */
 };
 
 /*
@@ -80,28 +80,29 @@ struct conn_addr {
  * with their first use.
  */
 struct conn {
-	struct broker *b;            /* borrowed */
-	struct transport *t;         /* owned: socket, buffers, events */
-	struct event *close_ev;      /* owned, made by the first close (or
+	struct broker *b;	/* borrowed */
+	struct transport *t;	/* owned: socket, buffers, events */
+	struct event *close_ev; /* owned, made by the first close (or
 				      * cut-off): deferred free / flush
 				      * timeout; NULL before */
-	TAILQ_ENTRY(conn) link;      /* the broker's list */
-	TAILQ_ENTRY(conn) hs_link;   /* its pool's handshaking list (pool.h),
+	TAILQ_ENTRY(conn) link; /* the broker's list */
+	TAILQ_ENTRY(conn)
+	hs_link; /* its pool's handshaking list (pool.h),
 				      * while hs_linked */
 	uint64_t id;
-	uint64_t timer_at;           /* sweep.h clock, 0: none.  Handshake
+	uint64_t timer_at;  /* sweep.h clock, 0: none.  Handshake
 				      * deadline, then the next PING; once
 				      * closing or broken with no close_ev
 				      * (out of memory), when to free */
-	struct outbound ob;          /* outbound queue, bound, drops */
-	struct inbound in;           /* rate limit, frame timeout */
-	struct flowhold fh;          /* block policy: who waits for whom */
-	struct subs subs;            /* sid -> struct sub, records owned */
-	unsigned pings_out;          /* PINGs sent since the last frame in */
-	uint8_t state;               /* enum conn_state */
-	uint8_t counted;             /* holds a max_clients slot */
-	uint8_t pause;               /* enum conn_pause bits */
-	uint8_t hs_linked;           /* in its pool's handshaking list */
+	struct outbound ob; /* outbound queue, bound, drops */
+	struct inbound in;  /* rate limit, frame timeout */
+	struct flowhold fh; /* block policy: who waits for whom */
+	struct subs subs;   /* sid -> struct sub, records owned */
+	unsigned pings_out; /* PINGs sent since the last frame in */
+	uint8_t state;	    /* enum conn_state */
+	uint8_t counted;    /* holds a max_clients slot */
+	uint8_t pause;	    /* enum conn_pause bits */
+	uint8_t hs_linked;  /* in its pool's handshaking list */
 	struct conn_addr addr;
 };
 
@@ -184,8 +185,8 @@ void conn_free_later(struct conn *c, uint32_t ms);
 int conn_same_host(const struct conn *a, const struct conn *b);
 
 /* Log with the prefix "client ID ADDR: ". */
-void conn_log(const struct conn *c, enum log_level level, const char *fmt,
-	      ...) __attribute__((format(printf, 3, 4)));
+void conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #define CONN_FLUSH_MS 2000
 

@@ -14,7 +14,7 @@
 #define BROKERD_DAEMON_H
 
 struct daemon {
-	int report_fd;   /* write end of the pipe to the parent; -1 when done */
+	int report_fd; /* write end of the pipe to the parent; -1 when done */
 };
 
 /* Fork.  Returns 0 in the child, or -1 (errno-based message on stderr) when

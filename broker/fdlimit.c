@@ -23,8 +23,8 @@ void fdlimit_raise(struct fdlimit *fl)
 		rl.rlim_cur = (rlim_t)FDLIMIT_UNLIMITED_TRY;
 	else
 		rl.rlim_cur = rl.rlim_max;
-	if (rl.rlim_cur > (rlim_t)fl->before && setrlimit(RLIMIT_NOFILE,
-							 &rl) == 0)
+	if (rl.rlim_cur > (rlim_t)fl->before &&
+	    setrlimit(RLIMIT_NOFILE, &rl) == 0)
 		fl->soft = (uint64_t)rl.rlim_cur;
 }
 
@@ -44,8 +44,7 @@ uint32_t fdlimit_clients(const struct fdlimit *fl)
 }
 
 enum fdlimit_verdict fdlimit_settle(const struct fdlimit *fl,
-				    uint32_t *max_clients, char *why,
-				    size_t n)
+				    uint32_t *max_clients, char *why, size_t n)
 {
 	uint32_t cap = fdlimit_clients(fl);
 	unsigned long long fds = (unsigned long long)fl->soft;
@@ -53,20 +52,25 @@ enum fdlimit_verdict fdlimit_settle(const struct fdlimit *fl,
 
 	if (*max_clients == 0) {
 		*max_clients = cap;
-		snprintf(why, n, "max_clients %u (fd limit %llu minus %llu "
-			 "reserved%s)", cap, fds, kept,
+		snprintf(why, n,
+			 "max_clients %u (fd limit %llu minus %llu "
+			 "reserved%s)",
+			 cap, fds, kept,
 			 cap == FDLIMIT_MAX_CLIENTS ? ", at most 1000000" : "");
 		return FDLIMIT_AUTO;
 	}
 	if (*max_clients <= cap) {
-		snprintf(why, n, "max_clients %u (as configured; fd limit %llu "
-			 "allows %u)", *max_clients, fds, cap);
+		snprintf(why, n,
+			 "max_clients %u (as configured; fd limit %llu "
+			 "allows %u)",
+			 *max_clients, fds, cap);
 		return FDLIMIT_AS_SET;
 	}
-	snprintf(why, n, "max_clients %u, lowered from the configured %u "
+	snprintf(why, n,
+		 "max_clients %u, lowered from the configured %u "
 		 "(fd limit %llu minus %llu reserved; raise the hard "
-		 "RLIMIT_NOFILE, e.g. LimitNOFILE= in systemd)", cap,
-		 *max_clients, fds, kept);
+		 "RLIMIT_NOFILE, e.g. LimitNOFILE= in systemd)",
+		 cap, *max_clients, fds, kept);
 	*max_clients = cap;
 	return FDLIMIT_LOWERED;
 }

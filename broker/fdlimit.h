@@ -32,8 +32,8 @@
 #define FDLIMIT_MAX_CLIENTS 1000000u
 
 struct fdlimit {
-	uint64_t soft;     /* the soft limit in force (after fdlimit_raise) */
-	uint64_t before;   /* the soft limit found at start */
+	uint64_t soft;	 /* the soft limit in force (after fdlimit_raise) */
+	uint64_t before; /* the soft limit found at start */
 };
 
 /* Raise the soft RLIMIT_NOFILE to the hard limit (an unlimited hard limit:
@@ -50,16 +50,15 @@ uint64_t fdlimit_reserve(const struct fdlimit *fl);
 uint32_t fdlimit_clients(const struct fdlimit *fl);
 
 enum fdlimit_verdict {
-	FDLIMIT_AUTO,      /* max_clients was 0 (not set): derived */
-	FDLIMIT_AS_SET,    /* the configured value fits */
-	FDLIMIT_LOWERED,   /* the configured value did not fit: lowered */
+	FDLIMIT_AUTO,	 /* max_clients was 0 (not set): derived */
+	FDLIMIT_AS_SET,	 /* the configured value fits */
+	FDLIMIT_LOWERED, /* the configured value did not fit: lowered */
 };
 
 /* Settle *max_clients (0: not set) against fl and write one line saying
  * the figure in force and why into why[0..n) (e.g. "max_clients 19936 (fd
  * limit 20000 minus 64 reserved)"). */
 enum fdlimit_verdict fdlimit_settle(const struct fdlimit *fl,
-				    uint32_t *max_clients, char *why,
-				    size_t n);
+				    uint32_t *max_clients, char *why, size_t n);
 
 #endif

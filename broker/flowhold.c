@@ -16,12 +16,12 @@
 TAILQ_HEAD(flowhold_waiters, conn);
 
 struct flowhold_sub {
-	struct event *ev;                /* owned: stall check, and the
+	struct event *ev;		 /* owned: stall check, and the
 					  * deferred resume of the waiters */
 	struct flowhold_waiters waiters; /* publishers paused for it */
-	uint64_t progress_at;            /* ms of its last write progress */
-	uint64_t holds, held_ms;         /* totals, for the log */
-	uint64_t logged_at;              /* ms of the last totals logged */
+	uint64_t progress_at;		 /* ms of its last write progress */
+	uint64_t holds, held_ms;	 /* totals, for the log */
+	uint64_t logged_at;		 /* ms of the last totals logged */
 	uint8_t stalled;
 };
 
@@ -62,8 +62,10 @@ static void release(struct conn *p, uint64_t now, int resume)
 
 static void log_totals(const struct conn *s, const char *when)
 {
-	conn_log(s, LOG_LEVEL_INFO, "block: paused publishers %llu times, "
-		 "%llu ms in total%s", (unsigned long long)s->fh.sub->holds,
+	conn_log(s, LOG_LEVEL_INFO,
+		 "block: paused publishers %llu times, "
+		 "%llu ms in total%s",
+		 (unsigned long long)s->fh.sub->holds,
 		 (unsigned long long)s->fh.sub->held_ms, when);
 }
 
@@ -105,7 +107,8 @@ static void check_cb(evutil_socket_t fd, short what, void *arg)
 	} else if (now - fs->progress_at >= st) {
 		fs->stalled = 1;
 		OUTBOUND_COUNT(s, block_stalls, 1);
-		conn_log(s, LOG_LEVEL_NOTICE, "block subscriber stalled (no "
+		conn_log(s, LOG_LEVEL_NOTICE,
+			 "block subscriber stalled (no "
 			 "write progress for %llu ms, %zu bytes pending): its "
 			 "publishers go on, drop-newest applies until it reads",
 			 (unsigned long long)(now - fs->progress_at),
@@ -150,7 +153,7 @@ void flowhold_after_pub(struct conn *c)
 	if (c->state != CONN_READY || c->fh.waiting_on ||
 	    s->state == CONN_CLOSING || (s->pause & CONN_PAUSE_GONE) ||
 	    !(fs = sub_state(s)) || inbound_resume_prepare(c) != 0)
-		return;         /* out of memory: not held, nothing lost */
+		return; /* out of memory: not held, nothing lost */
 	now = clock_mono_ms();
 	conn_pause(c, CONN_PAUSE_BLOCK);
 	c->fh.waiting_on = s;
@@ -161,7 +164,7 @@ void flowhold_after_pub(struct conn *c)
 	if (!event_pending(fs->ev, EV_TIMEOUT | EV_READ | EV_WRITE, NULL)) {
 		st = s->b->conf.stall_timeout_ms;
 		arm(fs, fs->progress_at + st > now ? fs->progress_at + st - now
-						    : 0);
+						   : 0);
 	}
 }
 

@@ -31,12 +31,12 @@ struct conn;
 struct flowhold_sub;
 
 struct flowhold {
-	struct flowhold_sub *sub;    /* owned, NULL until it first held a
+	struct flowhold_sub *sub; /* owned, NULL until it first held a
 				      * publisher (subscriber side) */
-	struct conn *waiting_on;     /* borrowed: the block subscriber this
+	struct conn *waiting_on;  /* borrowed: the block subscriber this
 				      * publisher waits for, NULL: none */
-	TAILQ_ENTRY(conn) link;      /* in waiting_on's waiters */
-	uint64_t held_since;         /* ms (monotonic) of the pause */
+	TAILQ_ENTRY(conn) link;	  /* in waiting_on's waiters */
+	uint64_t held_since;	  /* ms (monotonic) of the pause */
 };
 
 /* A PUB from c is about to be routed: forget any earlier note. */

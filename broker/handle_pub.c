@@ -33,15 +33,15 @@ void handle_pub(struct conn *c, const struct proto_msg *m)
 		return;
 	}
 	if (sys_topics_pub(c->b->sys, c, m))
-		return;     /* $SYS.: answered or refused there */
+		return; /* $SYS.: answered or refused there */
 	flowhold_pub_start(c);
-	receivers = router_publish(c->b->router, &origin, m->topic,
-				   m->reply_to, m->payload);
+	receivers = router_publish(c->b->router, &origin, m->topic, m->reply_to,
+				   m->payload);
 	if (receivers < 0) {
 		conn_send_err(c, m->req_id, PROTO_E_INTERNAL, "out of memory");
 		return;
 	}
-	if (c->b->hold_on)      /* a block subscriber went over its mark */
+	if (c->b->hold_on) /* a block subscriber went over its mark */
 		flowhold_after_pub(c); /* after this frame: the next waits */
 	if (m->req_id == 0)
 		return;

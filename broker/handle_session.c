@@ -46,8 +46,10 @@ void handle_session_timer(struct conn *c, uint64_t now)
 		/* At notice like a slow consumer: an operator wants to see
 		 * clients that vanish without closing (the close itself is
 		 * an info line, as every disconnection). */
-		conn_log(c, LOG_LEVEL_NOTICE, "PING not answered (%u sent), "
-			 "closing", c->pings_out);
+		conn_log(c, LOG_LEVEL_NOTICE,
+			 "PING not answered (%u sent), "
+			 "closing",
+			 c->pings_out);
 		conn_fail(c, PROTO_E_TIMEOUT, "PING not answered");
 		return;
 	}
@@ -67,7 +69,8 @@ void handle_hello(struct conn *c, const struct proto_msg *m)
 		return;
 	}
 	if (m->version != PROTO_VERSION) {
-		conn_fail(c, PROTO_E_BAD_VERSION, "unsupported protocol version");
+		conn_fail(c, PROTO_E_BAD_VERSION,
+			  "unsupported protocol version");
 		return;
 	}
 	if (m->name.ptr && m->name.len > 0 &&

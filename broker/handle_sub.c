@@ -23,8 +23,8 @@ void handle_sub(struct conn *c, const struct proto_msg *m)
 		conn_send_err(c, m->req_id, PROTO_E_BAD_PATTERN, NULL);
 		return;
 	}
-	if (m->queue.ptr && proto_check_name(m->queue.ptr, m->queue.len,
-					     PROTO_E_BAD_QUEUE)) {
+	if (m->queue.ptr &&
+	    proto_check_name(m->queue.ptr, m->queue.len, PROTO_E_BAD_QUEUE)) {
 		conn_send_err(c, m->req_id, PROTO_E_BAD_QUEUE, NULL);
 		return;
 	}

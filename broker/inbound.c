@@ -17,7 +17,7 @@
 
 struct inbound_limit {
 	struct ratelimit rl;
-	struct event *resume_ev;   /* owned: end of a pause (the pause itself
+	struct event *resume_ev; /* owned: end of a pause (the pause itself
 				    * is c->pause's RATE or BUDGET bit) */
 };
 
@@ -30,14 +30,15 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
 	/* Also run early for a block resume: the gate checks the rate and
 	 * the budget again for the next frame. */
 	conn_unpause(c, CONN_PAUSE_RATE | CONN_PAUSE_BUDGET |
-			(c->fh.waiting_on ? 0 : CONN_PAUSE_BLOCK));
+				(c->fh.waiting_on ? 0 : CONN_PAUSE_BLOCK));
 }
 
 void inbound_timeout(struct conn *c)
 {
 	c->in.frame_at = 0;
 	OUTBOUND_COUNT(c, frame_timeouts, 1);
-	conn_fail(c, PROTO_E_TIMEOUT, "frame not completed within "
+	conn_fail(c, PROTO_E_TIMEOUT,
+		  "frame not completed within "
 		  "frame_timeout");
 }
 
@@ -131,26 +132,25 @@ static int budget_low(struct pool *p)
 
 int inbound_gate(struct conn *c, const uint8_t *body, size_t len)
 {
-	unsigned op = proto_peek_op(body, len);   /* 0: unknown, as a PUB */
+	unsigned op = proto_peek_op(body, len); /* 0: unknown, as a PUB */
 	struct pool *p = c->ob.pool;
 	struct inbound_limit *l;
 	uint64_t wait;
 
-	if (c->pause & (CONN_PAUSE_RATE | CONN_PAUSE_BUDGET |
-			CONN_PAUSE_BLOCK)) {
+	if (c->pause &
+	    (CONN_PAUSE_RATE | CONN_PAUSE_BUDGET | CONN_PAUSE_BLOCK)) {
 		transport_read(c->t, 0);
 		return 1;
 	}
-	if (c->state != CONN_READY ||
-	    (op != 0 && op != PROTO_PUB && op != PROTO_SUB &&
-	     op != PROTO_UNSUB))
+	if (c->state != CONN_READY || (op != 0 && op != PROTO_PUB &&
+				       op != PROTO_SUB && op != PROTO_UNSUB))
 		return 0;
 	if (op != PROTO_SUB && op != PROTO_UNSUB && budget_low(p)) {
 		OUTBOUND_COUNT(c, budget_pauses, 1);
 		return pause_for(c, CONN_PAUSE_BUDGET, INBOUND_BUDGET_RETRY_MS);
 	}
 	if (p->lim.pub_rate == 0)
-		return 0;       /* no limit: skip the clock read per frame */
+		return 0; /* no limit: skip the clock read per frame */
 	l = limit(c);
 	if (!l) {
 		conn_fail(c, PROTO_E_INTERNAL, "out of memory");

@@ -36,7 +36,7 @@ struct inbound_limit;
 struct inbound {
 	struct inbound_limit *lim; /* owned, NULL until needed: the token
 				    * bucket and the resume timer */
-	uint64_t frame_at;         /* frame timeout deadline (sweep.h's
+	uint64_t frame_at;	   /* frame timeout deadline (sweep.h's
 				    * clock), 0: no frame started */
 };
 

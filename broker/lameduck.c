@@ -31,7 +31,7 @@ static unsigned open_conns(const struct broker *b)
 	unsigned n = 0;
 
 	TAILQ_FOREACH(c, &b->conns, link)
-		n += c->state != CONN_CLOSING;
+	n += c->state != CONN_CLOSING;
 	return n;
 }
 
@@ -67,7 +67,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	     c = TAILQ_NEXT(c, link)) {
 		if (c->state == CONN_CLOSING)
 			continue;
-		conn_fail(c, PROTO_E_SHUTTING_DOWN, "lame duck: please "
+		conn_fail(c, PROTO_E_SHUTTING_DOWN,
+			  "lame duck: please "
 			  "reconnect elsewhere");
 		batch--;
 	}
@@ -83,8 +84,8 @@ static void tell_clients(struct broker *b, uint64_t ms_left)
 	struct conn *c;
 
 	TAILQ_FOREACH(c, &b->conns, link)
-		if (c->state == CONN_READY)
-			conn_send_frame(c, buf, n);
+	if (c->state == CONN_READY)
+		conn_send_frame(c, buf, n);
 }
 
 void lameduck_start(struct lameduck *ld)
@@ -98,7 +99,8 @@ void lameduck_start(struct lameduck *ld)
 	ld->active = 1;
 	ld->tick_ms = span / 20 < 10 ? 10 : span / 20 > 100 ? 100 : span / 20;
 	ld->close_start_ms = 0;
-	log_msg(&b->log, LOG_LEVEL_NOTICE, "SIGUSR2: entering lame duck mode: "
+	log_msg(&b->log, LOG_LEVEL_NOTICE,
+		"SIGUSR2: entering lame duck mode: "
 		"not accepting; closing %u clients over %u ms after %u ms",
 		open_conns(b), span, grace);
 	sdnotify_send(&b->notify, "STOPPING=1");

@@ -18,11 +18,11 @@ struct broker;
 struct event;
 
 struct lameduck {
-	struct broker *b;          /* borrowed */
-	struct event *sigusr2;     /* owned */
-	struct event *tick;        /* owned: grace, then one close batch */
-	int64_t close_start_ms;    /* monotonic; 0 until the grace is over */
-	unsigned total;            /* clients open when closing began */
+	struct broker *b;	/* borrowed */
+	struct event *sigusr2;	/* owned */
+	struct event *tick;	/* owned: grace, then one close batch */
+	int64_t close_start_ms; /* monotonic; 0 until the grace is over */
+	unsigned total;		/* clients open when closing began */
 	uint32_t tick_ms;
 	int active;
 };

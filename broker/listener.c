@@ -21,25 +21,25 @@
 #include "proto.h"
 
 struct listener {
-	struct evconnlistener *evl;   /* owned */
-	struct listeners *set;        /* back pointer */
-	char name[CONF_MAX_BIND + 16];/* as configured, for the log */
+	struct evconnlistener *evl;    /* owned */
+	struct listeners *set;	       /* back pointer */
+	char name[CONF_MAX_BIND + 16]; /* as configured, for the log */
 	char pool[CONF_MAX_POOL_NAME];
-	int tls;                      /* its listen line said "tls" */
+	int tls; /* its listen line said "tls" */
 	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 struct listeners {
 	struct listener item[CONF_MAX_LISTEN];
 	unsigned n;
-	struct event_base *base;      /* borrowed */
-	struct log *log;              /* borrowed */
+	struct event_base *base; /* borrowed */
+	struct log *log;	 /* borrowed */
 	listener_accept_fn cb;
 	void *arg;
-	struct event *resume;         /* owned: ends an EMFILE back-off */
-	int spare_fd;                 /* /dev/null, given up on EMFILE */
+	struct event *resume; /* owned: ends an EMFILE back-off */
+	int spare_fd;	      /* /dev/null, given up on EMFILE */
 	int paused;
-	uint64_t refused;             /* connections refused while paused */
+	uint64_t refused; /* connections refused while paused */
 };
 
 static void accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
@@ -102,14 +102,14 @@ static void error_cb(struct evconnlistener *evl, void *arg)
 	struct timeval tv = clock_ms_tv(LISTENER_BACKOFF_MS);
 	int err = EVUTIL_SOCKET_ERROR();
 
-	if (err != EMFILE && err != ENFILE && err != ENOBUFS &&
-	    err != ENOMEM) {
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
 		log_msg(ls->log, LOG_LEVEL_WARNING, "accept on %s: %s", l->name,
 			evutil_socket_error_to_string(err));
 		return;
 	}
 	if (!ls->paused)
-		log_msg(ls->log, LOG_LEVEL_WARNING, "accept on %s: %s; pausing "
+		log_msg(ls->log, LOG_LEVEL_WARNING,
+			"accept on %s: %s; pausing "
 			"accepts for %d ms (%llu connections refused so far)",
 			l->name, evutil_socket_error_to_string(err),
 			LISTENER_BACKOFF_MS, (unsigned long long)ls->refused);
@@ -141,8 +141,10 @@ static int clear_stale_socket(struct listeners *ls, const char *path)
 	if (lstat(path, &st) != 0)
 		return 0;
 	if (!S_ISSOCK(st.st_mode)) {
-		log_msg(ls->log, LOG_LEVEL_ERROR, "unix:%s exists and is not a "
-			"socket", path);
+		log_msg(ls->log, LOG_LEVEL_ERROR,
+			"unix:%s exists and is not a "
+			"socket",
+			path);
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
@@ -151,16 +153,17 @@ static int clear_stale_socket(struct listeners *ls, const char *path)
 	if (fd >= 0)
 		close(fd);
 	if (live) {
-		log_msg(ls->log, LOG_LEVEL_ERROR, "unix:%s is in use by another "
-			"process", path);
+		log_msg(ls->log, LOG_LEVEL_ERROR,
+			"unix:%s is in use by another "
+			"process",
+			path);
 		return -1;
 	}
 	unlink(path);
 	return 0;
 }
 
-static struct evconnlistener *bind_one(struct listeners *ls,
-				       struct listener *l,
+static struct evconnlistener *bind_one(struct listeners *ls, struct listener *l,
 				       const struct sockaddr *sa, int len)
 {
 	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
@@ -171,8 +174,7 @@ static struct evconnlistener *bind_one(struct listeners *ls,
 				       len);
 }
 
-static int open_unix(struct listeners *ls, struct listener *l,
-		     const char *path)
+static int open_unix(struct listeners *ls, struct listener *l, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
@@ -190,8 +192,8 @@ static int open_unix(struct listeners *ls, struct listener *l,
 }
 
 /* Listen on the first address host:port resolves to (host "" = any). */
-static int open_tcp(struct listeners *ls, struct listener *l,
-		    const char *host, unsigned port)
+static int open_tcp(struct listeners *ls, struct listener *l, const char *host,
+		    unsigned port)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char serv[8];
@@ -251,9 +253,9 @@ static void simple_listen(const struct conf *c, struct conf_listen *out)
 	snprintf(out->pool, sizeof out->pool, "default");
 }
 
-struct listeners *listeners_open(struct event_base *base,
-				 const struct conf *c, struct log *lg,
-				 listener_accept_fn cb, void *arg)
+struct listeners *listeners_open(struct event_base *base, const struct conf *c,
+				 struct log *lg, listener_accept_fn cb,
+				 void *arg)
 {
 	struct listeners *ls = calloc(1, sizeof *ls);
 	struct conf_listen simple;

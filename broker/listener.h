@@ -38,9 +38,9 @@ typedef void (*listener_accept_fn)(void *arg, evutil_socket_t fd,
 /* Open every listener of c (its listen lines, or c->bind:c->port when there
  * are none), each logged at notice level.  Returns the set, or NULL with
  * the reason logged (nothing is left open then). */
-struct listeners *listeners_open(struct event_base *base,
-				 const struct conf *c, struct log *lg,
-				 listener_accept_fn cb, void *arg);
+struct listeners *listeners_open(struct event_base *base, const struct conf *c,
+				 struct log *lg, listener_accept_fn cb,
+				 void *arg);
 
 /* Stop accepting until the next turn of the event loop (then resume on
  * its own); no-op while paused.  For the accept callback: libevent

@@ -27,9 +27,9 @@ enum log_level {
 
 struct log {
 	enum log_level level;
-	FILE *out;          /* borrowed; never closed by this module */
-	int syslog;         /* 1: lines go to syslog instead of out */
-	int journal;        /* 1: out is the journal: "<N>" prefix */
+	FILE *out;   /* borrowed; never closed by this module */
+	int syslog;  /* 1: lines go to syslog instead of out */
+	int journal; /* 1: out is the journal: "<N>" prefix */
 };
 
 /* Set up lg to write messages up to `level` to out (stderr when NULL).
@@ -65,6 +65,7 @@ void log_msg(const struct log *lg, enum log_level level, const char *fmt, ...)
 /* Same, with a prefix written between the level and the text (e.g.
  * "client 7 127.0.0.1:51234: "); prefix may be NULL. */
 void log_vmsg(const struct log *lg, enum log_level level, const char *prefix,
-	      const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+	      const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 #endif

@@ -37,18 +37,18 @@
 /* Options given on the command line, applied after the config file (and
  * again on every reload). */
 struct cli {
-	char config[PATH_MAX];  /* absolute once resolved; "" for none */
-	char cwd[PATH_MAX];     /* start directory, for relative paths */
+	char config[PATH_MAX]; /* absolute once resolved; "" for none */
+	char cwd[PATH_MAX];    /* start directory, for relative paths */
 	const char *bind;
 	const char *port;
 	const char *level;
 	const char *pidfile;
-	const char *monitor;    /* -m: PORT or ADDR:PORT */
-	int daemon;             /* -1 unset, 0 -f, 1 -d */
-	int check;              /* --check-config */
-	struct fdlimit fd;      /* the descriptor limit, raised at start */
-	int clients_verdict;    /* enum fdlimit_verdict of the last load */
-	char clients_why[200];  /* max_clients in force and why */
+	const char *monitor;   /* -m: PORT or ADDR:PORT */
+	int daemon;	       /* -1 unset, 0 -f, 1 -d */
+	int check;	       /* --check-config */
+	struct fdlimit fd;     /* the descriptor limit, raised at start */
+	int clients_verdict;   /* enum fdlimit_verdict of the last load */
+	char clients_why[200]; /* max_clients in force and why */
 };
 
 static void usage(FILE *f)
@@ -91,19 +91,45 @@ static void set_config_path(struct cli *cli, const char *path)
 static int take_opt(struct cli *cli, int opt, char **argv)
 {
 	switch (opt) {
-	case 'c': set_config_path(cli, optarg); break;
-	case 't': cli->check = 1; break;
-	case 'b': cli->bind = optarg; break;
-	case 'p': cli->port = optarg; break;
-	case 'l': cli->level = optarg; break;
-	case 'm': cli->monitor = optarg; break;
-	case 'v': cli->level = "debug"; break;
-	case 'q': cli->level = "warning"; break;
-	case 'd': cli->daemon = 1; break;
-	case 'f': cli->daemon = 0; break;
-	case 'P': cli->pidfile = optarg; break;
-	case 'h': usage(stdout); return 0;
-	case 'V': printf("brokerd %s\n", PACKAGE_VERSION); return 0;
+	case 'c':
+		set_config_path(cli, optarg);
+		break;
+	case 't':
+		cli->check = 1;
+		break;
+	case 'b':
+		cli->bind = optarg;
+		break;
+	case 'p':
+		cli->port = optarg;
+		break;
+	case 'l':
+		cli->level = optarg;
+		break;
+	case 'm':
+		cli->monitor = optarg;
+		break;
+	case 'v':
+		cli->level = "debug";
+		break;
+	case 'q':
+		cli->level = "warning";
+		break;
+	case 'd':
+		cli->daemon = 1;
+		break;
+	case 'f':
+		cli->daemon = 0;
+		break;
+	case 'P':
+		cli->pidfile = optarg;
+		break;
+	case 'h':
+		usage(stdout);
+		return 0;
+	case 'V':
+		printf("brokerd %s\n", PACKAGE_VERSION);
+		return 0;
 	case ':':
 		fprintf(stderr, "brokerd: option '%s' needs a value\n",
 			argv[optind - 1]);
@@ -166,8 +192,7 @@ static int override(struct conf *c, const char *opt, const char *key,
 
 /* A relative pidfile is taken from the start directory (brokerd -d moves
  * to "/").  0, or 1 when the result is too long (reported). */
-static int absolute_pidfile(struct conf *c, const struct cli *cli,
-			    FILE *errs)
+static int absolute_pidfile(struct conf *c, const struct cli *cli, FILE *errs)
 {
 	char abs[sizeof c->pidfile];
 	int n;
@@ -255,9 +280,8 @@ static int check_only(struct cli *cli)
 			problems == 1 ? "" : "s");
 		return 2;
 	}
-	printf("%s: configuration OK\n%s\n", cli->config[0] ? cli->config
-							   : "(defaults)",
-	       cli->clients_why);
+	printf("%s: configuration OK\n%s\n",
+	       cli->config[0] ? cli->config : "(defaults)", cli->clients_why);
 	return 0;
 }
 
@@ -306,8 +330,9 @@ static int serve(struct cli *cli, const struct conf *conf, struct broker *b)
 		log_msg(&b->log, LOG_LEVEL_ERROR, "out of memory");
 		goto out;
 	}
-	log_msg(&b->log, cli->clients_verdict == FDLIMIT_LOWERED
-				 ? LOG_LEVEL_WARNING : LOG_LEVEL_NOTICE,
+	log_msg(&b->log,
+		cli->clients_verdict == FDLIMIT_LOWERED ? LOG_LEVEL_WARNING
+							: LOG_LEVEL_NOTICE,
 		"%s", cli->clients_why);
 	log_msg(&b->log, LOG_LEVEL_NOTICE, "brokerd %s started (pid %ld)",
 		PACKAGE_VERSION, (long)getpid());

@@ -17,11 +17,11 @@
 #include "monitor_metrics.h"
 
 struct monitor {
-	struct broker *b;        /* borrowed */
-	struct evhttp *http;     /* owned */
+	struct broker *b;	     /* borrowed */
+	struct evhttp *http;	     /* owned */
 	struct monitor_guard *guard; /* owned: connection cap, lifetime */
-	uint64_t start_ms;       /* monotonic */
-	int64_t start_unix;      /* wall clock, for /varz */
+	uint64_t start_ms;	     /* monotonic */
+	int64_t start_unix;	     /* wall clock, for /varz */
 };
 
 static double uptime(const struct monitor *m)
@@ -120,8 +120,10 @@ struct monitor *monitor_new(struct broker *b)
 	evhttp_set_gencb(m->http, request_cb, m);
 	bound = evhttp_bind_socket_with_handle(m->http, host, l->port);
 	if (!bound) {
-		log_msg(&b->log, LOG_LEVEL_ERROR, "monitor: cannot listen on "
-			"%s:%u", host, (unsigned)l->port);
+		log_msg(&b->log, LOG_LEVEL_ERROR,
+			"monitor: cannot listen on "
+			"%s:%u",
+			host, (unsigned)l->port);
 		monitor_free(m);
 		return NULL;
 	}
@@ -140,6 +142,6 @@ void monitor_free(struct monitor *m)
 	if (!m)
 		return;
 	evhttp_free(m->http);
-	monitor_guard_free(m->guard);   /* after: evhttp let go of them */
+	monitor_guard_free(m->guard); /* after: evhttp let go of them */
 	free(m);
 }

@@ -15,19 +15,19 @@
 #include "clock.h"
 
 struct guarded {
-	struct bufferevent *bev;  /* one reference ours */
-	uint64_t deadline_ms;     /* monotonic */
+	struct bufferevent *bev; /* one reference ours */
+	uint64_t deadline_ms;	 /* monotonic */
 	TAILQ_ENTRY(guarded) link;
 };
 
 TAILQ_HEAD(guarded_list, guarded);
 
 struct monitor_guard {
-	struct evconnlistener *listener;    /* borrowed (evhttp's) */
-	struct event *sweep;                /* owned */
-	struct guarded_list conns;          /* owned */
+	struct evconnlistener *listener; /* borrowed (evhttp's) */
+	struct event *sweep;		 /* owned */
+	struct guarded_list conns;	 /* owned */
 	unsigned n;
-	int paused;                         /* listener off: at the cap */
+	int paused; /* listener off: at the cap */
 };
 
 static void cap(struct monitor_guard *g)
@@ -92,7 +92,7 @@ static struct bufferevent *bev_cb(struct event_base *base, void *arg)
 
 	if (!c || !bev) {
 		free(c);
-		return bev;    /* NULL: evhttp makes its own, unguarded */
+		return bev; /* NULL: evhttp makes its own, unguarded */
 	}
 	bufferevent_incref(bev);
 	c->bev = bev;

@@ -27,12 +27,15 @@ struct bulk_metric {
 	size_t off;
 };
 
-#define BULK(n, t, h, l, f) { n, t, h, l, offsetof(struct bulk_counters, f) }
+#define BULK(n, t, h, l, f)                                   \
+	{                                                     \
+		n, t, h, l, offsetof(struct bulk_counters, f) \
+	}
 
 /* Rows with the same name are one family: keep them adjacent. */
 static const struct bulk_metric bulk_metrics[] = {
-	BULK("messages_out_total", "counter",
-	     "MSGs queued to subscribers.", "", delivered),
+	BULK("messages_out_total", "counter", "MSGs queued to subscribers.", "",
+	     delivered),
 	BULK("dropped_total", "counter", "MSGs dropped, by reason.",
 	     "reason=\"oldest\"", dropped_oldest),
 	BULK("dropped_total", "counter", "", "reason=\"newest\"",
@@ -47,15 +50,15 @@ static const struct bulk_metric bulk_metrics[] = {
 	BULK("connections_refused_total", "counter",
 	     "Connections refused or closed at admission, by reason.",
 	     "reason=\"pool_full\"", refused_full),
-	BULK("connections_refused_total", "counter", "",
-	     "reason=\"per_addr\"", refused_addr),
-	BULK("connections_refused_total", "counter", "",
-	     "reason=\"evicted\"", evicted),
+	BULK("connections_refused_total", "counter", "", "reason=\"per_addr\"",
+	     refused_addr),
+	BULK("connections_refused_total", "counter", "", "reason=\"evicted\"",
+	     evicted),
 	BULK("frame_timeouts_total", "counter",
 	     "Connections cut off for a partial frame sent too slowly.", "",
 	     frame_timeouts),
-	BULK("read_pauses_total", "counter",
-	     "Publishers paused, by reason.", "reason=\"rate\"", rate_pauses),
+	BULK("read_pauses_total", "counter", "Publishers paused, by reason.",
+	     "reason=\"rate\"", rate_pauses),
 	BULK("read_pauses_total", "counter", "", "reason=\"budget\"",
 	     budget_pauses),
 };
@@ -64,9 +67,12 @@ static const struct bulk_metric bulk_metrics[] = {
 static int head(struct evbuffer *o, const char *name, const char *type,
 		const char *help)
 {
-	return evbuffer_add_printf(o, "# HELP brokerd_%s %s\n"
-				   "# TYPE brokerd_%s %s\n", name, help, name,
-				   type) < 0 ? -1 : 0;
+	return evbuffer_add_printf(o,
+				   "# HELP brokerd_%s %s\n"
+				   "# TYPE brokerd_%s %s\n",
+				   name, help, name, type) < 0
+		       ? -1
+		       : 0;
 }
 
 /* One sample: labels "" or a,b pairs without braces. */
@@ -75,7 +81,9 @@ static int sample(struct evbuffer *o, const char *name, const char *labels,
 {
 	return evbuffer_add_printf(o, "brokerd_%s%s%s%s %llu\n", name,
 				   labels[0] ? "{" : "", labels,
-				   labels[0] ? "}" : "", v) < 0 ? -1 : 0;
+				   labels[0] ? "}" : "", v) < 0
+		       ? -1
+		       : 0;
 }
 
 static uint64_t bulk_value(const struct bulk_counters *c, size_t off)
@@ -131,8 +139,7 @@ static int pool_gauges(const struct broker *b, struct evbuffer *o)
 		   "Outbound bytes waiting for the pool's clients now.");
 	for (size_t k = 0; k < ps->n; k++) {
 		snprintf(lab, sizeof lab, "pool=\"%s\"", ps->v[k]->lim.name);
-		rc |= sample(o, "pool_pending_bytes", lab,
-			     ps->v[k]->out_bytes);
+		rc |= sample(o, "pool_pending_bytes", lab, ps->v[k]->out_bytes);
 	}
 	return rc;
 }
@@ -146,7 +153,8 @@ static int pending_histogram(const struct broker *b, struct evbuffer *o)
 	char lab[48];
 	int rc;
 
-	TAILQ_FOREACH(c, &b->conns, link) {
+	TAILQ_FOREACH(c, &b->conns, link)
+	{
 		size_t i = 0, p;
 
 		if (subs_count(&c->subs) == 0)
@@ -220,36 +228,42 @@ int monitor_metrics(const struct broker *b, double uptime_s,
 	return rc ? -1 : 0;
 }
 
-int monitor_varz(const struct broker *b, double uptime_s,
-		 int64_t start_unix, struct evbuffer *out)
+int monitor_varz(const struct broker *b, double uptime_s, int64_t start_unix,
+		 struct evbuffer *out)
 {
 	const struct conf *c = &b->conf;
 	const struct broker_stats *s = &b->stats;
 
-	return evbuffer_add_printf(out,
-		"{\"server\":\"brokerd\",\"version\":\"%s\","
-		"\"uptime_seconds\":%.3f,\"start_unix\":%lld,"
-		"\"serving\":%s,\"settings\":{\"max_payload\":%u,"
-		"\"max_clients\":%u,\"max_subs_per_client\":%u,"
-		"\"max_outbound\":%llu,\"handshake_timeout_ms\":%u,"
-		"\"ping_interval_ms\":%u,\"frame_timeout_ms\":%u,"
-		"\"max_conns_per_addr\":%u,\"sys_interval_ms\":%u,"
-		"\"drain_timeout_ms\":%u,\"listeners\":%u,\"pools\":%zu},"
-		"\"totals\":{\"connections\":%zu,\"connections_accepted\":%llu,"
-		"\"subscriptions\":%zu,\"messages_in\":%llu,"
-		"\"messages_out\":%llu,\"dropped\":%llu,"
-		"\"errors_sent\":%llu}}\n",
-		PACKAGE_VERSION, uptime_s, (long long)start_unix,
-		b->stopping || !b->listeners ? "false" : "true",
-		c->max_payload, c->max_clients, c->max_subs_per_client,
-		(unsigned long long)c->max_outbound, c->handshake_timeout_ms,
-		c->ping_interval_ms, c->frame_timeout_ms,
-		c->max_conns_per_addr, c->sys_interval_ms,
-		c->drain_timeout_ms, c->nlisten ? c->nlisten : 1u,
-		b->pools->n, b->nconns,
-		(unsigned long long)s->connections, router_count(b->router),
-		(unsigned long long)s->published,
-		(unsigned long long)s->delivered,
-		(unsigned long long)s->dropped,
-		(unsigned long long)s->errors_sent) < 0 ? -1 : 0;
+	return evbuffer_add_printf(
+		       out,
+		       "{\"server\":\"brokerd\",\"version\":\"%s\","
+		       "\"uptime_seconds\":%.3f,\"start_unix\":%lld,"
+		       "\"serving\":%s,\"settings\":{\"max_payload\":%u,"
+		       "\"max_clients\":%u,\"max_subs_per_client\":%u,"
+		       "\"max_outbound\":%llu,\"handshake_timeout_ms\":%u,"
+		       "\"ping_interval_ms\":%u,\"frame_timeout_ms\":%u,"
+		       "\"max_conns_per_addr\":%u,\"sys_interval_ms\":%u,"
+		       "\"drain_timeout_ms\":%u,\"listeners\":%u,\"pools\":%zu}"
+		       ","
+		       "\"totals\":{\"connections\":%zu,\"connections_"
+		       "accepted\":%llu,"
+		       "\"subscriptions\":%zu,\"messages_in\":%llu,"
+		       "\"messages_out\":%llu,\"dropped\":%llu,"
+		       "\"errors_sent\":%llu}}\n",
+		       PACKAGE_VERSION, uptime_s, (long long)start_unix,
+		       b->stopping || !b->listeners ? "false" : "true",
+		       c->max_payload, c->max_clients, c->max_subs_per_client,
+		       (unsigned long long)c->max_outbound,
+		       c->handshake_timeout_ms, c->ping_interval_ms,
+		       c->frame_timeout_ms, c->max_conns_per_addr,
+		       c->sys_interval_ms, c->drain_timeout_ms,
+		       c->nlisten ? c->nlisten : 1u, b->pools->n, b->nconns,
+		       (unsigned long long)s->connections,
+		       router_count(b->router),
+		       (unsigned long long)s->published,
+		       (unsigned long long)s->delivered,
+		       (unsigned long long)s->dropped,
+		       (unsigned long long)s->errors_sent) < 0
+		       ? -1
+		       : 0;
 }

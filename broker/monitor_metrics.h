@@ -20,7 +20,7 @@ int monitor_metrics(const struct broker *b, double uptime_s,
 		    struct evbuffer *out);
 
 /* Append the /varz JSON object of b to out (borrowed).  0 or -1. */
-int monitor_varz(const struct broker *b, double uptime_s,
-		 int64_t start_unix, struct evbuffer *out);
+int monitor_varz(const struct broker *b, double uptime_s, int64_t start_unix,
+		 struct evbuffer *out);
 
 #endif

@@ -67,10 +67,11 @@ int msg_tail_append_msg(struct msg_tail *t, const uint8_t *head, size_t hlen,
 {
 	uint8_t buf[PROTO_MSG_HEAD_MAX + MSG_TAIL_COPY_MAX];
 
-	if (hlen <= t->headroom) {      /* local tail: head in front, in place */
+	if (hlen <= t->headroom) { /* local tail: head in front, in place */
 		memcpy(t->data - hlen, head, hlen);
-		return evbuffer_add(out, t->data - hlen, hlen + t->len) == 0 ?
-			0 : -1;
+		return evbuffer_add(out, t->data - hlen, hlen + t->len) == 0
+			       ? 0
+			       : -1;
 	}
 	if (hlen <= PROTO_MSG_HEAD_MAX && t->len < MSG_TAIL_COPY_MAX) {
 		memcpy(buf, head, hlen);

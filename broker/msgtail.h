@@ -30,11 +30,11 @@ struct evbuffer;
 #define MSG_TAIL_COPY_MAX 2048u
 
 struct msg_tail {
-	unsigned refs;       /* heap tails: router + evbuffers holding it */
+	unsigned refs; /* heap tails: router + evbuffers holding it */
 	int on_heap;
 	size_t len;
 	uint8_t *data;
-	unsigned headroom;   /* free bytes before data (local tails: room to
+	unsigned headroom; /* free bytes before data (local tails: room to
 			      * put a receiver's head in front, so a MSG
 			      * is one copy into the output) */
 };

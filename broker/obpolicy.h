@@ -45,28 +45,27 @@
 #define OUTBOUND_WINDOW (512u * 1024u)
 
 enum ob_verdict {
-	OB_DIRECT,       /* append to the output now */
-	OB_QUEUE,        /* append to the queue (pumped as the output drains) */
-	OB_DROP_NEW,     /* drop this message: over the bound */
-	OB_DROP_OLDEST,  /* drop the oldest queued message, then ask again */
-	OB_DROP_BUDGET,  /* drop this message: the pool's budget is spent */
-	OB_CUT,          /* policy disconnect: discard everything, cut off */
+	OB_DIRECT,	/* append to the output now */
+	OB_QUEUE,	/* append to the queue (pumped as the output drains) */
+	OB_DROP_NEW,	/* drop this message: over the bound */
+	OB_DROP_OLDEST, /* drop the oldest queued message, then ask again */
+	OB_DROP_BUDGET, /* drop this message: the pool's budget is spent */
+	OB_CUT,		/* policy disconnect: discard everything, cut off */
 };
 
 struct ob_limits {
-	uint64_t max_bytes;     /* effective byte bound */
-	uint64_t max_msgs;      /* effective bound on queued messages */
-	uint64_t budget_left;   /* the pool's max_outbound_total minus its
+	uint64_t max_bytes;   /* effective byte bound */
+	uint64_t max_msgs;    /* effective bound on queued messages */
+	uint64_t budget_left; /* the pool's max_outbound_total minus its
 				 * out_bytes (0 when over) */
-	uint8_t policy;         /* enum proto_policy, never NONE */
+	uint8_t policy;	      /* enum proto_policy, never NONE */
 };
 
 struct ob_load {
-	uint64_t out_len;       /* bytes in the transport's output */
-	uint64_t q_bytes;       /* bytes in the queue (outq_bytes) */
-	uint64_t q_len;         /* messages in the queue */
+	uint64_t out_len; /* bytes in the transport's output */
+	uint64_t q_bytes; /* bytes in the queue (outq_bytes) */
+	uint64_t q_len;	  /* messages in the queue */
 };
-
 
 /* block: after this message is placed, is the subscriber over its
  * high-water mark, so that its publishers must pause? */

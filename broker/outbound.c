@@ -87,7 +87,7 @@ void outbound_account(struct conn *c)
 {
 	uint64_t now = outbound_pending(c);
 
-	c->ob.pool->out_bytes += now - c->ob.accounted;  /* mod 2^64 */
+	c->ob.pool->out_bytes += now - c->ob.accounted; /* mod 2^64 */
 	c->ob.accounted = now;
 }
 
@@ -162,9 +162,10 @@ static int drop(struct conn *c, size_t field, const char *why)
 	/* Once per drop episode (it ends when the NOTICE goes out), so an
 	 * operator can grep for it without a line per message. */
 	if (c->ob.dropped_unreported == 0 && c->state != CONN_CLOSING)
-		conn_log(c, LOG_LEVEL_NOTICE, "slow consumer detected: %s "
-			 "(%zu bytes pending), dropping messages", why,
-			 outbound_pending(c));
+		conn_log(c, LOG_LEVEL_NOTICE,
+			 "slow consumer detected: %s "
+			 "(%zu bytes pending), dropping messages",
+			 why, outbound_pending(c));
 	outbound_count(c, field, 1);
 	COUNT(c, dropped, 1);
 	c->b->stats.dropped++;
@@ -188,16 +189,18 @@ static int cut_off(struct conn *c)
 	COUNT(c, slow_disconnects, 1);
 	conn_pause(c, CONN_PAUSE_CUT);
 	conn_send_err(c, 0, PROTO_E_SERVER_BUSY, reason_full);
-	if (!c->ob.cut_ev)     /* made at the first cut-off only */
+	if (!c->ob.cut_ev) /* made at the first cut-off only */
 		c->ob.cut_ev = event_new(c->b->base, -1, 0, cut_cb, c);
 	if (c->ob.cut_ev) {
 		event_active(c->ob.cut_ev, EV_TIMEOUT, 1);
-	} else {               /* out of memory: free it without the flush */
+	} else { /* out of memory: free it without the flush */
 		conn_pause(c, CONN_PAUSE_BROKEN);
 		conn_free_later(c, 0);
 	}
-	conn_log(c, LOG_LEVEL_NOTICE, "slow consumer cut off (policy "
-		 "disconnect, %zu bytes pending)", pending);
+	conn_log(c, LOG_LEVEL_NOTICE,
+		 "slow consumer cut off (policy "
+		 "disconnect, %zu bytes pending)",
+		 pending);
 	return 1;
 }
 
@@ -257,7 +260,7 @@ static int enqueue(struct conn *c, const uint8_t *head, size_t hlen,
 
 /* What obpolicy.h decides on: c's limits and what waits for it now. */
 static inline void policy_input(const struct conn *c, struct ob_limits *lim,
-			 struct ob_load *ld)
+				struct ob_load *ld)
 {
 	const struct pool *p = c->ob.pool;
 
@@ -265,8 +268,8 @@ static inline void policy_input(const struct conn *c, struct ob_limits *lim,
 	lim->max_msgs = max_msgs(c);
 	lim->policy = (uint8_t)policy(c);
 	lim->budget_left = p->out_bytes < p->lim.max_outbound_total
-			   ? p->lim.max_outbound_total - p->out_bytes
-			   : 0;
+				   ? p->lim.max_outbound_total - p->out_bytes
+				   : 0;
 	ld->out_len = transport_out_len(c->t);
 	ld->q_bytes = outq_bytes(&c->ob.q);
 	ld->q_len = outq_len(&c->ob.q);
@@ -319,8 +322,10 @@ static void report_dropped(struct conn *c)
 			transport_flush_soon(c->t);
 	}
 	if (rc == 0) {
-		conn_log(c, LOG_LEVEL_INFO, "dropped %llu messages (%s), "
-			 "notified", (unsigned long long)c->ob.dropped_unreported,
+		conn_log(c, LOG_LEVEL_INFO,
+			 "dropped %llu messages (%s), "
+			 "notified",
+			 (unsigned long long)c->ob.dropped_unreported,
 			 c->ob.reason);
 		c->ob.dropped_unreported = 0;
 		c->ob.gap = 0;
@@ -338,7 +343,7 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 		return DROP(c, dropped_disconnect, "connection closing");
 	v = decide(c, cost, &hold);
 	if (c->ob.gap && (v == OB_DIRECT || v == OB_QUEUE)) {
-		report_dropped(c);  /* it marks the gap, before this MSG */
+		report_dropped(c); /* it marks the gap, before this MSG */
 		if (v == OB_DIRECT && outq_entries(&c->ob.q) > 0)
 			v = OB_QUEUE;
 	}
@@ -394,12 +399,14 @@ static void refuse_block(struct conn *c)
 	uint8_t buf[64 + PROTO_MAX_REASON];
 	char why[128];
 
-	snprintf(why, sizeof why, "block not allowed in pool '%s': "
-		 "drop-newest", c->ob.pool->lim.name);
-	conn_send_frame(c, buf, proto_enc_notice(buf, sizeof buf,
-						 PROTO_NOTICE_POLICY,
-						 PROTO_POLICY_DROP_NEWEST,
-						 proto_cstr(why)));
+	snprintf(why, sizeof why,
+		 "block not allowed in pool '%s': "
+		 "drop-newest",
+		 c->ob.pool->lim.name);
+	conn_send_frame(c, buf,
+			proto_enc_notice(buf, sizeof buf, PROTO_NOTICE_POLICY,
+					 PROTO_POLICY_DROP_NEWEST,
+					 proto_cstr(why)));
 }
 
 void outbound_sub_opts(struct conn *c, const struct proto_sub_opts *o)
@@ -412,11 +419,11 @@ void outbound_sub_opts(struct conn *c, const struct proto_sub_opts *o)
 	}
 	if (o->stall_policy != PROTO_POLICY_NONE)
 		c->ob.req_stall_policy = o->stall_policy;
-	if (o->max_bytes && (!c->ob.req_max_bytes ||
-			     o->max_bytes < c->ob.req_max_bytes))
+	if (o->max_bytes &&
+	    (!c->ob.req_max_bytes || o->max_bytes < c->ob.req_max_bytes))
 		c->ob.req_max_bytes = o->max_bytes < 1024 ? 1024 : o->max_bytes;
-	if (o->max_msgs && (!c->ob.req_max_msgs ||
-			    o->max_msgs < c->ob.req_max_msgs))
+	if (o->max_msgs &&
+	    (!c->ob.req_max_msgs || o->max_msgs < c->ob.req_max_msgs))
 		c->ob.req_max_msgs = o->max_msgs > UINT32_MAX
 					     ? UINT32_MAX
 					     : (uint32_t)o->max_msgs;

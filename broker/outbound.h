@@ -42,22 +42,22 @@ struct pool;
 
 struct outbound {
 	struct outq q;
-	struct pool *pool;           /* borrowed, never NULL: the default
+	struct pool *pool;	     /* borrowed, never NULL: the default
 				      * pool from conn_new, then pool_admit's */
-	struct event *cut_ev;        /* owned, made at the cut-off: deferred
+	struct event *cut_ev;	     /* owned, made at the cut-off: deferred
 				      * slow-consumer close; NULL before */
-	uint8_t admitted;            /* counted in pool->nconns */
-	uint8_t req_policy;          /* enum proto_policy from SUBs */
+	uint8_t admitted;	     /* counted in pool->nconns */
+	uint8_t req_policy;	     /* enum proto_policy from SUBs */
 	uint8_t req_stall_policy;    /* block's fallback from SUBs, 0: none
 				      * (drop-newest) */
-	uint32_t req_max_msgs;       /* smallest asked for (at most
+	uint32_t req_max_msgs;	     /* smallest asked for (at most
 				      * UINT32_MAX, as pools' bound), 0: none */
-	uint64_t req_max_bytes;      /* smallest asked for, 0: none */
-	uint64_t accounted;          /* our share of pool->out_bytes */
+	uint64_t req_max_bytes;	     /* smallest asked for, 0: none */
+	uint64_t accounted;	     /* our share of pool->out_bytes */
 	uint64_t dropped_unreported; /* since the last NOTICE DROPPED */
-	uint8_t gap;                 /* a newest/budget drop is unreported:
+	uint8_t gap;		     /* a newest/budget drop is unreported:
 				      * its NOTICE goes before the next MSG */
-	const char *reason;          /* static text of the last drop */
+	const char *reason;	     /* static text of the last drop */
 };
 
 /* Set up c->ob (allocates nothing). */

@@ -75,7 +75,7 @@ static int push(struct outq *q, const uint8_t *head, size_t hlen,
 	e->tail = tail;
 	e->hlen = (uint8_t)hlen;
 	e->ctl = (uint8_t)ctl;
-	if (hlen > 0)           /* a control entry has no head (NULL) */
+	if (hlen > 0) /* a control entry has no head (NULL) */
 		memcpy(e->head, head, hlen);
 	q->n++;
 	q->bytes += outq_cost(hlen + tail->len);
@@ -117,9 +117,9 @@ int outq_drop_oldest(struct outq *q)
 	if (outq_len(q) == 0)
 		return 0;
 	while (q->v[(q->first + k) % cap].ctl)
-		k++;            /* control entries are never dropped */
+		k++; /* control entries are never dropped */
 	e = q->v[(q->first + k) % cap];
-	for (; k > 0; k--)      /* they move up one slot, in order */
+	for (; k > 0; k--) /* they move up one slot, in order */
 		q->v[(q->first + k) % cap] = q->v[(q->first + k - 1) % cap];
 	q->v[q->first] = e;
 	msg_tail_release(pop(q).tail);
@@ -149,7 +149,8 @@ long outq_pump(struct outq *q, struct evbuffer *out, size_t window)
 	while (q->n > 0 && evbuffer_get_length(out) < window) {
 		struct outq_entry e = pop(q);
 		int rc = e.ctl ? msg_tail_append(e.tail, out)
-			       : msg_tail_append_msg(e.tail, e.head, e.hlen, out);
+			       : msg_tail_append_msg(e.tail, e.head, e.hlen,
+						     out);
 
 		msg_tail_release(e.tail);
 		if (rc != 0)

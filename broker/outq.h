@@ -34,9 +34,9 @@ struct evbuffer;
 struct msg_tail;
 
 struct outq_entry {
-	struct msg_tail *tail;          /* one reference, owned by the entry */
+	struct msg_tail *tail; /* one reference, owned by the entry */
 	uint8_t hlen;
-	uint8_t ctl;                    /* a control frame (all in tail) */
+	uint8_t ctl; /* a control frame (all in tail) */
 	uint8_t head[PROTO_MSG_HEAD_MAX];
 };
 
@@ -46,12 +46,12 @@ struct outq_entry {
 #define OUTQ_ENTRY_COST (sizeof(struct outq_entry) + 64u)
 
 struct outq {
-	struct outq_entry *v;           /* ring, owned; NULL until the first
+	struct outq_entry *v;	/* ring, owned; NULL until the first
 					 * message that has to wait */
-	uint32_t cap, first, n;         /* entries: at most UINT32_MAX */
-	uint32_t nctl;                  /* of which control entries */
-	uint64_t bytes;                 /* frame bytes + n * OUTQ_ENTRY_COST */
-	uint64_t ctl_bytes;             /* of which control entries' */
+	uint32_t cap, first, n; /* entries: at most UINT32_MAX */
+	uint32_t nctl;		/* of which control entries */
+	uint64_t bytes;		/* frame bytes + n * OUTQ_ENTRY_COST */
+	uint64_t ctl_bytes;	/* of which control entries' */
 };
 
 /* An empty queue (allocates nothing). */

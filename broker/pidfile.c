@@ -48,16 +48,20 @@ int pidfile_acquire(struct pidfile *p, const char *path, struct log *lg)
 	}
 	old = read_pid(p->fd);
 	if (flock(p->fd, LOCK_EX | LOCK_NB) != 0) {
-		log_msg(lg, LOG_LEVEL_ERROR, "pidfile %s is held by a running "
-			"brokerd (pid %ld): not starting", path, old);
+		log_msg(lg, LOG_LEVEL_ERROR,
+			"pidfile %s is held by a running "
+			"brokerd (pid %ld): not starting",
+			path, old);
 		close(p->fd);
 		p->fd = -1;
 		return -1;
 	}
 	if (old > 0 && old != (long)getpid() &&
 	    (kill((pid_t)old, 0) == 0 || errno == EPERM))
-		log_msg(lg, LOG_LEVEL_WARNING, "pidfile %s names live pid %ld "
-			"but is not locked: stale, taking it over", path, old);
+		log_msg(lg, LOG_LEVEL_WARNING,
+			"pidfile %s names live pid %ld "
+			"but is not locked: stale, taking it over",
+			path, old);
 	if (write_pid(p->fd) != 0) {
 		log_msg(lg, LOG_LEVEL_ERROR, "pidfile %s: %s", path,
 			strerror(errno));

@@ -16,7 +16,7 @@
 #include "log.h"
 
 struct pidfile {
-	int fd;                        /* -1: none held */
+	int fd; /* -1: none held */
 	char path[CONF_MAX_PATH];
 };
 

@@ -13,8 +13,7 @@
 #include "conn.h"
 
 /* Add a pool called name with its limits from conf.  0 or -1. */
-static int add_pool(struct pools *ps, const struct conf *conf,
-		    const char *name)
+static int add_pool(struct pools *ps, const struct conf *conf, const char *name)
 {
 	struct pool *p;
 
@@ -50,8 +49,7 @@ static int in_conf(const struct conf *conf, const char *name)
 }
 
 /* Update or add the pool called name.  0 or -1. */
-static int refresh(struct pools *ps, const struct conf *conf,
-		   const char *name)
+static int refresh(struct pools *ps, const struct conf *conf, const char *name)
 {
 	struct pool *p = by_name(ps, name);
 
@@ -113,9 +111,8 @@ static size_t same_addr(const struct conn *c)
 	size_t n = 0;
 
 	TAILQ_FOREACH(o, &c->b->conns, link)
-		if (o != c && o->state != CONN_CLOSING &&
-		    conn_same_host(o, c))
-			n++;
+	if (o != c && o->state != CONN_CLOSING && conn_same_host(o, c))
+		n++;
 	return n;
 }
 

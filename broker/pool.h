@@ -31,24 +31,24 @@ struct conn;
 TAILQ_HEAD(pool_hs_list, conn);
 
 struct pool {
-	struct conf_pool lim;      /* effective limits, refreshed on reload */
+	struct conf_pool lim; /* effective limits, refreshed on reload */
 	struct pool_hs_list handshaking; /* admitted, no HELLO yet, oldest
 				    * first (conn.hs_link; borrowed) */
-	size_t nconns;             /* connections admitted and not freed */
-	uint64_t out_bytes;        /* outbound bytes of its clients now */
+	size_t nconns;		   /* connections admitted and not freed */
+	uint64_t out_bytes;	   /* outbound bytes of its clients now */
 	uint64_t budget_low_since; /* inbound.c: ms (monotonic) when less
 				    * than a tenth of the budget was left,
 				    * 0: not low */
 	struct bulk_counters st;
-	int retired;               /* no longer in the config */
+	int retired; /* no longer in the config */
 };
 
 struct pools {
 	struct pool *v[POOLS_MAX]; /* owned */
 	size_t n;
-	uint64_t noted_at;         /* ms (monotonic) of the last refusal or
+	uint64_t noted_at; /* ms (monotonic) of the last refusal or
 				    * eviction logged */
-	uint64_t unnoted;          /* those not logged since */
+	uint64_t unnoted;  /* those not logged since */
 };
 
 /* Pools for every pool in conf (at least "default").  NULL when out of

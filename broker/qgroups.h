@@ -22,14 +22,14 @@
 #include "tokmap.h"
 
 struct qgroup {
-	uint64_t turn;             /* the router's: next member to try */
-	uint32_t refs;             /* private: members holding it */
-	struct tokmap_entry key;   /* private: name follows it */
-	char name[];               /* NUL-terminated */
+	uint64_t turn;		 /* the router's: next member to try */
+	uint32_t refs;		 /* private: members holding it */
+	struct tokmap_entry key; /* private: name follows it */
+	char name[];		 /* NUL-terminated */
 };
 
 struct qgroups {
-	struct tokmap map;         /* owned table of borrowed entries */
+	struct tokmap map; /* owned table of borrowed entries */
 	uint64_t seed;
 };
 

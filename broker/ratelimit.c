@@ -29,8 +29,8 @@ static void refill(struct ratelimit *rl, uint32_t rate, uint32_t burst,
 	rl->last_ms = now_ms;
 }
 
-uint64_t ratelimit_wait_ms(struct ratelimit *rl, uint32_t rate,
-			   uint32_t burst, uint64_t now_ms)
+uint64_t ratelimit_wait_ms(struct ratelimit *rl, uint32_t rate, uint32_t burst,
+			   uint64_t now_ms)
 {
 	if (rate == 0)
 		return 0;
@@ -46,5 +46,5 @@ void ratelimit_take(struct ratelimit *rl, uint32_t rate)
 	if (rate == 0)
 		return;
 	rl->milli_tokens = rl->milli_tokens >= 1000 ? rl->milli_tokens - 1000
-						     : 0;
+						    : 0;
 }

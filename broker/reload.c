@@ -49,14 +49,15 @@ static void keep(struct broker *b, const char *name, void *fresh,
 {
 	if (memcmp(fresh, old, size) == 0)
 		return;
-	log_msg(&b->log, LOG_LEVEL_WARNING, "reload: '%s' cannot change while "
+	log_msg(&b->log, LOG_LEVEL_WARNING,
+		"reload: '%s' cannot change while "
 		"running; keeping the old value (restart brokerd to apply)",
 		name);
 	memcpy(fresh, old, size);
 }
 
 #define KEEP(b, f, field) \
-	keep((b), #field, &(f)->field, &(b)->conf.field, sizeof (f)->field)
+	keep((b), #field, &(f)->field, &(b)->conf.field, sizeof(f)->field)
 
 /* Same listeners (where their lines are in the file does not matter)? */
 static int same_listeners(const struct conf *a, const struct conf *b)
@@ -79,7 +80,8 @@ static void keep_fixed(struct broker *b, struct conf *f)
 	KEEP(b, f, bind);
 	KEEP(b, f, port);
 	if (!same_listeners(f, &b->conf)) {
-		log_msg(&b->log, LOG_LEVEL_WARNING, "reload: 'listen' lines "
+		log_msg(&b->log, LOG_LEVEL_WARNING,
+			"reload: 'listen' lines "
 			"cannot change while running; keeping the old "
 			"listeners (restart brokerd to apply)");
 		f->nlisten = b->conf.nlisten;
@@ -90,9 +92,11 @@ static void keep_fixed(struct broker *b, struct conf *f)
 	KEEP(b, f, log_dest);
 	KEEP(b, f, log_facility);
 	if (f->max_payload > b->frame_max_payload) {
-		log_msg(&b->log, LOG_LEVEL_WARNING, "reload: 'max_payload' "
+		log_msg(&b->log, LOG_LEVEL_WARNING,
+			"reload: 'max_payload' "
 			"cannot rise above its start-up value %u while running "
-			"(restart brokerd to apply)", b->frame_max_payload);
+			"(restart brokerd to apply)",
+			b->frame_max_payload);
 		f->max_payload = b->frame_max_payload;
 	}
 }
@@ -129,20 +133,24 @@ int reload_now(struct reload *r)
 	if (!fresh) {
 		log_msg(&b->log, LOG_LEVEL_ERROR, "reload: out of memory");
 	} else if (load_fresh(r, fresh) != 0) {
-		log_msg(&b->log, LOG_LEVEL_ERROR, "reload failed: keeping the "
+		log_msg(&b->log, LOG_LEVEL_ERROR,
+			"reload failed: keeping the "
 			"running configuration");
 	} else if (reload_tls(b, fresh) != 0) {
-		log_msg(&b->log, LOG_LEVEL_ERROR, "reload failed: keeping the "
+		log_msg(&b->log, LOG_LEVEL_ERROR,
+			"reload failed: keeping the "
 			"running configuration and TLS certificate");
 	} else {
 		keep_fixed(b, fresh);
 		b->conf = *fresh;
 		b->log.level = b->conf.log_level;
 		if (pools_reconfigure(b->pools, &b->conf) != 0)
-			log_msg(&b->log, LOG_LEVEL_ERROR, "reload: a new pool "
+			log_msg(&b->log, LOG_LEVEL_ERROR,
+				"reload: a new pool "
 				"could not be added (out of memory or too "
 				"many pools)");
-		log_msg(&b->log, LOG_LEVEL_NOTICE, "configuration reloaded "
+		log_msg(&b->log, LOG_LEVEL_NOTICE,
+			"configuration reloaded "
 			"(log_level %s, max_payload %u, max_clients %u, "
 			"max_subs_per_client %u)",
 			log_level_name(b->conf.log_level), b->conf.max_payload,

@@ -27,10 +27,10 @@ struct event;
 typedef int (*reload_load_fn)(void *arg, struct conf *out, FILE *errs);
 
 struct reload {
-	struct broker *b;          /* borrowed */
+	struct broker *b; /* borrowed */
 	reload_load_fn load;
-	void *load_arg;            /* borrowed */
-	struct event *sighup;      /* owned */
+	void *load_arg;	      /* borrowed */
+	struct event *sighup; /* owned */
 };
 
 /* Install the SIGHUP handler on b's loop.  0, or -1 when out of memory. */

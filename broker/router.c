@@ -12,7 +12,7 @@
 
 struct router {
 	struct trie *trie;
-	struct trie_result res;      /* reused by every publish */
+	struct trie_result res; /* reused by every publish */
 	const struct log *log;
 	struct broker_stats *stats;
 	router_interest_fn hook;
@@ -52,8 +52,7 @@ void router_set_interest_hook(struct router *r, router_interest_fn fn,
 	r->hook_arg = arg;
 }
 
-static void interest_changed(struct router *r, const struct sub *s,
-			     int present)
+static void interest_changed(struct router *r, const struct sub *s, int present)
 {
 	log_msg(r->log, LOG_LEVEL_DEBUG, "router: %s subscription on '%s'",
 		present ? "first" : "no more", s->pattern);
@@ -74,8 +73,7 @@ int router_subscribe(struct router *r, struct sub *s)
 
 void router_unsubscribe(struct router *r, struct sub *s)
 {
-	if (trie_remove(r->trie, s->pattern, sub_pattern_len(s),
-			&s->ts) == 1)
+	if (trie_remove(r->trie, s->pattern, sub_pattern_len(s), &s->ts) == 1)
 		interest_changed(r, s, 0);
 }
 
@@ -112,8 +110,7 @@ static int over_high_water(const struct conn *c, size_t pending)
  * one counter for all groups would step once per group per publish and
  * leave a group of two always starting on the same member next to
  * another group of two (issue #13). */
-static const struct trie_sub *pick_member(struct trie_sub *const *m,
-					  size_t n)
+static const struct trie_sub *pick_member(struct trie_sub *const *m, size_t n)
 {
 	size_t start = (size_t)(trie_sub_group(m[0])->turn++ % n);
 	size_t best = n, best_pending = SIZE_MAX;
@@ -132,7 +129,7 @@ static const struct trie_sub *pick_member(struct trie_sub *const *m,
 			best_pending = pending;
 		}
 		if (pending == 0)
-			break;          /* nobody beats an idle member */
+			break; /* nobody beats an idle member */
 	}
 	return m[best < n ? best : any];
 }
@@ -171,7 +168,7 @@ long router_publish(struct router *r, const struct router_origin *origin,
 		if (!tail)
 			return -1;
 		n = fan_out(r, &tail);
-		msg_tail_release(tail);   /* a heap copy, if one was made */
+		msg_tail_release(tail); /* a heap copy, if one was made */
 	}
 	r->stats->published++;
 	/* Once per publish, not per subscriber: n is how many took it. */
@@ -180,7 +177,8 @@ long router_publish(struct router *r, const struct router_origin *origin,
 	if (log_enabled(r->log, LOG_LEVEL_DEBUG))
 		log_msg(r->log, LOG_LEVEL_DEBUG,
 			"router: %s %llu published '%.*s' (%u bytes) to %ld",
-			origin->kind == ROUTER_ORIGIN_CLIENT ? "client" : "link",
+			origin->kind == ROUTER_ORIGIN_CLIENT ? "client"
+							     : "link",
 			(unsigned long long)origin->id, (int)topic.len,
 			topic.ptr, payload.len, n);
 	return n;

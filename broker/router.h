@@ -27,8 +27,8 @@
 struct router;
 
 enum router_origin_kind {
-	ROUTER_ORIGIN_CLIENT,   /* a local client's PUB; id = client id */
-	ROUTER_ORIGIN_LINK,     /* another message source (reserved) */
+	ROUTER_ORIGIN_CLIENT, /* a local client's PUB; id = client id */
+	ROUTER_ORIGIN_LINK,   /* another message source (reserved) */
 };
 
 struct router_origin {
@@ -39,8 +39,8 @@ struct router_origin {
 /* Interest hook: called after a pattern gained its first subscription
  * (present = 1) or lost its last one (present = 0).  pattern is borrowed
  * for the duration of the call. */
-typedef void (*router_interest_fn)(void *arg, const char *pattern,
-				   size_t len, int present);
+typedef void (*router_interest_fn)(void *arg, const char *pattern, size_t len,
+				   int present);
 
 /* A new router, or NULL when out of memory.  lg and stats are borrowed and
  * must outlive the router. */

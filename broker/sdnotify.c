@@ -26,7 +26,8 @@ static int parse_socket(struct sdnotify *n, const char *path)
 	n->addr.sun_family = AF_UNIX;
 	memcpy(n->addr.sun_path, path, len);
 	if (path[0] == '@')
-		n->addr.sun_path[0] = 0; /* abstract namespace, not terminated */
+		n->addr.sun_path[0] =
+			0; /* abstract namespace, not terminated */
 	n->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
 				  (path[0] == '/'));
 	return 0;
@@ -47,8 +48,8 @@ static void parse_watchdog(struct sdnotify *n)
 	errno = 0;
 	v = strtoull(usec, &end, 10);
 	if (errno || *end || v == 0) {
-		log_msg(n->log, LOG_LEVEL_WARNING, "ignoring WATCHDOG_USEC='%s'",
-			usec);
+		log_msg(n->log, LOG_LEVEL_WARNING,
+			"ignoring WATCHDOG_USEC='%s'", usec);
 		return;
 	}
 	n->watchdog_usec = v;
@@ -114,8 +115,10 @@ int sdnotify_watchdog_start(struct sdnotify *n, struct event_base *base)
 	n->watchdog = event_new(base, -1, EV_PERSIST, watchdog_cb, n);
 	if (!n->watchdog || event_add(n->watchdog, &tv) != 0)
 		return -1;
-	log_msg(n->log, LOG_LEVEL_INFO, "systemd watchdog: pinging every "
-		"%llu ms", (unsigned long long)(half / 1000));
+	log_msg(n->log, LOG_LEVEL_INFO,
+		"systemd watchdog: pinging every "
+		"%llu ms",
+		(unsigned long long)(half / 1000));
 	return 0;
 }
 

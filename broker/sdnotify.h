@@ -25,13 +25,13 @@ struct event;
 struct event_base;
 
 struct sdnotify {
-	int fd;                      /* valid when `open` */
-	int open;                    /* 0: not under systemd (or zeroed) */
+	int fd;	  /* valid when `open` */
+	int open; /* 0: not under systemd (or zeroed) */
 	struct sockaddr_un addr;
 	socklen_t addr_len;
-	uint64_t watchdog_usec;      /* 0: no watchdog */
-	struct event *watchdog;      /* owned */
-	struct log *log;             /* borrowed */
+	uint64_t watchdog_usec; /* 0: no watchdog */
+	struct event *watchdog; /* owned */
+	struct log *log;	/* borrowed */
 };
 
 /* Read $NOTIFY_SOCKET and $WATCHDOG_USEC.  A malformed value is logged and

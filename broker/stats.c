@@ -38,7 +38,8 @@ static void put(struct jbuf *j, const char *fmt, ...)
 
 static void put_counters(struct jbuf *j, const struct bulk_counters *s)
 {
-	put(j, "\"delivered\":%llu,\"dropped\":%llu,\"dropped_oldest\":%llu,"
+	put(j,
+	    "\"delivered\":%llu,\"dropped\":%llu,\"dropped_oldest\":%llu,"
 	    "\"dropped_newest\":%llu,\"dropped_budget\":%llu,"
 	    "\"dropped_disconnect\":%llu,\"slow_disconnects\":%llu,"
 	    "\"refused_full\":%llu,\"refused_addr\":%llu,\"evicted\":%llu,"
@@ -52,8 +53,7 @@ static void put_counters(struct jbuf *j, const struct bulk_counters *s)
 	    (unsigned long long)s->dropped_disconnect,
 	    (unsigned long long)s->slow_disconnects,
 	    (unsigned long long)s->refused_full,
-	    (unsigned long long)s->refused_addr,
-	    (unsigned long long)s->evicted,
+	    (unsigned long long)s->refused_addr, (unsigned long long)s->evicted,
 	    (unsigned long long)s->frame_timeouts,
 	    (unsigned long long)s->rate_pauses,
 	    (unsigned long long)s->budget_pauses,
@@ -66,7 +66,8 @@ static void put_broker(struct jbuf *j, const struct broker *b)
 {
 	const struct broker_stats *s = &b->stats;
 
-	put(j, "{\"published\":%llu,\"connections_total\":%llu,"
+	put(j,
+	    "{\"published\":%llu,\"connections_total\":%llu,"
 	    "\"connections\":%zu,\"subscriptions\":%zu,\"errors_sent\":%llu,",
 	    (unsigned long long)s->published,
 	    (unsigned long long)s->connections, b->nclients,
@@ -78,7 +79,8 @@ static void put_broker(struct jbuf *j, const struct broker *b)
 /* Pool names are [A-Za-z0-9_-]: no JSON escaping needed. */
 static void put_pool(struct jbuf *j, const struct pool *p)
 {
-	put(j, "{\"name\":\"%s\",\"connections\":%zu,\"max_connections\":%u,"
+	put(j,
+	    "{\"name\":\"%s\",\"connections\":%zu,\"max_connections\":%u,"
 	    "\"out_bytes\":%llu,\"max_outbound_total\":%llu,\"retired\":%s,",
 	    p->lim.name, p->nconns, p->lim.max_connections,
 	    (unsigned long long)p->out_bytes,

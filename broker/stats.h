@@ -12,34 +12,34 @@
 
 /* Drops, refusals and disconnects: kept per pool and in total. */
 struct bulk_counters {
-	uint64_t delivered;         /* MSGs queued to subscribers */
-	uint64_t dropped;           /* MSGs dropped, all reasons (sum below) */
-	uint64_t dropped_oldest;    /* queue full, drop-oldest discarded it */
-	uint64_t dropped_newest;    /* queue full, the new one discarded */
-	uint64_t dropped_budget;    /* the pool's outbound budget was used up */
-	uint64_t dropped_disconnect;/* queued when a slow client was cut off */
-	uint64_t slow_disconnects;  /* clients cut off by policy disconnect */
-	uint64_t refused_full;      /* connections refused: pool full */
-	uint64_t refused_addr;      /* refused: max_conns_per_addr */
-	uint64_t evicted;           /* closed before HELLO to make room for
+	uint64_t delivered;	 /* MSGs queued to subscribers */
+	uint64_t dropped;	 /* MSGs dropped, all reasons (sum below) */
+	uint64_t dropped_oldest; /* queue full, drop-oldest discarded it */
+	uint64_t dropped_newest; /* queue full, the new one discarded */
+	uint64_t dropped_budget; /* the pool's outbound budget was used up */
+	uint64_t dropped_disconnect; /* queued when a slow client was cut off */
+	uint64_t slow_disconnects;   /* clients cut off by policy disconnect */
+	uint64_t refused_full;	     /* connections refused: pool full */
+	uint64_t refused_addr;	     /* refused: max_conns_per_addr */
+	uint64_t evicted;	     /* closed before HELLO to make room for
 				     * a new connection (pool.h) */
-	uint64_t frame_timeouts;    /* cut off: partial frame too slow */
-	uint64_t rate_pauses;       /* reading paused: pub_rate */
-	uint64_t budget_pauses;     /* reading paused: outbound budget */
-	uint64_t block_pauses;      /* publishers paused by block subscribers
+	uint64_t frame_timeouts;     /* cut off: partial frame too slow */
+	uint64_t rate_pauses;	     /* reading paused: pub_rate */
+	uint64_t budget_pauses;	     /* reading paused: outbound budget */
+	uint64_t block_pauses;	     /* publishers paused by block subscribers
 				     * (counted in the subscriber's pool) */
-	uint64_t block_pause_ms;    /* the total length of those pauses */
-	uint64_t block_stalls;      /* block subscribers found stalled */
+	uint64_t block_pause_ms;     /* the total length of those pauses */
+	uint64_t block_stalls;	     /* block subscribers found stalled */
 };
 
 struct broker_stats {
-	uint64_t published;     /* PUBs accepted and routed */
-	uint64_t delivered;     /* MSGs queued to subscribers (= bulk) */
-	uint64_t dropped;       /* MSGs dropped (= bulk.dropped) */
-	uint64_t connections;   /* connections accepted */
-	uint64_t errors_sent;   /* ERR frames sent */
-	uint64_t payload_in;    /* payload bytes of the PUBs routed */
-	uint64_t payload_out;   /* payload bytes of the MSGs queued */
+	uint64_t published;   /* PUBs accepted and routed */
+	uint64_t delivered;   /* MSGs queued to subscribers (= bulk) */
+	uint64_t dropped;     /* MSGs dropped (= bulk.dropped) */
+	uint64_t connections; /* connections accepted */
+	uint64_t errors_sent; /* ERR frames sent */
+	uint64_t payload_in;  /* payload bytes of the PUBs routed */
+	uint64_t payload_out; /* payload bytes of the MSGs queued */
 	struct bulk_counters bulk;
 };
 

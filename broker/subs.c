@@ -140,7 +140,7 @@ struct sub *subs_take(struct subs *t, uint32_t sid)
 	memmove(&v[i], &v[i + 1], (t->n - i - 1) * sizeof *v);
 	t->n--;
 	if (t->n == 0 && t->cap != 0)
-		subs_free(t);       /* back to the inline slot */
+		subs_free(t); /* back to the inline slot */
 	return s;
 }
 

@@ -21,12 +21,12 @@
 #include "trie.h"
 
 struct sub {
-	struct trie_sub ts;     /* ts.owner, ts.sid, ts.queue set by sub_new;
+	struct trie_sub ts; /* ts.owner, ts.sid, ts.queue set by sub_new;
 				 * ts.queue: NUL-terminated copy of the queue
 				 * group, after the pattern, or NULL (the trie
 				 * points it at its interned copy while the
 				 * record is linked) */
-	char pattern[];         /* NUL-terminated copy (patterns hold no NUL:
+	char pattern[];	    /* NUL-terminated copy (patterns hold no NUL:
 				 * proto_check_pattern refuses control
 				 * bytes); no length field, which would cost
 				 * a malloc size class for many lengths */
@@ -40,8 +40,8 @@ static inline size_t sub_pattern_len(const struct sub *s)
 
 struct subs {
 	union {
-		struct sub *one;    /* cap == 0: at most one record, inline */
-		struct sub **arr;   /* else cap pointers, sorted by sid, owned */
+		struct sub *one;  /* cap == 0: at most one record, inline */
+		struct sub **arr; /* else cap pointers, sorted by sid, owned */
 	} v;
 	uint32_t n, cap;
 };

@@ -22,9 +22,9 @@
 #define SYS_IDLE_MS 1000u
 
 struct sys_topics {
-	struct broker *b;           /* borrowed */
-	struct event *timer;        /* owned */
-	char json[SYS_JSON_CAP];    /* scratch for one payload */
+	struct broker *b;	 /* borrowed */
+	struct event *timer;	 /* owned */
+	char json[SYS_JSON_CAP]; /* scratch for one payload */
 };
 
 static void arm(struct sys_topics *s)
@@ -62,8 +62,9 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		for (size_t i = 0; i < ps->n; i++) {
 			snprintf(topic, sizeof topic, "$SYS.pool.%s.stats",
 				 ps->v[i]->lim.name);
-			publish(s, topic, stats_json_pool(ps->v[i], s->json,
-							  sizeof s->json));
+			publish(s, topic,
+				stats_json_pool(ps->v[i], s->json,
+						sizeof s->json));
 		}
 	}
 	arm(s);
@@ -119,7 +120,8 @@ static void answer_stats(struct sys_topics *s, struct conn *c,
 	size_t len;
 
 	if (!m->reply_to.ptr || is_sys(m->reply_to)) {
-		conn_send_err(c, m->req_id, PROTO_E_BAD_TOPIC, "a stats "
+		conn_send_err(c, m->req_id, PROTO_E_BAD_TOPIC,
+			      "a stats "
 			      "request needs a reply_to outside $SYS.");
 		return;
 	}
@@ -130,8 +132,7 @@ static void answer_stats(struct sys_topics *s, struct conn *c,
 		return;
 	}
 	if (len == 0 ||
-	    router_publish(s->b->router, &origin, m->reply_to,
-			   proto_cstr(NULL),
+	    router_publish(s->b->router, &origin, m->reply_to, proto_cstr(NULL),
 			   (struct proto_str){ s->json, (uint32_t)len }) < 0) {
 		conn_send_err(c, m->req_id, PROTO_E_INTERNAL, "out of memory");
 		return;

@@ -20,8 +20,7 @@ static void fail(char *err, size_t cap, const char *what, const char *file)
 	snprintf(err, cap, "%s %s: %s", what, file, why);
 }
 
-static int load_files(SSL_CTX *ctx, const struct conf *c, char *err,
-		      size_t cap)
+static int load_files(SSL_CTX *ctx, const struct conf *c, char *err, size_t cap)
 {
 	if (SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert_file) != 1) {
 		fail(err, cap, "tls_cert_file", c->tls_cert_file);
@@ -67,8 +66,8 @@ struct ssl_ctx_st *tls_ctx_new(const struct conf *c, char *err, size_t cap)
 	/* transport_tls.c writes from an evbuffer that may move between
 	 * retries, and takes what a write managed */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-			      SSL_MODE_RELEASE_BUFFERS);
+				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				      SSL_MODE_RELEASE_BUFFERS);
 	/* a client closing without close_notify is an end of stream: the
 	 * framing already tells a truncated frame */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define TOKMAP_MIN_CAP 8u
-#define TOKMAP_MAX_CAP (UINT32_C(1) << 31)   /* cap is a uint32_t */
+#define TOKMAP_MAX_CAP (UINT32_C(1) << 31) /* cap is a uint32_t */
 
 /* FNV-1a over the bytes from a seeded start, then the murmur3 64-bit
  * finaliser: FNV's low bits depend only on the low bits of its input, and

@@ -29,7 +29,7 @@
  * entry is in a map. */
 struct tokmap_entry {
 	uint32_t len;
-	uint32_t hash;           /* tokmap_hash(seed, tok, len), truncated */
+	uint32_t hash; /* tokmap_hash(seed, tok, len), truncated */
 };
 
 /* The token bytes of e. */
@@ -45,9 +45,9 @@ static inline const char *tokmap_tok(const struct tokmap_entry *e)
 /* Zero-initialise (or tokmap_init); free the table with tokmap_free.
  * Narrow counts keep a trie node small (one per distinct token). */
 struct tokmap {
-	struct tokmap_entry **slots;   /* owned; NULL when empty */
-	uint32_t cap;                  /* 0 or a power of two */
-	uint32_t n;                    /* entries held */
+	struct tokmap_entry **slots; /* owned; NULL when empty */
+	uint32_t cap;		     /* 0 or a power of two */
+	uint32_t n;		     /* entries held */
 };
 
 /* Seeded hash of tok[0..len). */

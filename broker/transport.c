@@ -12,9 +12,9 @@
 TAILQ_HEAD(flush_list, transport);
 
 struct transport_loop {
-	struct event_base *base;      /* borrowed */
-	struct event *flush_ev;       /* owned: the write pass */
-	struct flush_list q;          /* transports with output to write */
+	struct event_base *base; /* borrowed */
+	struct event *flush_ev;	 /* owned: the write pass */
+	struct flush_list q;	 /* transports with output to write */
 	size_t len;
 };
 

@@ -50,10 +50,10 @@ struct transport_loop;
 
 /* Why a transport stopped on its own (it reads no more after these). */
 enum transport_end {
-	TRANSPORT_EOF,      /* the peer closed its side */
-	TRANSPORT_ERROR,    /* a socket error */
-	TRANSPORT_NOMEM,    /* out of memory for a buffer or an event */
-	TRANSPORT_HANDSHAKE,/* TLS: the handshake failed (a plain client on a
+	TRANSPORT_EOF,	     /* the peer closed its side */
+	TRANSPORT_ERROR,     /* a socket error */
+	TRANSPORT_NOMEM,     /* out of memory for a buffer or an event */
+	TRANSPORT_HANDSHAKE, /* TLS: the handshake failed (a plain client on a
 			     * TLS port, a certificate refused...) */
 };
 
@@ -83,8 +83,7 @@ void transport_loop_free(struct transport_loop *l);
  * or NULL when out of memory. */
 struct transport *transport_tcp_new(struct transport_loop *l,
 				    evutil_socket_t fd,
-				    const struct transport_cbs *cbs,
-				    void *ctx);
+				    const struct transport_cbs *cbs, void *ctx);
 
 /* A TLS transport on the accepted, non-blocking socket fd (owned by the
  * transport from now on, also on failure): the handshake (server side, with

@@ -26,16 +26,16 @@ struct transport_ops {
 
 struct transport {
 	const struct transport_ops *ops;
-	const struct transport_cbs *cbs;   /* borrowed */
-	void *ctx;                         /* borrowed */
-	struct transport_loop *loop;       /* borrowed */
-	struct evbuffer *in;               /* owned, NULL while empty */
-	struct evbuffer *out;              /* owned, NULL while empty */
-	TAILQ_ENTRY(transport) fl;         /* the loop's flush list */
-	uint8_t fl_queued;                 /* in the flush list */
-	uint8_t wr_waiting;                /* its write event writes it */
+	const struct transport_cbs *cbs; /* borrowed */
+	void *ctx;			 /* borrowed */
+	struct transport_loop *loop;	 /* borrowed */
+	struct evbuffer *in;		 /* owned, NULL while empty */
+	struct evbuffer *out;		 /* owned, NULL while empty */
+	TAILQ_ENTRY(transport) fl;	 /* the loop's flush list */
+	uint8_t fl_queued;		 /* in the flush list */
+	uint8_t wr_waiting;		 /* its write event writes it */
 	uint8_t reading;
-	uint8_t abandoned;                 /* transport_abandon */
+	uint8_t abandoned; /* transport_abandon */
 };
 
 /* Fill the common part (the implementation allocated t). */

@@ -12,10 +12,10 @@
 #include <event2/event.h>
 
 struct tcp {
-	struct transport base;     /* first: a struct transport * is a tcp */
-	evutil_socket_t fd;        /* owned */
-	struct event *rd_ev;       /* owned: persistent read event */
-	struct event *wr_ev;       /* owned, made when a write first blocks */
+	struct transport base; /* first: a struct transport * is a tcp */
+	evutil_socket_t fd;    /* owned */
+	struct event *rd_ev;   /* owned: persistent read event */
+	struct event *wr_ev;   /* owned, made when a write first blocks */
 };
 
 static int again(void)
@@ -75,7 +75,7 @@ static void tcp_write(struct transport *t)
 		budget -= (size_t)n;
 		transport_wrote(t);
 		if ((size_t)n < want)
-			break;         /* the socket took less: most likely full
+			break; /* the socket took less: most likely full
 					* (or the 128-iovec cap of one writev);
 					* the write event says when to go on */
 	}
@@ -110,7 +110,7 @@ static int read_some(struct tcp *s)
 	ssize_t r;
 
 	if (ioctl(s->fd, FIONREAD, &avail) != 0 || avail <= 0)
-		avail = 1;     /* end of stream or error: read() says which */
+		avail = 1; /* end of stream or error: read() says which */
 	want = (size_t)avail < cap ? (size_t)avail : cap;
 	if (!t->in && !(t->in = evbuffer_new())) {
 		t->cbs->ended(t->ctx, TRANSPORT_NOMEM);
@@ -135,8 +135,9 @@ static int read_some(struct tcp *s)
 		return 1;
 	if (r < 0 && nv > 0 && again())
 		return 0;
-	t->cbs->ended(t->ctx, r == 0 ? TRANSPORT_EOF
-			      : nv > 0 ? TRANSPORT_ERROR : TRANSPORT_NOMEM);
+	t->cbs->ended(t->ctx, r == 0   ? TRANSPORT_EOF
+			      : nv > 0 ? TRANSPORT_ERROR
+				       : TRANSPORT_NOMEM);
 	return -1;
 }
 

@@ -21,19 +21,19 @@
 #define TLS_CHUNK 16384u
 
 struct tls {
-	struct transport base;     /* first: a struct transport * is a tls */
-	evutil_socket_t fd;        /* owned */
-	SSL *ssl;                  /* owned */
-	struct event *rd_ev;       /* owned: persistent read event */
-	struct event *wr_ev;       /* owned, made when first needed */
-	size_t wr_len;             /* an SSL_write to repeat (0: none) */
-	uint8_t hs_done;           /* the handshake succeeded */
-	uint8_t hs_wants_w;        /* the handshake waits to write */
-	uint8_t rd_wants_w;        /* SSL_read waits to write */
-	uint8_t wr_wants_r;        /* SSL_write waits to read */
-	uint8_t wr_blocked;        /* SSL_write waits to write */
-	uint8_t rd_on, wr_on;      /* the events are added */
-	uint8_t dead;              /* ended was reported: no more I/O */
+	struct transport base; /* first: a struct transport * is a tls */
+	evutil_socket_t fd;    /* owned */
+	SSL *ssl;	       /* owned */
+	struct event *rd_ev;   /* owned: persistent read event */
+	struct event *wr_ev;   /* owned, made when first needed */
+	size_t wr_len;	       /* an SSL_write to repeat (0: none) */
+	uint8_t hs_done;       /* the handshake succeeded */
+	uint8_t hs_wants_w;    /* the handshake waits to write */
+	uint8_t rd_wants_w;    /* SSL_read waits to write */
+	uint8_t wr_wants_r;    /* SSL_write waits to read */
+	uint8_t wr_blocked;    /* SSL_write waits to write */
+	uint8_t rd_on, wr_on;  /* the events are added */
+	uint8_t dead;	       /* ended was reported: no more I/O */
 };
 
 static void on_readable(evutil_socket_t fd, short what, void *arg);
@@ -210,8 +210,9 @@ static void do_read(struct tls *s)
 		t->cbs->input(t->ctx);
 	transport_in_trim(t);
 	if (rc <= 0)
-		end(s, rc == 0 ? TRANSPORT_EOF : rc == -1 ? TRANSPORT_ERROR
-							  : TRANSPORT_NOMEM);
+		end(s, rc == 0	  ? TRANSPORT_EOF
+		       : rc == -1 ? TRANSPORT_ERROR
+				  : TRANSPORT_NOMEM);
 	else if (got >= cap && t->reading && SSL_has_pending(s->ssl))
 		event_active(s->rd_ev, EV_READ, 1);
 }

@@ -37,15 +37,15 @@
 #include "tokmap.h"
 
 struct trie_node {
-	struct tokmap kids;        /* children (owned), by token */
+	struct tokmap kids; /* children (owned), by token */
 	union {
 		struct trie_sub *one;  /* cap_subs == 0: at most one, inline */
 		struct trie_sub **arr; /* else an owned array of cap_subs */
-	} subs;                    /* subs ending here (borrowed) */
+	} subs;			       /* subs ending here (borrowed) */
 	uint32_t nsubs, cap_subs;
-	uint8_t wild;              /* NODE_STAR | NODE_GT: such kids exist */
-	struct tokmap_entry key;   /* in the parent's kids; tok[] follows */
-	char tok[];                /* this node's token, not NUL-terminated */
+	uint8_t wild;		 /* NODE_STAR | NODE_GT: such kids exist */
+	struct tokmap_entry key; /* in the parent's kids; tok[] follows */
+	char tok[];		 /* this node's token, not NUL-terminated */
 };
 
 _Static_assert(TOKMAP_TOK_FOLLOWS(struct trie_node, key, tok),
@@ -56,11 +56,11 @@ _Static_assert(TOKMAP_TOK_FOLLOWS(struct trie_node, key, tok),
 
 struct trie {
 	struct trie_node *root;
-	uint64_t seed;             /* for tokmap_hash, chosen per trie */
-	uint64_t star_hash, gt_hash;   /* of "*" and ">", computed once */
-	struct qgroups groups;     /* queue groups of the subs held */
+	uint64_t seed;		     /* for tokmap_hash, chosen per trie */
+	uint64_t star_hash, gt_hash; /* of "*" and ">", computed once */
+	struct qgroups groups;	     /* queue groups of the subs held */
 	size_t nsubs;
-	size_t nnodes;             /* including the root */
+	size_t nnodes; /* including the root */
 };
 
 #define TRIE_MIN_SUBS 2u
@@ -84,8 +84,7 @@ static int tok_is(const char *tok, size_t len, char c)
 /* ---- nodes ----------------------------------------------------------- */
 
 /* A new childless node for tok[0..len), not yet linked to a parent. */
-static struct trie_node *node_new(struct trie *t,
-				  const char *tok, size_t len)
+static struct trie_node *node_new(struct trie *t, const char *tok, size_t len)
 {
 	struct trie_node *n = malloc(offsetof(struct trie_node, tok) + len);
 
@@ -118,14 +117,14 @@ static struct trie_node *node_of_key(struct tokmap_entry *e)
 	if (e == NULL)
 		return NULL;
 	return (struct trie_node *)(void *)((char *)e -
-					     offsetof(struct trie_node, key));
+					    offsetof(struct trie_node, key));
 }
 
 /* The child for tok[0..len), or NULL: a topic's literal token, or a
  * pattern's token ("*" and ">" are children like the others). */
 static struct trie_node *node_kid(const struct trie *t,
-				  const struct trie_node *n,
-				  const char *tok, size_t len)
+				  const struct trie_node *n, const char *tok,
+				  size_t len)
 {
 	uint64_t h;
 
@@ -141,9 +140,9 @@ static struct trie_node *node_wild(const struct trie *t,
 {
 	if (!(n->wild & which))
 		return NULL;
-	return node_of_key(tokmap_get(&n->kids, which == NODE_STAR ? "*" : ">",
-				      1, which == NODE_STAR ? t->star_hash
-							    : t->gt_hash));
+	return node_of_key(
+		tokmap_get(&n->kids, which == NODE_STAR ? "*" : ">", 1,
+			   which == NODE_STAR ? t->star_hash : t->gt_hash));
 }
 
 /* NODE_STAR, NODE_GT or 0 for a child's token. */
@@ -202,7 +201,7 @@ static void trie_prune(struct trie *t, const char *pattern, size_t len)
 		struct trie_node *kid = node_kid(t, n, p, tl);
 
 		if (kid == NULL)
-			return;     /* not in the tree: nothing to prune */
+			return; /* not in the tree: nothing to prune */
 		if (n == t->root || n->nsubs > 0 || node_nkids(n) > 1) {
 			keep = n;
 			cut = kid;
@@ -211,11 +210,11 @@ static void trie_prune(struct trie *t, const char *pattern, size_t len)
 		p += tl;
 		if (p == end)
 			break;
-		p++;   /* the '.' */
+		p++; /* the '.' */
 	}
 	if (node_is_empty(n)) {
 		node_unlink(keep, cut);
-		node_free_tree(t, cut);   /* the chain from cut down to n */
+		node_free_tree(t, cut); /* the chain from cut down to n */
 	}
 }
 
@@ -249,7 +248,7 @@ static int node_grow_subs(struct trie_node *n)
 	uint32_t cap = n->cap_subs != 0 ? n->cap_subs * 2 : TRIE_MIN_SUBS;
 	struct trie_sub **subs;
 
-	if (n->cap_subs > UINT32_MAX / 2)   /* cap fits a size_t too */
+	if (n->cap_subs > UINT32_MAX / 2) /* cap fits a size_t too */
 		return -1;
 	if (n->cap_subs == 0) {
 		subs = malloc(cap * sizeof(*subs));
@@ -295,7 +294,7 @@ static void node_drop_sub(struct trie_node *n, uint32_t i)
 	} else if (n->cap_subs > 4 * TRIE_MIN_SUBS &&
 		   (size_t)n->nsubs * 4 < n->cap_subs) {
 		subs = realloc(subs, n->cap_subs / 2 * sizeof(*subs));
-		if (subs != NULL) {   /* else keep the larger array */
+		if (subs != NULL) { /* else keep the larger array */
 			n->subs.arr = subs;
 			n->cap_subs /= 2;
 		}
@@ -352,7 +351,7 @@ static struct trie_node *trie_walk(struct trie *t, const char *pattern,
 		if (kid == NULL && create)
 			kid = node_add_child(t, n, p, tl);
 		if (kid == NULL) {
-			if (create && n != t->root)   /* n ends before p */
+			if (create && n != t->root) /* n ends before p */
 				trie_prune(t, pattern,
 					   (size_t)(p - pattern) - 1);
 			return NULL;
@@ -361,7 +360,7 @@ static struct trie_node *trie_walk(struct trie *t, const char *pattern,
 		p += tl;
 		if (p == end)
 			return n;
-		p++;   /* the '.' */
+		p++; /* the '.' */
 	}
 }
 
@@ -532,8 +531,7 @@ static int match_from(const struct trie *t, const struct trie_node *n,
 /* kid matched the token ending at next: collect it if that was the last
  * token, else go on with the token after the '.'. */
 static int match_step(const struct trie *t, const struct trie_node *kid,
-		      const char *next, const char *end,
-		      struct trie_result *r)
+		      const char *next, const char *end, struct trie_result *r)
 {
 	if (next == end)
 		return match_collect(kid, r);

@@ -29,15 +29,15 @@
 
 /* One subscription as the trie sees it; embedded by the caller. */
 struct trie_sub {
-	void *owner;        /* opaque to the trie (the broker's connection) */
-	const char *queue;  /* NUL-terminated queue group name, or NULL; the
+	void *owner;	   /* opaque to the trie (the broker's connection) */
+	const char *queue; /* NUL-terminated queue group name, or NULL; the
 			     * caller's string until trie_add, which points
 			     * it at the trie's interned copy (the name of a
 			     * struct qgroup shared by every member: equal
 			     * names, equal pointers); trie_remove sets it
 			     * to NULL */
-	uint32_t sid;       /* the client's subscription id */
-	uint32_t slot;      /* private to the trie: index in its node's array */
+	uint32_t sid;	   /* the client's subscription id */
+	uint32_t slot;	   /* private to the trie: index in its node's array */
 };
 
 /* The queue group of a sub in the trie (s->queue not NULL). */
@@ -69,7 +69,7 @@ struct trie_result {
 	size_t nqueued;
 	size_t *group_start;
 	size_t ngroups;
-	size_t cap_plain, cap_queued, cap_groups;   /* private */
+	size_t cap_plain, cap_queued, cap_groups; /* private */
 };
 
 /* A new, empty trie, or NULL when out of memory.  Free with trie_free. */

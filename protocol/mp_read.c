@@ -65,7 +65,7 @@ static enum mp_status head_container(struct mp_head *h, enum mp_type t,
 	if (c->left < h->hdr)
 		return MP_E_TRUNC;
 	n = be_load(c->p + 1, lenbytes);
-	need = (t == MP_MAP) ? 2 * n : n;   /* >= 1 byte per element */
+	need = (t == MP_MAP) ? 2 * n : n; /* >= 1 byte per element */
 	if (need > c->left - h->hdr)
 		return MP_E_TRUNC;
 	h->type = t;
@@ -105,37 +105,69 @@ static enum mp_status decode_c0(const struct mp_cur *c, struct mp_head *h,
 				uint8_t b)
 {
 	switch (b) {
-	case 0xc0: return head_scalar(h, MP_NIL, 1, c);
-	case 0xc2: case 0xc3: return head_scalar(h, MP_BOOL, 1, c);
-	case 0xc4: return head_sized(h, MP_BIN, 1, 0, c);
-	case 0xc5: return head_sized(h, MP_BIN, 2, 0, c);
-	case 0xc6: return head_sized(h, MP_BIN, 4, 0, c);
-	case 0xc7: return head_sized(h, MP_EXT, 1, 1, c);
-	case 0xc8: return head_sized(h, MP_EXT, 2, 1, c);
-	case 0xc9: return head_sized(h, MP_EXT, 4, 1, c);
-	case 0xca: return head_scalar(h, MP_FLOAT, 5, c);
-	case 0xcb: return head_scalar(h, MP_FLOAT, 9, c);
-	case 0xcc: return head_int_sized(h, 1, 0, c);
-	case 0xcd: return head_int_sized(h, 2, 0, c);
-	case 0xce: return head_int_sized(h, 4, 0, c);
-	case 0xcf: return head_int_sized(h, 8, 0, c);
-	case 0xd0: return head_int_sized(h, 1, 1, c);
-	case 0xd1: return head_int_sized(h, 2, 1, c);
-	case 0xd2: return head_int_sized(h, 4, 1, c);
-	case 0xd3: return head_int_sized(h, 8, 1, c);
-	case 0xd4: return head_fixext(h, 1, c);
-	case 0xd5: return head_fixext(h, 2, c);
-	case 0xd6: return head_fixext(h, 4, c);
-	case 0xd7: return head_fixext(h, 8, c);
-	case 0xd8: return head_fixext(h, 16, c);
-	case 0xd9: return head_sized(h, MP_STR, 1, 0, c);
-	case 0xda: return head_sized(h, MP_STR, 2, 0, c);
-	case 0xdb: return head_sized(h, MP_STR, 4, 0, c);
-	case 0xdc: return head_container(h, MP_ARRAY, 2, c);
-	case 0xdd: return head_container(h, MP_ARRAY, 4, c);
-	case 0xde: return head_container(h, MP_MAP, 2, c);
-	case 0xdf: return head_container(h, MP_MAP, 4, c);
-	default: return MP_E_TRUNC;        /* 0xc1: never used */
+	case 0xc0:
+		return head_scalar(h, MP_NIL, 1, c);
+	case 0xc2:
+	case 0xc3:
+		return head_scalar(h, MP_BOOL, 1, c);
+	case 0xc4:
+		return head_sized(h, MP_BIN, 1, 0, c);
+	case 0xc5:
+		return head_sized(h, MP_BIN, 2, 0, c);
+	case 0xc6:
+		return head_sized(h, MP_BIN, 4, 0, c);
+	case 0xc7:
+		return head_sized(h, MP_EXT, 1, 1, c);
+	case 0xc8:
+		return head_sized(h, MP_EXT, 2, 1, c);
+	case 0xc9:
+		return head_sized(h, MP_EXT, 4, 1, c);
+	case 0xca:
+		return head_scalar(h, MP_FLOAT, 5, c);
+	case 0xcb:
+		return head_scalar(h, MP_FLOAT, 9, c);
+	case 0xcc:
+		return head_int_sized(h, 1, 0, c);
+	case 0xcd:
+		return head_int_sized(h, 2, 0, c);
+	case 0xce:
+		return head_int_sized(h, 4, 0, c);
+	case 0xcf:
+		return head_int_sized(h, 8, 0, c);
+	case 0xd0:
+		return head_int_sized(h, 1, 1, c);
+	case 0xd1:
+		return head_int_sized(h, 2, 1, c);
+	case 0xd2:
+		return head_int_sized(h, 4, 1, c);
+	case 0xd3:
+		return head_int_sized(h, 8, 1, c);
+	case 0xd4:
+		return head_fixext(h, 1, c);
+	case 0xd5:
+		return head_fixext(h, 2, c);
+	case 0xd6:
+		return head_fixext(h, 4, c);
+	case 0xd7:
+		return head_fixext(h, 8, c);
+	case 0xd8:
+		return head_fixext(h, 16, c);
+	case 0xd9:
+		return head_sized(h, MP_STR, 1, 0, c);
+	case 0xda:
+		return head_sized(h, MP_STR, 2, 0, c);
+	case 0xdb:
+		return head_sized(h, MP_STR, 4, 0, c);
+	case 0xdc:
+		return head_container(h, MP_ARRAY, 2, c);
+	case 0xdd:
+		return head_container(h, MP_ARRAY, 4, c);
+	case 0xde:
+		return head_container(h, MP_MAP, 2, c);
+	case 0xdf:
+		return head_container(h, MP_MAP, 4, c);
+	default:
+		return MP_E_TRUNC; /* 0xc1: never used */
 	}
 }
 
@@ -242,7 +274,7 @@ enum mp_status mp_read_uint(struct mp_cur *c, uint64_t *v)
 	struct mp_head h;
 	enum mp_status st;
 
-	if (c->left > 0 && c->p[0] <= 0x7f) {   /* positive fixint */
+	if (c->left > 0 && c->p[0] <= 0x7f) { /* positive fixint */
 		*v = c->p[0];
 		advance(c, 1);
 		return MP_OK;
@@ -286,7 +318,7 @@ static enum mp_status read_raw(struct mp_cur *c, enum mp_type t,
 
 enum mp_status mp_read_str(struct mp_cur *c, const char **ptr, uint32_t *len)
 {
-	if (c->left > 0 && (c->p[0] & 0xe0) == 0xa0) {   /* fixstr */
+	if (c->left > 0 && (c->p[0] & 0xe0) == 0xa0) { /* fixstr */
 		uint32_t n = c->p[0] & 0x1fu;
 
 		if (n > c->left - 1)
@@ -301,7 +333,7 @@ enum mp_status mp_read_str(struct mp_cur *c, const char **ptr, uint32_t *len)
 
 enum mp_status mp_read_bin(struct mp_cur *c, const char **ptr, uint32_t *len)
 {
-	if (c->left > 0 && c->p[0] == 0xc4) {            /* bin8 */
+	if (c->left > 0 && c->p[0] == 0xc4) { /* bin8 */
 		uint32_t n;
 
 		if (c->left < 2 || (n = c->p[1]) > c->left - 2)

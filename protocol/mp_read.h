@@ -33,24 +33,33 @@ struct mp_cur {
 
 enum mp_status {
 	MP_OK = 0,
-	MP_E_TRUNC = 1,   /* malformed: truncated, length past the end, 0xc1 */
-	MP_E_TYPE = 2,    /* well-formed, but not the type asked for */
-	MP_E_DEPTH = 3,   /* nested deeper than the limit (mp_skip only) */
+	MP_E_TRUNC = 1, /* malformed: truncated, length past the end, 0xc1 */
+	MP_E_TYPE = 2,	/* well-formed, but not the type asked for */
+	MP_E_DEPTH = 3, /* nested deeper than the limit (mp_skip only) */
 };
 
 /* What the next value is. */
 enum mp_type {
-	MP_NIL, MP_BOOL, MP_UINT, MP_NINT, MP_FLOAT, MP_STR, MP_BIN, MP_EXT,
-	MP_ARRAY, MP_MAP,
+	MP_NIL,
+	MP_BOOL,
+	MP_UINT,
+	MP_NINT,
+	MP_FLOAT,
+	MP_STR,
+	MP_BIN,
+	MP_EXT,
+	MP_ARRAY,
+	MP_MAP,
 };
 
 /* The header of the next value, as read by mp_peek. */
 struct mp_head {
 	enum mp_type type;
-	uint64_t uval;     /* MP_UINT: the value (also from non-negative int8..64) */
-	uint32_t len;      /* STR/BIN/EXT: data bytes; ARRAY/MAP: element count
+	uint64_t
+		uval; /* MP_UINT: the value (also from non-negative int8..64) */
+	uint32_t len; /* STR/BIN/EXT: data bytes; ARRAY/MAP: element count
 			    * (pairs for a map); 0 for every other type */
-	size_t hdr;        /* bytes before the data or the first element (the
+	size_t hdr;   /* bytes before the data or the first element (the
 			    * whole value for nil, bool, ints and floats) */
 };
 
@@ -81,12 +90,10 @@ enum mp_status mp_read_uint(struct mp_cur *c, uint64_t *v);
 enum mp_status mp_read_nil(struct mp_cur *c);
 
 /* str (fixstr/str8/16/32): ptr and len view the bytes inside the buffer. */
-enum mp_status mp_read_str(struct mp_cur *c, const char **ptr,
-			   uint32_t *len);
+enum mp_status mp_read_str(struct mp_cur *c, const char **ptr, uint32_t *len);
 
 /* bin (bin8/16/32), as a view like mp_read_str. */
-enum mp_status mp_read_bin(struct mp_cur *c, const char **ptr,
-			   uint32_t *len);
+enum mp_status mp_read_bin(struct mp_cur *c, const char **ptr, uint32_t *len);
 
 /* Skip one value of any type.  max_depth is how many levels of containers
  * are allowed from here (an array holding an array needs 2); 0 allows only

@@ -35,15 +35,15 @@
 #include <stdint.h>
 
 #define PROTO_VERSION 1u
-#define PROTO_HDR_LEN 4u                 /* length prefix bytes */
+#define PROTO_HDR_LEN 4u /* length prefix bytes */
 
 /* Limits fixed by the protocol (the broker may be configured lower for the
  * payload, and announces its value in WELCOME). */
-#define PROTO_MAX_TOPIC 256u             /* bytes in a topic or pattern */
-#define PROTO_MAX_TOKENS 32u             /* dot-separated tokens */
-#define PROTO_MAX_NAME 128u              /* client name, queue group name */
-#define PROTO_MAX_REASON 256u            /* ERR/NOTICE reason text */
-#define PROTO_MAX_DEPTH 16u              /* nesting depth of any frame */
+#define PROTO_MAX_TOPIC 256u  /* bytes in a topic or pattern */
+#define PROTO_MAX_TOKENS 32u  /* dot-separated tokens */
+#define PROTO_MAX_NAME 128u   /* client name, queue group name */
+#define PROTO_MAX_REASON 256u /* ERR/NOTICE reason text */
+#define PROTO_MAX_DEPTH 16u   /* nesting depth of any frame */
 #define PROTO_DEFAULT_MAX_PAYLOAD (1024u * 1024u)
 #define PROTO_ABS_MAX_PAYLOAD (64u * 1024u * 1024u)
 /* Bytes a frame may carry besides its payload (op, ids, topic, reply-to,
@@ -75,55 +75,55 @@ enum proto_op {
  * retry unchanged; a circuit breaker must not count them).  100..199: the
  * server's condition (busy, limits, shutting down; worth retrying later). */
 enum proto_err {
-	PROTO_OK_CODE = 0,               /* not sent; "no error" in return values */
-	PROTO_E_MALFORMED = 1,           /* not msgpack, truncated, trailing bytes */
-	PROTO_E_FRAME_TOO_LARGE = 2,     /* length prefix over the limit (or 0) */
-	PROTO_E_TOO_DEEP = 3,            /* nesting over PROTO_MAX_DEPTH */
-	PROTO_E_UNKNOWN_OP = 4,          /* op code not known */
-	PROTO_E_BAD_FIELD = 5,           /* missing field or wrong msgpack type */
-	PROTO_E_BAD_VERSION = 6,         /* HELLO with an unsupported version */
-	PROTO_E_NOT_READY = 7,           /* operation before HELLO, or HELLO twice */
-	PROTO_E_BAD_TOPIC = 8,           /* invalid publish topic or reply-to */
-	PROTO_E_BAD_PATTERN = 9,         /* invalid subscription pattern */
-	PROTO_E_BAD_QUEUE = 10,          /* invalid queue group name */
-	PROTO_E_PAYLOAD_TOO_LARGE = 11,  /* payload over the announced max */
-	PROTO_E_SID_IN_USE = 12,         /* SUB with a sid already subscribed */
-	PROTO_E_NO_SUCH_SID = 13,        /* UNSUB of an unknown sid */
-	PROTO_E_BAD_SID = 14,            /* sid 0 or over 2^32-1 */
-	PROTO_E_TOO_MANY_SUBS = 15,      /* per-connection subscription limit */
-	PROTO_E_BAD_NAME = 16,           /* client name too long or invalid */
-	PROTO_E_NO_RESPONDERS = 17,      /* PUB with PROTO_PUB_NO_RESPONDERS
+	PROTO_OK_CODE = 0,     /* not sent; "no error" in return values */
+	PROTO_E_MALFORMED = 1, /* not msgpack, truncated, trailing bytes */
+	PROTO_E_FRAME_TOO_LARGE = 2, /* length prefix over the limit (or 0) */
+	PROTO_E_TOO_DEEP = 3,	     /* nesting over PROTO_MAX_DEPTH */
+	PROTO_E_UNKNOWN_OP = 4,	     /* op code not known */
+	PROTO_E_BAD_FIELD = 5,	     /* missing field or wrong msgpack type */
+	PROTO_E_BAD_VERSION = 6,     /* HELLO with an unsupported version */
+	PROTO_E_NOT_READY = 7,	 /* operation before HELLO, or HELLO twice */
+	PROTO_E_BAD_TOPIC = 8,	 /* invalid publish topic or reply-to */
+	PROTO_E_BAD_PATTERN = 9, /* invalid subscription pattern */
+	PROTO_E_BAD_QUEUE = 10,	 /* invalid queue group name */
+	PROTO_E_PAYLOAD_TOO_LARGE = 11, /* payload over the announced max */
+	PROTO_E_SID_IN_USE = 12,	/* SUB with a sid already subscribed */
+	PROTO_E_NO_SUCH_SID = 13,	/* UNSUB of an unknown sid */
+	PROTO_E_BAD_SID = 14,		/* sid 0 or over 2^32-1 */
+	PROTO_E_TOO_MANY_SUBS = 15,	/* per-connection subscription limit */
+	PROTO_E_BAD_NAME = 16,		/* client name too long or invalid */
+	PROTO_E_NO_RESPONDERS = 17,	/* PUB with PROTO_PUB_NO_RESPONDERS
 					  * matched no subscription */
-	PROTO_E_SERVER_BUSY = 100,       /* limits reached on the server side */
-	PROTO_E_SHUTTING_DOWN = 101,     /* broker is stopping */
-	PROTO_E_TIMEOUT = 102,           /* handshake or keepalive timeout */
-	PROTO_E_INTERNAL = 103,          /* out of memory or similar */
+	PROTO_E_SERVER_BUSY = 100,	/* limits reached on the server side */
+	PROTO_E_SHUTTING_DOWN = 101,	/* broker is stopping */
+	PROTO_E_TIMEOUT = 102,		/* handshake or keepalive timeout */
+	PROTO_E_INTERNAL = 103,		/* out of memory or similar */
 };
 
 /* NOTICE kinds. */
 enum proto_notice {
-	PROTO_NOTICE_DROPPED = 1,        /* count = messages lost since last notice */
-	PROTO_NOTICE_LAME_DUCK = 2,      /* broker going away; count = ms left */
-	PROTO_NOTICE_POLICY = 3,         /* a SUB's policy was replaced; count
+	PROTO_NOTICE_DROPPED = 1, /* count = messages lost since last notice */
+	PROTO_NOTICE_LAME_DUCK = 2, /* broker going away; count = ms left */
+	PROTO_NOTICE_POLICY = 3,    /* a SUB's policy was replaced; count
 					  * = the enum proto_policy applied */
 };
 
 /* Outbound queue policies a SUB may ask for (the "policy" option). */
 enum proto_policy {
-	PROTO_POLICY_NONE = 0,           /* not given: the pool's policy */
-	PROTO_POLICY_DROP_OLDEST = 1,    /* "drop-oldest" */
-	PROTO_POLICY_DROP_NEWEST = 2,    /* "drop-newest" */
-	PROTO_POLICY_DISCONNECT = 3,     /* "disconnect" */
-	PROTO_POLICY_BLOCK = 4,          /* "block": pause the publishers */
+	PROTO_POLICY_NONE = 0,	      /* not given: the pool's policy */
+	PROTO_POLICY_DROP_OLDEST = 1, /* "drop-oldest" */
+	PROTO_POLICY_DROP_NEWEST = 2, /* "drop-newest" */
+	PROTO_POLICY_DISCONNECT = 3,  /* "disconnect" */
+	PROTO_POLICY_BLOCK = 4,	      /* "block": pause the publishers */
 };
 
 /* SUB options (optional trailing map).  0 / PROTO_POLICY_NONE: not given.
  * Unknown keys in the map are ignored. */
 struct proto_sub_opts {
-	uint8_t policy;          /* enum proto_policy */
-	uint64_t max_msgs;       /* "max_msgs": queue bound in messages */
-	uint64_t max_bytes;      /* "max_bytes": queue bound in bytes */
-	uint8_t stall_policy;    /* "stall_policy": block's fallback while
+	uint8_t policy;	      /* enum proto_policy */
+	uint64_t max_msgs;    /* "max_msgs": queue bound in messages */
+	uint64_t max_bytes;   /* "max_bytes": queue bound in bytes */
+	uint8_t stall_policy; /* "stall_policy": block's fallback while
 				  * stalled (not block itself) */
 };
 
@@ -145,38 +145,37 @@ struct proto_str {
  * the top).  All proto_str views borrow from the decoded buffer. */
 struct proto_msg {
 	uint8_t op;
-	uint64_t req_id;         /* PUB, SUB, UNSUB, OK, ERR */
-	uint64_t sid;            /* SUB, UNSUB, MSG */
-	uint64_t version;        /* HELLO, WELCOME */
-	uint64_t client_id;      /* WELCOME */
-	uint64_t max_payload;    /* WELCOME */
-	uint64_t ping_ms;        /* WELCOME */
-	uint64_t code;           /* ERR: enum proto_err; NOTICE: enum proto_notice */
-	uint64_t count;          /* NOTICE */
-	struct proto_str name;   /* HELLO client name, WELCOME server name */
-	struct proto_str topic;  /* PUB, MSG topic; SUB pattern */
-	struct proto_str reply_to; /* PUB, MSG (nil allowed) */
-	struct proto_str queue;  /* SUB (nil allowed) */
-	struct proto_str payload; /* PUB, MSG */
-	struct proto_str reason; /* ERR, NOTICE */
+	uint64_t req_id;      /* PUB, SUB, UNSUB, OK, ERR */
+	uint64_t sid;	      /* SUB, UNSUB, MSG */
+	uint64_t version;     /* HELLO, WELCOME */
+	uint64_t client_id;   /* WELCOME */
+	uint64_t max_payload; /* WELCOME */
+	uint64_t ping_ms;     /* WELCOME */
+	uint64_t code;	/* ERR: enum proto_err; NOTICE: enum proto_notice */
+	uint64_t count; /* NOTICE */
+	struct proto_str name;	    /* HELLO client name, WELCOME server name */
+	struct proto_str topic;	    /* PUB, MSG topic; SUB pattern */
+	struct proto_str reply_to;  /* PUB, MSG (nil allowed) */
+	struct proto_str queue;	    /* SUB (nil allowed) */
+	struct proto_str payload;   /* PUB, MSG */
+	struct proto_str reason;    /* ERR, NOTICE */
 	struct proto_sub_opts opts; /* SUB (all zero when absent) */
-	uint64_t flags;          /* PUB: enum proto_pub_flag bits, 0 absent */
+	uint64_t flags; /* PUB: enum proto_pub_flag bits, 0 absent */
 };
 
 /* ---- framing ---------------------------------------------------------- */
 
 enum proto_frame_status {
-	PROTO_FRAME_NEED_MORE = 0,   /* fewer than 4 bytes, or body incomplete */
-	PROTO_FRAME_READY = 1,       /* *body_len set, 4 + body_len bytes present */
-	PROTO_FRAME_BAD = -1,        /* length 0 or > max_body: close the stream */
+	PROTO_FRAME_NEED_MORE = 0, /* fewer than 4 bytes, or body incomplete */
+	PROTO_FRAME_READY = 1, /* *body_len set, 4 + body_len bytes present */
+	PROTO_FRAME_BAD = -1,  /* length 0 or > max_body: close the stream */
 };
 
 /* Inspect the start of a byte stream.  Reads the length prefix when at least
  * 4 bytes are present and always sets *body_len then (so a caller can reject
  * an oversized frame before buffering it).  Never reads past len. */
 enum proto_frame_status proto_frame_peek(const uint8_t *buf, size_t len,
-					 uint32_t max_body,
-					 uint32_t *body_len);
+					 uint32_t max_body, uint32_t *body_len);
 
 /* ---- span scanner --------------------------------------------------- *
  * The one framing loop: every reader (the broker, the client library, the
@@ -186,24 +185,24 @@ enum proto_frame_status proto_frame_peek(const uint8_t *buf, size_t len,
  * reads past its end.  It keeps no other state, so a caller may stop after
  * any frame and start a new scan later on the bytes it did not drain. */
 struct proto_span {
-	const uint8_t *buf;      /* borrowed from the caller */
+	const uint8_t *buf; /* borrowed from the caller */
 	size_t len;
-	size_t off;              /* start of the first frame not returned */
+	size_t off; /* start of the first frame not returned */
 };
 
 enum proto_span_status {
-	PROTO_SPAN_NEED_MORE = 0,   /* the frame at off is not all in the span */
-	PROTO_SPAN_FRAME = 1,       /* one complete frame; off moved past it */
-	PROTO_SPAN_TOO_LARGE = -1,  /* length prefix 0 or > max_body: the
+	PROTO_SPAN_NEED_MORE = 0,  /* the frame at off is not all in the span */
+	PROTO_SPAN_FRAME = 1,	   /* one complete frame; off moved past it */
+	PROTO_SPAN_TOO_LARGE = -1, /* length prefix 0 or > max_body: the
 				       stream cannot be resynchronised */
 };
 
 /* What proto_span_next found. */
 struct proto_span_frame {
-	size_t start;            /* offset of the frame's length prefix */
-	const uint8_t *body;     /* FRAME: the body, inside the span */
-	uint32_t body_len;       /* FRAME: body bytes; TOO_LARGE: the prefix */
-	size_t need;             /* NEED_MORE: bytes from `start` that must be
+	size_t start;	     /* offset of the frame's length prefix */
+	const uint8_t *body; /* FRAME: the body, inside the span */
+	uint32_t body_len;   /* FRAME: body bytes; TOO_LARGE: the prefix */
+	size_t need;	     /* NEED_MORE: bytes from `start` that must be
 				    contiguous to go on: PROTO_HDR_LEN while
 				    the prefix is incomplete, else the whole
 				    frame (PROTO_HDR_LEN + its body) */
@@ -216,8 +215,7 @@ void proto_span_init(struct proto_span *s, const uint8_t *buf, size_t len);
  * may change between calls, e.g. once HELLO is done).  Only FRAME moves
  * s->off; f->start is set on every result, so a caller that cannot handle
  * the frame now drains f->start bytes and keeps the frame. */
-enum proto_span_status proto_span_next(struct proto_span *s,
-				       uint32_t max_body,
+enum proto_span_status proto_span_next(struct proto_span *s, uint32_t max_body,
 				       struct proto_span_frame *f);
 
 /* Decode one frame body (without its length prefix) into *out.  Returns
@@ -288,8 +286,7 @@ size_t proto_enc_sub_opts(uint8_t *out, size_t cap, uint64_t req_id,
 			  uint32_t sid, struct proto_str pattern,
 			  struct proto_str queue,
 			  const struct proto_sub_opts *opts);
-size_t proto_enc_unsub(uint8_t *out, size_t cap, uint64_t req_id,
-		       uint32_t sid);
+size_t proto_enc_unsub(uint8_t *out, size_t cap, uint64_t req_id, uint32_t sid);
 size_t proto_enc_ping(uint8_t *out, size_t cap);
 size_t proto_enc_pong(uint8_t *out, size_t cap);
 size_t proto_enc_ok(uint8_t *out, size_t cap, uint64_t req_id);
@@ -309,15 +306,14 @@ size_t proto_enc_pub_head(uint8_t *out, size_t cap, uint64_t req_id,
  * fixint, so flags must be under 0x80) that the caller appends. */
 size_t proto_enc_pub_head_flags(uint8_t *out, size_t cap, uint64_t req_id,
 				struct proto_str topic,
-				struct proto_str reply_to,
-				uint32_t payload_len, uint8_t flags);
+				struct proto_str reply_to, uint32_t payload_len,
+				uint8_t flags);
 /* The exact size proto_enc_pub_head writes for these arguments (lengths
  * in bytes; reply_to_nil: reply_to is nil), so a caller can reserve room
  * for the head without knowing msgpack.  0 when an argument is over its
  * protocol limit (the encoder then writes nothing). */
-size_t proto_pub_head_size(uint64_t req_id, size_t topic_len,
-			   int reply_to_nil, size_t reply_to_len,
-			   size_t payload_len);
+size_t proto_pub_head_size(uint64_t req_id, size_t topic_len, int reply_to_nil,
+			   size_t reply_to_len, size_t payload_len);
 /* Convenience: head and payload in one buffer (for small messages, tests). */
 size_t proto_enc_pub(uint8_t *out, size_t cap, uint64_t req_id,
 		     struct proto_str topic, struct proto_str reply_to,
@@ -345,13 +341,13 @@ size_t proto_enc_msg(uint8_t *out, size_t cap, uint32_t sid,
  * For callers that do not keep bytes in an evbuffer (fuzzer, tests, simple
  * clients).  The caller provides the buffer; nothing is allocated. */
 struct proto_reader {
-	uint8_t *buf;        /* borrowed, cap bytes, owned by the caller */
-	size_t cap;          /* must be >= PROTO_HDR_LEN + max_body */
-	size_t len;          /* bytes held */
-	size_t consumed;     /* bytes at the front already returned by next;
+	uint8_t *buf;	 /* borrowed, cap bytes, owned by the caller */
+	size_t cap;	 /* must be >= PROTO_HDR_LEN + max_body */
+	size_t len;	 /* bytes held */
+	size_t consumed; /* bytes at the front already returned by next;
 				dropped by the next feed */
 	uint32_t max_body;
-	int broken;          /* a bad length prefix was seen: stream unusable */
+	int broken; /* a bad length prefix was seen: stream unusable */
 };
 
 /* Set up r over buf[0..cap).  Returns 0, or -1 if cap < 4 + max_body. */

@@ -27,13 +27,19 @@ static size_t utf8_seq(const unsigned char *s, size_t left)
 	if (b < 0x80)
 		return 1;
 	if (b >= 0xc2 && b <= 0xdf) {
-		n = 2; cp = b & 0x1fu; min = 0x80;
+		n = 2;
+		cp = b & 0x1fu;
+		min = 0x80;
 	} else if (b >= 0xe0 && b <= 0xef) {
-		n = 3; cp = b & 0x0fu; min = 0x800;
+		n = 3;
+		cp = b & 0x0fu;
+		min = 0x800;
 	} else if (b >= 0xf0 && b <= 0xf4) {
-		n = 4; cp = b & 0x07u; min = 0x10000;
+		n = 4;
+		cp = b & 0x07u;
+		min = 0x10000;
 	} else {
-		return 0;       /* continuation byte, 0xc0/0xc1, 0xf5.. */
+		return 0; /* continuation byte, 0xc0/0xc1, 0xf5.. */
 	}
 	if (n > left)
 		return 0;
@@ -118,8 +124,7 @@ enum proto_err proto_check_pattern(const char *pattern, size_t len)
 {
 	if (!pattern)
 		return PROTO_E_BAD_PATTERN;
-	return tokens_ok(pattern, len, 1) ? PROTO_OK_CODE
-					   : PROTO_E_BAD_PATTERN;
+	return tokens_ok(pattern, len, 1) ? PROTO_OK_CODE : PROTO_E_BAD_PATTERN;
 }
 
 enum proto_err proto_check_name(const char *name, size_t len,

@@ -32,24 +32,35 @@
 
 /* Where a field goes in struct proto_msg. */
 enum slot {
-	S_REQ_ID, S_VERSION, S_CLIENT_ID, S_MAX_PAYLOAD, S_PING_MS, S_CODE,
-	S_COUNT, S_SID, S_NAME, S_TOPIC, S_REPLY_TO, S_QUEUE, S_PAYLOAD,
+	S_REQ_ID,
+	S_VERSION,
+	S_CLIENT_ID,
+	S_MAX_PAYLOAD,
+	S_PING_MS,
+	S_CODE,
+	S_COUNT,
+	S_SID,
+	S_NAME,
+	S_TOPIC,
+	S_REPLY_TO,
+	S_QUEUE,
+	S_PAYLOAD,
 	S_REASON,
 };
 
 /* How a field is read. */
 enum kind {
-	K_UINT,         /* any uint */
-	K_SID,          /* uint in 1..UINT32_MAX, else BAD_SID */
-	K_STR,          /* str of at most `max` bytes, else `err` */
-	K_STR_OR_NIL,   /* the same, or nil (ptr NULL) */
-	K_PAYLOAD,      /* bin or str, no length limit here */
+	K_UINT,	      /* any uint */
+	K_SID,	      /* uint in 1..UINT32_MAX, else BAD_SID */
+	K_STR,	      /* str of at most `max` bytes, else `err` */
+	K_STR_OR_NIL, /* the same, or nil (ptr NULL) */
+	K_PAYLOAD,    /* bin or str, no length limit here */
 };
 
 struct field {
 	uint8_t kind;
 	uint8_t slot;
-	uint8_t err;        /* K_STR*: code when longer than max */
+	uint8_t err; /* K_STR*: code when longer than max */
 	uint16_t max;
 };
 
@@ -60,39 +71,63 @@ struct op_spec {
 	struct field f[MAX_FIELDS];
 };
 
-#define UINT_F(s) { K_UINT, (s), 0, 0 }
-#define STR_F(s, m, e) { K_STR, (s), (e), (m) }
-#define OPT_F(s, m, e) { K_STR_OR_NIL, (s), (e), (m) }
-#define SID_F { K_SID, S_SID, 0, 0 }
-#define PAYLOAD_F { K_PAYLOAD, S_PAYLOAD, 0, 0 }
+#define UINT_F(s)                 \
+	{                         \
+		K_UINT, (s), 0, 0 \
+	}
+#define STR_F(s, m, e)               \
+	{                            \
+		K_STR, (s), (e), (m) \
+	}
+#define OPT_F(s, m, e)                      \
+	{                                   \
+		K_STR_OR_NIL, (s), (e), (m) \
+	}
+#define SID_F                      \
+	{                          \
+		K_SID, S_SID, 0, 0 \
+	}
+#define PAYLOAD_F                          \
+	{                                  \
+		K_PAYLOAD, S_PAYLOAD, 0, 0 \
+	}
 
 /* The table at the top of proto.h, one row per op code. */
 static const struct op_spec specs[] = {
-	[PROTO_HELLO] = { 2, { UINT_F(S_VERSION),
-		STR_F(S_NAME, PROTO_MAX_NAME, PROTO_E_BAD_NAME) } },
-	[PROTO_WELCOME] = { 5, { UINT_F(S_VERSION),
-		STR_F(S_NAME, PROTO_MAX_NAME, PROTO_E_BAD_NAME),
-		UINT_F(S_CLIENT_ID), UINT_F(S_MAX_PAYLOAD),
-		UINT_F(S_PING_MS) } },
-	[PROTO_PUB] = { 4, { UINT_F(S_REQ_ID),
-		STR_F(S_TOPIC, PROTO_MAX_TOPIC, PROTO_E_BAD_TOPIC),
-		OPT_F(S_REPLY_TO, PROTO_MAX_TOPIC, PROTO_E_BAD_TOPIC),
-		PAYLOAD_F } },
-	[PROTO_SUB] = { 4, { UINT_F(S_REQ_ID), SID_F,
-		STR_F(S_TOPIC, PROTO_MAX_TOPIC, PROTO_E_BAD_PATTERN),
-		OPT_F(S_QUEUE, PROTO_MAX_NAME, PROTO_E_BAD_QUEUE) } },
+	[PROTO_HELLO] = { 2,
+			  { UINT_F(S_VERSION),
+			    STR_F(S_NAME, PROTO_MAX_NAME, PROTO_E_BAD_NAME) } },
+	[PROTO_WELCOME] = { 5,
+			    { UINT_F(S_VERSION),
+			      STR_F(S_NAME, PROTO_MAX_NAME, PROTO_E_BAD_NAME),
+			      UINT_F(S_CLIENT_ID), UINT_F(S_MAX_PAYLOAD),
+			      UINT_F(S_PING_MS) } },
+	[PROTO_PUB] = { 4,
+			{ UINT_F(S_REQ_ID),
+			  STR_F(S_TOPIC, PROTO_MAX_TOPIC, PROTO_E_BAD_TOPIC),
+			  OPT_F(S_REPLY_TO, PROTO_MAX_TOPIC, PROTO_E_BAD_TOPIC),
+			  PAYLOAD_F } },
+	[PROTO_SUB] = { 4,
+			{ UINT_F(S_REQ_ID), SID_F,
+			  STR_F(S_TOPIC, PROTO_MAX_TOPIC, PROTO_E_BAD_PATTERN),
+			  OPT_F(S_QUEUE, PROTO_MAX_NAME, PROTO_E_BAD_QUEUE) } },
 	[PROTO_UNSUB] = { 2, { UINT_F(S_REQ_ID), SID_F } },
-	[PROTO_MSG] = { 4, { SID_F,
-		STR_F(S_TOPIC, PROTO_MAX_TOPIC, PROTO_E_BAD_TOPIC),
-		OPT_F(S_REPLY_TO, PROTO_MAX_TOPIC, PROTO_E_BAD_TOPIC),
-		PAYLOAD_F } },
+	[PROTO_MSG] = { 4,
+			{ SID_F,
+			  STR_F(S_TOPIC, PROTO_MAX_TOPIC, PROTO_E_BAD_TOPIC),
+			  OPT_F(S_REPLY_TO, PROTO_MAX_TOPIC, PROTO_E_BAD_TOPIC),
+			  PAYLOAD_F } },
 	[PROTO_PING] = { 0, { { 0, 0, 0, 0 } } },
 	[PROTO_PONG] = { 0, { { 0, 0, 0, 0 } } },
 	[PROTO_OK] = { 1, { UINT_F(S_REQ_ID) } },
-	[PROTO_ERR] = { 3, { UINT_F(S_REQ_ID), UINT_F(S_CODE),
-		STR_F(S_REASON, PROTO_MAX_REASON, PROTO_E_BAD_FIELD) } },
-	[PROTO_NOTICE] = { 3, { UINT_F(S_CODE), UINT_F(S_COUNT),
-		STR_F(S_REASON, PROTO_MAX_REASON, PROTO_E_BAD_FIELD) } },
+	[PROTO_ERR] = { 3,
+			{ UINT_F(S_REQ_ID), UINT_F(S_CODE),
+			  STR_F(S_REASON, PROTO_MAX_REASON,
+				PROTO_E_BAD_FIELD) } },
+	[PROTO_NOTICE] = { 3,
+			   { UINT_F(S_CODE), UINT_F(S_COUNT),
+			     STR_F(S_REASON, PROTO_MAX_REASON,
+				   PROTO_E_BAD_FIELD) } },
 };
 
 #define NSPECS (sizeof specs / sizeof specs[0])
@@ -107,26 +142,40 @@ static const struct op_spec *spec_of(uint64_t op)
 static uint64_t *uint_slot(struct proto_msg *m, unsigned slot)
 {
 	switch (slot) {
-	case S_REQ_ID: return &m->req_id;
-	case S_VERSION: return &m->version;
-	case S_CLIENT_ID: return &m->client_id;
-	case S_MAX_PAYLOAD: return &m->max_payload;
-	case S_PING_MS: return &m->ping_ms;
-	case S_CODE: return &m->code;
-	case S_COUNT: return &m->count;
-	default: return &m->sid;
+	case S_REQ_ID:
+		return &m->req_id;
+	case S_VERSION:
+		return &m->version;
+	case S_CLIENT_ID:
+		return &m->client_id;
+	case S_MAX_PAYLOAD:
+		return &m->max_payload;
+	case S_PING_MS:
+		return &m->ping_ms;
+	case S_CODE:
+		return &m->code;
+	case S_COUNT:
+		return &m->count;
+	default:
+		return &m->sid;
 	}
 }
 
 static struct proto_str *str_slot(struct proto_msg *m, unsigned slot)
 {
 	switch (slot) {
-	case S_NAME: return &m->name;
-	case S_TOPIC: return &m->topic;
-	case S_REPLY_TO: return &m->reply_to;
-	case S_QUEUE: return &m->queue;
-	case S_PAYLOAD: return &m->payload;
-	default: return &m->reason;
+	case S_NAME:
+		return &m->name;
+	case S_TOPIC:
+		return &m->topic;
+	case S_REPLY_TO:
+		return &m->reply_to;
+	case S_QUEUE:
+		return &m->queue;
+	case S_PAYLOAD:
+		return &m->payload;
+	default:
+		return &m->reason;
 	}
 }
 
@@ -150,8 +199,7 @@ static enum proto_err check_structure(const uint8_t *body, size_t len)
  * still names its op and req_id.  Leaves
  * *c after the op code and *nleft = elements after it. */
 static enum proto_err decode_head(struct mp_cur *c, struct proto_msg *out,
-				  uint32_t *nleft,
-				  const struct op_spec **spec)
+				  uint32_t *nleft, const struct op_spec **spec)
 {
 	uint32_t n;
 	uint64_t op;
@@ -250,14 +298,17 @@ static enum proto_err read_sub_opt(struct mp_cur *c, const char *k,
 			return PROTO_E_BAD_FIELD;
 		o->stall_policy = (uint8_t)proto_policy_parse(v, vlen);
 		return o->stall_policy && o->stall_policy != PROTO_POLICY_BLOCK
-			       ? PROTO_OK_CODE : PROTO_E_BAD_FIELD;
+			       ? PROTO_OK_CODE
+			       : PROTO_E_BAD_FIELD;
 	}
 	if (key_is(k, klen, "max_msgs"))
-		return mp_read_uint(c, &o->max_msgs) == MP_OK ?
-			PROTO_OK_CODE : PROTO_E_BAD_FIELD;
+		return mp_read_uint(c, &o->max_msgs) == MP_OK
+			       ? PROTO_OK_CODE
+			       : PROTO_E_BAD_FIELD;
 	if (key_is(k, klen, "max_bytes"))
-		return mp_read_uint(c, &o->max_bytes) == MP_OK ?
-			PROTO_OK_CODE : PROTO_E_BAD_FIELD;
+		return mp_read_uint(c, &o->max_bytes) == MP_OK
+			       ? PROTO_OK_CODE
+			       : PROTO_E_BAD_FIELD;
 	/* unknown key: ignored (structure was checked in pass 1) */
 	return mp_skip(c, PROTO_MAX_DEPTH) == MP_OK ? PROTO_OK_CODE
 						    : PROTO_E_MALFORMED;
@@ -266,8 +317,7 @@ static enum proto_err read_sub_opt(struct mp_cur *c, const char *k,
 /* The optional 6th element of SUB: nil, or a map of options with str
  * keys.  A non-str key, a mistyped value, an unknown policy name or a
  * known key given twice is BAD_FIELD. */
-static enum proto_err read_sub_opts(struct mp_cur *c,
-				    struct proto_sub_opts *o)
+static enum proto_err read_sub_opts(struct mp_cur *c, struct proto_sub_opts *o)
 {
 	struct mp_head h;
 	const char *k;
@@ -400,7 +450,7 @@ enum proto_err proto_decode_ref(const uint8_t *body, size_t len,
 		return read_sub_opts(&c, &out->opts);
 	if (out->op == PROTO_PUB && nleft > spec->nfields)
 		read_pub_flags(&c, out);
-	return PROTO_OK_CODE;   /* trailing elements: checked in pass 1 */
+	return PROTO_OK_CODE; /* trailing elements: checked in pass 1 */
 }
 
 enum proto_err proto_decode(const uint8_t *body, size_t len,

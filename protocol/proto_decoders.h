@@ -44,9 +44,8 @@ static inline int proto_str_same(struct proto_str a, struct proto_str b)
 static inline int proto_msg_same(const struct proto_msg *a,
 				 const struct proto_msg *b)
 {
-	return a->op == b->op && a->req_id == b->req_id &&
-	       a->sid == b->sid && a->version == b->version &&
-	       a->client_id == b->client_id &&
+	return a->op == b->op && a->req_id == b->req_id && a->sid == b->sid &&
+	       a->version == b->version && a->client_id == b->client_id &&
 	       a->max_payload == b->max_payload && a->ping_ms == b->ping_ms &&
 	       a->code == b->code && a->count == b->count &&
 	       proto_str_same(a->name, b->name) &&

@@ -164,7 +164,7 @@ static void pack_sub_opts(msgpack_packer *pk, const struct proto_sub_opts *o)
 	const char *stall = proto_policy_str(o->stall_policy);
 
 	msgpack_pack_map(pk, (policy != NULL) + (o->max_msgs != 0) +
-			 (o->max_bytes != 0) + (stall != NULL));
+				     (o->max_bytes != 0) + (stall != NULL));
 	if (policy) {
 		pack_str(pk, proto_cstr("policy"));
 		pack_str(pk, proto_cstr(policy));
@@ -204,8 +204,7 @@ size_t proto_enc_sub_opts(uint8_t *out, size_t cap, uint64_t req_id,
 	return frame_end(&s, 0);
 }
 
-size_t proto_enc_unsub(uint8_t *out, size_t cap, uint64_t req_id,
-		       uint32_t sid)
+size_t proto_enc_unsub(uint8_t *out, size_t cap, uint64_t req_id, uint32_t sid)
 {
 	struct sink s;
 	msgpack_packer pk;
@@ -298,8 +297,8 @@ static int pack_route(msgpack_packer *pk, struct proto_str topic,
 
 size_t proto_enc_pub_head_flags(uint8_t *out, size_t cap, uint64_t req_id,
 				struct proto_str topic,
-				struct proto_str reply_to,
-				uint32_t payload_len, uint8_t flags)
+				struct proto_str reply_to, uint32_t payload_len,
+				uint8_t flags)
 {
 	struct sink s;
 	msgpack_packer pk;
@@ -377,13 +376,15 @@ static size_t put_mp_uint32(uint8_t *p, uint32_t v)
 size_t proto_enc_msg_head(uint8_t *out, size_t cap, uint32_t sid,
 			  size_t tail_len)
 {
-	size_t n = PROTO_HDR_LEN + 2 + (sid < 0x80 ? 1 : sid <= UINT8_MAX ? 2
-					: sid <= UINT16_MAX ? 3 : 5);
+	size_t n = PROTO_HDR_LEN + 2 +
+		   (sid < 0x80		? 1
+		    : sid <= UINT8_MAX	? 2
+		    : sid <= UINT16_MAX ? 3
+					: 5);
 
 	/* written in place, once the size is known to fit (building it in
 	 * a local and copying stalled on store forwarding) */
-	if (tail_len > PROTO_ABS_MAX_PAYLOAD + PROTO_FRAME_OVERHEAD ||
-	    n > cap)
+	if (tail_len > PROTO_ABS_MAX_PAYLOAD + PROTO_FRAME_OVERHEAD || n > cap)
 		return 0;
 	put_be32(out, (uint32_t)(n - PROTO_HDR_LEN + tail_len));
 	out[PROTO_HDR_LEN] = 0x95;
@@ -435,8 +436,8 @@ size_t proto_enc_msg_tail(uint8_t *out, size_t cap, struct proto_str topic,
 	if (tl > PROTO_MAX_TOPIC || rl > PROTO_MAX_TOPIC ||
 	    payload_len > PROTO_ABS_MAX_PAYLOAD ||
 	    cap < raw_hdr_len(tl, 0) + tl +
-		    (reply_to.ptr ? raw_hdr_len(rl, 0) + rl : 1) +
-		    raw_hdr_len(payload_len, 1))
+			    (reply_to.ptr ? raw_hdr_len(rl, 0) + rl : 1) +
+			    raw_hdr_len(payload_len, 1))
 		return 0;
 	n += put_raw_hdr(out + n, tl, 0);
 	if (tl)
@@ -481,16 +482,17 @@ static size_t mp_uint_len(uint64_t v)
 {
 	if (v < 0x80)
 		return 1;
-	return v <= UINT8_MAX ? 2 : v <= UINT16_MAX ? 3
-		: v <= UINT32_MAX ? 5 : 9;
+	return v <= UINT8_MAX	 ? 2
+	       : v <= UINT16_MAX ? 3
+	       : v <= UINT32_MAX ? 5
+				 : 9;
 }
 
 /* The bytes proto_enc_pub_head writes: prefix, array and op (one byte
  * each, see proto_enc_pub_head), req_id, then pack_route's topic,
  * reply_to (nil: one byte) and bin header. */
-size_t proto_pub_head_size(uint64_t req_id, size_t topic_len,
-			   int reply_to_nil, size_t reply_to_len,
-			   size_t payload_len)
+size_t proto_pub_head_size(uint64_t req_id, size_t topic_len, int reply_to_nil,
+			   size_t reply_to_len, size_t payload_len)
 {
 	if (topic_len > PROTO_MAX_TOPIC ||
 	    (!reply_to_nil && reply_to_len > PROTO_MAX_TOPIC) ||
@@ -498,7 +500,8 @@ size_t proto_pub_head_size(uint64_t req_id, size_t topic_len,
 		return 0;
 	return PROTO_HDR_LEN + 1 + 1 + mp_uint_len(req_id) +
 	       raw_hdr_len((uint32_t)topic_len, 0) + topic_len +
-	       (reply_to_nil ? 1 : raw_hdr_len((uint32_t)reply_to_len, 0) +
-				   reply_to_len) +
+	       (reply_to_nil ? 1
+			     : raw_hdr_len((uint32_t)reply_to_len, 0) +
+				       reply_to_len) +
 	       raw_hdr_len((uint32_t)payload_len, 1);
 }

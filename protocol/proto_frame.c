@@ -2,8 +2,7 @@
 #include "proto.h"
 
 enum proto_frame_status proto_frame_peek(const uint8_t *buf, size_t len,
-					 uint32_t max_body,
-					 uint32_t *body_len)
+					 uint32_t max_body, uint32_t *body_len)
 {
 	uint32_t n;
 

@@ -6,28 +6,50 @@
 const char *proto_err_str(enum proto_err code)
 {
 	switch (code) {
-	case PROTO_OK_CODE: return "no error";
-	case PROTO_E_MALFORMED: return "malformed frame";
-	case PROTO_E_FRAME_TOO_LARGE: return "frame length zero or over the limit";
-	case PROTO_E_TOO_DEEP: return "frame nested too deeply";
-	case PROTO_E_UNKNOWN_OP: return "unknown operation";
-	case PROTO_E_BAD_FIELD: return "missing or mistyped field";
-	case PROTO_E_BAD_VERSION: return "unsupported protocol version";
-	case PROTO_E_NOT_READY: return "HELLO expected first, and only once";
-	case PROTO_E_BAD_TOPIC: return "invalid topic";
-	case PROTO_E_BAD_PATTERN: return "invalid subscription pattern";
-	case PROTO_E_BAD_QUEUE: return "invalid queue group name";
-	case PROTO_E_PAYLOAD_TOO_LARGE: return "payload too large";
-	case PROTO_E_SID_IN_USE: return "subscription id already in use";
-	case PROTO_E_NO_SUCH_SID: return "no such subscription id";
-	case PROTO_E_BAD_SID: return "subscription id out of range";
-	case PROTO_E_TOO_MANY_SUBS: return "too many subscriptions";
-	case PROTO_E_BAD_NAME: return "invalid client name";
-	case PROTO_E_NO_RESPONDERS: return "no responders";
-	case PROTO_E_SERVER_BUSY: return "server busy";
-	case PROTO_E_SHUTTING_DOWN: return "server shutting down";
-	case PROTO_E_TIMEOUT: return "timeout";
-	case PROTO_E_INTERNAL: return "internal server error";
+	case PROTO_OK_CODE:
+		return "no error";
+	case PROTO_E_MALFORMED:
+		return "malformed frame";
+	case PROTO_E_FRAME_TOO_LARGE:
+		return "frame length zero or over the limit";
+	case PROTO_E_TOO_DEEP:
+		return "frame nested too deeply";
+	case PROTO_E_UNKNOWN_OP:
+		return "unknown operation";
+	case PROTO_E_BAD_FIELD:
+		return "missing or mistyped field";
+	case PROTO_E_BAD_VERSION:
+		return "unsupported protocol version";
+	case PROTO_E_NOT_READY:
+		return "HELLO expected first, and only once";
+	case PROTO_E_BAD_TOPIC:
+		return "invalid topic";
+	case PROTO_E_BAD_PATTERN:
+		return "invalid subscription pattern";
+	case PROTO_E_BAD_QUEUE:
+		return "invalid queue group name";
+	case PROTO_E_PAYLOAD_TOO_LARGE:
+		return "payload too large";
+	case PROTO_E_SID_IN_USE:
+		return "subscription id already in use";
+	case PROTO_E_NO_SUCH_SID:
+		return "no such subscription id";
+	case PROTO_E_BAD_SID:
+		return "subscription id out of range";
+	case PROTO_E_TOO_MANY_SUBS:
+		return "too many subscriptions";
+	case PROTO_E_BAD_NAME:
+		return "invalid client name";
+	case PROTO_E_NO_RESPONDERS:
+		return "no responders";
+	case PROTO_E_SERVER_BUSY:
+		return "server busy";
+	case PROTO_E_SHUTTING_DOWN:
+		return "server shutting down";
+	case PROTO_E_TIMEOUT:
+		return "timeout";
+	case PROTO_E_INTERNAL:
+		return "internal server error";
 	}
 	return "unknown";
 }
@@ -35,11 +57,11 @@ const char *proto_err_str(enum proto_err code)
 const char *proto_op_str(unsigned op)
 {
 	static const char *const names[] = {
-		[PROTO_HELLO] = "HELLO", [PROTO_WELCOME] = "WELCOME",
-		[PROTO_PUB] = "PUB", [PROTO_SUB] = "SUB",
-		[PROTO_UNSUB] = "UNSUB", [PROTO_MSG] = "MSG",
-		[PROTO_PING] = "PING", [PROTO_PONG] = "PONG",
-		[PROTO_OK] = "OK", [PROTO_ERR] = "ERR",
+		[PROTO_HELLO] = "HELLO",   [PROTO_WELCOME] = "WELCOME",
+		[PROTO_PUB] = "PUB",	   [PROTO_SUB] = "SUB",
+		[PROTO_UNSUB] = "UNSUB",   [PROTO_MSG] = "MSG",
+		[PROTO_PING] = "PING",	   [PROTO_PONG] = "PONG",
+		[PROTO_OK] = "OK",	   [PROTO_ERR] = "ERR",
 		[PROTO_NOTICE] = "NOTICE",
 	};
 

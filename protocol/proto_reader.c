@@ -61,8 +61,7 @@ int proto_reader_next(struct proto_reader *r, struct proto_msg *out,
 	struct proto_span_frame f;
 
 	if (!r->broken && r->buf) {
-		proto_span_init(&s, r->buf + r->consumed,
-				r->len - r->consumed);
+		proto_span_init(&s, r->buf + r->consumed, r->len - r->consumed);
 		switch (proto_span_next(&s, r->max_body, &f)) {
 		case PROTO_SPAN_NEED_MORE:
 			return 0;

@@ -15,8 +15,7 @@ void proto_span_init(struct proto_span *s, const uint8_t *buf, size_t len)
 	s->off = 0;
 }
 
-enum proto_span_status proto_span_next(struct proto_span *s,
-				       uint32_t max_body,
+enum proto_span_status proto_span_next(struct proto_span *s, uint32_t max_body,
 				       struct proto_span_frame *f)
 {
 	size_t left = s->len - s->off;
@@ -26,7 +25,7 @@ enum proto_span_status proto_span_next(struct proto_span *s,
 	f->body = NULL;
 	f->body_len = 0;
 	f->need = PROTO_HDR_LEN;
-	if (left < PROTO_HDR_LEN)   /* buf may be NULL when len is 0 */
+	if (left < PROTO_HDR_LEN) /* buf may be NULL when len is 0 */
 		return PROTO_SPAN_NEED_MORE;
 	switch (proto_frame_peek(s->buf + s->off, left, max_body, &body)) {
 	case PROTO_FRAME_BAD:

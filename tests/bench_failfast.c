@@ -94,12 +94,12 @@ int main(int argc, char **argv)
 	bc_close(c);
 	if (!ok) {
 		fprintf(stderr, "bench_failfast: the breaker did not open or "
-			"a call did not fail fast\n");
+				"a call did not fail fast\n");
 		return 1;
 	}
 	qsort(ns, CALLS, sizeof ns[0], cmp_u64);
 	printf("breaker fail-fast: %d calls, median %.2f us, max %.2f us "
-	       "per call\n", CALLS, ns[CALLS / 2] / 1000.0,
-	       ns[CALLS - 1] / 1000.0);
+	       "per call\n",
+	       CALLS, ns[CALLS / 2] / 1000.0, ns[CALLS - 1] / 1000.0);
 	return 0;
 }

@@ -51,8 +51,8 @@ static size_t reencode(const struct proto_msg *m, uint8_t *out, size_t cap)
 {
 	switch (m->op) {
 	case PROTO_PUB:
-		return proto_enc_pub(out, cap, m->req_id, m->topic,
-				     m->reply_to, m->payload);
+		return proto_enc_pub(out, cap, m->req_id, m->topic, m->reply_to,
+				     m->payload);
 	case PROTO_SUB:
 		return proto_enc_sub(out, cap, m->req_id, (uint32_t)m->sid,
 				     m->topic, m->queue);
@@ -70,8 +70,7 @@ static size_t reencode(const struct proto_msg *m, uint8_t *out, size_t cap)
 	case PROTO_HELLO:
 		if (m->version > UINT32_MAX)
 			return 0;
-		return proto_enc_hello(out, cap, (uint32_t)m->version,
-				       m->name);
+		return proto_enc_hello(out, cap, (uint32_t)m->version, m->name);
 	default:
 		return 0;
 	}
@@ -108,8 +107,7 @@ static void check_decoders(const uint8_t *data, size_t size,
 {
 	struct proto_msg ref, sc;
 
-	if (proto_decode_ref(data, size, &ref) != e ||
-	    !proto_msg_same(m, &ref))
+	if (proto_decode_ref(data, size, &ref) != e || !proto_msg_same(m, &ref))
 		abort();
 	if (proto_decode_pub_fast(data, size, &sc) &&
 	    (e != PROTO_OK_CODE || !proto_msg_same(&sc, &ref)))
@@ -165,7 +163,7 @@ static void fuzz_stream(const uint8_t *data, size_t size)
 				abort();
 		}
 		if (took == 0)
-			abort();    /* not broken, frames drained: must take */
+			abort(); /* not broken, frames drained: must take */
 	}
 out:
 	free(buf);
@@ -189,8 +187,7 @@ static void expect_whole(struct proto_span *w, enum proto_span_status st,
 	struct proto_span_frame g;
 
 	if (proto_span_next(w, FUZZ_MAX_BODY, &g) != st || g.start != start ||
-	    g.body != f->body || g.body_len != f->body_len ||
-	    g.need != f->need)
+	    g.body != f->body || g.body_len != f->body_len || g.need != f->need)
 		abort();
 }
 
@@ -205,7 +202,7 @@ static void fuzz_spans(const uint8_t *data, size_t size)
 	proto_span_init(&w, data, size);
 	for (;;) {
 		end = chain_end(consumed, &cut, &seed);
-		end = end > edge ? end : edge;    /* pulled up past it */
+		end = end > edge ? end : edge; /* pulled up past it */
 		end = end < size ? end : size;
 		proto_span_init(&s, data + consumed, end - consumed);
 		while ((st = proto_span_next(&s, FUZZ_MAX_BODY, &f)) ==
@@ -215,12 +212,12 @@ static void fuzz_spans(const uint8_t *data, size_t size)
 			expect_whole(&w, st, &f, consumed + f.start);
 			return;
 		}
-		consumed += f.start;              /* drained */
-		if (size - consumed < f.need) {   /* all bytes are in */
+		consumed += f.start;		/* drained */
+		if (size - consumed < f.need) { /* all bytes are in */
 			expect_whole(&w, st, &f, consumed);
 			return;
 		}
-		edge = consumed + f.need;         /* evbuffer_pullup */
+		edge = consumed + f.need; /* evbuffer_pullup */
 	}
 }
 

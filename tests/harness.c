@@ -256,7 +256,7 @@ int harness_start_broker_on(struct broker_proc *b, int port,
 			return 0;
 		if (rc == -2)
 			return -1;
-		usleep(100000);  /* the port may still be held a moment */
+		usleep(100000); /* the port may still be held a moment */
 	}
 	fprintf(stderr, "harness: brokerd did not start on port %d\n", port);
 	return -1;
@@ -326,7 +326,8 @@ int harness_stop_broker(struct broker_proc *b, int sig, int timeout_ms)
 			dump_log(b);
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
 		if (system(cmd) != 0)
-			fprintf(stderr, "harness: could not remove %s\n", b->dir);
+			fprintf(stderr, "harness: could not remove %s\n",
+				b->dir);
 		b->dir[0] = 0;
 	}
 	return st;
@@ -377,7 +378,8 @@ int harness_recv_msg(int fd, uint8_t *buf, size_t cap, struct proto_msg *msg,
 
 	if (cap < PROTO_HDR_LEN || recv_exact(fd, buf, PROTO_HDR_LEN, deadline))
 		return -1;
-	if (proto_frame_peek(buf, PROTO_HDR_LEN, (uint32_t)(cap - PROTO_HDR_LEN),
+	if (proto_frame_peek(buf, PROTO_HDR_LEN,
+			     (uint32_t)(cap - PROTO_HDR_LEN),
 			     &body) == PROTO_FRAME_BAD)
 		return -1;
 	if (recv_exact(fd, buf + PROTO_HDR_LEN, body, deadline))
@@ -480,8 +482,10 @@ static void collect(int ofd, int efd, char *out, size_t ocap, char *err,
 	int oopen = 1, eopen = 1;
 
 	while ((oopen || eopen) && harness_now_ms() < deadline) {
-		struct pollfd p[2] = { { .fd = oopen ? ofd : -1, .events = POLLIN },
-				       { .fd = eopen ? efd : -1, .events = POLLIN } };
+		struct pollfd p[2] = {
+			{ .fd = oopen ? ofd : -1, .events = POLLIN },
+			{ .fd = eopen ? efd : -1, .events = POLLIN }
+		};
 		if (poll(p, 2, 50) < 0 && errno != EINTR)
 			break;
 		if (oopen && p[0].revents)

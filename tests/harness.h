@@ -17,9 +17,9 @@
 struct broker_proc {
 	pid_t pid;
 	int port;
-	char dir[256];       /* private temp dir (config, logs), removed on stop */
-	char conf[300];      /* path of the generated config file, "" if none */
-	char log[300];       /* path of brokerd's stderr/stdout */
+	char dir[256];	/* private temp dir (config, logs), removed on stop */
+	char conf[300]; /* path of the generated config file, "" if none */
+	char log[300];	/* path of brokerd's stderr/stdout */
 };
 
 /* Path of an executable under test from its environment variable (BROKERD,
@@ -46,13 +46,13 @@ int harness_start_broker_on(struct broker_proc *b, int port,
 
 /* Options for harness_start_broker_opts. */
 struct harness_opts {
-	const char *const *env;  /* "NAME=VALUE" added to brokerd's
+	const char *const *env; /* "NAME=VALUE" added to brokerd's
 				  * environment, NULL-terminated, or NULL;
 				  * the strings must outlive the call */
-	long nofile;             /* RLIMIT_NOFILE for brokerd; 0: inherited */
-	int no_listen_args;      /* 1: no -b/-p (the config's listen lines
+	long nofile;		/* RLIMIT_NOFILE for brokerd; 0: inherited */
+	int no_listen_args;	/* 1: no -b/-p (the config's listen lines
 				  * must include 127.0.0.1:port) */
-	int port;                /* 0: a free port (retried); else this one */
+	int port;		/* 0: a free port (retried); else this one */
 };
 
 /* harness_start_broker with options (o must not be NULL).  Readiness is

@@ -64,7 +64,8 @@ static void check_against_sorted(struct bench_hist *h, uint64_t *v, size_t n)
 		double want = (double)exact_pct(v, n, pcts[i]);
 		double got = (double)bench_hist_percentile(h, pcts[i]);
 
-		ck_assert_msg(fabs(got - want) <= want * BENCH_HIST_REL_ERR + 0.5,
+		ck_assert_msg(fabs(got - want) <=
+				      want * BENCH_HIST_REL_ERR + 0.5,
 			      "p%g: got %.0f, want %.0f (+-%.3f%%)", pcts[i],
 			      got, want, BENCH_HIST_REL_ERR * 100);
 	}
@@ -132,8 +133,8 @@ START_TEST(test_log_uniform)
 
 	ck_assert_ptr_nonnull(v);
 	for (size_t i = 0; i < NVALS; i++)
-		v[i] = (uint64_t)exp(log(1e3) + uniform01(&s) *
-					     (log(60e9) - log(1e3)));
+		v[i] = (uint64_t)exp(log(1e3) +
+				     uniform01(&s) * (log(60e9) - log(1e3)));
 	check_against_sorted(h, v, NVALS);
 	ck_assert_uint_eq(bench_hist_saturated(h), 0);
 	bench_hist_free(h);
@@ -158,8 +159,7 @@ START_TEST(test_exponential_tail)
 	p50 = (double)bench_hist_percentile(h, 50);
 	/* median of Exp(mean 100 us) is 69.3 us (the outliers shift it
 	 * by 0.1 %): within 3 % */
-	ck_assert_msg(fabs(p50 - 69315.0) < 69315.0 * 0.03,
-		      "p50 %.0f", p50);
+	ck_assert_msg(fabs(p50 - 69315.0) < 69315.0 * 0.03, "p50 %.0f", p50);
 	/* the outliers' bucket, within the bound */
 	ck_assert(fabs((double)bench_hist_percentile(h, 99.95) - 5e7) <=
 		  5e7 * BENCH_HIST_REL_ERR);
@@ -205,7 +205,8 @@ START_TEST(test_saturation)
 	ck_assert_uint_eq(bench_hist_percentile(h, 50), 5);
 	/* the top bucket holds it: p99 is near 2^36, not beyond max */
 	ck_assert(bench_hist_percentile(h, 99) >=
-		  (uint64_t)((double)BENCH_HIST_MAX * (1 - 2 * BENCH_HIST_REL_ERR)));
+		  (uint64_t)((double)BENCH_HIST_MAX *
+			     (1 - 2 * BENCH_HIST_REL_ERR)));
 	bench_hist_free(h);
 }
 END_TEST
@@ -222,8 +223,8 @@ START_TEST(test_merge)
 		bench_hist_record(all, v);
 		bench_hist_record(i % 3 ? a : b, v);
 	}
-	bench_hist_merge(a, empty);        /* no-op */
-	bench_hist_merge(empty, b);        /* into an empty one */
+	bench_hist_merge(a, empty); /* no-op */
+	bench_hist_merge(empty, b); /* into an empty one */
 	ck_assert_uint_eq(bench_hist_count(empty), bench_hist_count(b));
 	ck_assert_uint_eq(bench_hist_min(empty), bench_hist_min(b));
 	bench_hist_merge(a, b);

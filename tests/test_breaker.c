@@ -90,9 +90,9 @@ START_TEST(success_resets_count)
 	fail_n(&b, 3, 0);
 	bc_breaker_record(&b, BC_OUTCOME_SUCCESS, 1);
 	ck_assert_int_eq(b.state, BC_BREAKER_CLOSED);
-	fail_n(&b, 3, 2);            /* N-1 again: still closed */
+	fail_n(&b, 3, 2); /* N-1 again: still closed */
 	ck_assert_int_eq(b.state, BC_BREAKER_CLOSED);
-	ck_assert_int_eq(t.n, 0);    /* success in CLOSED: no transition */
+	ck_assert_int_eq(t.n, 0); /* success in CLOSED: no transition */
 	fail_n(&b, 1, 3);
 	ck_assert_int_eq(b.state, BC_BREAKER_OPEN);
 	ck_assert_int_eq(t.n, 1);
@@ -112,8 +112,8 @@ START_TEST(half_open_one_trial)
 	ck_assert_int_eq(t.n, 2);
 	ck_assert_int_eq(t.from[1], BC_BREAKER_OPEN);
 	ck_assert_int_eq(t.to[1], BC_BREAKER_HALF_OPEN);
-	ck_assert_int_eq(bc_breaker_allow(&b, 100), 1);  /* the trial */
-	ck_assert_int_eq(bc_breaker_allow(&b, 101), 0);  /* only one */
+	ck_assert_int_eq(bc_breaker_allow(&b, 100), 1); /* the trial */
+	ck_assert_int_eq(bc_breaker_allow(&b, 101), 0); /* only one */
 	ck_assert_int_eq(bc_breaker_allow(&b, 5000), 0);
 	/* A neutral outcome (client error) gives the slot back. */
 	bc_breaker_record(&b, BC_OUTCOME_NEUTRAL, 5001);
@@ -139,7 +139,7 @@ START_TEST(half_open_failure_reopens_fresh)
 
 	bc_breaker_init(&b, 2, 100, record, &t);
 	fail_n(&b, 2, 0);
-	ck_assert_int_eq(bc_breaker_allow(&b, 250), 1);  /* late trial */
+	ck_assert_int_eq(bc_breaker_allow(&b, 250), 1); /* late trial */
 	bc_breaker_record(&b, BC_OUTCOME_FAILURE, 300);
 	ck_assert_int_eq(b.state, BC_BREAKER_OPEN);
 	ck_assert_int_eq(t.n, 3);
@@ -222,10 +222,10 @@ START_TEST(disabled_and_no_callback)
 	fail_n(&b, 1000, 0);
 	ck_assert_int_eq(b.state, BC_BREAKER_CLOSED);
 	ck_assert_int_eq(bc_breaker_allow(&b, 0), 1);
-	bc_breaker_init(&b, 1, 0, NULL, NULL);  /* no callback is fine */
+	bc_breaker_init(&b, 1, 0, NULL, NULL); /* no callback is fine */
 	fail_n(&b, 1, 7);
 	ck_assert_int_eq(b.state, BC_BREAKER_OPEN);
-	ck_assert_int_eq(bc_breaker_allow(&b, 7), 1);  /* zero cool-down */
+	ck_assert_int_eq(bc_breaker_allow(&b, 7), 1); /* zero cool-down */
 	ck_assert_int_eq(b.state, BC_BREAKER_HALF_OPEN);
 	ck_assert_str_eq(bc_breaker_name(BC_BREAKER_CLOSED), "closed");
 	ck_assert_str_eq(bc_breaker_name(BC_BREAKER_OPEN), "open");

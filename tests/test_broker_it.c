@@ -23,8 +23,8 @@
 #include "harness.h"
 #include "proto.h"
 
-#define WAIT_MS 3000            /* for things that must happen */
-#define QUIET_MS 150            /* for things that must not */
+#define WAIT_MS 3000 /* for things that must happen */
+#define QUIET_MS 150 /* for things that must not */
 #define RX_CAP (256 * 1024)
 
 /* ---- plumbing --------------------------------------------------------- */
@@ -51,8 +51,10 @@ static void stop_ok(struct broker_proc *b)
 {
 	int st = harness_stop_broker(b, SIGTERM, 10000);
 
-	ck_assert_msg(st != -1 && WIFEXITED(st), "brokerd did not exit "
-		      "normally (status %d)", st);
+	ck_assert_msg(st != -1 && WIFEXITED(st),
+		      "brokerd did not exit "
+		      "normally (status %d)",
+		      st);
 	ck_assert_int_eq(WEXITSTATUS(st), 0);
 }
 
@@ -134,8 +136,8 @@ static void send_sub(int fd, uint64_t req, uint32_t sid, const char *pattern,
 		     const char *queue)
 {
 	uint8_t buf[1024];
-	size_t n = proto_enc_sub(buf, sizeof buf, req, sid,
-				 proto_cstr(pattern), proto_cstr(queue));
+	size_t n = proto_enc_sub(buf, sizeof buf, req, sid, proto_cstr(pattern),
+				 proto_cstr(queue));
 
 	ck_assert_uint_gt(n, 0);
 	send_raw(fd, buf, n);
@@ -153,9 +155,8 @@ static void send_pub_bin(int fd, uint64_t req, const char *topic,
 			 const char *reply, const void *payload, size_t len)
 {
 	uint8_t head[PROTO_MAX_HEAD];
-	size_t n = proto_enc_pub_head(head, sizeof head, req,
-				      proto_cstr(topic), proto_cstr(reply),
-				      (uint32_t)len);
+	size_t n = proto_enc_pub_head(head, sizeof head, req, proto_cstr(topic),
+				      proto_cstr(reply), (uint32_t)len);
 
 	ck_assert_uint_gt(n, 0);
 	send_raw(fd, head, n);
@@ -163,8 +164,8 @@ static void send_pub_bin(int fd, uint64_t req, const char *topic,
 		send_raw(fd, payload, len);
 }
 
-static void send_pub(int fd, uint64_t req, const char *topic,
-		     const char *reply, const char *payload)
+static void send_pub(int fd, uint64_t req, const char *topic, const char *reply,
+		     const char *payload)
 {
 	send_pub_bin(fd, req, topic, reply, payload, strlen(payload));
 }
@@ -295,8 +296,9 @@ START_TEST(test_hello_welcome)
 	start(&b, "max_payload 64k\nping_interval 5s\n");
 	fd = harness_connect(b.port);
 	ck_assert_int_ge(fd, 0);
-	send_raw(fd, buf, proto_enc_hello(buf, sizeof buf, PROTO_VERSION,
-					  proto_cstr("t1")));
+	send_raw(fd, buf,
+		 proto_enc_hello(buf, sizeof buf, PROTO_VERSION,
+				 proto_cstr("t1")));
 	recv_frame(fd, r);
 	ck_assert_uint_eq(r->m.op, PROTO_WELCOME);
 	ck_assert_uint_eq(r->m.version, PROTO_VERSION);
@@ -307,16 +309,18 @@ START_TEST(test_hello_welcome)
 	first_id = r->m.client_id;
 
 	fd2 = harness_connect(b.port);
-	send_raw(fd2, buf, proto_enc_hello(buf, sizeof buf, PROTO_VERSION,
-					   proto_cstr("t2")));
+	send_raw(fd2, buf,
+		 proto_enc_hello(buf, sizeof buf, PROTO_VERSION,
+				 proto_cstr("t2")));
 	recv_frame(fd2, r);
 	ck_assert_uint_eq(r->m.op, PROTO_WELCOME);
 	ck_assert_uint_ne(r->m.client_id, first_id);
 
 	/* PING -> PONG; a second HELLO is refused but the link stays. */
 	expect_alive(fd, r);
-	send_raw(fd, buf, proto_enc_hello(buf, sizeof buf, PROTO_VERSION,
-					  proto_cstr("t1")));
+	send_raw(fd, buf,
+		 proto_enc_hello(buf, sizeof buf, PROTO_VERSION,
+				 proto_cstr("t1")));
 	expect_err(fd, r, 0, PROTO_E_NOT_READY);
 	expect_alive(fd, r);
 	close(fd);
@@ -418,7 +422,7 @@ static void w_pub_flags(struct wbuf *w, uint8_t req, const char *topic,
 			const char *reply, uint8_t flags)
 {
 	w_pub(w, req, topic, strlen(topic), reply);
-	w->b[0] = 0x96;          /* six elements */
+	w->b[0] = 0x96; /* six elements */
 	w_uint(w, flags);
 }
 
@@ -428,10 +432,13 @@ static void w_pub_flags(struct wbuf *w, uint8_t req, const char *topic,
  * element that is not a uint (ignored), nobody still means OK. */
 START_TEST(test_pub_no_responders)
 {
-	static const uint8_t not_uint[] = {
-		0x00, 0x00, 0x00, 0x0c, 0x96, 0x03, 0x05, 0xa3, 'n', '.', 'x',
-		0xc0, 0xa1, 'x', 0xa1, 'z',   /* 6th element "z": ignored */
-	};
+	static const uint8_t
+		not_uint
+			[] = {
+				0x00, 0x00, 0x00, 0x0c, 0x96, 0x03,
+				0x05, 0xa3, 'n',  '.',	'x',  0xc0,
+				0xa1, 'x',  0xa1, 'z', /* 6th element "z": ignored */
+			};
 	struct broker_proc b;
 	struct rx *r = rx_new();
 	struct wbuf w;
@@ -565,7 +572,7 @@ START_TEST(test_fanout_20)
 	}
 	p = client(&b, "p");
 	send_pub(p, 0, "fan.a", NULL, "one");
-	send_pub(p, 0, "fan.b.c", NULL, big);   /* shared by reference */
+	send_pub(p, 0, "fan.b.c", NULL, big); /* shared by reference */
 	send_pub(p, 3, "fan.a", NULL, "three");
 	expect_ok(p, r, 3);
 	for (int i = 0; i < 20; i++) {
@@ -659,7 +666,7 @@ static void check_groups_spread(const int *sizes, int ngroups)
 		total += n;
 		close(fds[i]);
 	}
-	ck_assert_int_eq(total, 24 * ngroups);   /* one member per group */
+	ck_assert_int_eq(total, 24 * ngroups); /* one member per group */
 	close(p);
 	stop_ok(&b);
 	free(r);
@@ -696,7 +703,7 @@ START_TEST(test_unsub_and_sub_errors)
 
 	send_unsub(s, 9, 99);
 	expect_err(s, r, 9, PROTO_E_NO_SUCH_SID);
-	send_unsub(s, 0, 99);   /* errors for req_id 0 are still sent */
+	send_unsub(s, 0, 99); /* errors for req_id 0 are still sent */
 	expect_err(s, r, 0, PROTO_E_NO_SUCH_SID);
 
 	sub_ok(s, r, 2, "u.y", NULL);
@@ -839,8 +846,8 @@ END_TEST
  * published around each bad input must all arrive, in order. */
 struct good_pair {
 	int sub, pub;
-	unsigned seq;        /* next message number */
-	unsigned checked;    /* messages the subscriber has read */
+	unsigned seq;	  /* next message number */
+	unsigned checked; /* messages the subscriber has read */
 };
 
 static void good_open(struct good_pair *g, const struct broker_proc *b,
@@ -877,12 +884,12 @@ static void good_check(struct good_pair *g, struct rx *r)
 
 struct bad_case {
 	const char *name;
-	int hello;              /* handshake first */
-	struct wbuf w;          /* what to send */
-	int raw;                /* w holds the length prefix too */
-	int code;               /* expected ERR code, 0: none */
+	int hello;     /* handshake first */
+	struct wbuf w; /* what to send */
+	int raw;       /* w holds the length prefix too */
+	int code;      /* expected ERR code, 0: none */
 	uint64_t req_id;
-	int closes;             /* 1: broker closes; 2: we close after send */
+	int closes; /* 1: broker closes; 2: we close after send */
 };
 
 static void run_bad_case(const struct broker_proc *b, struct rx *r,
@@ -905,8 +912,8 @@ static void run_bad_case(const struct broker_proc *b, struct rx *r,
 	close(fd);
 }
 
-static struct bad_case *bad_case(struct bad_case *c, const char *name,
-				 int code, uint64_t req_id, int closes)
+static struct bad_case *bad_case(struct bad_case *c, const char *name, int code,
+				 uint64_t req_id, int closes)
 {
 	memset(c, 0, sizeof *c);
 	c->name = name;
@@ -926,21 +933,45 @@ static int raw_cases(struct bad_case *c)
 		size_t len;
 		int raw, code, closes;
 	} t[] = {
-		{ "array32 count 0x00ffffff", { 0xdd, 0, 0xff, 0xff, 0xff }, 5,
-		  0, PROTO_E_MALFORMED, 0 },
-		{ "array32 count 0xffffffff", { 0xdd, 0xff, 0xff, 0xff, 0xff },
-		  5, 0, PROTO_E_MALFORMED, 0 },
+		{ "array32 count 0x00ffffff",
+		  { 0xdd, 0, 0xff, 0xff, 0xff },
+		  5,
+		  0,
+		  PROTO_E_MALFORMED,
+		  0 },
+		{ "array32 count 0xffffffff",
+		  { 0xdd, 0xff, 0xff, 0xff, 0xff },
+		  5,
+		  0,
+		  PROTO_E_MALFORMED,
+		  0 },
 		{ "not msgpack", { 0xc1 }, 1, 0, PROTO_E_MALFORMED, 0 },
 		{ "not an array", { 0x01 }, 1, 0, PROTO_E_MALFORMED, 0 },
 		{ "empty array", { 0x90 }, 1, 0, PROTO_E_MALFORMED, 0 },
 		{ "unknown op", { 0x91, 99 }, 2, 0, PROTO_E_UNKNOWN_OP, 0 },
-		{ "server op", { 0x92, PROTO_OK, 0 }, 3, 0,
-		  PROTO_E_UNKNOWN_OP, 0 },
-		{ "length 0xffffffff", { 0xff, 0xff, 0xff, 0xff }, 4, 1,
-		  PROTO_E_FRAME_TOO_LARGE, 1 },
-		{ "length 0", { 0, 0, 0, 0 }, 4, 1, PROTO_E_FRAME_TOO_LARGE,
+		{ "server op",
+		  { 0x92, PROTO_OK, 0 },
+		  3,
+		  0,
+		  PROTO_E_UNKNOWN_OP,
+		  0 },
+		{ "length 0xffffffff",
+		  { 0xff, 0xff, 0xff, 0xff },
+		  4,
+		  1,
+		  PROTO_E_FRAME_TOO_LARGE,
 		  1 },
-		{ "truncated then close", { 0, 0, 0, 50, 0x95, 3, 1 }, 7, 1, 0,
+		{ "length 0",
+		  { 0, 0, 0, 0 },
+		  4,
+		  1,
+		  PROTO_E_FRAME_TOO_LARGE,
+		  1 },
+		{ "truncated then close",
+		  { 0, 0, 0, 50, 0x95, 3, 1 },
+		  7,
+		  1,
+		  0,
 		  2 },
 	};
 	size_t n = sizeof t / sizeof t[0];
@@ -973,8 +1004,7 @@ static int field_cases(struct bad_case *c)
 	w_str(w, "x");
 	w_str(w, "a");
 	w_nil(w);
-	w = &bad_case(&c[n++], "payload as array", PROTO_E_BAD_FIELD, 13,
-		      0)->w;
+	w = &bad_case(&c[n++], "payload as array", PROTO_E_BAD_FIELD, 13, 0)->w;
 	w_arr(w, 5);
 	w_uint(w, 3);
 	w_uint(w, 13);
@@ -984,13 +1014,13 @@ static int field_cases(struct bad_case *c)
 	w_uint(w, 1);
 	/* issue #13: the array claims more elements than the body holds;
 	 * the ERR still echoes element 1, a readable req_id */
-	w = &bad_case(&c[n++], "truncated PUB", PROTO_E_MALFORMED, 14,
-		      0)->w;
+	w = &bad_case(&c[n++], "truncated PUB", PROTO_E_MALFORMED, 14, 0)->w;
 	w_arr(w, 5);
 	w_uint(w, 3);
 	w_uint(w, 14);
-	w = &bad_case(&c[n++], "truncated SUB, array16", PROTO_E_MALFORMED,
-		      15, 0)->w;
+	w = &bad_case(&c[n++], "truncated SUB, array16", PROTO_E_MALFORMED, 15,
+		      0)
+		     ->w;
 	w_bytes(w, "\xdc\x00\x05", 3);
 	w_uint(w, 4);
 	w_uint(w, 15);
@@ -1011,26 +1041,26 @@ static int topic_cases(struct bad_case *c)
 	int n = 0;
 
 	memset(long_topic, 'a', sizeof long_topic);
-	w_pub(&bad_case(&c[n++], "topic ''", PROTO_E_BAD_TOPIC, 21, 0)->w,
-	      21, "", 0, NULL);
-	w_pub(&bad_case(&c[n++], "topic 257", PROTO_E_BAD_TOPIC, 22, 0)->w,
-	      22, long_topic, sizeof long_topic, NULL);
-	w_pub(&bad_case(&c[n++], "a..b", PROTO_E_BAD_TOPIC, 23, 0)->w,
-	      23, "a..b", 4, NULL);
-	w_pub(&bad_case(&c[n++], ".a", PROTO_E_BAD_TOPIC, 24, 0)->w,
-	      24, ".a", 2, NULL);
-	w_pub(&bad_case(&c[n++], "a.", PROTO_E_BAD_TOPIC, 25, 0)->w,
-	      25, "a.", 2, NULL);
-	w_pub(&bad_case(&c[n++], "a.* in PUB", PROTO_E_BAD_TOPIC, 26, 0)->w,
-	      26, "a.*", 3, NULL);
-	w_pub(&bad_case(&c[n++], "reply a..b", PROTO_E_BAD_TOPIC, 27, 0)->w,
-	      27, "a.b", 3, "a..b");
-	w_sub(&bad_case(&c[n++], "a.>.b", PROTO_E_BAD_PATTERN, 31, 0)->w,
-	      31, "a.>.b");
-	w_sub(&bad_case(&c[n++], "a*", PROTO_E_BAD_PATTERN, 32, 0)->w,
-	      32, "a*");
-	w_sub(&bad_case(&c[n++], "pattern ''", PROTO_E_BAD_PATTERN, 33,
-			0)->w, 33, "");
+	w_pub(&bad_case(&c[n++], "topic ''", PROTO_E_BAD_TOPIC, 21, 0)->w, 21,
+	      "", 0, NULL);
+	w_pub(&bad_case(&c[n++], "topic 257", PROTO_E_BAD_TOPIC, 22, 0)->w, 22,
+	      long_topic, sizeof long_topic, NULL);
+	w_pub(&bad_case(&c[n++], "a..b", PROTO_E_BAD_TOPIC, 23, 0)->w, 23,
+	      "a..b", 4, NULL);
+	w_pub(&bad_case(&c[n++], ".a", PROTO_E_BAD_TOPIC, 24, 0)->w, 24, ".a",
+	      2, NULL);
+	w_pub(&bad_case(&c[n++], "a.", PROTO_E_BAD_TOPIC, 25, 0)->w, 25, "a.",
+	      2, NULL);
+	w_pub(&bad_case(&c[n++], "a.* in PUB", PROTO_E_BAD_TOPIC, 26, 0)->w, 26,
+	      "a.*", 3, NULL);
+	w_pub(&bad_case(&c[n++], "reply a..b", PROTO_E_BAD_TOPIC, 27, 0)->w, 27,
+	      "a.b", 3, "a..b");
+	w_sub(&bad_case(&c[n++], "a.>.b", PROTO_E_BAD_PATTERN, 31, 0)->w, 31,
+	      "a.>.b");
+	w_sub(&bad_case(&c[n++], "a*", PROTO_E_BAD_PATTERN, 32, 0)->w, 32,
+	      "a*");
+	w_sub(&bad_case(&c[n++], "pattern ''", PROTO_E_BAD_PATTERN, 33, 0)->w,
+	      33, "");
 	return n;
 }
 
@@ -1043,15 +1073,14 @@ static int handshake_cases(struct bad_case *c)
 	w = &bad_case(&c[n], "PUB before HELLO", PROTO_E_NOT_READY, 0, 1)->w;
 	c[n++].hello = 0;
 	w_pub(w, 3, "a", 1, NULL);
-	w = &bad_case(&c[n], "HELLO version 99", PROTO_E_BAD_VERSION, 0,
-		      1)->w;
+	w = &bad_case(&c[n], "HELLO version 99", PROTO_E_BAD_VERSION, 0, 1)->w;
 	c[n++].hello = 0;
 	w_arr(w, 3);
 	w_uint(w, PROTO_HELLO);
 	w_uint(w, 99);
 	w_str(w, "v99");
-	w = &bad_case(&c[n], "garbage before HELLO", PROTO_E_MALFORMED, 0,
-		      1)->w;
+	w = &bad_case(&c[n], "garbage before HELLO", PROTO_E_MALFORMED, 0, 1)
+		     ->w;
 	c[n++].hello = 0;
 	w_byte(w, 0xc1);
 	return n;
@@ -1106,7 +1135,7 @@ START_TEST(test_byte_at_a_time)
 			   proto_cstr(NULL), proto_cstr("dribble"));
 	for (size_t i = 0; i < n; i++) {
 		send_raw(fd, buf + i, 1);
-		usleep(1000);   /* the dribbling is the test, not a wait */
+		usleep(1000); /* the dribbling is the test, not a wait */
 	}
 	ck_assert_uint_eq(recv_frame(fd, r)->op, PROTO_WELCOME);
 	expect_ok(fd, r, 8);
@@ -1133,7 +1162,7 @@ START_TEST(test_frames_and_partial)
 		n += proto_enc_pub(buf + n, sizeof buf - n, i,
 				   proto_cstr("batch.t"), proto_cstr(NULL),
 				   proto_cstr("payload"));
-	third = n / 3 * 2 + 5;   /* two frames and a part of the third */
+	third = n / 3 * 2 + 5; /* two frames and a part of the third */
 	send_raw(fd, buf, third);
 	expect_ok(fd, r, 1);
 	expect_ok(fd, r, 2);

@@ -59,7 +59,7 @@ struct rx {
 	struct proto_msg m;
 };
 
-static struct rx rxs;       /* one receive buffer; tests are sequential */
+static struct rx rxs; /* one receive buffer; tests are sequential */
 
 static void start(struct broker_proc *b, const char *conf)
 {
@@ -144,8 +144,8 @@ static void sub_opts(int fd, uint32_t sid, const char *pattern,
 	expect_ok(fd, 100 + sid);
 }
 
-static void send_pub(int fd, uint64_t req, const char *topic,
-		     const char *reply, const void *payload, size_t len)
+static void send_pub(int fd, uint64_t req, const char *topic, const char *reply,
+		     const void *payload, size_t len)
 {
 	uint8_t head[PROTO_MAX_HEAD];
 	size_t n = proto_enc_pub_head(head, sizeof head, req, proto_cstr(topic),
@@ -194,9 +194,9 @@ static void sync_pub(int fd)
 /* What a subscriber received until it went quiet. */
 struct tally {
 	uint64_t got, dropped, notices;
-	unsigned first, last;      /* seq of the first and last MSG */
-	int in_order;              /* seqs strictly increasing */
-	int err_code;              /* ERR received (0: none) */
+	unsigned first, last; /* seq of the first and last MSG */
+	int in_order;	      /* seqs strictly increasing */
+	int err_code;	      /* ERR received (0: none) */
 	int closed;
 };
 
@@ -280,8 +280,7 @@ static const char *stats_json(int port)
 }
 
 /* The value of the first "key": in json after `after` (NULL: start). */
-static long long json_num(const char *json, const char *after,
-			  const char *key)
+static long long json_num(const char *json, const char *after, const char *key)
 {
 	char pat[64];
 	const char *p = after ? strstr(json, after) : json;
@@ -293,10 +292,9 @@ static long long json_num(const char *json, const char *after,
 	return strtoll(p + strlen(pat), NULL, 10);
 }
 
-static const char small_conf[] =
-	"max_outbound 64k\n"
-	"pool.default.max_outbound_total 16M\n"
-	"sys_interval 0\n";
+static const char small_conf[] = "max_outbound 64k\n"
+				 "pool.default.max_outbound_total 16M\n"
+				 "sys_interval 0\n";
 
 /* ---- units: token bucket and outbound queue ---------------------------- */
 
@@ -336,9 +334,9 @@ static struct msg_tail *tail_of(size_t n, uint8_t v)
 	struct msg_tail local, *t, *h;
 
 	memset(payload, v, sizeof payload);
-	t = msg_tail_build(&local, local_buf, proto_cstr("t"), proto_cstr(NULL),
-			   (struct proto_str){ (const char *)payload,
-					       (uint32_t)n });
+	t = msg_tail_build(
+		&local, local_buf, proto_cstr("t"), proto_cstr(NULL),
+		(struct proto_str){ (const char *)payload, (uint32_t)n });
 	ck_assert_ptr_nonnull(t);
 	if (t->on_heap)
 		return t;
@@ -359,14 +357,14 @@ START_TEST(unit_outq)
 		struct msg_tail *t = tail_of(i % 2 ? 1000 : 10, (uint8_t)i);
 		int rc = outq_push(&q, head, 3, t, 32);
 		ck_assert_int_eq(rc, i < 32 ? 0 : -1);
-		if (rc != 0)            /* refused: the reference is still ours */
+		if (rc != 0) /* refused: the reference is still ours */
 			msg_tail_release(t);
 	}
 	/* 16 of 1009 and 16 of 18 frame bytes, plus the overhead */
 	ck_assert_uint_eq(outq_len(&q), 32);
-	ck_assert_uint_eq(outq_bytes(&q), 16 * outq_cost(1009) +
-			  16 * outq_cost(18));
-	ck_assert_int_eq(outq_drop_oldest(&q), 1);     /* a 10-byte one */
+	ck_assert_uint_eq(outq_bytes(&q),
+			  16 * outq_cost(1009) + 16 * outq_cost(18));
+	ck_assert_int_eq(outq_drop_oldest(&q), 1); /* a 10-byte one */
 	ck_assert_uint_eq(outq_len(&q), 31);
 	/* the pump moves whole messages while under the window */
 	ck_assert_int_eq(outq_pump(&q, out, 1500), 3);
@@ -376,7 +374,7 @@ START_TEST(unit_outq)
 	outq_free(&q);
 	ck_assert_uint_eq(outq_len(&q), 0);
 	ck_assert_uint_eq(outq_bytes(&q), 0);
-	evbuffer_free(out);     /* drops the pumped tails' references */
+	evbuffer_free(out); /* drops the pumped tails' references */
 }
 END_TEST
 
@@ -418,8 +416,8 @@ START_TEST(test_stalled_one_of_ten)
 	rss0 = rss_kb(b.pid);
 	for (unsigned s = 0; s < N; s += BATCH) {
 		pub_range(pub, "feed", s, s + BATCH > N ? N : s + BATCH);
-		readers_catch_up(rd, NREADERS, (s + BATCH > N ? N : s + BATCH) - 1,
-				 next);
+		readers_catch_up(rd, NREADERS,
+				 (s + BATCH > N ? N : s + BATCH) - 1, next);
 	}
 	sync_pub(pub);
 	rss1 = rss_kb(b.pid);
@@ -428,9 +426,11 @@ START_TEST(test_stalled_one_of_ten)
 	if (RSS_CHECKED)
 		ck_assert_int_lt(rss1 - rss0, RSS_ALLOWANCE_KB);
 	tally(slow, &t);
-	fprintf(stderr, "stalled-of-ten: stalled got %llu, lost %llu in %llu "
-		"notices\n", (unsigned long long)t.got,
-		(unsigned long long)t.dropped, (unsigned long long)t.notices);
+	fprintf(stderr,
+		"stalled-of-ten: stalled got %llu, lost %llu in %llu "
+		"notices\n",
+		(unsigned long long)t.got, (unsigned long long)t.dropped,
+		(unsigned long long)t.notices);
 	ck_assert_uint_eq(t.got + t.dropped, N);
 	ck_assert_uint_gt(t.notices, 0);
 	ck_assert_uint_gt(t.dropped, 0);
@@ -480,10 +480,11 @@ static void flood_stalled(struct broker_proc *b, enum proto_policy policy,
 	sync_pub(pub);
 	*rss_growth = rss_kb(b->pid) - rss0;
 	tally(slow, t);
-	fprintf(stderr, "policy %s: %u sent, got %llu (seq %u..%u), lost "
-		"%llu, RSS +%ld kB\n", proto_policy_str(policy), n,
-		(unsigned long long)t->got, t->first, t->last,
-		(unsigned long long)t->dropped, *rss_growth);
+	fprintf(stderr,
+		"policy %s: %u sent, got %llu (seq %u..%u), lost "
+		"%llu, RSS +%ld kB\n",
+		proto_policy_str(policy), n, (unsigned long long)t->got,
+		t->first, t->last, (unsigned long long)t->dropped, *rss_growth);
 	close(slow);
 	close(pub);
 }
@@ -499,7 +500,7 @@ START_TEST(test_policy_drop_oldest)
 	ck_assert_uint_eq(t.got + t.dropped, N);
 	ck_assert_uint_gt(t.dropped, 0);
 	ck_assert(t.in_order);
-	ck_assert_uint_eq(t.last, N - 1);      /* the newest survived */
+	ck_assert_uint_eq(t.last, N - 1); /* the newest survived */
 	ck_assert_int_eq(json_num(stats_json(b.port), NULL, "dropped_oldest"),
 			 (long long)t.dropped);
 	stop_ok(&b);
@@ -517,8 +518,8 @@ START_TEST(test_policy_drop_newest)
 	ck_assert_uint_eq(t.got + t.dropped, N);
 	ck_assert_uint_gt(t.dropped, 0);
 	ck_assert(t.in_order);
-	ck_assert_uint_eq(t.first, 0);         /* the oldest survived, */
-	ck_assert_uint_eq(t.last, t.got - 1);  /* without a gap */
+	ck_assert_uint_eq(t.first, 0);	      /* the oldest survived, */
+	ck_assert_uint_eq(t.last, t.got - 1); /* without a gap */
 	ck_assert_int_eq(json_num(stats_json(b.port), NULL, "dropped_newest"),
 			 (long long)t.dropped);
 	stop_ok(&b);
@@ -592,9 +593,11 @@ START_TEST(test_queue_group_skips_stalled)
 	tally(fast, &t);
 	fast_got += t.got;
 	tally(slow, &t);
-	fprintf(stderr, "queue group: fast member %llu, stalled member %llu "
-		"(+%llu lost)\n", (unsigned long long)fast_got,
-		(unsigned long long)t.got, (unsigned long long)t.dropped);
+	fprintf(stderr,
+		"queue group: fast member %llu, stalled member %llu "
+		"(+%llu lost)\n",
+		(unsigned long long)fast_got, (unsigned long long)t.got,
+		(unsigned long long)t.dropped);
 	ck_assert_uint_eq(fast_got + t.got + t.dropped, N);
 	ck_assert_uint_gt(fast_got, N / 2);
 	close(fast);
@@ -630,7 +633,7 @@ START_TEST(test_pools_isolated)
 	char conf[512];
 	int pa = harness_free_port(), pb = harness_free_port();
 	int slow[SLOW], apub, extra, bcli, bcli2;
-	unsigned per = flood_n() / RT + 1;  /* enough to overflow a's bounds */
+	unsigned per = flood_n() / RT + 1; /* enough to overflow a's bounds */
 	const char *json;
 
 	ck_assert_int_ne(pa, pb);
@@ -651,14 +654,15 @@ START_TEST(test_pools_isolated)
 		sub_opts(slow[i], 1, "flood.a", NULL, PROTO_POLICY_NONE, 0, 0);
 	}
 	apub = client_on(pa, "a-pub");
-	extra = harness_connect(pa);       /* one over max_connections */
+	extra = harness_connect(pa); /* one over max_connections */
 	ck_assert_int_ge(extra, 0);
 	expect_err(extra, PROTO_E_SERVER_BUSY);
 	ck_assert(rxs.m.reason.len == strlen("pool 'a' full") &&
-		  memcmp(rxs.m.reason.ptr, "pool 'a' full", rxs.m.reason.len) == 0);
+		  memcmp(rxs.m.reason.ptr, "pool 'a' full", rxs.m.reason.len) ==
+			  0);
 	ck_assert_int_eq(harness_wait_closed(extra, WAIT_MS), 1);
 	close(extra);
-	bcli2 = client_on(pb, "b2");       /* pool b still admits */
+	bcli2 = client_on(pb, "b2"); /* pool b still admits */
 	for (int i = 0; i < RT; i++) {
 		pub_range(apub, "flood.a", (unsigned)i * per,
 			  (unsigned)i * per + per);
@@ -696,7 +700,8 @@ START_TEST(test_budget_backpressure)
 	snprintf(conf, sizeof conf,
 		 "listen 127.0.0.1:%d pool=a\nlisten 127.0.0.1:%d pool=b\n"
 		 "pool.a.max_outbound 64k\npool.a.max_outbound_total 128k\n"
-		 "pool.b.max_connections 10\nsys_interval 0\n", pa, pb);
+		 "pool.b.max_connections 10\nsys_interval 0\n",
+		 pa, pb);
 	o.port = pa;
 	ck_assert_int_eq(harness_start_broker_opts(&b, conf, NULL, &o), 0);
 	for (int i = 0; i < 2; i++) {
@@ -710,8 +715,8 @@ START_TEST(test_budget_backpressure)
 		char payload[MSG_SIZE];
 		uint8_t head[PROTO_MAX_HEAD];
 		size_t n = proto_enc_pub_head(head, sizeof head, 0,
-					      proto_cstr("bp"), proto_cstr(NULL),
-					      sizeof payload);
+					      proto_cstr("bp"),
+					      proto_cstr(NULL), sizeof payload);
 		memset(payload, 'b', sizeof payload);
 		if (harness_send(pub, head, n) != 0 ||
 		    harness_send(pub, payload, sizeof payload) != 0)
@@ -723,7 +728,7 @@ START_TEST(test_budget_backpressure)
 	 * asserted; the broker's own count of pauses below is the proof. */
 	fprintf(stderr, "budget: publisher %s after %u messages\n",
 		sent < 40000 ? "blocked" : "never blocked 300 ms", sent);
-	other = client_on(pb, "other");          /* pool b still works */
+	other = client_on(pb, "other"); /* pool b still works */
 	sub_opts(other, 1, "other", NULL, PROTO_POLICY_NONE, 0, 0);
 	pub_seq(other, 0, "other", 5);
 	ck_assert_uint_eq(seq_of(recv_frame(other)), 5);
@@ -743,7 +748,8 @@ END_TEST
 START_TEST(test_bad_pool_config)
 {
 	static const char *const bad[][2] = {
-		{ "pool.a.policy drop\n", "key 'pool.a.policy': 'drop' is "
+		{ "pool.a.policy drop\n",
+		  "key 'pool.a.policy': 'drop' is "
 		  "not one of drop-oldest, drop-newest, disconnect" },
 		{ "pool.a.colour 3\n", "unknown pool setting 'colour'" },
 		{ "pool.a!.max_subs 3\n", "pool name must be" },
@@ -767,7 +773,8 @@ START_TEST(test_bad_pool_config)
 		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 2,
 			      "case %zu: status %d", i, st);
 		ck_assert_msg(strstr(err, ":1: key 'pool.") &&
-			      strstr(err, bad[i][1]), "case %zu: %s", i, err);
+				      strstr(err, bad[i][1]),
+			      "case %zu: %s", i, err);
 	}
 }
 END_TEST
@@ -784,8 +791,10 @@ START_TEST(test_rate_limit_slows)
 	int64_t t0, took;
 	char conf[256];
 
-	snprintf(conf, sizeof conf, "pool.default.pub_rate %d\n"
-		 "pool.default.pub_burst %d\nsys_interval 0\n", RATE, BURST);
+	snprintf(conf, sizeof conf,
+		 "pool.default.pub_rate %d\n"
+		 "pool.default.pub_burst %d\nsys_interval 0\n",
+		 RATE, BURST);
 	start(&b, conf);
 	sub = client_on(b.port, "sub");
 	sub_opts(sub, 1, "rl", NULL, PROTO_POLICY_NONE, 0, 0);
@@ -795,14 +804,16 @@ START_TEST(test_rate_limit_slows)
 	pub_seq(pub, 9, "rl", N - 1);
 	expect_ok(pub, 9);
 	took = harness_now_ms() - t0;
-	fprintf(stderr, "rate limit: %d messages at %d/s (burst %d) took "
-		"%lld ms\n", N, RATE, BURST, (long long)took);
+	fprintf(stderr,
+		"rate limit: %d messages at %d/s (burst %d) took "
+		"%lld ms\n",
+		N, RATE, BURST, (long long)took);
 	ck_assert_int_ge(took, (N - BURST) * 1000 / RATE * 8 / 10);
 	tally(sub, &t);
 	ck_assert_uint_eq(t.got, N);
 	ck_assert_uint_eq(t.dropped, 0);
 	ck_assert(t.in_order);
-	sync_pub(pub);                       /* still connected */
+	sync_pub(pub); /* still connected */
 	ck_assert_int_gt(json_num(stats_json(b.port), NULL, "rate_pauses"), 0);
 	close(sub);
 	close(pub);
@@ -862,7 +873,7 @@ START_TEST(test_slow_loris)
 	for (size_t i = 0; i + 1 < n && harness_now_ms() - t0 < 2000; i++) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (harness_send(fd, buf + i, 1) != 0 || poll(&p, 1, 50) > 0)
-			break;     /* the broker answered (ERR) or closed */
+			break; /* the broker answered (ERR) or closed */
 	}
 	expect_cut_off(fd, PROTO_E_TIMEOUT);
 	good_round_trip(b.port);
@@ -899,14 +910,14 @@ START_TEST(test_sub_flood)
 	char name[32];
 
 	start(&b, "pool.default.max_subs 100\npool.default.pub_rate 1000\n"
-	      "pool.default.pub_burst 100\n");
+		  "pool.default.pub_burst 100\n");
 	fd = client_on(b.port, "subflood");
 	t0 = harness_now_ms();
 	for (uint32_t i = 1; i <= N; i++) {
 		snprintf(name, sizeof name, "t.%u", i);
-		send_raw(fd, buf, proto_enc_sub(buf, sizeof buf, i, i,
-						proto_cstr(name),
-						proto_cstr(NULL)));
+		send_raw(fd, buf,
+			 proto_enc_sub(buf, sizeof buf, i, i, proto_cstr(name),
+				       proto_cstr(NULL)));
 	}
 	for (int i = 0; i < N; i++) {
 		const struct proto_msg *m = recv_frame(fd);
@@ -954,7 +965,7 @@ START_TEST(test_conns_per_addr)
 	sub_opts(fd[1], 1, "_INBOX.stats", NULL, PROTO_POLICY_NONE, 0, 0);
 	close(fd[0]);
 	ck_assert(harness_poll(two_connections, &fd[1], WAIT_MS, 10));
-	good_round_trip(b.port);           /* a slot came back */
+	good_round_trip(b.port); /* a slot came back */
 	ck_assert_int_eq(json_num(stats_json(b.port), NULL, "refused_addr"), 1);
 	close(fd[1]);
 	close(fd[2]);
@@ -977,7 +988,7 @@ START_TEST(test_sys_topics)
 	send_pub(fd, 3, "$SYS.broker.stats", NULL, "x", 1);
 	expect_err(fd, PROTO_E_BAD_TOPIC);
 	ck_assert_uint_eq(rxs.m.req_id, 3);
-	send_pub(fd, 4, "$SYS.REQ.STATS", NULL, "", 0);   /* no reply_to */
+	send_pub(fd, 4, "$SYS.REQ.STATS", NULL, "", 0); /* no reply_to */
 	expect_err(fd, PROTO_E_BAD_TOPIC);
 	sub_opts(fd, 1, "$SYS.>", NULL, PROTO_POLICY_NONE, 0, 0);
 	for (int i = 0; i < 6 && !(seen_broker && seen_pool); i++) {
@@ -985,7 +996,8 @@ START_TEST(test_sys_topics)
 		ck_assert_uint_eq(m->op, PROTO_MSG);
 		ck_assert(m->payload.len > 2 && m->payload.ptr[0] == '{');
 		if (m->topic.len == strlen("$SYS.broker.stats") &&
-		    memcmp(m->topic.ptr, "$SYS.broker.stats", m->topic.len) == 0)
+		    memcmp(m->topic.ptr, "$SYS.broker.stats", m->topic.len) ==
+			    0)
 			seen_broker = 1;
 		if (m->topic.len == strlen("$SYS.pool.default.stats") &&
 		    memcmp(m->topic.ptr, "$SYS.pool.default.stats",

@@ -40,8 +40,7 @@ static void start_broker(void)
 	o.port = harness_free_port();
 	snprintf(conf, sizeof conf, "listen 127.0.0.1:%d\nlisten unix:%s\n",
 		 o.port, sock_path);
-	ck_assert_int_eq(harness_start_broker_opts(&broker, conf, NULL, &o),
-			 0);
+	ck_assert_int_eq(harness_start_broker_opts(&broker, conf, NULL, &o), 0);
 }
 
 static void stop_broker(void)
@@ -77,8 +76,8 @@ static bc_client *connect_url(const char *url)
 	bc_client *c = NULL;
 	char why[BC_ERRTEXT_SIZE];
 
-	ck_assert_msg(bc_connect_err(&c, o, why, sizeof why) == BC_OK,
-		      "%s: %s", url, why);
+	ck_assert_msg(bc_connect_err(&c, o, why, sizeof why) == BC_OK, "%s: %s",
+		      url, why);
 	ck_assert_str_eq(why, "");
 	bc_options_free(o);
 	return c;
@@ -89,15 +88,16 @@ static bc_client *connect_url(const char *url)
 START_TEST(url_forms)
 {
 	static const char *const good[] = {
-		"tcp://127.0.0.1:7654", "tcp://localhost", "tcp://[::1]:9",
-		"tcp://h:1/", "unix:/run/brokerd.sock", "unix:///tmp/b.sock",
-		"unix:rel.sock", "tcp://a:1,unix:/b,tcp://[::1]",
+		"tcp://127.0.0.1:7654",	  "tcp://localhost",
+		"tcp://[::1]:9",	  "tcp://h:1/",
+		"unix:/run/brokerd.sock", "unix:///tmp/b.sock",
+		"unix:rel.sock",	  "tcp://a:1,unix:/b,tcp://[::1]",
 	};
 	static const char *const bad[] = {
-		"", "tls://h:1", "http://h", "h:1", "tcp://", "tcp://:1",
-		"tcp://h:0", "tcp://h:65536", "tcp://h:1x", "tcp://[::1",
-		"tcp://[::1]x", "unix:", "unix://", "tcp://h:1,", ",tcp://h",
-		"tcp://u@h:1",
+		"",	      "tls://h:1",  "http://h",	    "h:1",
+		"tcp://",     "tcp://:1",   "tcp://h:0",    "tcp://h:65536",
+		"tcp://h:1x", "tcp://[::1", "tcp://[::1]x", "unix:",
+		"unix://",    "tcp://h:1,", ",tcp://h",	    "tcp://u@h:1",
 	};
 	char longpath[200];
 	bc_options *o = bc_options_new();
@@ -112,7 +112,7 @@ START_TEST(url_forms)
 	ck_assert_int_eq(bc_options_set_url(NULL, "unix:/x"), BC_ERR_INVALID);
 	memset(longpath, 'p', sizeof longpath);
 	memcpy(longpath, "unix:/", 6);
-	longpath[sizeof longpath - 1] = 0;  /* over sun_path */
+	longpath[sizeof longpath - 1] = 0; /* over sun_path */
 	ck_assert_int_eq(bc_options_set_url(o, longpath), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_options_set_host(o, longpath), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_options_set_host(o, "unix:"), BC_ERR_INVALID);
@@ -125,8 +125,8 @@ END_TEST
 
 struct got {
 	int n;
-	int data_null;              /* bc_msg_data was NULL */
-	int nul_in_copy;            /* bc_msg_dup's data[len] == 0 */
+	int data_null;	 /* bc_msg_data was NULL */
+	int nul_in_copy; /* bc_msg_dup's data[len] == 0 */
 	char data[64];
 };
 
@@ -200,8 +200,7 @@ START_TEST(unix_socket_pub_sub_request)
 	c = connect_url(url);
 	ck_assert_int_eq(bc_server(c, &host, &port), BC_OK);
 	ck_assert_str_eq(host, url);
-	ck_assert_int_eq(bc_subscribe(c, "u.x", NULL, on_msg, &g, NULL),
-			 BC_OK);
+	ck_assert_int_eq(bc_subscribe(c, "u.x", NULL, on_msg, &g, NULL), BC_OK);
 	ck_assert_int_eq(bc_publish(c, "u.x", "hello", 5), BC_OK);
 	for (int i = 0; i < 30 && g.n == 0; i++)
 		ck_assert_int_eq(bc_run(c, 100), BC_OK);
@@ -225,8 +224,9 @@ START_TEST(unix_socket_pub_sub_request)
 	ck_assert_int_eq(atomic_load(&rs.ready), 1);
 	snprintf(url, sizeof url, "tcp://127.0.0.1:%d", broker.port);
 	c = connect_url(url);
-	ck_assert_int_eq(bc_request(c, "svc", "ping", 4, BC_TIMEOUT_DEFAULT,
-				    &reply), BC_OK);
+	ck_assert_int_eq(
+		bc_request(c, "svc", "ping", 4, BC_TIMEOUT_DEFAULT, &reply),
+		BC_OK);
 	atomic_store(&rs.stop, 1);
 	pthread_join(th, NULL);
 	ck_assert_ptr_nonnull(reply);
@@ -315,7 +315,7 @@ START_TEST(base_mode_close_during_lookup)
 	ck_assert_int_eq(bc_connect_base(&c, o, base), BC_OK);
 	bc_options_free(o);
 	ck_assert_int_eq(bc_state(c), BC_STATE_CONNECTING);
-	bc_close(c);  /* cancels the lookup: sanitizers check the rest */
+	bc_close(c); /* cancels the lookup: sanitizers check the rest */
 	for (int i = 0; i < 5; i++)
 		event_base_loop(base, EVLOOP_NONBLOCK);
 	event_base_free(base);
@@ -340,7 +340,7 @@ START_TEST(connect_err_says_why)
 	ck_assert_str_eq(why, want);
 	ck_assert_int_eq(bc_connect_err(&c, o, small, sizeof small),
 			 BC_ERR_CONNECT);
-	ck_assert_str_eq(small, "127.0.0");  /* truncated, terminated */
+	ck_assert_str_eq(small, "127.0.0"); /* truncated, terminated */
 	ck_assert_int_eq(bc_connect_err(&c, o, NULL, 0), BC_ERR_CONNECT);
 	bc_options_free(o);
 
@@ -385,8 +385,9 @@ START_TEST(timeout_convention)
 	/* A subscriber that never answers (this client itself, whose
 	 * callback ignores requests): a limit ends the wait.  (With no
 	 * subscriber at all the broker says NO_RESPONDERS at once.) */
-	ck_assert_int_eq(bc_subscribe(c, "t.silent", NULL, ignore_msg, NULL,
-				      NULL), BC_OK);
+	ck_assert_int_eq(
+		bc_subscribe(c, "t.silent", NULL, ignore_msg, NULL, NULL),
+		BC_OK);
 	ck_assert_int_eq(bc_request(c, "t.silent", "x", 1, 50, &reply),
 			 BC_ERR_TIMEOUT);
 	ck_assert_ptr_null(reply);

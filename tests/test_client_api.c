@@ -34,7 +34,8 @@ START_TEST(strerror_distinct)
 			ck_assert_str_ne(s, bc_strerror(j));
 	}
 	ck_assert_str_eq(bc_strerror(-1), "unknown error");
-	ck_assert_str_eq(bc_strerror(BC_ERR_NO_RESPONDERS + 1), "unknown error");
+	ck_assert_str_eq(bc_strerror(BC_ERR_NO_RESPONDERS + 1),
+			 "unknown error");
 	ck_assert_str_eq(bc_strerror(100000), "unknown error");
 }
 END_TEST
@@ -87,9 +88,12 @@ START_TEST(options_validate)
 	ck_assert_int_eq(bc_options_set_connect_retries(o, 3), BC_OK);
 	ck_assert_int_eq(bc_options_set_connect_retries(o, -5), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_options_set_backoff(o, 10, 100, 1.5), BC_OK);
-	ck_assert_int_eq(bc_options_set_backoff(o, 0, 100, 2.0), BC_ERR_INVALID);
-	ck_assert_int_eq(bc_options_set_backoff(o, 100, 10, 2.0), BC_ERR_INVALID);
-	ck_assert_int_eq(bc_options_set_backoff(o, 10, 100, 0.5), BC_ERR_INVALID);
+	ck_assert_int_eq(bc_options_set_backoff(o, 0, 100, 2.0),
+			 BC_ERR_INVALID);
+	ck_assert_int_eq(bc_options_set_backoff(o, 100, 10, 2.0),
+			 BC_ERR_INVALID);
+	ck_assert_int_eq(bc_options_set_backoff(o, 10, 100, 0.5),
+			 BC_ERR_INVALID);
 	ck_assert_int_eq(bc_options_set_jitter(o, 0.0), BC_OK);
 	ck_assert_int_eq(bc_options_set_jitter(o, 1.5), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_options_set_offline_buffer(o, 0, 0), BC_OK);
@@ -117,8 +121,7 @@ START_TEST(null_handles)
 	ck_assert_int_eq(bc_publish(NULL, "a", "x", 1), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_publish_ex(NULL, "a", "x", 1, NULL, NULL, NULL),
 			 BC_ERR_INVALID);
-	ck_assert_int_eq(bc_publish_sync(NULL, "a", "x", 1,
-					 BC_TIMEOUT_DEFAULT),
+	ck_assert_int_eq(bc_publish_sync(NULL, "a", "x", 1, BC_TIMEOUT_DEFAULT),
 			 BC_ERR_INVALID);
 	ck_assert_int_eq(bc_subscribe(NULL, "a", NULL, noop_msg, NULL, &sid),
 			 BC_ERR_INVALID);
@@ -129,8 +132,9 @@ START_TEST(null_handles)
 			 BC_ERR_INVALID);
 	ck_assert_int_eq(bc_respond(NULL, NULL, "x", 1), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_flush(NULL, 10), BC_ERR_INVALID);
-	ck_assert_int_eq(bc_subscribe_ex(NULL, "a", NULL, NULL, noop_msg, NULL,
-					 &sid), BC_ERR_INVALID);
+	ck_assert_int_eq(
+		bc_subscribe_ex(NULL, "a", NULL, NULL, noop_msg, NULL, &sid),
+		BC_ERR_INVALID);
 	ck_assert_int_eq(bc_flush_async(NULL, 10, NULL, NULL), BC_ERR_INVALID);
 	ck_assert_uint_eq(bc_outbuf_len(NULL), 0);
 	ck_assert_int_eq(bc_options_set_drain_cb(NULL, NULL, NULL),
@@ -162,8 +166,7 @@ START_TEST(sub_options_validate)
 			 BC_OK);
 	ck_assert_int_eq(bc_sub_options_set_policy(so, BC_POLICY_DEFAULT),
 			 BC_OK);
-	ck_assert_int_eq(bc_sub_options_set_policy(so, BC_POLICY_BLOCK),
-			 BC_OK);
+	ck_assert_int_eq(bc_sub_options_set_policy(so, BC_POLICY_BLOCK), BC_OK);
 	ck_assert_int_eq(bc_sub_options_set_policy(so, 5), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_sub_options_set_policy(so, -1), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_sub_options_set_max_msgs(so, 1), BC_OK);
@@ -175,8 +178,7 @@ START_TEST(sub_options_validate)
 			 BC_ERR_INVALID);
 	ck_assert_int_eq(bc_sub_options_set_policy(NULL, 1), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_sub_options_set_max_msgs(NULL, 1), BC_ERR_INVALID);
-	ck_assert_int_eq(bc_sub_options_set_max_bytes(NULL, 1),
-			 BC_ERR_INVALID);
+	ck_assert_int_eq(bc_sub_options_set_max_bytes(NULL, 1), BC_ERR_INVALID);
 	ck_assert_int_eq(bc_policy_parse("drop-oldest"), BC_POLICY_DROP_OLDEST);
 	ck_assert_int_eq(bc_policy_parse("drop-newest"), BC_POLICY_DROP_NEWEST);
 	ck_assert_int_eq(bc_policy_parse("disconnect"), BC_POLICY_DISCONNECT);
@@ -192,12 +194,13 @@ START_TEST(check_syntax)
 {
 	static const char *const good_topics[] = { "a", "a.b", "sensors.k-1.t",
 						   "_INBOX.x.1" };
-	static const char *const bad_topics[] = { "", "a..b", ".a", "a.",
-						  "a.*", "a.>", "a b", "a\tb" };
-	static const char *const good_pats[] = { "a", "a.*", "*.b", "a.>", ">",
-						 "*.*.>" };
-	static const char *const bad_pats[] = { "", "a..b", "a.>.b", "a*",
-						"a.b>", "a. b" };
+	static const char *const bad_topics[] = {
+		"", "a..b", ".a", "a.", "a.*", "a.>", "a b", "a\tb"
+	};
+	static const char *const good_pats[] = { "a",	"a.*", "*.b",
+						 "a.>", ">",   "*.*.>" };
+	static const char *const bad_pats[] = { "",   "a..b", "a.>.b",
+						"a*", "a.b>", "a. b" };
 
 	for (size_t i = 0; i < sizeof good_topics / sizeof *good_topics; i++)
 		ck_assert_int_eq(bc_check_topic(good_topics[i]), BC_OK);
@@ -336,8 +339,9 @@ static void check_local_rejects(bc_client *c)
 			 BC_ERR_INVALID);
 	ck_assert_int_eq(bc_subscribe(c, "a.>.b", NULL, noop_msg, NULL, &sid),
 			 BC_ERR_INVALID);
-	ck_assert_int_eq(bc_subscribe(c, "a", "bad queue", noop_msg, NULL,
-				      &sid), BC_ERR_INVALID);
+	ck_assert_int_eq(
+		bc_subscribe(c, "a", "bad queue", noop_msg, NULL, &sid),
+		BC_ERR_INVALID);
 	ck_assert_int_eq(bc_subscribe(c, "a", NULL, NULL, NULL, &sid),
 			 BC_ERR_INVALID);
 	ck_assert_int_eq(bc_unsubscribe(c, 99), BC_ERR_NO_SUCH_SUB);
@@ -353,7 +357,8 @@ static void check_wouldblock(bc_client *c)
 	ck_assert_int_eq(bc_flush(c, 10), BC_ERR_WOULDBLOCK);
 	ck_assert_int_eq(bc_run(c, 10), BC_ERR_WOULDBLOCK);
 	ck_assert_int_eq(bc_break(c), BC_ERR_WOULDBLOCK);
-	ck_assert_int_eq(bc_publish_sync(c, "a", "x", 1, 10), BC_ERR_WOULDBLOCK);
+	ck_assert_int_eq(bc_publish_sync(c, "a", "x", 1, 10),
+			 BC_ERR_WOULDBLOCK);
 	ck_assert_int_eq(bc_request(c, "a", "x", 1, 10, &reply),
 			 BC_ERR_WOULDBLOCK);
 	ck_assert_ptr_null(reply);
@@ -387,18 +392,19 @@ START_TEST(base_mode_connect_fails)
 	check_wouldblock(c);
 	ck_assert_int_eq(bc_publish_ex(c, "a.b", "x", 1, NULL, base_ack, &x),
 			 BC_OK);
-	ck_assert_int_eq(bc_request_async(c, "svc", "q", 1, 5000, base_reply,
-					  &x), BC_OK);
+	ck_assert_int_eq(
+		bc_request_async(c, "svc", "q", 1, 5000, base_reply, &x),
+		BC_OK);
 	ck_assert_int_eq(bc_flush_async(c, 5000, base_ack, &x), BC_OK);
 	ck_assert_int_eq(bc_subscribe(c, "a.>", "grp", noop_msg, NULL, &sid),
 			 BC_OK);
 	ck_assert_uint_gt(sid, 0);
-	ck_assert_int_eq(x.acks, 0);  /* never from inside the call */
+	ck_assert_int_eq(x.acks, 0); /* never from inside the call */
 	event_base_dispatch(x.base);
 	ck_assert_int_eq(x.nstates, 1);
 	ck_assert_int_eq(x.states[0], BC_STATE_DISCONNECTED);
 	ck_assert_int_eq(x.last_err, BC_ERR_CONNECT);
-	ck_assert_int_eq(x.acks, 2);  /* the publish and the flush */
+	ck_assert_int_eq(x.acks, 2); /* the publish and the flush */
 	ck_assert_int_eq(x.ack_err, BC_ERR_CLOSED);
 	ck_assert_int_eq(x.replies, 1);
 	ck_assert_int_eq(x.reply_err, BC_ERR_CLOSED);

@@ -26,12 +26,12 @@
 /* ---- helpers ------------------------------------------------------------ */
 
 struct seen {
-	int n;                  /* messages received */
-	int want;               /* bc_break when n reaches it (0: never) */
+	int n;	  /* messages received */
+	int want; /* bc_break when n reaches it (0: never) */
 	char topics[64][64];
 	char data[64][64];
 	int reply_null[64];
-	int errs;               /* error callback calls */
+	int errs; /* error callback calls */
 	int last_err;
 	int last_code;
 	char last_reason[256];
@@ -207,8 +207,9 @@ START_TEST(fan_out)
 	start_broker(NULL);
 	for (int i = 0; i < FAN; i++) {
 		subs[i] = connect_to(broker.port, &s[i]);
-		ck_assert_int_eq(bc_subscribe(subs[i], "f.>", NULL, on_msg,
-					      &s[i], NULL), BC_OK);
+		ck_assert_int_eq(
+			bc_subscribe(subs[i], "f.>", NULL, on_msg, &s[i], NULL),
+			BC_OK);
 	}
 	pub = connect_to(broker.port, NULL);
 	for (int k = 0; k < 5; k++)
@@ -236,7 +237,8 @@ START_TEST(queue_group)
 	for (int i = 0; i < 3; i++) {
 		m[i] = connect_to(broker.port, &s[i]);
 		ck_assert_int_eq(bc_subscribe(m[i], "q.>", "workers", on_msg,
-					      &s[i], NULL), BC_OK);
+					      &s[i], NULL),
+				 BC_OK);
 	}
 	plain = connect_to(broker.port, &all);
 	ck_assert_int_eq(bc_subscribe(plain, "q.>", NULL, on_msg, &all, NULL),
@@ -256,7 +258,7 @@ START_TEST(queue_group)
 			total += s[i].n;
 		}
 	}
-	for (int i = 0; i < 3; i++)  /* nothing more may come */
+	for (int i = 0; i < 3; i++) /* nothing more may come */
 		ck_assert_int_eq(bc_run(m[i], 50), BC_OK);
 	ck_assert_int_eq(s[0].n + s[1].n + s[2].n, 30);
 	run_until(plain, &all, 30);
@@ -288,8 +290,8 @@ START_TEST(unsubscribe_stops)
 	pub = connect_to(broker.port, NULL);
 	ck_assert_int_eq(bc_subscribe(sub, "u.a", NULL, on_msg, &s, &sid),
 			 BC_OK);
-	ck_assert_int_eq(bc_subscribe(sub, "u.b", NULL, unsub_self, &self,
-				      NULL), BC_OK);
+	ck_assert_int_eq(
+		bc_subscribe(sub, "u.b", NULL, unsub_self, &self, NULL), BC_OK);
 	ck_assert_int_eq(bc_publish(pub, "u.a", "1", 1), BC_OK);
 	ck_assert_int_eq(bc_flush(pub, BC_TIMEOUT_DEFAULT), BC_OK);
 	run_until(sub, &s, 1);
@@ -341,15 +343,16 @@ START_TEST(request_reply)
 
 	start_broker(NULL);
 	resp = connect_to(broker.port, NULL);
-	ck_assert_int_eq(bc_subscribe(resp, "svc.echo", NULL, echo, NULL,
-				      NULL), BC_OK);
+	ck_assert_int_eq(bc_subscribe(resp, "svc.echo", NULL, echo, NULL, NULL),
+			 BC_OK);
 	req = connect_to(broker.port, NULL);
 	/* One client per thread: the responder runs in its own. */
 	atomic_store(&responder_stop, 0);
 	ck_assert_int_eq(pthread_create(&th, NULL, responder_main, resp), 0);
 	for (int i = 0; i < 3; i++) {
-		ck_assert_int_eq(bc_request(req, "svc.echo", "ping", 4, 2000,
-					    &reply), BC_OK);
+		ck_assert_int_eq(
+			bc_request(req, "svc.echo", "ping", 4, 2000, &reply),
+			BC_OK);
 		ck_assert_ptr_nonnull(reply);
 		ck_assert_uint_eq(bc_msg_len(reply), 7);
 		ck_assert_str_eq(bc_msg_data(reply), "re:ping");
@@ -378,8 +381,9 @@ START_TEST(request_no_responders)
 	start_broker(NULL);
 	req = connect_to(broker.port, NULL);
 	for (int i = 0; i < 10; i++) {
-		ck_assert_int_eq(bc_request(req, "svc.nobody", "x", 1, 600000,
-					    &reply), BC_ERR_NO_RESPONDERS);
+		ck_assert_int_eq(
+			bc_request(req, "svc.nobody", "x", 1, 600000, &reply),
+			BC_ERR_NO_RESPONDERS);
 		ck_assert_ptr_null(reply);
 	}
 	ck_assert_int_eq(bc_breaker_state(req), BC_BREAKER_CLOSED);
@@ -418,11 +422,12 @@ START_TEST(request_async_alternating)
 
 	start_broker(NULL);
 	resp = connect_to(broker.port, NULL);
-	ck_assert_int_eq(bc_subscribe(resp, "svc.echo", NULL, echo, NULL,
-				      NULL), BC_OK);
+	ck_assert_int_eq(bc_subscribe(resp, "svc.echo", NULL, echo, NULL, NULL),
+			 BC_OK);
 	req = connect_to(broker.port, NULL);
-	ck_assert_int_eq(bc_request_async(req, "svc.echo", "a", 1, 2000,
-					  got_reply, &r), BC_OK);
+	ck_assert_int_eq(
+		bc_request_async(req, "svc.echo", "a", 1, 2000, got_reply, &r),
+		BC_OK);
 	ck_assert_int_eq(r.calls, 0);
 	deadline = harness_now_ms() + 3000;
 	while (r.calls == 0 && harness_now_ms() < deadline) {
@@ -458,15 +463,17 @@ START_TEST(acked_publish_and_limits)
 	start_broker("max_payload 1000\nmax_subs_per_client 2\n");
 	c = connect_to(broker.port, &s);
 	ck_assert_uint_eq(bc_max_payload(c), 1000);
-	ck_assert_int_eq(bc_publish_sync(c, "a.b", big, 1000,
-				 BC_TIMEOUT_DEFAULT), BC_OK);
-	ck_assert_int_eq(bc_publish_sync(c, "a.b", big, 1001,
-				 BC_TIMEOUT_DEFAULT),
-			 BC_ERR_TOO_LARGE);
+	ck_assert_int_eq(
+		bc_publish_sync(c, "a.b", big, 1000, BC_TIMEOUT_DEFAULT),
+		BC_OK);
+	ck_assert_int_eq(
+		bc_publish_sync(c, "a.b", big, 1001, BC_TIMEOUT_DEFAULT),
+		BC_ERR_TOO_LARGE);
 	ck_assert_int_eq(bc_publish(c, "a.b", big, 2048), BC_ERR_TOO_LARGE);
 	for (int i = 0; i < 5; i++)
 		ck_assert_int_eq(bc_publish_ex(c, "a.b", "x", 1, "r.to",
-					       count_ack, &acks), BC_OK);
+					       count_ack, &acks),
+				 BC_OK);
 	ck_assert_int_eq(acks, 0);
 	ck_assert_int_eq(bc_flush(c, BC_TIMEOUT_DEFAULT), BC_OK);
 	ck_assert_int_eq(acks, 5);
@@ -496,9 +503,10 @@ START_TEST(flush_and_close_deliver_everything)
 	pub = connect_to(broker.port, NULL);
 	memset(payload, 'z', sizeof payload);
 	for (int i = 0; i < 20; i++)
-		ck_assert_int_eq(bc_publish(pub, "big.x", payload,
-					    sizeof payload), BC_OK);
-	bc_close(pub);  /* must write everything first */
+		ck_assert_int_eq(
+			bc_publish(pub, "big.x", payload, sizeof payload),
+			BC_OK);
+	bc_close(pub); /* must write everything first */
 	run_until(sub, &s, 20);
 	ck_assert_int_eq(s.data[19][0], 'z');
 	bc_close(sub);
@@ -605,8 +613,8 @@ START_TEST(broker_killed)
 	c = connect_once(broker.port, &s);
 	ck_assert_int_eq(bc_subscribe(c, "k.>", NULL, on_msg, &s, NULL), BC_OK);
 	harness_stop_broker(&broker, SIGKILL, 2000);
-	ck_assert_int_eq(bc_publish_ex(c, "k.x", "x", 1, NULL, ack_closed,
-				       &ack), BC_OK);
+	ck_assert_int_eq(
+		bc_publish_ex(c, "k.x", "x", 1, NULL, ack_closed, &ack), BC_OK);
 	ck_assert_int_eq(bc_run(c, 3000), BC_ERR_CLOSED);
 	ck_assert_int_eq(bc_state(c), BC_STATE_DISCONNECTED);
 	ck_assert_int_eq(s.state, BC_STATE_DISCONNECTED);
@@ -623,7 +631,7 @@ static void close_in_msg(bc_client *c, const bc_msg *m, void *arg)
 	(void)m;
 	++*(int *)arg;
 	bc_close(c);
-	bc_close(c);  /* a second call is harmless while deferred */
+	bc_close(c); /* a second call is harmless while deferred */
 }
 
 START_TEST(close_inside_callback)
@@ -633,8 +641,9 @@ START_TEST(close_inside_callback)
 
 	start_broker(NULL);
 	sub = connect_to(broker.port, NULL);
-	ck_assert_int_eq(bc_subscribe(sub, "c.>", NULL, close_in_msg, &calls,
-				      NULL), BC_OK);
+	ck_assert_int_eq(
+		bc_subscribe(sub, "c.>", NULL, close_in_msg, &calls, NULL),
+		BC_OK);
 	pub = connect_to(broker.port, NULL);
 	ck_assert_int_eq(bc_publish(pub, "c.1", "x", 1), BC_OK);
 	ck_assert_int_eq(bc_publish(pub, "c.2", "x", 1), BC_OK);
@@ -698,14 +707,15 @@ static void fake_welcome(int fd, uint32_t version, uint64_t max_payload)
 	if (harness_recv_msg(fd, buf, sizeof buf, &m, 3000) != 0 ||
 	    m.op != PROTO_HELLO)
 		_exit(1);
-	send_frame(fd, buf, proto_enc_welcome(buf, sizeof buf, version,
-					      proto_cstr("fake"), 1,
-					      max_payload, 60000));
+	send_frame(fd, buf,
+		   proto_enc_welcome(buf, sizeof buf, version,
+				     proto_cstr("fake"), 1, max_payload,
+				     60000));
 }
 
 static void script_silent(int fd)
 {
-	harness_wait_closed(fd, 10000);   /* never a byte */
+	harness_wait_closed(fd, 10000); /* never a byte */
 	close(fd);
 }
 
@@ -738,16 +748,16 @@ static void script_refuse(int fd)
 	struct proto_msg m;
 
 	harness_recv_msg(fd, buf, sizeof buf, &m, 3000);
-	send_frame(fd, buf, proto_enc_err(buf, sizeof buf, 0,
-					  PROTO_E_SERVER_BUSY,
-					  proto_cstr("too many clients")));
-	harness_wait_closed(fd, 2000);  /* until the client hangs up */
+	send_frame(fd, buf,
+		   proto_enc_err(buf, sizeof buf, 0, PROTO_E_SERVER_BUSY,
+				 proto_cstr("too many clients")));
+	harness_wait_closed(fd, 2000); /* until the client hangs up */
 }
 
 static void script_bad_version(int fd)
 {
 	fake_welcome(fd, 99, 1000);
-	harness_wait_closed(fd, 2000);  /* until the client hangs up */
+	harness_wait_closed(fd, 2000); /* until the client hangs up */
 }
 
 static void script_garbage(int fd)
@@ -755,7 +765,7 @@ static void script_garbage(int fd)
 	uint8_t junk[] = { 0, 0, 0, 3, 0xc1, 0xc1, 0xc1 };
 
 	send_frame(fd, junk, sizeof junk);
-	harness_wait_closed(fd, 2000);  /* until the client hangs up */
+	harness_wait_closed(fd, 2000); /* until the client hangs up */
 }
 
 START_TEST(handshake_failures)
@@ -797,23 +807,25 @@ static void script_errors(int fd)
 		if (harness_recv_msg(fd, buf, sizeof buf, &m, 3000) != 0 ||
 		    m.op != PROTO_PUB)
 			_exit(1);
-		send_frame(fd, buf, i == 0
-			   ? proto_enc_err(buf, sizeof buf, m.req_id,
-					   PROTO_E_SERVER_BUSY,
-					   proto_cstr("slow down"))
-			   : proto_enc_ok(buf, sizeof buf, m.req_id));
+		send_frame(fd, buf,
+			   i == 0 ? proto_enc_err(buf, sizeof buf, m.req_id,
+						  PROTO_E_SERVER_BUSY,
+						  proto_cstr("slow down"))
+				  : proto_enc_ok(buf, sizeof buf, m.req_id));
 	}
-	send_frame(fd, buf, proto_enc_err(buf, sizeof buf, 0, PROTO_E_INTERNAL,
-					  proto_cstr("oops")));
-	send_frame(fd, buf, proto_enc_notice(buf, sizeof buf,
-					     PROTO_NOTICE_DROPPED, 42,
-					     proto_cstr("slow consumer")));
+	send_frame(fd, buf,
+		   proto_enc_err(buf, sizeof buf, 0, PROTO_E_INTERNAL,
+				 proto_cstr("oops")));
+	send_frame(fd, buf,
+		   proto_enc_notice(buf, sizeof buf, PROTO_NOTICE_DROPPED, 42,
+				    proto_cstr("slow consumer")));
 	memset(big, 'b', sizeof big);
-	send_frame(fd, buf, proto_enc_msg(buf, sizeof buf, 1, proto_cstr("t"),
-					  proto_cstr(NULL),
-					  (struct proto_str){ (char *)big,
-							      sizeof big }));
-	harness_wait_closed(fd, 2000);  /* until the client hangs up */
+	send_frame(
+		fd, buf,
+		proto_enc_msg(buf, sizeof buf, 1, proto_cstr("t"),
+			      proto_cstr(NULL),
+			      (struct proto_str){ (char *)big, sizeof big }));
+	harness_wait_closed(fd, 2000); /* until the client hangs up */
 }
 
 START_TEST(server_errors_and_notices)
@@ -826,13 +838,13 @@ START_TEST(server_errors_and_notices)
 	fake_start(&f, script_errors);
 	c = connect_once(f.port, &s);
 	ck_assert_uint_eq(bc_max_payload(c), 100);
-	ck_assert_int_eq(bc_publish_sync(c, "a", "x", 1,
-				 BC_TIMEOUT_DEFAULT), BC_ERR_SERVER);
+	ck_assert_int_eq(bc_publish_sync(c, "a", "x", 1, BC_TIMEOUT_DEFAULT),
+			 BC_ERR_SERVER);
 	ck_assert_int_eq(bc_last_error(c, &reason), PROTO_E_SERVER_BUSY);
 	ck_assert_str_eq(reason, "slow down");
-	ck_assert_int_eq(bc_publish_sync(c, "a", "x", 1,
-				 BC_TIMEOUT_DEFAULT), BC_OK);
-	ck_assert_int_eq(bc_run(c, 2000), BC_OK);  /* the notice breaks */
+	ck_assert_int_eq(bc_publish_sync(c, "a", "x", 1, BC_TIMEOUT_DEFAULT),
+			 BC_OK);
+	ck_assert_int_eq(bc_run(c, 2000), BC_OK); /* the notice breaks */
 	ck_assert_int_eq(s.errs, 1);
 	ck_assert_int_eq(s.last_err, BC_ERR_SERVER);
 	ck_assert_int_eq(s.last_code, PROTO_E_INTERNAL);
@@ -851,17 +863,17 @@ END_TEST
 
 /* ---- subscription options, drain and async flush ------------------------ */
 
-#define SLOW_N 8000             /* 8 MB: more than the kernel buffers hold */
+#define SLOW_N 8000 /* 8 MB: more than the kernel buffers hold */
 #define SLOW_SIZE 1024
 #define SLOW_BOUND 16
 
 struct slow {
-	long got;               /* messages delivered */
-	long last;              /* sequence number of the last one, -1 */
-	long run;               /* length of the gap-free run ending there */
+	long got;  /* messages delivered */
+	long last; /* sequence number of the last one, -1 */
+	long run;  /* length of the gap-free run ending there */
 	int out_of_order;
-	uint64_t dropped;       /* sum of the DROPPED counts */
-	int notices;            /* DROPPED notices */
+	uint64_t dropped; /* sum of the DROPPED counts */
+	int notices;	  /* DROPPED notices */
 	int other_notices;
 };
 
@@ -927,9 +939,10 @@ START_TEST(sub_options_drop_oldest)
 	ck_assert_int_eq(bc_sub_options_set_policy(so, BC_POLICY_DROP_OLDEST),
 			 BC_OK);
 	ck_assert_int_eq(bc_sub_options_set_max_msgs(so, SLOW_BOUND), BC_OK);
-	ck_assert_int_eq(bc_subscribe_ex(sub, "slow.x", NULL, so, slow_msg,
-					 &s, NULL), BC_OK);
-	bc_sub_options_free(so);  /* copied by bc_subscribe_ex */
+	ck_assert_int_eq(
+		bc_subscribe_ex(sub, "slow.x", NULL, so, slow_msg, &s, NULL),
+		BC_OK);
+	bc_sub_options_free(so); /* copied by bc_subscribe_ex */
 
 	pub = connect_to(broker.port, NULL);
 	memset(payload, 'p', sizeof payload);
@@ -938,8 +951,9 @@ START_TEST(sub_options_drop_oldest)
 
 		snprintf(num, sizeof num, "%08d", i);
 		memcpy(payload, num, 8);
-		ck_assert_int_eq(bc_publish(pub, "slow.x", payload,
-					    sizeof payload), BC_OK);
+		ck_assert_int_eq(
+			bc_publish(pub, "slow.x", payload, sizeof payload),
+			BC_OK);
 	}
 	/* Every PUB routed (queued or dropped) once the PONG is back. */
 	ck_assert_int_eq(bc_flush(pub, 10000), BC_OK);
@@ -951,8 +965,8 @@ START_TEST(sub_options_drop_oldest)
 	ck_assert_uint_gt(s.dropped, 0);
 	ck_assert_int_eq(s.got + (long)s.dropped, SLOW_N);
 	ck_assert_int_eq(s.out_of_order, 0);
-	ck_assert_int_eq(s.last, SLOW_N - 1);        /* the newest survived */
-	ck_assert_int_ge(s.run, SLOW_BOUND);          /* ... all 16 of them */
+	ck_assert_int_eq(s.last, SLOW_N - 1); /* the newest survived */
+	ck_assert_int_ge(s.run, SLOW_BOUND);  /* ... all 16 of them */
 	ck_assert_int_eq(s.other_notices, 0);
 	bc_close(pub);
 	bc_close(sub);
@@ -997,14 +1011,14 @@ static void flushed(bc_client *c, int err, void *arg)
 }
 
 /* Run t->base until cond holds or 3 s pass. */
-#define RUN_BASE_UNTIL(t, cond)                                           \
-	do {                                                              \
-		int64_t until_ = harness_now_ms() + 3000;                 \
-		while (!(cond) && harness_now_ms() < until_) {            \
-			struct timeval slice_ = clock_ms_tv(50);          \
-			event_base_loopexit((t)->base, &slice_);          \
-			event_base_dispatch((t)->base);                   \
-		}                                                         \
+#define RUN_BASE_UNTIL(t, cond)                                  \
+	do {                                                     \
+		int64_t until_ = harness_now_ms() + 3000;        \
+		while (!(cond) && harness_now_ms() < until_) {   \
+			struct timeval slice_ = clock_ms_tv(50); \
+			event_base_loopexit((t)->base, &slice_); \
+			event_base_dispatch((t)->base);          \
+		}                                                \
 	} while (0)
 
 /* Base mode: a flush asked for before the WELCOME waits for it; filling
@@ -1029,9 +1043,9 @@ START_TEST(drain_and_flush_async)
 	ck_assert_int_eq(bc_options_set_max_outbuf(o, MAX_OUT), BC_OK);
 	ck_assert_int_eq(bc_connect_base(&c, o, t.base), BC_OK);
 	bc_options_free(o);
-	ck_assert_int_eq(bc_flush_async(c,
-				 BC_TIMEOUT_DEFAULT, flushed, &t), BC_OK);
-	ck_assert_int_eq(t.flush_calls, 0);      /* never from inside */
+	ck_assert_int_eq(bc_flush_async(c, BC_TIMEOUT_DEFAULT, flushed, &t),
+			 BC_OK);
+	ck_assert_int_eq(t.flush_calls, 0); /* never from inside */
 	RUN_BASE_UNTIL(&t, t.flush_calls > 0);
 	ck_assert_int_eq(t.connected, 1);
 	ck_assert_int_eq(t.flush_calls, 1);
@@ -1052,8 +1066,8 @@ START_TEST(drain_and_flush_async)
 	ck_assert_int_eq(t.drains, 1);
 
 	t.flush_calls = 0;
-	ck_assert_int_eq(bc_flush_async(c,
-				 BC_TIMEOUT_DEFAULT, flushed, &t), BC_OK);
+	ck_assert_int_eq(bc_flush_async(c, BC_TIMEOUT_DEFAULT, flushed, &t),
+			 BC_OK);
 	bc_close(c);
 	ck_assert_int_eq(t.flush_calls, 1);
 	ck_assert_int_eq(t.flush_err, BC_ERR_CLOSED);
@@ -1100,8 +1114,8 @@ START_TEST(many_requests_in_flight)
 	memset(&r, 0, sizeof r);
 	start_broker(NULL);
 	resp = connect_to(broker.port, NULL);
-	ck_assert_int_eq(bc_subscribe(resp, "svc.echo", NULL, echo, NULL,
-				      NULL), BC_OK);
+	ck_assert_int_eq(bc_subscribe(resp, "svc.echo", NULL, echo, NULL, NULL),
+			 BC_OK);
 	req = connect_to(broker.port, NULL);
 	for (int i = 0; i < MANY_REQS; i++) {
 		char data[16];
@@ -1111,7 +1125,8 @@ START_TEST(many_requests_in_flight)
 		snprintf(data, sizeof data, "%d", i);
 		ck_assert_int_eq(bc_request_async(req, "svc.echo", data,
 						  strlen(data), 3000,
-						  many_reply, &args[i]), BC_OK);
+						  many_reply, &args[i]),
+				 BC_OK);
 	}
 	deadline = harness_now_ms() + 5000;
 	while (r.done < MANY_REQS && harness_now_ms() < deadline) {

@@ -92,8 +92,10 @@ START_TEST(monitor_values)
 	ck_assert_str_eq(c.monitor.host, "");
 	set_ok(&c, "monitor", "off");
 	ck_assert_uint_eq(c.monitor.port, 0);
-	set_bad(&c, "monitor", "unix:/tmp/m", "the monitor listens on TCP only");
-	set_bad(&c, "monitor", "70000", "'70000': expected PORT (1..65535), "
+	set_bad(&c, "monitor", "unix:/tmp/m",
+		"the monitor listens on TCP only");
+	set_bad(&c, "monitor", "70000",
+		"'70000': expected PORT (1..65535), "
 		"ADDR:PORT or off");
 	ck_assert_uint_eq(c.monitor.port, 0);
 }
@@ -119,7 +121,7 @@ START_TEST(one_tebibyte_accepted)
 		"2T out of range (1024..1099511627776)");
 	set_bad(&c, "max_outbound", "16777216T",
 		"'16777216T' is not a size (e.g. 512, 64k, 16M)");
-	ck_assert_uint_eq(c.max_outbound, TiB);  /* untouched by errors */
+	ck_assert_uint_eq(c.max_outbound, TiB); /* untouched by errors */
 }
 END_TEST
 
@@ -157,12 +159,14 @@ START_TEST(kinds_and_messages)
 	set_bad(&c, "drain_timeout", "5y",
 		"'5y' is not a duration (e.g. 500ms, 10s, 2m)");
 	set_bad(&c, "daemon", "maybe", "'maybe' is not yes or no");
-	set_bad(&c, "log_level", "loud", "'loud' is not one of error, "
+	set_bad(&c, "log_level", "loud",
+		"'loud' is not one of error, "
 		"warning, notice, info, debug");
 	set_bad(&c, "log_dest", "file", "'file' is not stderr or syslog");
 	set_bad(&c, "log_facility", "kern",
 		"'kern' is not daemon, user or local0..local7");
-	set_bad(&c, "pool.p.policy", "drop", "'drop' is not one of "
+	set_bad(&c, "pool.p.policy", "drop",
+		"'drop' is not one of "
 		"drop-oldest, drop-newest, disconnect, block");
 	set_bad(&c, "pool.p.max_subs", "0", "0 out of range (1..10000000)");
 	set_bad(&c, "pool.p.nope", "1", "unknown pool setting 'nope'");
@@ -196,7 +200,8 @@ START_TEST(listen_tls_and_tls_keys)
 		"'maybe' is not none, optional or required");
 	set_bad(&c, "listen", "127.0.0.1:1 tls pool=a tls",
 		"expected ADDR:PORT [pool=NAME] [tls]");
-	set_bad(&c, "listen", "127.0.0.1:1 ssl", "'ssl': expected pool=NAME or tls");
+	set_bad(&c, "listen", "127.0.0.1:1 ssl",
+		"'ssl': expected pool=NAME or tls");
 	ck_assert_uint_eq(c.nlisten, 3);
 }
 END_TEST

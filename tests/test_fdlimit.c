@@ -25,7 +25,7 @@ START_TEST(unset_takes_limit_minus_reserve)
 	ck_assert_int_eq(settle(65536, &mc, why, sizeof why), FDLIMIT_AUTO);
 	ck_assert_uint_eq(mc, 65536 - FDLIMIT_RESERVE);
 	ck_assert_str_eq(why, "max_clients 65472 (fd limit 65536 minus 64 "
-			 "reserved)");
+			      "reserved)");
 }
 END_TEST
 
@@ -38,7 +38,7 @@ START_TEST(small_limit_keeps_a_quarter)
 	ck_assert_uint_eq(mc, 30);
 	mc = 0;
 	settle(1, &mc, why, sizeof why);
-	ck_assert_uint_eq(mc, 1);      /* never 0: that would refuse all */
+	ck_assert_uint_eq(mc, 1); /* never 0: that would refuse all */
 }
 END_TEST
 
@@ -60,8 +60,7 @@ START_TEST(explicit_fits_or_is_lowered)
 	ck_assert_int_eq(settle(1024, &mc, why, sizeof why), FDLIMIT_AS_SET);
 	ck_assert_uint_eq(mc, 500);
 	mc = 5000;
-	ck_assert_int_eq(settle(1024, &mc, why, sizeof why),
-			 FDLIMIT_LOWERED);
+	ck_assert_int_eq(settle(1024, &mc, why, sizeof why), FDLIMIT_LOWERED);
 	ck_assert_uint_eq(mc, 960);
 	ck_assert_msg(strstr(why, "lowered from the configured 5000"), "%s",
 		      why);

@@ -36,7 +36,7 @@
 static struct {
 	uint8_t buf[RX_CAP];
 	struct proto_msg m;
-} rx;                       /* one receive buffer; tests are sequential */
+} rx; /* one receive buffer; tests are sequential */
 
 static void start(struct broker_proc *b, const char *conf)
 {
@@ -122,9 +122,8 @@ static void send_pub(int fd, uint64_t req, const char *topic,
 		     const void *payload, size_t len)
 {
 	uint8_t head[PROTO_MAX_HEAD];
-	size_t n = proto_enc_pub_head(head, sizeof head, req,
-				      proto_cstr(topic), proto_cstr(NULL),
-				      (uint32_t)len);
+	size_t n = proto_enc_pub_head(head, sizeof head, req, proto_cstr(topic),
+				      proto_cstr(NULL), (uint32_t)len);
 
 	ck_assert_uint_gt(n, 0);
 	send_raw(fd, head, n);
@@ -136,8 +135,8 @@ static void send_pub_reply(int fd, uint64_t req, const char *topic,
 			   const char *reply)
 {
 	uint8_t head[PROTO_MAX_HEAD];
-	size_t n = proto_enc_pub_head(head, sizeof head, req,
-				      proto_cstr(topic), proto_cstr(reply), 0);
+	size_t n = proto_enc_pub_head(head, sizeof head, req, proto_cstr(topic),
+				      proto_cstr(reply), 0);
 
 	ck_assert_uint_gt(n, 0);
 	send_raw(fd, head, n);
@@ -200,7 +199,7 @@ START_TEST(test_answers_behind_backlog)
 	pub = client_on(b.port, "pub");
 	for (unsigned i = 0; i < BACKLOG_N; i++)
 		pub_seq(pub, "o.x", i);
-	sync_pub(pub);          /* all routed: megabytes wait for sub */
+	sync_pub(pub); /* all routed: megabytes wait for sub */
 
 	send_raw(sub, buf, proto_enc_unsub(buf, sizeof buf, 11, 1));
 	send_pub(sub, 12, "o.self", "self", 4);
@@ -210,19 +209,20 @@ START_TEST(test_answers_behind_backlog)
 
 		if (m->op == PROTO_MSG && m->sid == 1) {
 			ck_assert_msg(seen_ok == 0, "MSG for sid 1 after "
-				      "the UNSUB's OK");
+						    "the UNSUB's OK");
 			ck_assert_uint_eq(seq_of(m), got);
 			got++;
 		} else if (m->op == PROTO_MSG) {
 			ck_assert_uint_eq(m->sid, 2);
-			ck_assert_msg(seen_ok == 11, "own MSG not between "
+			ck_assert_msg(seen_ok == 11,
+				      "own MSG not between "
 				      "the UNSUB's OK and the PUB's OK");
 			own_seen = 1;
 		} else if (m->op == PROTO_OK) {
 			ck_assert_uint_eq(m->req_id, seen_ok ? 12 : 11);
 			if (m->req_id == 12)
 				ck_assert_msg(own_seen, "PUB's OK before the "
-					      "own MSG");
+							"own MSG");
 			seen_ok = (unsigned)m->req_id;
 		} else {
 			ck_assert_uint_eq(m->op, PROTO_PONG);
@@ -240,9 +240,8 @@ END_TEST
 /* A stalled drop-newest subscriber gets some, then the publisher goes
  * on while it reads: each NOTICE DROPPED stands exactly at its gap (the
  * next MSG's number is the last one's plus one plus the count). */
-static const char gap_conf[] =
-	"max_outbound 256k\n"
-	"sys_interval 0\n";
+static const char gap_conf[] = "max_outbound 256k\n"
+			       "sys_interval 0\n";
 
 START_TEST(test_notice_marks_gap)
 {
@@ -281,8 +280,10 @@ START_TEST(test_notice_marks_gap)
 		got++;
 	}
 	sync_pub(pub);
-	fprintf(stderr, "gap: %u sent, %llu got, %llu lost in %llu "
-		"notices\n", N + M, got, lost, notices);
+	fprintf(stderr,
+		"gap: %u sent, %llu got, %llu lost in %llu "
+		"notices\n",
+		N + M, got, lost, notices);
 	ck_assert_uint_gt(lost, 0);
 	ck_assert_uint_eq(got + lost, N + M);
 	close(sub);
@@ -290,7 +291,6 @@ START_TEST(test_notice_marks_gap)
 	stop_ok(&b);
 }
 END_TEST
-
 
 /* ---- B/C: the block policy ------------------------------------------- */
 
@@ -313,10 +313,9 @@ static pid_t spawn_publisher(int port, const char *topic, unsigned n,
 			_exit(1);
 		memset(payload, 'x', size);
 		for (unsigned i = 0; i < n; i++) {
-			size_t h = proto_enc_pub_head(head, sizeof head, 0,
-						      proto_cstr(topic),
-						      proto_cstr(NULL),
-						      (uint32_t)size);
+			size_t h = proto_enc_pub_head(
+				head, sizeof head, 0, proto_cstr(topic),
+				proto_cstr(NULL), (uint32_t)size);
 			snprintf(payload, 16, "%010u", i);
 			payload[10] = 'x';
 			if (harness_send(fd, head, h) != 0 ||
@@ -379,7 +378,7 @@ static void wait_subs(int port, long long n)
 
 	while (json_num(stats_json(port), "subscriptions") < n + 1)
 		ck_assert_msg(harness_now_ms() < end, "subscriptions not "
-			      "made in time");
+						      "made in time");
 }
 
 /* What a subscriber received, read until it was quiet for QUIET_MS. */
@@ -415,16 +414,14 @@ static void tally(int fd, struct tally *t)
 
 /* A small bound, so that the block subscriber goes over its mark at
  * once and the publisher is paused many times. */
-static const char block_conf[] =
-	"max_outbound 64k\n"
-	"sys_interval 0\n";
+static const char block_conf[] = "max_outbound 64k\n"
+				 "sys_interval 0\n";
 
 /* The same where a reader descheduled for a while on a busy machine is
  * not taken for a stalled one. */
-static const char block_live_conf[] =
-	"max_outbound 64k\n"
-	"stall_timeout 5s\n"
-	"sys_interval 0\n";
+static const char block_live_conf[] = "max_outbound 64k\n"
+				      "stall_timeout 5s\n"
+				      "sys_interval 0\n";
 
 /* A reader slower than the broker (one frame per read, a 4 KiB socket
  * buffer) with block gets everything, in order, and the publisher was
@@ -445,10 +442,11 @@ START_TEST(test_block_slow_reader_lossless)
 	tally(sub, &t);
 	expect_exit0(pub, WAIT_MS);
 	json = stats_json(b.port);
-	fprintf(stderr, "block slow reader: %u sent, %llu got, %llu lost; "
-		"%lld pauses, %lld ms\n", N, t.got, t.dropped,
-		json_num(json, "block_pauses"), json_num(json,
-							 "block_pause_ms"));
+	fprintf(stderr,
+		"block slow reader: %u sent, %llu got, %llu lost; "
+		"%lld pauses, %lld ms\n",
+		N, t.got, t.dropped, json_num(json, "block_pauses"),
+		json_num(json, "block_pause_ms"));
 	ck_assert_uint_eq(t.got, N);
 	ck_assert_uint_eq(t.dropped, 0);
 	ck_assert(t.in_order);
@@ -514,7 +512,7 @@ START_TEST(test_block_stall_policy_disconnect)
 	expect_ok(sub, 9);
 	pub = spawn_publisher(b.port, "d.x", 8000, MSG_SIZE);
 	expect_exit0(pub, 30000);
-	for (int i = 0; i < 100000 && !err; i++) {  /* bounded: 8000 MSGs */
+	for (int i = 0; i < 100000 && !err; i++) { /* bounded: 8000 MSGs */
 		m = recv_frame(sub);
 		if (m->op == PROTO_ERR) {
 			ck_assert_uint_eq(m->code, PROTO_E_SERVER_BUSY);
@@ -566,7 +564,7 @@ END_TEST
 #endif
 #endif
 #if defined(__SANITIZE_ADDRESS__) || defined(FLOW_ASAN)
-#define RSS_CHECKED 0     /* ASan's quarantine says nothing of our bounds */
+#define RSS_CHECKED 0 /* ASan's quarantine says nothing of our bounds */
 #else
 #define RSS_CHECKED 1
 #endif
@@ -581,8 +579,9 @@ static pid_t spawn_tool(char *const argv[], const char *in_path,
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		int in = in_path ? open(in_path, O_RDONLY) : 0;
-		int out = out_path ? open(out_path, O_WRONLY | O_CREAT |
-					  O_TRUNC, 0600) : 1;
+		int out = out_path ? open(out_path,
+					  O_WRONLY | O_CREAT | O_TRUNC, 0600)
+				   : 1;
 
 		if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
 			_exit(126);
@@ -650,8 +649,7 @@ static long rss_kb(pid_t pid)
 
 /* Wait (bounded) for pid, sampling the broker's RSS meanwhile; returns
  * the exit status, *rss_max the largest RSS seen. */
-static int wait_sampling(pid_t pid, pid_t broker, int timeout_ms,
-			 long *rss_max)
+static int wait_sampling(pid_t pid, pid_t broker, int timeout_ms, long *rss_max)
 {
 	int64_t end = harness_now_ms() + timeout_ms;
 	int st = -1;
@@ -666,7 +664,7 @@ static int wait_sampling(pid_t pid, pid_t broker, int timeout_ms,
 			waitpid(pid, &st, 0);
 			ck_abort_msg("child %d did not finish", (int)pid);
 		}
-		poll(NULL, 0, 20);      /* a sampling interval, not a wait */
+		poll(NULL, 0, 20); /* a sampling interval, not a wait */
 	}
 	return st;
 }
@@ -688,12 +686,15 @@ START_TEST(test_burst_reader_gets_every_line)
 	snprintf(out, sizeof out, "%s/burst.out", b.dir);
 	write_lines(in, BURST_N);
 	stalled = slow_client(b.port);
-	sub_ok(stalled, 1, "t.x", PROTO_POLICY_NONE);   /* drop-newest */
+	sub_ok(stalled, 1, "t.x", PROTO_POLICY_NONE); /* drop-newest */
 	{
 		char *argv[] = { (char *)harness_prog("BROKER_SUB",
 						      "../client/broker-sub"),
-				 (char *)"-p", port, (char *)"-t",
-				 (char *)"t.x", NULL };
+				 (char *)"-p",
+				 port,
+				 (char *)"-t",
+				 (char *)"t.x",
+				 NULL };
 		sub = spawn_tool(argv, NULL, out);
 	}
 	wait_subs(b.port, 2);
@@ -701,8 +702,12 @@ START_TEST(test_burst_reader_gets_every_line)
 	{
 		char *argv[] = { (char *)harness_prog("BROKER_PUB",
 						      "../client/broker-pub"),
-				 (char *)"-p", port, (char *)"-t",
-				 (char *)"t.x", (char *)"-l", NULL };
+				 (char *)"-p",
+				 port,
+				 (char *)"-t",
+				 (char *)"t.x",
+				 (char *)"-l",
+				 NULL };
 		pub = spawn_tool(argv, in, NULL);
 	}
 	st = wait_sampling(pub, b.pid, 90000, &rss_max);
@@ -717,16 +722,18 @@ START_TEST(test_burst_reader_gets_every_line)
 	check_lines(out, BURST_N);
 	tally(stalled, &t);
 	json = stats_json(b.port);
-	fprintf(stderr, "burst: %u lines; stalled got %llu, %llu announced "
+	fprintf(stderr,
+		"burst: %u lines; stalled got %llu, %llu announced "
 		"in %llu notices; RSS %ld -> max %ld kB; %lld pauses, %lld "
-		"ms\n", BURST_N, t.got, t.dropped, t.notices, rss0, rss_max,
+		"ms\n",
+		BURST_N, t.got, t.dropped, t.notices, rss0, rss_max,
 		json_num(json, "block_pauses"),
 		json_num(json, "block_pause_ms"));
 	ck_assert_uint_gt(t.got, 0);
 	ck_assert_uint_gt(t.dropped, 0);
 	ck_assert_uint_eq(t.got + t.dropped, BURST_N);
 	ck_assert(t.in_order);
-	if (RSS_CHECKED)        /* the burst is 100 MiB */
+	if (RSS_CHECKED) /* the burst is 100 MiB */
 		ck_assert_int_lt(rss_max - rss0, 40 * 1024);
 	close(stalled);
 	stop_ok(&b);

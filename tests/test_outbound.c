@@ -23,7 +23,8 @@
 /* A 64 KiB bound, 100 messages, plenty of budget. */
 static struct ob_limits limits(enum proto_policy p)
 {
-	struct ob_limits l = { .max_bytes = 64 * KB, .max_msgs = 100,
+	struct ob_limits l = { .max_bytes = 64 * KB,
+			       .max_msgs = 100,
 			       .budget_left = UINT64_MAX,
 			       .policy = (uint8_t)p };
 	return l;
@@ -31,7 +32,8 @@ static struct ob_limits limits(enum proto_policy p)
 
 static struct ob_load load(uint64_t out_len, uint64_t q_bytes, uint64_t q_len)
 {
-	struct ob_load ld = { .out_len = out_len, .q_bytes = q_bytes,
+	struct ob_load ld = { .out_len = out_len,
+			      .q_bytes = q_bytes,
 			      .q_len = q_len };
 	return ld;
 }
@@ -87,13 +89,11 @@ START_TEST(test_byte_bound_each_policy)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct ob_limits l = limits(cases[i].p);
 		uint64_t q = cases[i].q_len ? 30 * KB : 0;
-		struct ob_load ld = load(64 * KB - q - 1000, q,
-					 cases[i].q_len);
+		struct ob_load ld = load(64 * KB - q - 1000, q, cases[i].q_len);
 
 		/* the output is past the window: what fits is queued */
 		ck_assert_int_eq(obpolicy_decide(&l, &ld, 1000), OB_QUEUE);
-		ck_assert_int_eq(obpolicy_decide(&l, &ld, 1001),
-				 cases[i].over);
+		ck_assert_int_eq(obpolicy_decide(&l, &ld, 1001), cases[i].over);
 	}
 }
 END_TEST
@@ -172,7 +172,7 @@ START_TEST(test_drop_oldest_makes_room)
 
 	while ((v = obpolicy_decide(&l, &ld, 2 * KB)) == OB_DROP_OLDEST &&
 	       rounds < 100) {
-		ld.q_bytes -= KB;     /* each queued message costs 1 KiB */
+		ld.q_bytes -= KB; /* each queued message costs 1 KiB */
 		ld.q_len--;
 		rounds++;
 	}
@@ -207,16 +207,16 @@ START_TEST(test_outq_control_entries)
 	ck_assert_int_eq(outq_push(&q, head, 1, heap_tail(2, 'a'), 2), 0);
 	ck_assert_int_eq(outq_push_ctl(&q, ok, sizeof ok), 0);
 	ck_assert_int_eq(outq_push(&q, head, 1, heap_tail(2, 'b'), 2), 0);
-	ck_assert_uint_eq(outq_len(&q), 2);          /* messages only */
+	ck_assert_uint_eq(outq_len(&q), 2); /* messages only */
 	ck_assert_uint_eq(outq_entries(&q), 3);
 	ck_assert_uint_eq(outq_ctl_bytes(&q), outq_cost(3));
-	refused = heap_tail(2, 'c');    /* over the bound: still ours */
+	refused = heap_tail(2, 'c'); /* over the bound: still ours */
 	ck_assert_int_eq(outq_push(&q, head, 1, refused, 2), -1);
 	msg_tail_release(refused);
 	ck_assert_int_eq(outq_push_ctl(&q, ok, sizeof ok), 0); /* no bound */
-	ck_assert_int_eq(outq_drop_oldest(&q), 1);   /* 'a' */
-	ck_assert_int_eq(outq_drop_oldest(&q), 1);   /* 'b', past the OK */
-	ck_assert_int_eq(outq_drop_oldest(&q), 0);   /* only answers left */
+	ck_assert_int_eq(outq_drop_oldest(&q), 1);	       /* 'a' */
+	ck_assert_int_eq(outq_drop_oldest(&q), 1); /* 'b', past the OK */
+	ck_assert_int_eq(outq_drop_oldest(&q), 0); /* only answers left */
 	ck_assert_uint_eq(outq_entries(&q), 2);
 	ck_assert_uint_eq(outq_bytes(&q), 2 * outq_cost(3));
 	ck_assert_int_eq(outq_push(&q, head, 1, heap_tail(2, 'd'), 2), 0);
@@ -258,11 +258,11 @@ START_TEST(test_block_hold_and_resume)
 	struct ob_load ld = load(16 * KB, 15 * KB, 10);
 
 	ck_assert_int_eq(obpolicy_hold(&l, &ld, 512), 0);
-	ck_assert_int_eq(obpolicy_hold(&l, &ld, 2 * KB), 1);  /* bytes */
+	ck_assert_int_eq(obpolicy_hold(&l, &ld, 2 * KB), 1); /* bytes */
 	ld = load(0, 0, 0);
 	ck_assert_int_eq(obpolicy_hold(&l, &ld, 100 * KB), 0); /* lone one */
 	ld = load(1, 1, 50);
-	ck_assert_int_eq(obpolicy_hold(&l, &ld, 1), 1);       /* messages */
+	ck_assert_int_eq(obpolicy_hold(&l, &ld, 1), 1); /* messages */
 	ck_assert_int_eq(obpolicy_resume(&l, &ld), 0);
 	ld = load(8 * KB, 8 * KB, 25);
 	ck_assert_int_eq(obpolicy_resume(&l, &ld), 1);

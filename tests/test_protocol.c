@@ -57,8 +57,8 @@ static size_t unhex(const char *hex, uint8_t *out, size_t cap)
 }
 
 /* Decode a body given in hex; m's views point into body[0..cap). */
-static enum proto_err decode_hex_in(const char *hex, uint8_t *body,
-				    size_t cap, struct proto_msg *m)
+static enum proto_err decode_hex_in(const char *hex, uint8_t *body, size_t cap,
+				    struct proto_msg *m)
 {
 	return proto_decode(body, unhex(hex, body, cap), m);
 }
@@ -96,8 +96,8 @@ START_TEST(rt_hello_welcome)
 	ck_assert_uint_eq(m.version, PROTO_VERSION);
 	ck_assert(str_is(m.name, "cli-1"));
 
-	n = proto_enc_welcome(f, sizeof f, 1, proto_cstr("brokerd"),
-			      UINT64_MAX, PROTO_DEFAULT_MAX_PAYLOAD, 30000);
+	n = proto_enc_welcome(f, sizeof f, 1, proto_cstr("brokerd"), UINT64_MAX,
+			      PROTO_DEFAULT_MAX_PAYLOAD, 30000);
 	ck_assert_int_eq(decode_frame(f, n, &m), PROTO_OK_CODE);
 	ck_assert_uint_eq(m.op, PROTO_WELCOME);
 	ck_assert_uint_eq(m.version, 1);
@@ -108,7 +108,8 @@ START_TEST(rt_hello_welcome)
 
 	/* names over the limit are refused by the encoder */
 	ck_assert_uint_eq(proto_enc_hello(f, sizeof f, 1,
-			  filled('n', PROTO_MAX_NAME + 1)), 0);
+					  filled('n', PROTO_MAX_NAME + 1)),
+			  0);
 	n = proto_enc_hello(f, sizeof f, 1, filled('n', PROTO_MAX_NAME));
 	ck_assert_int_eq(decode_frame(f, n, &m), PROTO_OK_CODE);
 	ck_assert_uint_eq(m.name.len, PROTO_MAX_NAME);
@@ -150,10 +151,12 @@ START_TEST(rt_pub)
 	ck_assert_int_eq(decode_frame(f, n, &m), PROTO_OK_CODE);
 	ck_assert_uint_eq(m.topic.len, PROTO_MAX_TOPIC);
 	ck_assert_uint_eq(proto_enc_pub(f, sizeof f, 7,
-			  filled('t', PROTO_MAX_TOPIC + 1), proto_cstr(NULL),
-			  pay), 0);
+					filled('t', PROTO_MAX_TOPIC + 1),
+					proto_cstr(NULL), pay),
+			  0);
 	ck_assert_uint_eq(proto_enc_pub(f, sizeof f, 7, proto_cstr("t"),
-			  filled('r', PROTO_MAX_TOPIC + 1), pay), 0);
+					filled('r', PROTO_MAX_TOPIC + 1), pay),
+			  0);
 }
 END_TEST
 
@@ -178,7 +181,9 @@ START_TEST(rt_pub_large)
 			  (uint8_t)((plen - 1) * 7));
 	/* over the absolute maximum: refused */
 	ck_assert_uint_eq(proto_enc_pub_head(f, cap, 9, proto_cstr("t"),
-			  proto_cstr(NULL), PROTO_ABS_MAX_PAYLOAD + 1), 0);
+					     proto_cstr(NULL),
+					     PROTO_ABS_MAX_PAYLOAD + 1),
+			  0);
 	free(f);
 }
 END_TEST
@@ -203,7 +208,8 @@ START_TEST(rt_sub_unsub)
 	ck_assert_uint_eq(m.sid, 1);
 	ck_assert_ptr_null(m.queue.ptr);
 	ck_assert_uint_eq(proto_enc_sub(f, sizeof f, 0, 1, proto_cstr("a"),
-			  filled('q', PROTO_MAX_NAME + 1)), 0);
+					filled('q', PROTO_MAX_NAME + 1)),
+			  0);
 
 	n = proto_enc_unsub(f, sizeof f, 1ull << 40, 77);
 	ck_assert_int_eq(decode_frame(f, n, &m), PROTO_OK_CODE);
@@ -215,8 +221,8 @@ END_TEST
 
 START_TEST(rt_msg)
 {
-	static const uint32_t sids[] = { 1, 127, 128, 255, 256, 65535, 65536,
-					 UINT32_MAX };
+	static const uint32_t sids[] = { 1,   127,   128,   255,
+					 256, 65535, 65536, UINT32_MAX };
 	uint8_t whole[512], split[512], tail[512];
 	struct proto_str pay = { "hello", 5 };
 	struct proto_msg m;
@@ -245,9 +251,13 @@ START_TEST(rt_msg)
 		ck_assert(str_is(m.payload, "hello"));
 	}
 	/* nil reply_to, empty payload */
-	ck_assert_int_eq(decode_frame(whole, proto_enc_msg(whole, sizeof whole,
-			 3, proto_cstr("t"), proto_cstr(NULL),
-			 proto_cstr(NULL)), &m), PROTO_OK_CODE);
+	ck_assert_int_eq(
+		decode_frame(whole,
+			     proto_enc_msg(whole, sizeof whole, 3,
+					   proto_cstr("t"), proto_cstr(NULL),
+					   proto_cstr(NULL)),
+			     &m),
+		PROTO_OK_CODE);
 	ck_assert_ptr_null(m.reply_to.ptr);
 	ck_assert_uint_eq(m.payload.len, 0);
 }
@@ -281,7 +291,8 @@ START_TEST(rt_small_frames)
 	ck_assert_int_eq(decode_frame(f, n, &m), PROTO_OK_CODE);
 	ck_assert(str_is(m.reason, ""));
 	ck_assert_uint_eq(proto_enc_err(f, sizeof f, 0, PROTO_E_INTERNAL,
-			  filled('r', PROTO_MAX_REASON + 1)), 0);
+					filled('r', PROTO_MAX_REASON + 1)),
+			  0);
 
 	n = proto_enc_notice(f, sizeof f, PROTO_NOTICE_DROPPED, 1234,
 			     proto_cstr("slow consumer"));
@@ -355,13 +366,12 @@ START_TEST(frame_peek)
 
 	ck_assert_int_eq(proto_frame_peek(b, 3, 100, &blen),
 			 PROTO_FRAME_NEED_MORE);
-	ck_assert_uint_eq(blen, 12345);         /* untouched below 4 bytes */
+	ck_assert_uint_eq(blen, 12345); /* untouched below 4 bytes */
 	ck_assert_int_eq(proto_frame_peek(b, 6, 100, &blen),
 			 PROTO_FRAME_NEED_MORE);
 	ck_assert_uint_eq(blen, 3);
 	b[3] = 2;
-	ck_assert_int_eq(proto_frame_peek(b, 6, 100, &blen),
-			 PROTO_FRAME_READY);
+	ck_assert_int_eq(proto_frame_peek(b, 6, 100, &blen), PROTO_FRAME_READY);
 	/* length 0 */
 	b[3] = 0;
 	ck_assert_int_eq(proto_frame_peek(b, 6, 100, &blen), PROTO_FRAME_BAD);
@@ -370,7 +380,10 @@ START_TEST(frame_peek)
 	ck_assert_int_eq(proto_frame_peek(b, 4, BIG_BODY, &blen),
 			 PROTO_FRAME_BAD);
 	ck_assert_uint_eq(blen, 0x7f000000u);
-	b[0] = 0; b[1] = 0; b[2] = 0; b[3] = 101;
+	b[0] = 0;
+	b[1] = 0;
+	b[2] = 0;
+	b[3] = 101;
 	ck_assert_int_eq(proto_frame_peek(b, 4, 100, &blen), PROTO_FRAME_BAD);
 	b[3] = 100;
 	ck_assert_int_eq(proto_frame_peek(b, 4, 100, &blen),
@@ -383,8 +396,8 @@ END_TEST
 struct bad_case {
 	const char *hex;
 	enum proto_err err;
-	unsigned op;          /* expected out->op */
-	uint64_t req_id;      /* expected out->req_id */
+	unsigned op;	 /* expected out->op */
+	uint64_t req_id; /* expected out->req_id */
 };
 
 static const struct bad_case bad_cases[] = {
@@ -455,8 +468,8 @@ static const struct bad_case bad_cases[] = {
 	{ "95 03 a1 31 a1 74 c0 c4 00", PROTO_E_BAD_FIELD, PROTO_PUB, 0 },
 	{ "95 03 ff a1 74 c0 c4 00", PROTO_E_BAD_FIELD, PROTO_PUB, 0 },
 	{ "95 03 c3 a1 74 c0 c4 00", PROTO_E_BAD_FIELD, PROTO_PUB, 0 },
-	{ "95 03 cb 3f f0 00 00 00 00 00 00 a1 74 c0 c4 00",
-	  PROTO_E_BAD_FIELD, PROTO_PUB, 0 },
+	{ "95 03 cb 3f f0 00 00 00 00 00 00 a1 74 c0 c4 00", PROTO_E_BAD_FIELD,
+	  PROTO_PUB, 0 },
 	{ "95 03 01 c0 c0 c4 00", PROTO_E_BAD_FIELD, PROTO_PUB, 1 },
 	{ "95 03 01 c4 01 74 c0 c4 00", PROTO_E_BAD_FIELD, PROTO_PUB, 1 },
 	{ "95 03 01 a1 74 05 c4 00", PROTO_E_BAD_FIELD, PROTO_PUB, 1 },
@@ -508,8 +521,9 @@ START_TEST(signed_ints)
 			 PROTO_OK_CODE);
 	ck_assert_uint_eq(m.op, PROTO_PUB);
 	ck_assert_uint_eq(m.req_id, 5);
-	ck_assert_int_eq(decode_hex("95 04 d1 01 00 d2 00 00 00 07 a1 74 c0",
-				    &m), PROTO_OK_CODE);
+	ck_assert_int_eq(
+		decode_hex("95 04 d1 01 00 d2 00 00 00 07 a1 74 c0", &m),
+		PROTO_OK_CODE);
 	ck_assert_uint_eq(m.req_id, 256);
 	ck_assert_uint_eq(m.sid, 7);
 	ck_assert_int_eq(decode_hex("92 09 d3 7f ff ff ff ff ff ff ff", &m),
@@ -524,18 +538,21 @@ START_TEST(signed_ints)
 			 PROTO_E_BAD_FIELD);
 	/* str8/str16 encodings of short strings and a str payload */
 	ck_assert_int_eq(decode_hex_in("95 03 00 d9 01 74 da 00 01 72 a2 68 69",
-				       body, sizeof body, &m), PROTO_OK_CODE);
+				       body, sizeof body, &m),
+			 PROTO_OK_CODE);
 	ck_assert(str_is(m.topic, "t"));
 	ck_assert(str_is(m.reply_to, "r"));
 	ck_assert(str_is(m.payload, "hi"));
 	/* trailing elements of any type are ignored */
 	ck_assert_int_eq(decode_hex("95 09 01 81 a1 6b 92 c3 cb 00 00 00 00 00 "
 				    "00 00 00 d4 01 00 d8 01 00 00 00 00 00 00"
-				    " 00 00 00 00 00 00 00 00 00", &m),
-			 PROTO_E_MALFORMED);   /* one byte short of fixext16 */
+				    " 00 00 00 00 00 00 00 00 00",
+				    &m),
+			 PROTO_E_MALFORMED); /* one byte short of fixext16 */
 	ck_assert_int_eq(decode_hex("95 09 01 81 a1 6b 92 c3 cb 00 00 00 00 00 "
 				    "00 00 00 d4 01 00 d8 01 00 00 00 00 00 00"
-				    " 00 00 00 00 00 00 00 00 00 00", &m),
+				    " 00 00 00 00 00 00 00 00 00 00",
+				    &m),
 			 PROTO_OK_CODE);
 	ck_assert_uint_eq(m.req_id, 1);
 }
@@ -564,8 +581,8 @@ static void pk_str(struct packed *p, size_t n)
 
 static enum proto_err pk_end(struct packed *p, struct proto_msg *m)
 {
-	enum proto_err e = proto_decode((const uint8_t *)p->sb.data,
-					p->sb.size, m);
+	enum proto_err e = proto_decode((const uint8_t *)p->sb.data, p->sb.size,
+					m);
 
 	msgpack_sbuffer_destroy(&p->sb);
 	return e;
@@ -606,13 +623,13 @@ START_TEST(length_limits)
 	ck_assert_int_eq(limit_case(PROTO_PUB, 4, 2, PROTO_MAX_TOPIC + 1),
 			 PROTO_E_BAD_TOPIC);
 	ck_assert_int_eq(limit_case(PROTO_PUB, 4, 3, PROTO_MAX_TOPIC),
-			 PROTO_E_BAD_FIELD);    /* position 3 needs a topic */
+			 PROTO_E_BAD_FIELD); /* position 3 needs a topic */
 	ck_assert_int_eq(limit_case(PROTO_SUB, 4, 3, PROTO_MAX_TOPIC),
 			 PROTO_OK_CODE);
 	ck_assert_int_eq(limit_case(PROTO_SUB, 4, 3, PROTO_MAX_TOPIC + 1),
 			 PROTO_E_BAD_PATTERN);
 	ck_assert_int_eq(limit_case(PROTO_SUB, 4, 4, PROTO_MAX_NAME + 1),
-			 PROTO_E_BAD_FIELD);    /* pattern missing (nil) */
+			 PROTO_E_BAD_FIELD); /* pattern missing (nil) */
 	ck_assert_int_eq(limit_case(PROTO_ERR, 3, 3, PROTO_MAX_REASON),
 			 PROTO_OK_CODE);
 	ck_assert_int_eq(limit_case(PROTO_ERR, 3, 3, PROTO_MAX_REASON + 1),
@@ -665,7 +682,7 @@ static enum proto_err nested(unsigned levels, int maps)
 	for (unsigned i = 0; i < levels; i++) {
 		body[n++] = maps ? 0x81 : 0x91;
 		if (maps)
-			body[n++] = 0x01;       /* key; the value nests on */
+			body[n++] = 0x01; /* key; the value nests on */
 	}
 	body[n++] = 0xc0;
 	return proto_decode(body, n, &m);
@@ -713,8 +730,8 @@ static const struct check_case check_cases[] = {
 	{ "sensors.kitchen.temp", 1, 1 },
 	{ "_INBOX.k3J9.7", 1, 1 },
 	{ "a-b_c:d/e", 1, 1 },
-	{ "caf\xc3\xa9.men\xc3\xbc", 1, 1 },            /* 2-byte UTF-8 */
-	{ "\xe2\x82\xac.\xf0\x9f\x98\x80", 1, 1 },      /* 3 and 4 bytes */
+	{ "caf\xc3\xa9.men\xc3\xbc", 1, 1 },	   /* 2-byte UTF-8 */
+	{ "\xe2\x82\xac.\xf0\x9f\x98\x80", 1, 1 }, /* 3 and 4 bytes */
 	{ "", 0, 0 },
 	{ "a..b", 0, 0 },
 	{ ".a", 0, 0 },
@@ -739,14 +756,14 @@ static const struct check_case check_cases[] = {
 	{ "a\nb", 0, 0 },
 	{ "a\x7f", 0, 0 },
 	{ "a\x01", 0, 0 },
-	{ "\xc3", 0, 0 },                    /* truncated sequence */
-	{ "\xc3\x28", 0, 0 },                /* bad continuation */
-	{ "\x80", 0, 0 },                    /* lone continuation */
-	{ "\xc0\xaf", 0, 0 },                /* overlong '/' */
-	{ "\xe0\x80\xaf", 0, 0 },            /* overlong, 3 bytes */
-	{ "\xf0\x80\x80\xaf", 0, 0 },        /* overlong, 4 bytes */
-	{ "\xed\xa0\x80", 0, 0 },            /* surrogate U+D800 */
-	{ "\xf4\x90\x80\x80", 0, 0 },        /* U+110000 */
+	{ "\xc3", 0, 0 },	      /* truncated sequence */
+	{ "\xc3\x28", 0, 0 },	      /* bad continuation */
+	{ "\x80", 0, 0 },	      /* lone continuation */
+	{ "\xc0\xaf", 0, 0 },	      /* overlong '/' */
+	{ "\xe0\x80\xaf", 0, 0 },     /* overlong, 3 bytes */
+	{ "\xf0\x80\x80\xaf", 0, 0 }, /* overlong, 4 bytes */
+	{ "\xed\xa0\x80", 0, 0 },     /* surrogate U+D800 */
+	{ "\xf4\x90\x80\x80", 0, 0 }, /* U+110000 */
 	{ "\xf5\x80\x80\x80", 0, 0 },
 	{ "\xff", 0, 0 },
 };
@@ -757,9 +774,11 @@ START_TEST(topic_pattern_table)
 	size_t n = strlen(cc->s);
 
 	ck_assert_msg((proto_check_topic(cc->s, n) == PROTO_OK_CODE) ==
-		      cc->topic_ok, "topic [%s]", cc->s);
+			      cc->topic_ok,
+		      "topic [%s]", cc->s);
 	ck_assert_msg((proto_check_pattern(cc->s, n) == PROTO_OK_CODE) ==
-		      cc->pattern_ok, "pattern [%s]", cc->s);
+			      cc->pattern_ok,
+		      "pattern [%s]", cc->s);
 	if (!cc->topic_ok)
 		ck_assert_int_eq(proto_check_topic(cc->s, n),
 				 PROTO_E_BAD_TOPIC);
@@ -821,8 +840,9 @@ START_TEST(name_check)
 			 PROTO_E_BAD_NAME);
 	ck_assert_int_eq(proto_check_name("\xc0\xaf", 2, PROTO_E_BAD_NAME),
 			 PROTO_E_BAD_NAME);
-	ck_assert_int_eq(proto_check_name(s.ptr, PROTO_MAX_NAME,
-					  PROTO_E_BAD_NAME), PROTO_OK_CODE);
+	ck_assert_int_eq(
+		proto_check_name(s.ptr, PROTO_MAX_NAME, PROTO_E_BAD_NAME),
+		PROTO_OK_CODE);
 	ck_assert_int_eq(proto_check_name(s.ptr, s.len, PROTO_E_BAD_NAME),
 			 PROTO_E_BAD_NAME);
 }
@@ -830,8 +850,10 @@ END_TEST
 
 START_TEST(names)
 {
-	static const int codes[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-				     14, 15, 16, 100, 101, 102, 103 };
+	static const int codes[] = {
+		1,  2,	3,  4,	5,  6,	7,   8,	  9,   10,
+		11, 12, 13, 14, 15, 16, 100, 101, 102, 103
+	};
 
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
 		ck_assert_str_ne(proto_err_str((enum proto_err)codes[i]),
@@ -909,7 +931,8 @@ START_TEST(reader_many_and_partial)
 	while (proto_reader_next(&r, &m, &e) == 1)
 		ops[got++] = m.op;
 	expect_three(ops, got);
-	ck_assert_uint_eq(proto_reader_feed(&r, stream + cut, n - cut), n - cut);
+	ck_assert_uint_eq(proto_reader_feed(&r, stream + cut, n - cut),
+			  n - cut);
 	got = 0;
 	while (proto_reader_next(&r, &m, &e) == 1)
 		ops[got++] = m.op;
@@ -1079,13 +1102,16 @@ START_TEST(sub_opts_bad)
 		{ "96 04 01 01 a1 61 c0 c0", PROTO_OK_CODE, 0, 0 },
 		/* {"max_msgs": 7, "zz": [1]} : unknown key ignored */
 		{ "96 04 01 01 a1 61 c0 82 a8 6d 61 78 5f 6d 73 67 73 07"
-		  " a2 7a 7a 91 01", PROTO_OK_CODE, 0, 7 },
+		  " a2 7a 7a 91 01",
+		  PROTO_OK_CODE, 0, 7 },
 		/* {"policy": "disconnect"} */
 		{ "96 04 01 01 a1 61 c0 81 a6 70 6f 6c 69 63 79 aa 64 69 73"
-		  " 63 6f 6e 6e 65 63 74", PROTO_OK_CODE, 3, 0 },
+		  " 63 6f 6e 6e 65 63 74",
+		  PROTO_OK_CODE, 3, 0 },
 		/* {"policy": "drop"}: unknown policy */
 		{ "96 04 01 01 a1 61 c0 81 a6 70 6f 6c 69 63 79 a4 64 72 6f"
-		  " 70", PROTO_E_BAD_FIELD, 0, 0 },
+		  " 70",
+		  PROTO_E_BAD_FIELD, 0, 0 },
 		/* {"max_msgs": "7"}: wrong type */
 		{ "96 04 01 01 a1 61 c0 81 a8 6d 61 78 5f 6d 73 67 73 a1 37",
 		  PROTO_E_BAD_FIELD, 0, 0 },
@@ -1100,7 +1126,8 @@ START_TEST(sub_opts_bad)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		enum proto_err e = decode_hex_in(cases[i].hex, body,
 						 sizeof body, &m);
-		ck_assert_msg(e == cases[i].want, "case %zu: got %d", i, (int)e);
+		ck_assert_msg(e == cases[i].want, "case %zu: got %d", i,
+			      (int)e);
 		if (e == PROTO_OK_CODE) {
 			ck_assert_uint_eq(m.opts.policy, cases[i].policy);
 			ck_assert_uint_eq(m.opts.max_msgs, cases[i].max_msgs);
@@ -1127,31 +1154,30 @@ static size_t put_raw_frame(uint8_t *out, size_t at, uint32_t n)
 }
 
 struct found {
-	size_t body_off;      /* from the start of the whole stream */
+	size_t body_off; /* from the start of the whole stream */
 	uint32_t len;
 };
 
 /* Scan stream[base..base+len) to the first non-FRAME result, appending
  * each frame to f[*nf]; that result is returned, its details in *last. */
 static enum proto_span_status scan_all(const uint8_t *stream, size_t base,
-				       size_t len, struct found *f,
-				       size_t *nf, size_t cap,
+				       size_t len, struct found *f, size_t *nf,
+				       size_t cap,
 				       struct proto_span_frame *last)
 {
 	struct proto_span s;
 	enum proto_span_status st;
 
 	proto_span_init(&s, stream + base, len);
-	while ((st = proto_span_next(&s, SPAN_MAX, last)) ==
-	       PROTO_SPAN_FRAME) {
+	while ((st = proto_span_next(&s, SPAN_MAX, last)) == PROTO_SPAN_FRAME) {
 		ck_assert_uint_lt(*nf, cap);
 		f[*nf].body_off = (size_t)(last->body - stream);
 		f[*nf].len = last->body_len;
 		(*nf)++;
-		ck_assert_uint_eq(s.off, last->start + PROTO_HDR_LEN +
-				  last->body_len);
+		ck_assert_uint_eq(s.off,
+				  last->start + PROTO_HDR_LEN + last->body_len);
 	}
-	ck_assert_uint_eq(s.off, last->start);  /* only FRAME moves off */
+	ck_assert_uint_eq(s.off, last->start); /* only FRAME moves off */
 	return st;
 }
 
@@ -1188,15 +1214,16 @@ START_TEST(span_split_everywhere)
 		ck_assert_int_eq(scan_all(stream, 0, k, got, &ng, 8, &f),
 				 PROTO_SPAN_NEED_MORE);
 		rest = k - f.start;
-		ck_assert_uint_gt(f.need, rest);   /* need is never met */
+		ck_assert_uint_gt(f.need, rest); /* need is never met */
 		if (rest >= PROTO_HDR_LEN)
-			ck_assert_uint_eq(f.need, PROTO_HDR_LEN +
-					  whole[ng].len);
+			ck_assert_uint_eq(f.need,
+					  PROTO_HDR_LEN + whole[ng].len);
 		else
 			ck_assert_uint_eq(f.need, PROTO_HDR_LEN);
 		rest = f.start;
-		ck_assert_int_eq(scan_all(stream, rest, n - rest, got, &ng, 8,
-					  &f), PROTO_SPAN_NEED_MORE);
+		ck_assert_int_eq(
+			scan_all(stream, rest, n - rest, got, &ng, 8, &f),
+			PROTO_SPAN_NEED_MORE);
 		ck_assert_uint_eq(rest + f.start, n);
 		ck_assert_uint_eq(ng, nw);
 		for (size_t i = 0; i < nw; i++) {
@@ -1220,7 +1247,7 @@ START_TEST(span_limits)
 	ck_assert_uint_eq(f.body_len, SPAN_MAX);
 	ck_assert_ptr_eq(f.body, b + PROTO_HDR_LEN);
 	put_raw_frame(b, 0, SPAN_MAX + 1);
-	proto_span_init(&s, b, PROTO_HDR_LEN);   /* no body at all */
+	proto_span_init(&s, b, PROTO_HDR_LEN); /* no body at all */
 	ck_assert_int_eq(proto_span_next(&s, SPAN_MAX, &f),
 			 PROTO_SPAN_TOO_LARGE);
 	ck_assert_uint_eq(f.body_len, SPAN_MAX + 1);
@@ -1262,7 +1289,8 @@ START_TEST(span_after_frames)
 		ck_assert_uint_eq(f.start, first);
 		ck_assert_ptr_null(f.body);
 		ck_assert_uint_eq(f.need, cut - first < PROTO_HDR_LEN
-				  ? PROTO_HDR_LEN : PROTO_HDR_LEN + 9);
+						  ? PROTO_HDR_LEN
+						  : PROTO_HDR_LEN + 9);
 	}
 	proto_span_init(&s, b, n);
 	ck_assert_int_eq(proto_span_next(&s, SPAN_MAX, &f), PROTO_SPAN_FRAME);
@@ -1284,19 +1312,28 @@ END_TEST
  * (valid, malformed, truncated) and a few forms of its own. */
 START_TEST(peek_op_table)
 {
-	static const struct { const char *hex; unsigned op; } own[] = {
-		{ "", 0 }, { "90", 0 }, { "a1 41", 0 }, { "91 ff", 0 },
-		{ "91 cd 01 00", 0 }, { "dc 00 01 07", PROTO_PING },
-		{ "92 cc 03 01", PROTO_PUB }, { "95 03", PROTO_PUB },
-		{ "91 d0 05", PROTO_UNSUB }, { "dd 00", 0 },
+	static const struct {
+		const char *hex;
+		unsigned op;
+	} own[] = {
+		{ "", 0 },
+		{ "90", 0 },
+		{ "a1 41", 0 },
+		{ "91 ff", 0 },
+		{ "91 cd 01 00", 0 },
+		{ "dc 00 01 07", PROTO_PING },
+		{ "92 cc 03 01", PROTO_PUB },
+		{ "95 03", PROTO_PUB },
+		{ "91 d0 05", PROTO_UNSUB },
+		{ "dd 00", 0 },
 	};
 	uint8_t body[256];
 	size_t n;
 
 	for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
 		n = unhex(bad_cases[i].hex, body, sizeof body);
-		ck_assert_msg(proto_peek_op(body, n) == bad_cases[i].op,
-			      "[%s]", bad_cases[i].hex);
+		ck_assert_msg(proto_peek_op(body, n) == bad_cases[i].op, "[%s]",
+			      bad_cases[i].hex);
 	}
 	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
 		n = unhex(own[i].hex, body, sizeof body);
@@ -1310,45 +1347,64 @@ END_TEST
  * msgpack size class of req_id, topic, reply_to and payload length. */
 START_TEST(pub_head_size)
 {
-	static const uint64_t ids[] = { 0, 127, 128, 255, 256, 65535, 65536,
-		UINT32_MAX, (uint64_t)UINT32_MAX + 1, UINT64_MAX };
+	static const uint64_t ids[] = {
+		0,	   127,	       128,
+		255,	   256,	       65535,
+		65536,	   UINT32_MAX, (uint64_t)UINT32_MAX + 1,
+		UINT64_MAX
+	};
 	static const size_t strs[] = { 1, 31, 32, 255, PROTO_MAX_TOPIC };
-	static const size_t pays[] = { 0, 255, 256, 65535, 65536,
-		PROTO_ABS_MAX_PAYLOAD };
+	static const size_t pays[] = { 0,     255,   256,
+				       65535, 65536, PROTO_ABS_MAX_PAYLOAD };
 	uint8_t out[PROTO_MAX_HEAD];
 	char t[PROTO_MAX_TOPIC + 1], r[PROTO_MAX_TOPIC + 1];
 
 	memset(t, 't', sizeof t);
 	memset(r, 'r', sizeof r);
 	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
-	for (size_t a = 0; a < sizeof strs / sizeof strs[0]; a++)
-	for (size_t b = 0; b <= sizeof strs / sizeof strs[0]; b++)
-	for (size_t p = 0; p < sizeof pays / sizeof pays[0]; p++) {
-		struct proto_str ts = { t, (uint32_t)strs[a] };
-		struct proto_str rs = { b ? r : NULL,
-					b ? (uint32_t)strs[b - 1] : 0 };
-		size_t want = proto_enc_pub_head(out, sizeof out, ids[i], ts,
-						 rs, (uint32_t)pays[p]);
+		for (size_t a = 0; a < sizeof strs / sizeof strs[0]; a++)
+			for (size_t b = 0; b <= sizeof strs / sizeof strs[0];
+			     b++)
+				for (size_t p = 0;
+				     p < sizeof pays / sizeof pays[0]; p++) {
+					struct proto_str ts = {
+						t, (uint32_t)strs[a]
+					};
+					struct proto_str rs = {
+						b ? r : NULL,
+						b ? (uint32_t)strs[b - 1] : 0
+					};
+					size_t want = proto_enc_pub_head(
+						out, sizeof out, ids[i], ts, rs,
+						(uint32_t)pays[p]);
 
-		ck_assert_uint_gt(want, 0);
-		ck_assert_uint_eq(proto_pub_head_size(ids[i], ts.len, !b,
-						      rs.len, pays[p]), want);
-		/* exactly that much room is enough, one byte less is not */
-		ck_assert_uint_eq(proto_enc_pub_head(out, want, ids[i], ts,
-						     rs, (uint32_t)pays[p]),
-				  want);
-		ck_assert_uint_eq(proto_enc_pub_head(out, want - 1, ids[i],
-						     ts, rs, (uint32_t)pays[p]),
-				  0);
-	}
+					ck_assert_uint_gt(want, 0);
+					ck_assert_uint_eq(
+						proto_pub_head_size(
+							ids[i], ts.len, !b,
+							rs.len, pays[p]),
+						want);
+					/* exactly that much room is enough, one byte less is not */
+					ck_assert_uint_eq(
+						proto_enc_pub_head(
+							out, want, ids[i], ts,
+							rs, (uint32_t)pays[p]),
+						want);
+					ck_assert_uint_eq(
+						proto_enc_pub_head(
+							out, want - 1, ids[i],
+							ts, rs,
+							(uint32_t)pays[p]),
+						0);
+				}
 	ck_assert_uint_eq(proto_pub_head_size(1, PROTO_MAX_TOPIC + 1, 1, 0, 0),
 			  0);
 	ck_assert_uint_eq(proto_pub_head_size(1, 1, 0, PROTO_MAX_TOPIC + 1, 0),
 			  0);
 	ck_assert_uint_eq(proto_pub_head_size(1, 1, 1, PROTO_MAX_TOPIC + 1, 0),
 			  proto_pub_head_size(1, 1, 1, 0, 0));
-	ck_assert_uint_eq(proto_pub_head_size(1, 1, 1, 0,
-					      PROTO_ABS_MAX_PAYLOAD + 1), 0);
+	ck_assert_uint_eq(
+		proto_pub_head_size(1, 1, 1, 0, PROTO_ABS_MAX_PAYLOAD + 1), 0);
 }
 END_TEST
 
@@ -1388,26 +1444,38 @@ static size_t agree_frame(unsigned i, uint8_t *f, size_t cap)
 	struct proto_str nil = proto_cstr(NULL);
 
 	switch (i) {
-	case 0: return proto_enc_pub(f, cap, 7, proto_cstr("a.b"), nil,
+	case 0:
+		return proto_enc_pub(f, cap, 7, proto_cstr("a.b"), nil,
 				     proto_cstr("pay"));
-	case 1: return proto_enc_pub(f, cap, 300, proto_cstr("a"),
+	case 1:
+		return proto_enc_pub(f, cap, 300, proto_cstr("a"),
 				     proto_cstr("r.s"), proto_cstr(""));
-	case 2: return proto_enc_sub(f, cap, 1, 2, proto_cstr("a.*"),
+	case 2:
+		return proto_enc_sub(f, cap, 1, 2, proto_cstr("a.*"),
 				     proto_cstr("q"));
-	case 3: return proto_enc_sub_opts(f, cap, 1, 2, proto_cstr("a.>"),
-					  nil, &o);
-	case 4: return proto_enc_unsub(f, cap, 70000, 3);
-	case 5: return proto_enc_hello(f, cap, 1, proto_cstr("me"));
-	case 6: return proto_enc_welcome(f, cap, 1, proto_cstr("b"), 9, 1024,
+	case 3:
+		return proto_enc_sub_opts(f, cap, 1, 2, proto_cstr("a.>"), nil,
+					  &o);
+	case 4:
+		return proto_enc_unsub(f, cap, 70000, 3);
+	case 5:
+		return proto_enc_hello(f, cap, 1, proto_cstr("me"));
+	case 6:
+		return proto_enc_welcome(f, cap, 1, proto_cstr("b"), 9, 1024,
 					 500);
-	case 7: return proto_enc_msg(f, cap, 4, proto_cstr("t"),
+	case 7:
+		return proto_enc_msg(f, cap, 4, proto_cstr("t"),
 				     proto_cstr("r"), proto_cstr("x"));
-	case 8: return proto_enc_ok(f, cap, 5);
-	case 9: return proto_enc_err(f, cap, 5, PROTO_E_BAD_SID,
+	case 8:
+		return proto_enc_ok(f, cap, 5);
+	case 9:
+		return proto_enc_err(f, cap, 5, PROTO_E_BAD_SID,
 				     proto_cstr("no"));
-	case 10: return proto_enc_notice(f, cap, PROTO_NOTICE_DROPPED, 3,
-					 proto_cstr("x"));
-	default: return proto_enc_ping(f, cap);
+	case 10:
+		return proto_enc_notice(f, cap, PROTO_NOTICE_DROPPED, 3,
+					proto_cstr("x"));
+	default:
+		return proto_enc_ping(f, cap);
 	}
 }
 
@@ -1420,7 +1488,7 @@ static void agree_variants(const uint8_t *body, size_t len,
 			   struct agree_hits *h)
 {
 	static const uint8_t subst[] = { 0x00, 0x7f, 0x90, 0xa0, 0xc0, 0xc1,
-		0xc4, 0xcc, 0xd0, 0xd9, 0xdc, 0xff };
+					 0xc4, 0xcc, 0xd0, 0xd9, 0xdc, 0xff };
 	uint8_t b[512];
 
 	ck_assert_uint_lt(len + 3, sizeof b);
@@ -1435,14 +1503,14 @@ static void agree_variants(const uint8_t *body, size_t len,
 			agree(b, len, h);
 		}
 	memcpy(b, body, len);
-	b[len] = 0xc0;                 /* trailing bytes after the array */
+	b[len] = 0xc0; /* trailing bytes after the array */
 	agree(b, len + 1, h);
 	if ((b[0] & 0xf0) == 0x90 && b[0] < 0x9f) {
 		b[0]++;
-		b[len] = 0x91;         /* [1]: an ignored extra element */
+		b[len] = 0x91; /* [1]: an ignored extra element */
 		b[len + 1] = 0x01;
 		agree(b, len + 2, h);
-		b[len + 1] = 0xc1;     /* ... that is malformed */
+		b[len + 1] = 0xc1; /* ... that is malformed */
 		agree(b, len + 2, h);
 	}
 }

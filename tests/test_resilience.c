@@ -32,10 +32,10 @@ struct watch {
 	int states[MAXREC];
 	int state_errs[MAXREC];
 	int nstates;
-	int connecting;             /* CONNECTING callbacks */
+	int connecting; /* CONNECTING callbacks */
 	int brk_to[MAXREC];
 	int nbrk;
-	int errs;                   /* error callbacks */
+	int errs; /* error callbacks */
 	int last_err;
 	char last_reason[256];
 	int msgs;
@@ -157,8 +157,7 @@ static void kill_broker(void)
 
 static void restart_broker(int port)
 {
-	ck_assert_int_eq(harness_start_broker_on(&broker, port, NULL, NULL),
-			 0);
+	ck_assert_int_eq(harness_start_broker_on(&broker, port, NULL, NULL), 0);
 }
 
 /* ---- kill -9 and restart ------------------------------------------------ */
@@ -177,10 +176,12 @@ START_TEST(restart_restores_subscriptions)
 	pub = connect_opts(fast_opts(port, &pw));
 	ck_assert_int_eq(bc_subscribe(sub, "r.*", NULL, on_msg, &sw, &wild),
 			 BC_OK);
-	ck_assert_int_eq(bc_subscribe(sub, "q.>", "workers", on_msg, &sw,
-				      &group), BC_OK);
-	ck_assert_int_eq(bc_publish_sync(pub, "r.a", "before", 6,
-				 BC_TIMEOUT_DEFAULT), BC_OK);
+	ck_assert_int_eq(
+		bc_subscribe(sub, "q.>", "workers", on_msg, &sw, &group),
+		BC_OK);
+	ck_assert_int_eq(
+		bc_publish_sync(pub, "r.a", "before", 6, BC_TIMEOUT_DEFAULT),
+		BC_OK);
 	run_until_msgs(sub, &sw, 1);
 
 	kill_broker();
@@ -203,13 +204,14 @@ START_TEST(restart_restores_subscriptions)
 	ck_assert_int_eq(bc_flush(pub, BC_TIMEOUT_DEFAULT), BC_OK);
 	ck_assert_uint_eq(bc_buffered(pub), 0);
 	ck_assert_int_eq(last_state(&pw), BC_STATE_RECONNECTED);
-	ck_assert_int_eq(bc_publish_sync(pub, "q.job", "after-q", 7,
-				 BC_TIMEOUT_DEFAULT),
-			 BC_OK);
-	ck_assert_int_eq(bc_publish_sync(pub, "r.b", "after-r", 7,
-				 BC_TIMEOUT_DEFAULT), BC_OK);
+	ck_assert_int_eq(
+		bc_publish_sync(pub, "q.job", "after-q", 7, BC_TIMEOUT_DEFAULT),
+		BC_OK);
+	ck_assert_int_eq(
+		bc_publish_sync(pub, "r.b", "after-r", 7, BC_TIMEOUT_DEFAULT),
+		BC_OK);
 	run_until_msgs(sub, &sw, 8);
-	for (int i = 0; i < 5; i++) {  /* buffered ones, in order */
+	for (int i = 0; i < 5; i++) { /* buffered ones, in order */
 		snprintf(buf, sizeof buf, "off%d", i);
 		ck_assert_str_eq(sw.data[1 + i], buf);
 		ck_assert_uint_eq(sw.sids[1 + i], wild);
@@ -275,12 +277,12 @@ START_TEST(offline_buffer_full)
 	ck_assert_int_eq(bc_flush(b, BC_TIMEOUT_DEFAULT), BC_OK);
 	run_until_msgs(sub, &sw, 6);
 	ck_assert_int_eq(bc_run(sub, 50), BC_OK);
-	ck_assert_int_eq(sw.msgs, 6);  /* nothing more, nothing lost */
+	ck_assert_int_eq(sw.msgs, 6); /* nothing more, nothing lost */
 	/* a was flushed (PING answered) before b started. */
 	for (int i = 0; i < 6; i++)
 		ck_assert_str_eq(sw.topics[i], i < 3 ? "o.a" : "o.b");
 	ck_assert_str_eq(sw.data[2], "m");
-	ck_assert_uint_eq(strlen(sw.data[3]), 31);  /* truncated copy of big */
+	ck_assert_uint_eq(strlen(sw.data[3]), 31); /* truncated copy of big */
 	ck_assert_str_eq(sw.data[5], "s");
 	ck_assert_int_eq(aw.errs + bw.errs, 0);
 	bc_close(a);
@@ -324,8 +326,9 @@ static void assert_fails_fast(bc_client *c, const struct watch *w)
 	ck_assert_int_eq(bc_request(c, "b.svc", "x", 1, 1000, &reply),
 			 BC_ERR_CIRCUIT_OPEN);
 	ck_assert_ptr_null(reply);
-	ck_assert_int_eq(bc_request_async(c, "b.svc", "x", 1, 1000,
-					  never_reply, c), BC_ERR_CIRCUIT_OPEN);
+	ck_assert_int_eq(
+		bc_request_async(c, "b.svc", "x", 1, 1000, never_reply, c),
+		BC_ERR_CIRCUIT_OPEN);
 	ck_assert_int_eq(bc_flush(c, 1000), BC_ERR_CIRCUIT_OPEN);
 	ck_assert_int_eq(w->connecting, connecting);
 	ck_assert_int_eq(w->nbrk, nbrk);
@@ -381,8 +384,8 @@ START_TEST(breaker_opens_fails_fast_recovers)
 	run_until_state(c, &w, BC_STATE_RECONNECTED);
 	ck_assert_int_eq(bc_breaker_state(c), BC_BREAKER_CLOSED);
 	ck_assert_int_eq(w.brk_to[w.nbrk - 1], BC_BREAKER_CLOSED);
-	ck_assert_int_eq(bc_publish_sync(c, "b.x", "x", 1,
-				 BC_TIMEOUT_DEFAULT), BC_OK);
+	ck_assert_int_eq(bc_publish_sync(c, "b.x", "x", 1, BC_TIMEOUT_DEFAULT),
+			 BC_OK);
 	ck_assert_int_eq(w.errs, 0);
 	bc_close(c);
 	ck_assert_int_eq(last_state(&w), BC_STATE_CLOSED);
@@ -428,7 +431,7 @@ START_TEST(silent_broker_trips_timeout_and_breaker)
 	ck_assert_int_ge(harness_now_ms() - t0, 2 * 250 + 4 * 100 - 20);
 	ck_assert_int_eq(w.errs, 1);
 	ck_assert_int_eq(w.last_err, BC_ERR_TIMEOUT);
-	ck_assert_int_eq(w.connecting, 3);  /* the first is silent */
+	ck_assert_int_eq(w.connecting, 3); /* the first is silent */
 	ck_assert_int_eq(count_accepts(lfd), 4);
 	ck_assert_int_eq(w.nbrk, 5);
 	ck_assert_int_eq(w.brk_to[0], BC_BREAKER_OPEN);
@@ -456,13 +459,14 @@ START_TEST(gives_up_after_max_reconnect)
 	c = connect_opts(o);
 	kill_broker();
 	ck_assert_int_eq(bc_run(c, 5000), BC_ERR_CLOSED);
-	ck_assert_int_eq(w.connecting, 3);  /* immediate, then 2 retries */
+	ck_assert_int_eq(w.connecting, 3); /* immediate, then 2 retries */
 	ck_assert_int_eq(w.errs, 1);
 	ck_assert_int_eq(w.last_err, BC_ERR_CONNECT);
 	ck_assert_int_eq(bc_state(c), BC_STATE_DISCONNECTED);
 	ck_assert_int_eq(bc_publish(c, "g.x", "x", 1), BC_ERR_CLOSED);
-	ck_assert_int_eq(bc_publish_ex(c, "g.x", "x", 1, NULL, never_ack,
-				       &acked), BC_ERR_CLOSED);
+	ck_assert_int_eq(
+		bc_publish_ex(c, "g.x", "x", 1, NULL, never_ack, &acked),
+		BC_ERR_CLOSED);
 	bc_close(c);
 }
 END_TEST
@@ -541,8 +545,9 @@ START_TEST(base_mode_reconnects)
 	ck_assert_str_eq(b.w.data[0], "buffered");
 	ck_assert_uint_eq(b.w.sids[0], sid);
 	pub = connect_opts(fast_opts(port, &pw));
-	ck_assert_int_eq(bc_publish_sync(pub, "bm.x", "new", 3,
-				 BC_TIMEOUT_DEFAULT), BC_OK);
+	ck_assert_int_eq(
+		bc_publish_sync(pub, "bm.x", "new", 3, BC_TIMEOUT_DEFAULT),
+		BC_OK);
 	for (int i = 0; i < 100 && b.w.msgs == 1; i++) {
 		struct timeval slice = clock_ms_tv(20);
 
@@ -577,18 +582,20 @@ static void lame_duck_script(int fd)
 	if (harness_recv_msg(fd, buf, sizeof buf, &m, 3000) != 0 ||
 	    m.op != PROTO_HELLO)
 		_exit(1);
-	send_frame(fd, buf, proto_enc_welcome(buf, sizeof buf, PROTO_VERSION,
-					      proto_cstr("fake"), 1, 1 << 20,
-					      60000));
+	send_frame(fd, buf,
+		   proto_enc_welcome(buf, sizeof buf, PROTO_VERSION,
+				     proto_cstr("fake"), 1, 1 << 20, 60000));
 	while (harness_recv_msg(fd, buf, sizeof buf, &m, 3000) == 0) {
 		if (m.op == PROTO_SUB) {
-			send_frame(fd, buf, proto_enc_ok(buf, sizeof buf,
-							 m.req_id));
+			send_frame(fd, buf,
+				   proto_enc_ok(buf, sizeof buf, m.req_id));
 			if (++subs == 2)
-				send_frame(fd, buf, proto_enc_notice(
-					buf, sizeof buf,
-					PROTO_NOTICE_LAME_DUCK, 5000,
-					proto_cstr("shutting down")));
+				send_frame(
+					fd, buf,
+					proto_enc_notice(
+						buf, sizeof buf,
+						PROTO_NOTICE_LAME_DUCK, 5000,
+						proto_cstr("shutting down")));
 		} else if (m.op == PROTO_PING) {
 			send_frame(fd, buf, proto_enc_pong(buf, sizeof buf));
 		}
@@ -658,14 +665,16 @@ START_TEST(lame_duck_moves_to_next_server)
 	ck_assert_int_eq(w.states[3], BC_STATE_RECONNECTED);
 	/* SUBs are in */
 	ck_assert_int_eq(bc_flush(c, BC_TIMEOUT_DEFAULT), BC_OK);
-	st = harness_wait_pid(pid, 3000);  /* the fake saw us leave */
+	st = harness_wait_pid(pid, 3000); /* the fake saw us leave */
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fake %d", st);
 
 	pub = connect_opts(fast_opts(broker.port, &pw));
-	ck_assert_int_eq(bc_publish_sync(pub, "ld.x", "one", 3,
-				 BC_TIMEOUT_DEFAULT), BC_OK);
-	ck_assert_int_eq(bc_publish_sync(pub, "lq.y.z", "two", 3,
-				 BC_TIMEOUT_DEFAULT), BC_OK);
+	ck_assert_int_eq(
+		bc_publish_sync(pub, "ld.x", "one", 3, BC_TIMEOUT_DEFAULT),
+		BC_OK);
+	ck_assert_int_eq(
+		bc_publish_sync(pub, "lq.y.z", "two", 3, BC_TIMEOUT_DEFAULT),
+		BC_OK);
 	run_until_msgs(c, &w, 2);
 	ck_assert_uint_eq(w.sids[0], wild);
 	ck_assert_str_eq(w.data[0], "one");
@@ -708,8 +717,9 @@ START_TEST(real_lame_duck_moves_to_second_broker)
 	ck_assert_int_eq(w.state_errs[1], BC_OK);
 	ck_assert_int_eq(bc_flush(c, BC_TIMEOUT_DEFAULT), BC_OK);
 	pub = connect_opts(fast_opts(b.port, &pw));
-	ck_assert_int_eq(bc_publish_sync(pub, "rl.x", "moved", 5,
-				 BC_TIMEOUT_DEFAULT), BC_OK);
+	ck_assert_int_eq(
+		bc_publish_sync(pub, "rl.x", "moved", 5, BC_TIMEOUT_DEFAULT),
+		BC_OK);
 	run_until_msgs(c, &w, 1);
 	ck_assert_uint_eq(w.sids[0], sid);
 	ck_assert_int_eq(w.errs, 0);
@@ -732,7 +742,7 @@ static int sub_is(const struct proto_msg *m, const char *pattern,
 	return m->op == PROTO_SUB && m->topic.len == strlen(pattern) &&
 	       memcmp(m->topic.ptr, pattern, m->topic.len) == 0 &&
 	       (queue ? m->queue.ptr && m->queue.len == ql &&
-			memcmp(m->queue.ptr, queue, ql) == 0
+				memcmp(m->queue.ptr, queue, ql) == 0
 		      : m->queue.ptr == NULL) &&
 	       m->opts.policy == policy && m->opts.max_msgs == max_msgs &&
 	       m->opts.max_bytes == max_bytes;
@@ -751,11 +761,11 @@ static void opts_conn(int fd, int second)
 	    m.op != PROTO_HELLO)
 		_exit(10 + second);
 	if (second)
-		usleep(200 * 1000);  /* the delay is the test: the client
+		usleep(200 * 1000); /* the delay is the test: the client
 				      * is CONNECTING meanwhile */
-	send_frame(fd, buf, proto_enc_welcome(buf, sizeof buf, PROTO_VERSION,
-					      proto_cstr("fake"), 1, 1 << 20,
-					      60000));
+	send_frame(fd, buf,
+		   proto_enc_welcome(buf, sizeof buf, PROTO_VERSION,
+				     proto_cstr("fake"), 1, 1 << 20, 60000));
 	if (harness_recv_msg(fd, buf, sizeof buf, &m, 3000) != 0 ||
 	    !sub_is(&m, "opt.>", "g", PROTO_POLICY_DROP_OLDEST, 7, 4096))
 		_exit(20 + second);
@@ -780,7 +790,7 @@ static void flush_seen(bc_client *c, int err, void *arg)
 	int *got = arg;
 
 	(void)c;
-	ck_assert_int_eq(got[0], 0);  /* exactly once */
+	ck_assert_int_eq(got[0], 0); /* exactly once */
 	got[0] = 1;
 	got[1] = err;
 }
@@ -805,12 +815,12 @@ START_TEST(sub_options_restored_identically)
 			if (fd < 0)
 				_exit(1);
 			opts_conn(fd, i);
-			close(fd);  /* the first: the client reconnects */
+			close(fd); /* the first: the client reconnects */
 		}
 		_exit(0);
 	}
 	close(lfd);
-	so = bc_sub_options_new();  /* after the fork: the fake owns nothing */
+	so = bc_sub_options_new(); /* after the fork: the fake owns nothing */
 	ck_assert_ptr_nonnull(so);
 	o = fast_opts(port, &w);
 	/* Room for the fake's pause on a slow (valgrind, loaded) host. */
@@ -821,8 +831,8 @@ START_TEST(sub_options_restored_identically)
 			 BC_OK);
 	ck_assert_int_eq(bc_sub_options_set_max_msgs(so, 7), BC_OK);
 	ck_assert_int_eq(bc_sub_options_set_max_bytes(so, 4096), BC_OK);
-	ck_assert_int_eq(bc_subscribe_ex(c, "opt.>", "g", so, on_msg, &w,
-					 NULL), BC_OK);
+	ck_assert_int_eq(bc_subscribe_ex(c, "opt.>", "g", so, on_msg, &w, NULL),
+			 BC_OK);
 	bc_sub_options_free(so);
 	ck_assert_int_eq(bc_subscribe(c, "plain.x", NULL, on_msg, &w, NULL),
 			 BC_OK);

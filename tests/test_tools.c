@@ -63,8 +63,8 @@ struct run_out {
 /* Run a tool with argv (NULL-terminated, argv[0] the path), stdin input. */
 static void run_tool(struct run_out *r, const char *input, const char **argv)
 {
-	r->status = harness_run((char *const *)argv, input, r->out, sizeof r->out, r->err,
-				sizeof r->err, 5000);
+	r->status = harness_run((char *const *)argv, input, r->out,
+				sizeof r->out, r->err, sizeof r->err, 5000);
 }
 
 static int exit_code(int status)
@@ -78,7 +78,7 @@ static void assert_one_line(const char *err, const char *prog)
 	size_t n = strlen(err);
 
 	ck_assert_msg(n > 0 && err[n - 1] == '\n' &&
-		      strchr(err, '\n') == err + n - 1,
+			      strchr(err, '\n') == err + n - 1,
 		      "not one line: '%s'", err);
 	ck_assert_msg(strncmp(err, prog, strlen(prog)) == 0, "'%s'", err);
 }
@@ -87,7 +87,7 @@ static void pub_ok(const char *topic, const char *msg)
 {
 	struct run_out r;
 	const char *argv[] = { pub_path(), "-p", port_str, "-t",
-			 topic, "-m", msg, NULL };
+			       topic,	   "-m", msg,	   NULL };
 
 	run_tool(&r, NULL, argv);
 	ck_assert_msg(exit_code(r.status) == 0, "broker-pub: %s", r.err);
@@ -136,8 +136,8 @@ static void sub_stop(struct sub_proc *s)
 START_TEST(sub_count_one)
 {
 	struct sub_proc s;
-	const char *argv[] = { sub_path(), "-p", NULL, "-t", "a.>", "-v",
-			 "-n", "1", NULL };
+	const char *argv[] = { sub_path(), "-p", NULL, "-t", "a.>",
+			       "-v",	   "-n", "1",  NULL };
 	int64_t deadline;
 	int st;
 
@@ -161,14 +161,14 @@ START_TEST(pub_lines_stdin_file)
 {
 	struct sub_proc s;
 	struct run_out r;
-	const char *sub_argv[] = { sub_path(), "-p", NULL, "-t", "l.>",
-			     "-v", NULL };
-	const char *l_argv[] = { pub_path(), "-p", port_str, "-t", "l.x",
-			   "-l", NULL };
-	const char *s_argv[] = { pub_path(), "-p", port_str, "-t", "l.s",
-			   "-s", NULL };
-	const char *f_argv[] = { pub_path(), "-p", port_str, "-t", "l.f",
-			   "-f", NULL, NULL };
+	const char *sub_argv[] = { sub_path(), "-p", NULL, "-t",
+				   "l.>",      "-v", NULL };
+	const char *l_argv[] = { pub_path(), "-p", port_str, "-t",
+				 "l.x",	     "-l", NULL };
+	const char *s_argv[] = { pub_path(), "-p", port_str, "-t",
+				 "l.s",	     "-s", NULL };
+	const char *f_argv[] = { pub_path(), "-p", port_str, "-t",
+				 "l.f",	     "-f", NULL,     NULL };
 	char file[] = "/tmp/test_tools_XXXXXX";
 	int fd;
 	const char *after;
@@ -176,7 +176,8 @@ START_TEST(pub_lines_stdin_file)
 	start_broker(NULL);
 	sub_argv[2] = port_str;
 	sub_start(&s, sub_argv);
-	wait_subscribed(s.fd, s.buf, sizeof s.buf, "l.probe", "l.probe probe\n");
+	wait_subscribed(s.fd, s.buf, sizeof s.buf, "l.probe",
+			"l.probe probe\n");
 	run_tool(&r, "one\n\nthree\n", l_argv);
 	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
 	run_tool(&r, "all\nof it", s_argv);
@@ -218,12 +219,12 @@ START_TEST(queue_group_and_many_topics)
 {
 	struct sub_proc q[2], multi;
 	struct run_out r;
-	const char *q_argv[] = { sub_path(), "-p", NULL, "-t", "w.>", "-q",
-			   "grp", "-v", NULL };
-	const char *m_argv[] = { sub_path(), "-p", NULL, "-t", "p.a", "-t",
-			   "p.b", "-v", NULL };
-	const char *l_argv[] = { pub_path(), "-p", port_str, "-t", "w.job",
-			   "-l", NULL };
+	const char *q_argv[] = { sub_path(), "-p",  NULL, "-t", "w.>",
+				 "-q",	     "grp", "-v", NULL };
+	const char *m_argv[] = { sub_path(), "-p",  NULL, "-t", "p.a",
+				 "-t",	     "p.b", "-v", NULL };
+	const char *l_argv[] = { pub_path(), "-p", port_str, "-t",
+				 "w.job",    "-l", NULL };
 	int64_t deadline;
 	int total = 0;
 
@@ -266,17 +267,16 @@ START_TEST(errors_one_line)
 {
 	struct run_out r;
 	char port[16];
-	const char *refused[] = { pub_path(), "-p", port, "-t", "a", "-m",
-			    "x", NULL };
-	const char *bad_topic[] = { pub_path(), "-t", "a..b", "-m", "x",
-			      NULL };
+	const char *refused[] = { pub_path(), "-p", port, "-t",
+				  "a",	      "-m", "x",  NULL };
+	const char *bad_topic[] = { pub_path(), "-t", "a..b", "-m", "x", NULL };
 	const char *bad_pattern[] = { sub_path(), "-t", "a..b", NULL };
 	const char *no_topic[] = { pub_path(), "-m", "x", NULL };
-	const char *two_modes[] = { pub_path(), "-t", "a", "-m", "x", "-l",
-			      NULL };
+	const char *two_modes[] = {
+		pub_path(), "-t", "a", "-m", "x", "-l", NULL
+	};
 	const char *bad_port[] = { sub_path(), "-t", "a", "-p", "0", NULL };
-	const char *sub_refused[] = { sub_path(), "-p", port, "-t", "a",
-				NULL };
+	const char *sub_refused[] = { sub_path(), "-p", port, "-t", "a", NULL };
 
 	snprintf(port, sizeof port, "%d", harness_free_port());
 	run_tool(&r, NULL, refused);
@@ -308,10 +308,10 @@ START_TEST(broker_rejects)
 {
 	struct run_out r;
 	char big[300];
-	const char *too_big[] = { pub_path(), "-p", port_str, "-t", "a",
-			    "-m", big, NULL };
-	const char *two_subs[] = { sub_path(), "-p", port_str, "-t", "a",
-			     "-t", "b", NULL };
+	const char *too_big[] = { pub_path(), "-p", port_str, "-t",
+				  "a",	      "-m", big,      NULL };
+	const char *two_subs[] = { sub_path(), "-p", port_str, "-t",
+				   "a",	       "-t", "b",      NULL };
 
 	start_broker("max_payload 100\nmax_subs_per_client 1\n");
 	memset(big, 'x', sizeof big - 1);
@@ -360,8 +360,10 @@ START_TEST(sub_reconnects_across_restart)
 
 	start_broker(NULL);
 	port = broker.port;
-	snprintf(cmd, sizeof cmd, "exec '%s' -p %d -t 'y.>' -v --reconnect "
-		 "--retry-max 50 2>&1", sub_path(), port);
+	snprintf(cmd, sizeof cmd,
+		 "exec '%s' -p %d -t 'y.>' -v --reconnect "
+		 "--retry-max 50 2>&1",
+		 sub_path(), port);
 	sub_start(&s, argv);
 	wait_subscribed(s.fd, s.buf, sizeof s.buf, "y.p", "y.p probe\n");
 	harness_stop_broker(&broker, SIGKILL, 2000);
@@ -369,11 +371,14 @@ START_TEST(sub_reconnects_across_restart)
 				     "broker-sub: disconnected, reconnecting\n",
 				     3000));
 	ck_assert_int_eq(harness_start_broker_on(&broker, port, NULL, NULL), 0);
-	snprintf(expect, sizeof expect, "broker-sub: reconnected to "
-		 "127.0.0.1:%d\n", port);
+	snprintf(expect, sizeof expect,
+		 "broker-sub: reconnected to "
+		 "127.0.0.1:%d\n",
+		 port);
 	/* Within 5 s even if the breaker opened (its cool-down is 5 s). */
-	ck_assert_msg(harness_read_until(s.fd, s.buf, sizeof s.buf, expect,
-					 8000), "'%s'", s.buf);
+	ck_assert_msg(
+		harness_read_until(s.fd, s.buf, sizeof s.buf, expect, 8000),
+		"'%s'", s.buf);
 	/* Resubscribed by the library: new messages arrive. */
 	wait_subscribed(s.fd, s.buf, sizeof s.buf, "y.after",
 			"y.after probe\n");
@@ -386,13 +391,14 @@ START_TEST(retry_options)
 {
 	struct run_out r;
 	char port[16];
-	const char *retry[] = { pub_path(), "-p", port, "-t", "a", "-m", "x",
-			  "--retry", "2", "--retry-max", "20", "--timeout",
-			  "500", NULL };
-	const char *bad[] = { pub_path(), "-t", "a", "-m", "x", "--retry",
-			"-1", NULL };
-	const char *pub_reconnect[] = { pub_path(), "-t", "a", "-m", "x",
-				  "--reconnect", NULL };
+	const char *retry[] = { pub_path(), "-p",	   port, "-t",
+				"a",	    "-m",	   "x",	 "--retry",
+				"2",	    "--retry-max", "20", "--timeout",
+				"500",	    NULL };
+	const char *bad[] = { pub_path(), "-t",	     "a",  "-m",
+			      "x",	  "--retry", "-1", NULL };
+	const char *pub_reconnect[] = { pub_path(), "-t",	   "a", "-m",
+					"x",	    "--reconnect", NULL };
 
 	snprintf(port, sizeof port, "%d", harness_free_port());
 	run_tool(&r, NULL, retry);
@@ -405,7 +411,7 @@ START_TEST(retry_options)
 	run_tool(&r, NULL, pub_reconnect);
 	ck_assert_int_eq(exit_code(r.status), 2);
 	assert_one_line(r.err, "broker-pub: option '--reconnect' is not for "
-			"broker-pub");
+			       "broker-pub");
 }
 END_TEST
 
@@ -462,23 +468,27 @@ static void discard_until_eof(int fd, int timeout_ms)
 START_TEST(sub_queue_options)
 {
 	static const char *bad[][2] = {
-		{ "--policy", "drop" }, { "--max-queue-msgs", "0" },
-		{ "--max-queue-msgs", "4k" }, { "--max-queue-bytes", "x" },
+		{ "--policy", "drop" },		{ "--max-queue-msgs", "0" },
+		{ "--max-queue-msgs", "4k" },	{ "--max-queue-bytes", "x" },
 		{ "--max-queue-bytes", "12T" },
 	};
 	struct run_out r;
 	struct sub_proc s;
-	const char *argv[] = { sub_path(), "-p", NULL, "-t", "q.>",
-			 "--policy", "disconnect", "--max-queue-msgs", "1",
-			 "--max-queue-bytes", "64k", NULL };
-	const char *flood[] = { pub_path(), "-p", NULL, "-t", "q.x", "-l",
-			  NULL };
+	const char *argv[] = { sub_path(),   "-p",
+			       NULL,	     "-t",
+			       "q.>",	     "--policy",
+			       "disconnect", "--max-queue-msgs",
+			       "1",	     "--max-queue-bytes",
+			       "64k",	     NULL };
+	const char *flood[] = {
+		pub_path(), "-p", NULL, "-t", "q.x", "-l", NULL
+	};
 	char *lines;
 	int st;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		const char *a[] = { sub_path(), "-t", "x", bad[i][0],
-				    bad[i][1], NULL };
+		const char *a[] = { sub_path(), "-t",	   "x",
+				    bad[i][0],	bad[i][1], NULL };
 
 		run_tool(&r, NULL, a);
 		ck_assert_int_eq(exit_code(r.status), 2);
@@ -501,7 +511,7 @@ START_TEST(sub_queue_options)
 	free(lines);
 	ck_assert_msg(exit_code(r.status) == 0, "broker-pub: %s", r.err);
 	ck_assert_int_eq(kill(s.pid, SIGCONT), 0);
-	discard_until_eof(s.fd, 5000);  /* what it prints meanwhile */
+	discard_until_eof(s.fd, 5000); /* what it prints meanwhile */
 	st = harness_wait_pid(s.pid, 3000);
 	close(s.fd);
 	ck_assert_int_eq(exit_code(st), 1);
@@ -524,8 +534,8 @@ START_TEST(mqtt_habits)
 	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
 	const char *pub_hash[] = { pub_path(), "-t", "a/#", "-m", "x", NULL };
 	const char *help[] = { pub_path(), "--help", NULL };
-	const char *lit[] = { pub_path(), "-p", port_str, "-t", "h#", "-m",
-			"lit", "--literal", NULL };
+	const char *lit[] = { pub_path(), "-p",	 port_str,    "-t", "h#",
+			      "-m",	  "lit", "--literal", NULL };
 	int64_t deadline;
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -534,7 +544,7 @@ START_TEST(mqtt_habits)
 		run_tool(&r, NULL, a);
 		ck_assert_int_eq(exit_code(r.status), 2);
 		assert_one_line(r.err, "broker-sub: brokerd patterns use '.' "
-				"'*' and '>': did you mean");
+				       "'*' and '>': did you mean");
 		ck_assert_msg(strstr(r.err, cases[i][1]) != NULL, "%s", r.err);
 	}
 	run_tool(&r, NULL, pub_hash);
@@ -546,8 +556,10 @@ START_TEST(mqtt_habits)
 	/* --literal: 'h#' is an ordinary topic; -q 1 joins group "1" with a
 	 * warning on stderr (joined to stdout here). */
 	start_broker(NULL);
-	snprintf(cmd, sizeof cmd, "exec '%s' -p %d -t 'h#' --literal -q 1 "
-		 "-n 1 2>&1", sub_path(), broker.port);
+	snprintf(cmd, sizeof cmd,
+		 "exec '%s' -p %d -t 'h#' --literal -q 1 "
+		 "-n 1 2>&1",
+		 sub_path(), broker.port);
 	sub_start(&s, sh);
 	deadline = harness_now_ms() + 5000;
 	while (!strstr(s.buf, "lit\n") && harness_now_ms() < deadline) {
@@ -558,7 +570,8 @@ START_TEST(mqtt_habits)
 	ck_assert_int_eq(exit_code(harness_wait_pid(s.pid, 3000)), 0);
 	close(s.fd);
 	ck_assert_msg(strstr(s.buf, "broker-sub: warning: -q 1 joins queue "
-			     "group '1'") != NULL, "%s", s.buf);
+				    "group '1'") != NULL,
+		      "%s", s.buf);
 	ck_assert_ptr_nonnull(strstr(s.buf, "lit\n"));
 	stop_broker();
 }
@@ -594,40 +607,42 @@ START_TEST(errors_name_the_cause)
 {
 	struct run_out r;
 	char port[16], expect[128];
-	const char *bogus[] = { pub_path(), "--bogus", "-t", "a", "-m", "x",
-			  NULL };
+	const char *bogus[] = { pub_path(), "--bogus", "-t", "a",
+				"-m",	    "x",       NULL };
 	const char *bad_short[] = { sub_path(), "-x", "-t", "a", NULL };
 	const char *no_value[] = { pub_path(), "-m", "x", "-t", NULL };
 	const char *dir[] = { pub_path(), "-t", "a", "-f", "/tmp", NULL };
-	const char *nats[] = { pub_path(), "-p", port, "-t", "a", "-m", "x",
-			 NULL };
+	const char *nats[] = { pub_path(), "-p", port, "-t",
+			       "a",	   "-m", "x",  NULL };
 	int fport;
 	pid_t srv;
 
 	run_tool(&r, NULL, bogus);
 	ck_assert_int_eq(exit_code(r.status), 2);
 	ck_assert_str_eq(r.err, "broker-pub: invalid option '--bogus' "
-			 "(see --help)\n");
+				"(see --help)\n");
 	run_tool(&r, NULL, bad_short);
 	ck_assert_int_eq(exit_code(r.status), 2);
 	ck_assert_str_eq(r.err, "broker-sub: invalid option '-x' "
-			 "(see --help)\n");
+				"(see --help)\n");
 	run_tool(&r, NULL, no_value);
 	ck_assert_int_eq(exit_code(r.status), 2);
 	ck_assert_str_eq(r.err, "broker-pub: option '-t' needs a value "
-			 "(see --help)\n");
+				"(see --help)\n");
 	run_tool(&r, NULL, dir);
 	ck_assert_int_eq(exit_code(r.status), 1);
 	ck_assert_str_eq(r.err, "broker-pub: cannot publish '/tmp': it is a "
-			 "directory\n");
+				"directory\n");
 
 	srv = fake_text_server(&fport, "INFO {\"server_id\":\"NATS\"}\r\n");
 	snprintf(port, sizeof port, "%d", fport);
 	run_tool(&r, NULL, nats);
 	harness_wait_pid(srv, 3000);
 	ck_assert_int_eq(exit_code(r.status), 1);
-	snprintf(expect, sizeof expect, "broker-pub: 127.0.0.1:%d does not "
-		 "speak the brokerd protocol (it sent \"INFO {.server_id.", fport);
+	snprintf(expect, sizeof expect,
+		 "broker-pub: 127.0.0.1:%d does not "
+		 "speak the brokerd protocol (it sent \"INFO {.server_id.",
+		 fport);
 	assert_one_line(r.err, expect);
 }
 END_TEST
@@ -638,11 +653,11 @@ START_TEST(sub_count_alias_and_idle)
 {
 	struct run_out r;
 	struct sub_proc s;
-	const char *idle[] = { sub_path(), "-p", port_str, "-t", "i.x", "-W",
-			 "1", NULL };
+	const char *idle[] = { sub_path(), "-p", port_str, "-t",
+			       "i.x",	   "-W", "1",	   NULL };
 	const char *bad[] = { sub_path(), "-t", "i.x", "-W", "0", NULL };
-	const char *argv[] = { sub_path(), "-p", port_str, "-t", "c.>", "-C",
-			 "1", "-W", "30", NULL };
+	const char *argv[] = { sub_path(), "-p", port_str, "-t", "c.>",
+			       "-C",	   "1",	 "-W",	   "30", NULL };
 	int64_t deadline;
 
 	run_tool(&r, NULL, bad);
@@ -683,28 +698,29 @@ START_TEST(req_reply_tools)
 {
 	struct run_out r;
 	struct sub_proc fixed, cmd, silent;
-	const char *req_none[] = { req_path(), "-p", port_str, "svc.none",
-			     "x", NULL };
-	const char *reply_m[] = { reply_path(), "-p", port_str, "svc.fixed",
-			    "-m", "pong", NULL };
-	const char *req_fixed[] = { req_path(), "-p", port_str, "svc.fixed",
-			      "ping", NULL };
-	const char *reply_cmd[] = { reply_path(), "-p", port_str, "svc.>",
-			      "--command", "tr a-z A-Z", "-q", "g", NULL };
-	const char *req_cmd[] = { req_path(), "-p", port_str, "svc.upper",
-			    "hello", NULL };
-	const char *req_two[] = { req_path(), "-p", port_str, "-n", "2",
-			    "svc.fixed", "hi", NULL };
-	const char *sub_silent[] = { sub_path(), "-p", port_str, "-t",
-			       "q.quiet", NULL };
-	const char *req_quiet[] = { req_path(), "-p", port_str, "-W", "1",
-			      "q.quiet", "x", NULL };
+	const char *req_none[] = { req_path(), "-p", port_str,
+				   "svc.none", "x",  NULL };
+	const char *reply_m[] = { reply_path(), "-p",	port_str, "svc.fixed",
+				  "-m",		"pong", NULL };
+	const char *req_fixed[] = { req_path(),	 "-p",	 port_str,
+				    "svc.fixed", "ping", NULL };
+	const char *reply_cmd[] = { reply_path(), "-p",	       port_str,
+				    "svc.>",	  "--command", "tr a-z A-Z",
+				    "-q",	  "g",	       NULL };
+	const char *req_cmd[] = { req_path(),  "-p",	port_str,
+				  "svc.upper", "hello", NULL };
+	const char *req_two[] = { req_path(), "-p",	   port_str, "-n",
+				  "2",	      "svc.fixed", "hi",     NULL };
+	const char *sub_silent[] = { sub_path(), "-p",	    port_str,
+				     "-t",	 "q.quiet", NULL };
+	const char *req_quiet[] = { req_path(), "-p",	   port_str, "-W",
+				    "1",	"q.quiet", "x",	     NULL };
 	const char *usage[] = { reply_path(), "svc.x", NULL };
 
 	run_tool(&r, NULL, usage);
 	ck_assert_int_eq(exit_code(r.status), 2);
 	assert_one_line(r.err, "broker-reply: give exactly one of -m, "
-			"--command");
+			       "--command");
 	start_broker(NULL);
 	run_tool(&r, NULL, req_none);
 	ck_assert_int_eq(exit_code(r.status), 4);
@@ -723,11 +739,12 @@ START_TEST(req_reply_tools)
 	run_tool(&r, NULL, req_two);
 	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
 	ck_assert_msg(strcmp(r.out, "pong\nHI\n") == 0 ||
-		      strcmp(r.out, "HI\npong\n") == 0, "%s", r.out);
+			      strcmp(r.out, "HI\npong\n") == 0,
+		      "%s", r.out);
 
 	sub_start(&silent, sub_silent);
-	wait_subscribed(silent.fd, silent.buf, sizeof silent.buf,
-			"q.quiet", "probe\n");
+	wait_subscribed(silent.fd, silent.buf, sizeof silent.buf, "q.quiet",
+			"probe\n");
 	run_tool(&r, NULL, req_quiet);
 	ck_assert_int_eq(exit_code(r.status), 3);
 	assert_one_line(r.err, "broker-req: timed out");
@@ -747,12 +764,16 @@ START_TEST(broker_url_env)
 	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
 
 	start_broker(NULL);
-	snprintf(cmd, sizeof cmd, "BROKER_URL=127.0.0.1:%d exec '%s' -t a "
-		 "-m x", broker.port, pub_path());
+	snprintf(cmd, sizeof cmd,
+		 "BROKER_URL=127.0.0.1:%d exec '%s' -t a "
+		 "-m x",
+		 broker.port, pub_path());
 	run_tool(&r, NULL, sh);
 	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
-	snprintf(cmd, sizeof cmd, "BROKER_URL=brokerd://127.0.0.1:1 exec '%s' "
-		 "-p %d -t a -m x", pub_path(), broker.port);
+	snprintf(cmd, sizeof cmd,
+		 "BROKER_URL=brokerd://127.0.0.1:1 exec '%s' "
+		 "-p %d -t a -m x",
+		 pub_path(), broker.port);
 	run_tool(&r, NULL, sh);
 	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
 	snprintf(cmd, sizeof cmd, "BROKER_URL=a:b:c exec '%s' -t a -m x",
@@ -773,16 +794,17 @@ START_TEST(unix_socket_address)
 	struct run_out r, r2;
 	char conf[512], sock[128], cmd[512];
 	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
-	const char *pub[] = { pub_path(), "-h", sock, "-t", "u", "-m", "x",
-			NULL };
+	const char *pub[] = {
+		pub_path(), "-h", sock, "-t", "u", "-m", "x", NULL
+	};
 
 	snprintf(sock, sizeof sock, "unix:/tmp/test_tools_%d.sock",
 		 (int)getpid());
-	unlink(sock + 5);             /* a leftover of an earlier run */
+	unlink(sock + 5); /* a leftover of an earlier run */
 	o.port = harness_free_port();
 	o.no_listen_args = 1;
-	snprintf(conf, sizeof conf, "listen 127.0.0.1:%d\nlisten %s\n",
-		 o.port, sock);
+	snprintf(conf, sizeof conf, "listen 127.0.0.1:%d\nlisten %s\n", o.port,
+		 sock);
 	ck_assert_int_eq(harness_start_broker_opts(&broker, conf, NULL, &o), 0);
 	snprintf(cmd, sizeof cmd, "BROKER_URL=%s exec '%s' -t u -m x", sock,
 		 pub_path());

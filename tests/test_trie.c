@@ -76,32 +76,55 @@ static const struct match_case {
 	int match;
 } cases[] = {
 	/* exact, and tokens that are prefixes of each other */
-	{ "a.b", "a.b", 1 },       { "a.b", "a", 0 },
-	{ "a.b", "a.b.c", 0 },     { "a.b", "a.bb", 0 },
-	{ "a.bb", "a.b", 0 },      { "ab", "a", 0 },
-	{ "a", "ab", 0 },          { "a.b", "ab", 0 },
-	{ "ab.c", "a.bc", 0 },     { "a.b.>", "a.bb.c", 0 },
+	{ "a.b", "a.b", 1 },
+	{ "a.b", "a", 0 },
+	{ "a.b", "a.b.c", 0 },
+	{ "a.b", "a.bb", 0 },
+	{ "a.bb", "a.b", 0 },
+	{ "ab", "a", 0 },
+	{ "a", "ab", 0 },
+	{ "a.b", "ab", 0 },
+	{ "ab.c", "a.bc", 0 },
+	{ "a.b.>", "a.bb.c", 0 },
 	/* single tokens */
-	{ "a", "a", 1 },           { "a", "b", 0 },
-	{ "x", "x.y", 0 },         { "x.y", "x", 0 },
+	{ "a", "a", 1 },
+	{ "a", "b", 0 },
+	{ "x", "x.y", 0 },
+	{ "x.y", "x", 0 },
 	/* "*" at start, middle, end; never two tokens, never zero */
-	{ "*", "a", 1 },           { "*", "a.b", 0 },
-	{ "*.b", "a.b", 1 },       { "*.b", "a.c", 0 },
-	{ "*.b", "b", 0 },         { "a.*", "a.b", 1 },
-	{ "a.*", "a", 0 },         { "a.*", "a.b.c", 0 },
-	{ "a.*.c", "a.b.c", 1 },   { "a.*.c", "a.b.b.c", 0 },
-	{ "a.*.c", "a.c", 0 },     { "a.*.c", "a.b.d", 0 },
-	{ "*.*", "a.b", 1 },       { "*.*", "a", 0 },
-	{ "*.*", "a.b.c", 0 },     { "*.b.*", "a.b.c", 1 },
+	{ "*", "a", 1 },
+	{ "*", "a.b", 0 },
+	{ "*.b", "a.b", 1 },
+	{ "*.b", "a.c", 0 },
+	{ "*.b", "b", 0 },
+	{ "a.*", "a.b", 1 },
+	{ "a.*", "a", 0 },
+	{ "a.*", "a.b.c", 0 },
+	{ "a.*.c", "a.b.c", 1 },
+	{ "a.*.c", "a.b.b.c", 0 },
+	{ "a.*.c", "a.c", 0 },
+	{ "a.*.c", "a.b.d", 0 },
+	{ "*.*", "a.b", 1 },
+	{ "*.*", "a", 0 },
+	{ "*.*", "a.b.c", 0 },
+	{ "*.b.*", "a.b.c", 1 },
 	/* ">" alone, after a literal, after "*" */
-	{ ">", "a", 1 },           { ">", "a.b.c", 1 },
-	{ "a.>", "a", 0 },         { "a.>", "a.b", 1 },
-	{ "a.>", "a.b.c", 1 },     { "a.>", "b.c", 0 },
-	{ "a.>", "ab.c", 0 },      { "*.>", "a", 0 },
-	{ "*.>", "a.b", 1 },       { "*.>", "a.b.c.d", 1 },
-	{ "*.b.>", "x.b.c", 1 },   { "*.b.>", "y.b.c.d", 1 },
-	{ "*.b.>", "x.b", 0 },     { "*.b.>", "b.c", 0 },
-	{ "*.*.>", "a.b", 0 },     { "*.*.>", "a.b.c", 1 },
+	{ ">", "a", 1 },
+	{ ">", "a.b.c", 1 },
+	{ "a.>", "a", 0 },
+	{ "a.>", "a.b", 1 },
+	{ "a.>", "a.b.c", 1 },
+	{ "a.>", "b.c", 0 },
+	{ "a.>", "ab.c", 0 },
+	{ "*.>", "a", 0 },
+	{ "*.>", "a.b", 1 },
+	{ "*.>", "a.b.c.d", 1 },
+	{ "*.b.>", "x.b.c", 1 },
+	{ "*.b.>", "y.b.c.d", 1 },
+	{ "*.b.>", "x.b", 0 },
+	{ "*.b.>", "b.c", 0 },
+	{ "*.*.>", "a.b", 0 },
+	{ "*.*.>", "a.b.c", 1 },
 	/* UTF-8 tokens (compared as bytes) */
 	{ "température.cuisine", "température.cuisine", 1 },
 	{ "température.*", "température.salon", 1 },
@@ -158,8 +181,8 @@ static const char *deep(char *buf, unsigned n, unsigned star_from,
 		if (i >= star_from && i < star_to)
 			at += (size_t)snprintf(buf + at, cap - at, "%s*", dot);
 		else
-			at += (size_t)snprintf(buf + at, cap - at, "%st%u",
-					       dot, i);
+			at += (size_t)snprintf(buf + at, cap - at, "%st%u", dot,
+					       i);
 	}
 	if (gt)
 		snprintf(buf + at, cap - at, "%s>", n ? "." : "");
@@ -208,8 +231,8 @@ END_TEST
 START_TEST(test_many_patterns_one_topic)
 {
 	static const char *const pats[] = {
-		"a.b.c", "a.b.*", "a.*.c", "*.b.c", "a.>", "*.*.*", ">",
-		"a.b.>", "*.>",
+		"a.b.c", "a.b.*", "a.*.c", "*.b.c", "a.>",
+		"*.*.*", ">",	  "a.b.>", "*.>",
 	};
 	enum { N = sizeof(pats) / sizeof(pats[0]) };
 	struct trie_sub s[N], other1, other2;
@@ -221,7 +244,7 @@ START_TEST(test_many_patterns_one_topic)
 		sub_init(&s[i], NULL, (uint32_t)i, NULL);
 		ck_assert_int_eq(add(t, pats[i], &s[i]), 1);
 	}
-	sub_init(&other1, NULL, 98, NULL);   /* near misses */
+	sub_init(&other1, NULL, 98, NULL); /* near misses */
 	sub_init(&other2, NULL, 99, NULL);
 	ck_assert_int_eq(add(t, "a.b.d", &other1), 1);
 	ck_assert_int_eq(add(t, "a.b", &other2), 1);
@@ -305,7 +328,7 @@ START_TEST(test_group_spans_patterns)
 	ck_assert_uint_eq(r.group_start[0], 0);
 	ck_assert_uint_eq(count_in(r.queued, 2, &q1), 1);
 	ck_assert_uint_eq(count_in(r.queued, 2, &q2), 1);
-	match(t, "a.b.c", &r);   /* only a.> now */
+	match(t, "a.b.c", &r); /* only a.> now */
 	ck_assert_uint_eq(r.nqueued, 1);
 	ck_assert_uint_eq(r.ngroups, 1);
 	ck_assert_ptr_eq(r.queued[0], &q2);
@@ -437,7 +460,7 @@ START_TEST(test_large_group)
 	match(t, "a.b", &r);
 	ck_assert_uint_eq(r.nqueued, N + 1);
 	ck_assert_uint_eq(r.ngroups, 2);
-	ck_assert_str_eq(r.queued[0]->queue, "alone");   /* sorted by name */
+	ck_assert_str_eq(r.queued[0]->queue, "alone"); /* sorted by name */
 	ck_assert_uint_eq(r.group_start[1], 1);
 	ck_assert_uint_eq(group_size(&r, 1), N);
 	trie_result_free(&r);
@@ -471,7 +494,7 @@ START_TEST(test_result_reused)
 		ck_assert_ptr_eq(r.queued, queued);
 		ck_assert_ptr_eq(r.group_start, groups);
 	}
-	match(t, "b", &r);   /* reset: nothing left over from before */
+	match(t, "b", &r); /* reset: nothing left over from before */
 	ck_assert_uint_eq(r.nplain + r.nqueued + r.ngroups, 0);
 	trie_result_free(&r);
 	trie_free(t);
@@ -537,12 +560,12 @@ START_TEST(test_remove_unknown)
 	sub_init(&never, NULL, 3, NULL);
 	add(t, "a.b", &s1);
 	add(t, "a.*", &s2);
-	ck_assert_int_eq(del(t, "a.b", &never), -1);    /* slot 0 is s1 */
+	ck_assert_int_eq(del(t, "a.b", &never), -1); /* slot 0 is s1 */
 	never.slot = 12345;
-	ck_assert_int_eq(del(t, "a.b", &never), -1);    /* slot out of range */
-	ck_assert_int_eq(del(t, "x.y", &never), -1);    /* no such pattern */
-	ck_assert_int_eq(del(t, "a", &s1), -1);         /* a prefix node */
-	ck_assert_int_eq(del(t, "a.*", &s1), -1);       /* other pattern */
+	ck_assert_int_eq(del(t, "a.b", &never), -1); /* slot out of range */
+	ck_assert_int_eq(del(t, "x.y", &never), -1); /* no such pattern */
+	ck_assert_int_eq(del(t, "a", &s1), -1);	     /* a prefix node */
+	ck_assert_int_eq(del(t, "a.*", &s1), -1);    /* other pattern */
 	ck_assert_int_eq(del(t, "a.>", &s1), -1);
 	ck_assert_int_eq(del(t, "a.b.c", &s1), -1);
 	ck_assert_uint_eq(trie_count(t), 2);
@@ -568,10 +591,10 @@ START_TEST(test_prune_partial)
 	add(t, "a.b.c.d", &s2);
 	ck_assert_uint_eq(trie_nodes(t), base + 4);
 	ck_assert_int_eq(del(t, "a.b.c.d", &s2), 1);
-	ck_assert_uint_eq(trie_nodes(t), base + 2);     /* a, a.b stay */
+	ck_assert_uint_eq(trie_nodes(t), base + 2); /* a, a.b stay */
 	add(t, "a.b.c.d", &s2);
 	ck_assert_int_eq(del(t, "a.b", &s1), 1);
-	ck_assert_uint_eq(trie_nodes(t), base + 4);     /* a.b is a prefix */
+	ck_assert_uint_eq(trie_nodes(t), base + 4); /* a.b is a prefix */
 	ck_assert_int_eq(del(t, "a.b.c.d", &s2), 1);
 	ck_assert_uint_eq(trie_nodes(t), base);
 	trie_free(t);
@@ -598,7 +621,7 @@ START_TEST(test_prune_many)
 	ck_assert_uint_eq(trie_count(t), N);
 	ck_assert_uint_gt(trie_nodes(t), N);
 	for (size_t k = 0; k < N; k++) {
-		size_t i = (k * 7919) % N;   /* 7919 is prime: a permutation */
+		size_t i = (k * 7919) % N; /* 7919 is prime: a permutation */
 
 		snprintf(pat, sizeof(pat), "k%zu.%s.v%zu%s", i % 1000,
 			 i % 3 ? "*" : "x", i, i % 5 ? "" : ".>");
@@ -690,8 +713,8 @@ static void rnd_name(uint64_t *st, char *buf, size_t cap, int pattern)
 
 		if (pattern && i == ntok - 1 && rnd(st, 4) == 0)
 			tok = ">";
-		at += (size_t)snprintf(buf + at, cap - at, "%s%s",
-				       i ? "." : "", tok);
+		at += (size_t)snprintf(buf + at, cap - at, "%s%s", i ? "." : "",
+				       tok);
 	}
 }
 
@@ -701,7 +724,7 @@ struct rnd_state {
 	struct trie *t;
 	struct trie_sub s[RND_SUBS];
 	char pat[RND_SUBS][32];
-	const char *queue[RND_SUBS];   /* trie_remove clears s[i].queue */
+	const char *queue[RND_SUBS]; /* trie_remove clears s[i].queue */
 	int live[RND_SUBS];
 	size_t nlive;
 };
@@ -745,7 +768,7 @@ static void check_groups(const struct trie_result *r)
 		size_t b = r->group_start[g], n = group_size(r, g);
 
 		ck_assert_uint_gt(n, 0);
-		for (size_t i = b; i < b + n; i++)   /* interned: one copy */
+		for (size_t i = b; i < b + n; i++) /* interned: one copy */
 			ck_assert_ptr_eq(r->queued[i]->queue,
 					 r->queued[b]->queue);
 		for (size_t h = 0; h < g; h++)
@@ -765,11 +788,13 @@ static void rnd_check_match(struct rnd_state *z, uint64_t *st,
 		size_t want = z->live[i] && ref_match_str(z->pat[i], topic);
 		struct trie_sub *s = &z->s[i];
 
-		ck_assert_msg(count_in(r->plain, r->nplain, s) +
-			      count_in(r->queued, r->nqueued, s) == want,
-			      "sub %zu pattern '%s' topic '%s': expected %zu",
-			      i, z->pat[i], topic, want);
-		if (want)   /* and in the right list */
+		ck_assert_msg(
+			count_in(r->plain, r->nplain, s) +
+					count_in(r->queued, r->nqueued, s) ==
+				want,
+			"sub %zu pattern '%s' topic '%s': expected %zu", i,
+			z->pat[i], topic, want);
+		if (want) /* and in the right list */
 			ck_assert_uint_eq(count_in(r->queued, r->nqueued, s),
 					  s->queue != NULL);
 	}
@@ -816,7 +841,7 @@ struct tm_fixture {
 	struct tokmap m;
 	struct tm_item {
 		struct tokmap_entry e;
-		char tok[8];        /* follows e, as tokmap.h requires */
+		char tok[8]; /* follows e, as tokmap.h requires */
 	} it[TM_N];
 	int in[TM_N];
 };
@@ -829,8 +854,9 @@ static void tm_check(const struct tm_fixture *f)
 	for (size_t i = 0; i < TM_N; i++) {
 		const struct tokmap_entry *e = &f->it[i].e;
 
-		ck_assert_ptr_eq(tokmap_get(&f->m, tokmap_tok(e), e->len, e->hash),
-				 f->in[i] ? e : NULL);
+		ck_assert_ptr_eq(
+			tokmap_get(&f->m, tokmap_tok(e), e->len, e->hash),
+			f->in[i] ? e : NULL);
 		n += (size_t)f->in[i];
 	}
 	ck_assert_uint_eq(f->m.n, n);
@@ -863,7 +889,7 @@ START_TEST(test_tokmap_delete_orders)
 		seen++;
 	ck_assert_uint_eq(seen, TM_N);
 	for (size_t k = 0; k < TM_N; k++) {
-		size_t i = (k * 37 + 11) % TM_N;   /* 37 is prime to TM_N */
+		size_t i = (k * 37 + 11) % TM_N; /* 37 is prime to TM_N */
 
 		ck_assert_int_eq(tokmap_del(&f.m, &f.it[i].e), 0);
 		ck_assert_int_eq(tokmap_del(&f.m, &f.it[i].e), -1);
@@ -872,7 +898,7 @@ START_TEST(test_tokmap_delete_orders)
 			tm_check(&f);
 	}
 	tm_check(&f);
-	ck_assert_ptr_null(f.m.slots);   /* empty: table freed */
+	ck_assert_ptr_null(f.m.slots); /* empty: table freed */
 	tokmap_free(&f.m);
 }
 END_TEST
@@ -890,9 +916,9 @@ START_TEST(test_tokmap_same_hash_other_length)
 	ck_assert_ptr_eq(tokmap_get(&m, "a", 1, 7), &a.e);
 	ck_assert_ptr_eq(tokmap_get(&m, "ab", 2, 7), &ab.e);
 	ck_assert_ptr_null(tokmap_get(&m, "b", 1, 7));
-	ck_assert_int_eq(tokmap_del(&m, &b.e), -1);      /* never added */
+	ck_assert_int_eq(tokmap_del(&m, &b.e), -1); /* never added */
 	ck_assert_int_eq(tokmap_del(&m, &ab.e), 0);
-	ck_assert_ptr_eq(tokmap_get(&m, "a", 1, 7), &a.e);  /* moved up */
+	ck_assert_ptr_eq(tokmap_get(&m, "a", 1, 7), &a.e); /* moved up */
 	tokmap_free(&m);
 	ck_assert_ptr_null(tokmap_get(&m, "a", 1, 7));
 }

@@ -20,7 +20,8 @@
 #define BENCH_WINDOW_BYTES (4u * 1024u * 1024u)
 
 static const char usage[] =
-	"Usage: broker-bench [-h HOST] [-p PORT] [-t TOPIC] [--pub N] [--sub N]\n"
+	"Usage: broker-bench [-h HOST] [-p PORT] [-t TOPIC] [--pub N] [--sub "
+	"N]\n"
 	"                    [--queue GROUP] [--request [--inflight N]]\n"
 	"                    [--size BYTES] [--count N] [--rate MSGS_PER_S]\n"
 	"                    [--duration S] [--window N] [--timeout S]\n"
@@ -42,19 +43,26 @@ static const char usage[] =
 	"                        loop (default 1; ignored with --rate)\n"
 	"  -s, --size BYTES      payload size, at least 16 (default 128)\n"
 	"  -n, --count N         messages to send in all, split over the\n"
-	"                        publishers (default 100000, or rate x duration)\n"
-	"  -r, --rate N          send N msgs/s in all, on a fixed schedule, and\n"
-	"                        report latency percentiles measured from each\n"
+	"                        publishers (default 100000, or rate x "
+	"duration)\n"
+	"  -r, --rate N          send N msgs/s in all, on a fixed schedule, "
+	"and\n"
+	"                        report latency percentiles measured from "
+	"each\n"
 	"                        message's intended send time (no coordinated\n"
 	"                        omission); default: as fast as possible\n"
 	"  -d, --duration S      stop publishing after S seconds\n"
 	"  -T, --timeout S       give up after S seconds in all (default 60)\n"
 	"  -w, --window N        publishers stay at most N messages ahead of\n"
-	"                        the slowest subscriber (default: 4 MiB worth,\n"
-	"                        half the broker's default max_outbound); 0: no\n"
-	"                        limit, publish flat out (the broker may drop)\n"
+	"                        the slowest subscriber (default: 4 MiB "
+	"worth,\n"
+	"                        half the broker's default max_outbound); 0: "
+	"no\n"
+	"                        limit, publish flat out (the broker may "
+	"drop)\n"
 	"      --max-outbuf BYTES  client output buffer limit (library\n"
-	"                        default 4 MiB); publishers wait when it is full\n"
+	"                        default 4 MiB); publishers wait when it is "
+	"full\n"
 	"      --workload NAME   routing workload instead: topics, wildcards,\n"
 	"                        churn or subs (see docs/BENCHMARKS.md); uses\n"
 	"                        --count, --duration, --window and:\n"
@@ -68,12 +76,21 @@ static const char usage[] =
 	"      --version         show the version and exit\n\n"
 	"Payload: 8 bytes send time (CLOCK_MONOTONIC ns, big-endian), 8 bytes\n"
 	"publisher number (16 bits) and sequence (48 bits), then filler.\n"
-	"Exits 0 when the run completed (losses are reported, not fatal), 1 on\n"
+	"Exits 0 when the run completed (losses are reported, not fatal), 1 "
+	"on\n"
 	"errors or timeout, 2 on usage errors.\n";
 
 enum {
-	OPT_HELP = 256, OPT_VERSION, OPT_CSV, OPT_JSON, OPT_NO_PROGRESS,
-	OPT_INFLIGHT, OPT_MAX_OUTBUF, OPT_WORKLOAD, OPT_CONNS, OPT_SUBS,
+	OPT_HELP = 256,
+	OPT_VERSION,
+	OPT_CSV,
+	OPT_JSON,
+	OPT_NO_PROGRESS,
+	OPT_INFLIGHT,
+	OPT_MAX_OUTBUF,
+	OPT_WORKLOAD,
+	OPT_CONNS,
+	OPT_SUBS,
 	OPT_BROKER_PID
 };
 
@@ -105,8 +122,7 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void fail(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void fail(const char *fmt, ...)
 {
@@ -170,9 +186,8 @@ static int take_size(const char *s, uint64_t min, uint64_t max, size_t *out)
 /* A routing workload name (see bench_routing.h); 0 or -1. */
 static int take_workload(const char *arg, const char **out)
 {
-	static const char *const names[] = {
-		"topics", "wildcards", "churn", "subs"
-	};
+	static const char *const names[] = { "topics", "wildcards", "churn",
+					     "subs" };
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(arg, names[i]) == 0) {
@@ -187,39 +202,74 @@ static int take_opt(struct bench_cfg *c, int opt, const char *arg)
 	int bad = 0;
 
 	switch (opt) {
-	case 'h': c->host = arg; break;
-	case 't': c->topic = arg; break;
-	case 'q': c->queue = arg; break;
-	case 'R': c->request = 1; break;
-	case OPT_CSV: c->output = BENCH_OUT_CSV; break;
-	case OPT_JSON: c->output = BENCH_OUT_JSON; break;
-	case OPT_NO_PROGRESS: c->progress = 0; break;
-	case 'p': bad = take_int(arg, 1, 65535, &c->port); break;
-	case OPT_WORKLOAD: bad = take_workload(arg, &c->workload); break;
-	case OPT_CONNS: bad = take_int(arg, 1, 100000, &c->conns); break;
+	case 'h':
+		c->host = arg;
+		break;
+	case 't':
+		c->topic = arg;
+		break;
+	case 'q':
+		c->queue = arg;
+		break;
+	case 'R':
+		c->request = 1;
+		break;
+	case OPT_CSV:
+		c->output = BENCH_OUT_CSV;
+		break;
+	case OPT_JSON:
+		c->output = BENCH_OUT_JSON;
+		break;
+	case OPT_NO_PROGRESS:
+		c->progress = 0;
+		break;
+	case 'p':
+		bad = take_int(arg, 1, 65535, &c->port);
+		break;
+	case OPT_WORKLOAD:
+		bad = take_workload(arg, &c->workload);
+		break;
+	case OPT_CONNS:
+		bad = take_int(arg, 1, 100000, &c->conns);
+		break;
 	case OPT_BROKER_PID:
 		bad = take_int(arg, 1, 1 << 30, &c->broker_pid);
 		break;
 	case OPT_SUBS:
 		bad = parse_u64(arg, 1, UINT64_C(1) << 32, &c->subs_total);
 		break;
-	case 'P': bad = take_int(arg, 1, BENCH_MAX_CLIENTS, &c->npub); break;
-	case 'S': bad = take_int(arg, 0, BENCH_MAX_CLIENTS, &c->nsub); break;
-	case OPT_INFLIGHT: bad = take_int(arg, 1, 10000, &c->inflight); break;
+	case 'P':
+		bad = take_int(arg, 1, BENCH_MAX_CLIENTS, &c->npub);
+		break;
+	case 'S':
+		bad = take_int(arg, 0, BENCH_MAX_CLIENTS, &c->nsub);
+		break;
+	case OPT_INFLIGHT:
+		bad = take_int(arg, 1, 10000, &c->inflight);
+		break;
 	case 's':
-		bad = take_size(arg, BENCH_HEADER_SIZE, BENCH_MAX_SIZE, &c->size);
+		bad = take_size(arg, BENCH_HEADER_SIZE, BENCH_MAX_SIZE,
+				&c->size);
 		break;
 	case OPT_MAX_OUTBUF:
 		bad = take_size(arg, 65536, 1u << 30, &c->max_outbuf);
 		break;
-	case 'n': bad = parse_u64(arg, 1, UINT64_C(1) << 40, &c->count); break;
+	case 'n':
+		bad = parse_u64(arg, 1, UINT64_C(1) << 40, &c->count);
+		break;
 	case 'w':
 		bad = parse_u64(arg, 0, UINT64_C(1) << 40, &c->window);
 		c->window_set = 1;
 		break;
-	case 'r': bad = parse_pos(arg, 1e9, &c->rate); break;
-	case 'd': bad = parse_pos(arg, 86400.0, &c->duration); break;
-	case 'T': bad = parse_pos(arg, 86400.0, &c->timeout); break;
+	case 'r':
+		bad = parse_pos(arg, 1e9, &c->rate);
+		break;
+	case 'd':
+		bad = parse_pos(arg, 86400.0, &c->duration);
+		break;
+	case 'T':
+		bad = parse_pos(arg, 86400.0, &c->timeout);
+		break;
 	default:
 		fail("invalid option (see --help)");
 		return -1;

@@ -22,27 +22,27 @@ struct bench_cfg {
 	int port;
 	const char *topic;
 	char topic_buf[64];
-	int npub;               /* publishers or requesters */
-	int nsub;               /* subscribers or responders */
-	const char *queue;      /* NULL: plain subscriptions */
-	int request;            /* request/reply mode */
-	int inflight;           /* requests outstanding per requester */
-	size_t size;            /* payload bytes, >= BENCH_HEADER_SIZE */
-	uint64_t count;         /* messages in all; 0: until duration */
-	double rate;            /* msgs/s in all; 0: as fast as possible */
-	double duration;        /* seconds; 0: until count */
-	double timeout;         /* seconds for the whole run */
-	size_t max_outbuf;      /* per client; 0: the library's default */
-	uint64_t window;        /* publishers' lead on the slowest
+	int npub;	   /* publishers or requesters */
+	int nsub;	   /* subscribers or responders */
+	const char *queue; /* NULL: plain subscriptions */
+	int request;	   /* request/reply mode */
+	int inflight;	   /* requests outstanding per requester */
+	size_t size;	   /* payload bytes, >= BENCH_HEADER_SIZE */
+	uint64_t count;	   /* messages in all; 0: until duration */
+	double rate;	   /* msgs/s in all; 0: as fast as possible */
+	double duration;   /* seconds; 0: until count */
+	double timeout;	   /* seconds for the whole run */
+	size_t max_outbuf; /* per client; 0: the library's default */
+	uint64_t window;   /* publishers' lead on the slowest
 				 * subscriber, messages; 0: unlimited */
-	int window_set;         /* --window given */
+	int window_set;	   /* --window given */
 	enum bench_output output;
-	int progress;           /* 1: progress line if stderr is a tty */
-	const char *workload;   /* routing workload (bench_routing.h) or
+	int progress;	      /* 1: progress line if stderr is a tty */
+	const char *workload; /* routing workload (bench_routing.h) or
 				 * NULL: the one-topic engine */
-	int conns;              /* routing: connections; 0: its default */
-	uint64_t subs_total;    /* routing: subscriptions; 0: its default */
-	int broker_pid;         /* routing: read RSS/CPU of it; 0: don't */
+	int conns;	      /* routing: connections; 0: its default */
+	uint64_t subs_total;  /* routing: subscriptions; 0: its default */
+	int broker_pid;	      /* routing: read RSS/CPU of it; 0: don't */
 };
 
 /* Parse argv into *cfg.  Returns -1 to go on, or an exit status: 0 after

@@ -8,7 +8,7 @@
 
 #define CHURN_INFLIGHT 64
 #define CHURN_SECONDS 4.0
-#define CHURN_BG_WINDOW 1000     /* stream messages in flight */
+#define CHURN_BG_WINDOW 1000 /* stream messages in flight */
 #define CHURN_FLOOD_BATCH 1000
 
 static const char payload[16];
@@ -17,21 +17,21 @@ struct churn;
 
 /* One outstanding request: its inbox subscription. */
 struct slot {
-	struct churn *ch;       /* borrowed back-pointer */
-	bc_client *c;           /* borrowed */
+	struct churn *ch; /* borrowed back-pointer */
+	bc_client *c;	  /* borrowed */
 	int conn;
 	uint32_t sid;
 	uint64_t seq;
 };
 
 struct churn {
-	struct rt *r;           /* borrowed */
-	struct slot *slots;     /* owned */
+	struct rt *r;	    /* borrowed */
+	struct slot *slots; /* owned */
 	int nslots;
-	int running;            /* requests are restarted while set */
-	uint64_t cycles;        /* replies taken (one SUB + one UNSUB each) */
+	int running;	 /* requests are restarted while set */
+	uint64_t cycles; /* replies taken (one SUB + one UNSUB each) */
 	uint64_t bg_sent;
-	int outstanding;        /* requests not answered yet */
+	int outstanding; /* requests not answered yet */
 };
 
 static void on_reply(bc_client *c, const bc_msg *m, void *arg);
@@ -50,8 +50,8 @@ static void slot_start(struct slot *s)
 		rt_fail(r, "subscribe inbox: %s", bc_strerror(rc));
 		return;
 	}
-	if (rt_publish(r, s->c, "svc.echo", payload, sizeof payload,
-		       inbox) == 0)
+	if (rt_publish(r, s->c, "svc.echo", payload, sizeof payload, inbox) ==
+	    0)
 		s->ch->outstanding++;
 }
 
@@ -150,10 +150,11 @@ int bench_churn_run(struct rt *r)
 	/* 0: responder, 1: stream publisher, 2: stream subscriber, then the
 	 * requesters, then the flooder */
 	if (rt_connect(r, 3 + conns + 1) < 0 ||
-	    bc_subscribe(r->cl[0], "svc.echo", NULL, on_request, NULL,
-			 NULL) != BC_OK ||
-	    bc_subscribe(r->cl[2], "bg.stream", NULL, rt_count_msg, r,
-			 NULL) != BC_OK || rt_sync(r, 0, 3) < 0)
+	    bc_subscribe(r->cl[0], "svc.echo", NULL, on_request, NULL, NULL) !=
+		    BC_OK ||
+	    bc_subscribe(r->cl[2], "bg.stream", NULL, rt_count_msg, r, NULL) !=
+		    BC_OK ||
+	    rt_sync(r, 0, 3) < 0)
 		return -1;
 	base_rx = stream_for(&ch, rt_now() + secs / 2);
 	t0 = rt_now();

@@ -77,7 +77,7 @@ void bench_pub_rearm(struct bench_client *k, enum bench_block blocked,
 
 	k->blocked = blocked;
 	if (blocked == BENCH_OUTBUF)
-		return;  /* bench_pub_drained re-activates the pump */
+		return; /* bench_pub_drained re-activates the pump */
 	if (blocked == BENCH_WINDOW) {
 		k->b->nwindow_blocked++;
 		event_add(k->pump, &tv);
@@ -139,8 +139,8 @@ static void pub_acked(bc_client *c, int err, void *arg)
 /* Send the closing acknowledged publish; 1 if the buffer was full. */
 static int pub_close(struct bench_client *k)
 {
-	int rc = bc_publish_ex(k->c, BENCH_SYNC_TOPIC, NULL, 0, NULL,
-			       pub_acked, k);
+	int rc = bc_publish_ex(k->c, BENCH_SYNC_TOPIC, NULL, 0, NULL, pub_acked,
+			       k);
 
 	if (rc == BC_ERR_WOULDBLOCK)
 		return 1;
@@ -181,7 +181,7 @@ void bench_pub_pump(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (k->b->phase != BENCH_RUNNING || k->ack_sent)
 		return;
-	if (k->blocked == BENCH_WINDOW)  /* the safety-net timer */
+	if (k->blocked == BENCH_WINDOW) /* the safety-net timer */
 		k->b->nwindow_blocked--;
 	k->blocked = BENCH_FREE;
 	room = bench_window_room(k->b);

@@ -19,7 +19,7 @@ struct field {
 	enum field_kind kind;
 	uint64_t u;
 	double d;
-	const char *s;          /* borrowed from the result or a literal */
+	const char *s; /* borrowed from the result or a literal */
 };
 
 struct fields {
@@ -109,10 +109,10 @@ static void fill_fields(struct fields *f, const struct bench_result *r)
 	add_u(f, "bad", r->bad);
 	add_u(f, "req_failed", r->req_failed);
 	add_latency(f, r->lat);
-	add_d(f, "late_p50_us", r->late ?
-		(double)bench_hist_percentile(r->late, 50) / 1e3 : 0);
-	add_d(f, "late_p99_us", r->late ?
-		(double)bench_hist_percentile(r->late, 99) / 1e3 : 0);
+	add_d(f, "late_p50_us",
+	      r->late ? (double)bench_hist_percentile(r->late, 50) / 1e3 : 0);
+	add_d(f, "late_p99_us",
+	      r->late ? (double)bench_hist_percentile(r->late, 99) / 1e3 : 0);
 	add_d(f, "late_max_us", (double)r->pacer_late_max_ns / 1e3);
 	add_d(f, "elapsed_s", r->elapsed);
 	add_d(f, "tool_cpu_s", r->tool_cpu);
@@ -198,9 +198,11 @@ static void text_side(FILE *out, const char *label, const char *unit,
 		label, per_sec(s->msgs, s->secs), unit,
 		per_sec(s->bytes, s->secs) / 1e6, s->msgs, s->secs);
 	if (s->clients > 1)
-		fprintf(out, "; %d clients, each %.0f .. %.0f %s/s, %" PRIu64
-			" .. %" PRIu64 " msgs", s->clients, s->min_rate,
-			s->max_rate, unit, s->min_msgs, s->max_msgs);
+		fprintf(out,
+			"; %d clients, each %.0f .. %.0f %s/s, %" PRIu64
+			" .. %" PRIu64 " msgs",
+			s->clients, s->min_rate, s->max_rate, unit, s->min_msgs,
+			s->max_msgs);
 	fputs(")\n", out);
 }
 
@@ -210,7 +212,8 @@ static void text_latency(FILE *out, const struct bench_result *r)
 
 	if (!h)
 		return;
-	fprintf(out, "%s (us, %" PRIu64 " samples, from the %s send time):\n"
+	fprintf(out,
+		"%s (us, %" PRIu64 " samples, from the %s send time):\n"
 		"      p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  "
 		"mean %.1f\n",
 		r->cfg->request ? "Round trip" : "Latency", bench_hist_count(h),
@@ -221,7 +224,8 @@ static void text_latency(FILE *out, const struct bench_result *r)
 		(double)bench_hist_percentile(h, 99.9) / 1e3,
 		(double)bench_hist_max(h) / 1e3, bench_hist_mean(h) / 1e3);
 	if (r->late)
-		fprintf(out, "      sender's lateness against its schedule "
+		fprintf(out,
+			"      sender's lateness against its schedule "
 			"(included above): p50 %.1f  p99 %.1f  max %.1f\n",
 			(double)bench_hist_percentile(r->late, 50) / 1e3,
 			(double)bench_hist_percentile(r->late, 99) / 1e3,
@@ -232,9 +236,11 @@ static void print_text(FILE *out, const struct bench_result *r)
 {
 	const struct bench_cfg *c = r->cfg;
 
-	fprintf(out, "broker-bench %s: %s:%d topic %s, %d %s, %d %s%s%s, "
-		"%zu B payload", PACKAGE_VERSION, c->host, c->port, c->topic,
-		c->npub, c->request ? "requester(s)" : "publisher(s)", c->nsub,
+	fprintf(out,
+		"broker-bench %s: %s:%d topic %s, %d %s, %d %s%s%s, "
+		"%zu B payload",
+		PACKAGE_VERSION, c->host, c->port, c->topic, c->npub,
+		c->request ? "requester(s)" : "publisher(s)", c->nsub,
 		c->request ? "responder(s)" : "subscriber(s)",
 		c->queue ? " in queue group " : "", c->queue ? c->queue : "",
 		c->size);
@@ -272,16 +278,19 @@ static void warn_lost(FILE *out, const struct bench_result *r)
 	uint64_t n = lost(r);
 
 	if (c->request)
-		fprintf(out, "WARNING: sent %" PRIu64 " requests, got %" PRIu64
+		fprintf(out,
+			"WARNING: sent %" PRIu64 " requests, got %" PRIu64
 			" replies (%" PRIu64 " lost, %" PRIu64 " failed)\n",
 			r->pub.msgs, r->sub.msgs, n, r->req_failed);
 	else if (c->queue)
-		fprintf(out, "WARNING: sent %" PRIu64 " to queue group %s "
+		fprintf(out,
+			"WARNING: sent %" PRIu64 " to queue group %s "
 			"(%d members), received %" PRIu64 " (%" PRIu64
-			" lost)\n", r->pub.msgs, c->queue, c->nsub,
-			r->sub.msgs, n);
+			" lost)\n",
+			r->pub.msgs, c->queue, c->nsub, r->sub.msgs, n);
 	else
-		fprintf(out, "WARNING: sent %" PRIu64 " x %d subscribers, "
+		fprintf(out,
+			"WARNING: sent %" PRIu64 " x %d subscribers, "
 			"received %" PRIu64 " (%" PRIu64 " lost)\n",
 			r->pub.msgs, c->nsub, r->sub.msgs, n);
 }
@@ -292,30 +301,39 @@ void bench_report_warnings(FILE *out, const struct bench_result *r)
 		if (r->sub.msgs < r->expected)
 			warn_lost(out, r);
 		else
-			fprintf(out, "WARNING: expected %" PRIu64 " messages, "
+			fprintf(out,
+				"WARNING: expected %" PRIu64 " messages, "
 				"received %" PRIu64 " (duplicates?)\n",
 				r->expected, r->sub.msgs);
 	}
 	if (r->dropped || r->notices)
-		fprintf(out, "WARNING: the broker reported %" PRIu64 " messages "
-			"dropped (%" PRIu64 " DROPPED notices)\n", r->dropped,
-			r->notices);
+		fprintf(out,
+			"WARNING: the broker reported %" PRIu64 " messages "
+			"dropped (%" PRIu64 " DROPPED notices)\n",
+			r->dropped, r->notices);
 	if (r->gaps || r->reorders)
-		fprintf(out, "WARNING: %" PRIu64 " sequence numbers missing, %"
-			PRIu64 " out of order or duplicated\n", r->gaps,
-			r->reorders);
+		fprintf(out,
+			"WARNING: %" PRIu64
+			" sequence numbers missing, %" PRIu64
+			" out of order or duplicated\n",
+			r->gaps, r->reorders);
 	if (r->bad)
-		fprintf(out, "WARNING: %" PRIu64 " messages without a valid "
-			"broker-bench header (another publisher on the topic?)\n",
+		fprintf(out,
+			"WARNING: %" PRIu64 " messages without a valid "
+			"broker-bench header (another publisher on the "
+			"topic?)\n",
 			r->bad);
 	if (r->lame_duck)
-		fputs("WARNING: the broker announced it is shutting down\n", out);
+		fputs("WARNING: the broker announced it is shutting down\n",
+		      out);
 	if (r->cfg->rate == 0 && r->elapsed > 0.1 &&
 	    r->tool_cpu > 0.9 * r->elapsed)
 		fputs("NOTE: broker-bench used a whole core: it may be the "
-		      "bottleneck, not the broker\n", out);
+		      "bottleneck, not the broker\n",
+		      out);
 	if (r->cfg->rate > 0 && r->pacer_late_max_ns > 1000000u)
-		fprintf(out, "NOTE: the sender was up to %.1f ms behind its "
+		fprintf(out,
+			"NOTE: the sender was up to %.1f ms behind its "
 			"schedule (client or host stalls)\n",
 			(double)r->pacer_late_max_ns / 1e6);
 }

@@ -17,7 +17,7 @@
 #define TOPICS_DEFAULT_SUBS 100000u
 #define TOPICS_DEFAULT_CONNS 10
 #define WILD_DEFAULT_CONNS 1000
-#define WILD_SIDE 100           /* w.A.B.c, A and B in [0, 100) */
+#define WILD_SIDE 100 /* w.A.B.c, A and B in [0, 100) */
 #define SUBS_DEFAULT_SUBS 1000000u
 #define SUBS_DEFAULT_CONNS 10000
 #define CHURN_DEFAULT_CONNS 1
@@ -54,9 +54,9 @@ struct stream {
 	uint64_t (*expect)(const void *arg, uint64_t i);
 	const void *arg;
 	uint64_t count;
-	uint64_t expected;      /* out: deliveries due */
-	double elapsed;         /* out: first publish to last delivery, s */
-	double cpu;             /* out: broker CPU in that time, s */
+	uint64_t expected; /* out: deliveries due */
+	double elapsed;	   /* out: first publish to last delivery, s */
+	double cpu;	   /* out: broker CPU in that time, s */
 };
 
 static int window_open(const struct rt *r, const void *arg)
@@ -97,10 +97,11 @@ static void print_stream(const struct rt *r, const struct stream *s)
 	double el = s->elapsed > 0 ? s->elapsed : 1e-9;
 
 	printf(" published=%llu delivered=%llu lost=%llu pub_per_s=%.0f"
-	       " msg_per_s=%.0f", (unsigned long long)s->count,
-	       (unsigned long long)r->received,
-	       (unsigned long long)(s->expected > r->received ?
-				    s->expected - r->received : 0),
+	       " msg_per_s=%.0f",
+	       (unsigned long long)s->count, (unsigned long long)r->received,
+	       (unsigned long long)(s->expected > r->received
+					    ? s->expected - r->received
+					    : 0),
 	       (double)s->count / el, (double)r->received / el);
 	if (r->cfg->broker_pid)
 		printf(" broker_cpu_us_per_pub=%.2f",
@@ -120,7 +121,8 @@ static void topics_name(const void *arg, uint64_t i, char *buf, size_t cap)
 	uint64_t t = i % w->ntopics;
 
 	snprintf(buf, cap, "site.%llu.dev.%llu.temp",
-		 (unsigned long long)(t / 1000), (unsigned long long)(t % 1000));
+		 (unsigned long long)(t / 1000),
+		 (unsigned long long)(t % 1000));
 }
 
 /* The exact subscription, plus site.K.dev.*.temp and site.*.dev.K.temp
@@ -162,8 +164,9 @@ static int run_topics(struct rt *r)
 		cfg->subs_total ? cfg->subs_total : TOPICS_DEFAULT_SUBS,
 		cfg->conns ? cfg->conns : TOPICS_DEFAULT_CONNS,
 	};
-	struct stream s = { topics_name, topics_expect, &w, cfg->count,
-			    0, 0, 0 };
+	struct stream s = {
+		topics_name, topics_expect, &w, cfg->count, 0, 0, 0
+	};
 	uint64_t rss0, rss1;
 	double t0;
 
@@ -193,7 +196,7 @@ static int run_topics(struct rt *r)
 
 struct wild {
 	int conns;
-	uint32_t by_a[WILD_SIDE], by_b[WILD_SIDE];   /* patterns per token */
+	uint32_t by_a[WILD_SIDE], by_b[WILD_SIDE]; /* patterns per token */
 };
 
 /* Publish i goes to topic (i * 7919) mod 10000: spread, all visited. */
@@ -243,8 +246,9 @@ static int wild_subscribe(struct rt *r, struct wild *w)
 static int run_wildcards(struct rt *r)
 {
 	struct wild w;
-	struct stream s = { wild_name, wild_expect, &w, r->cfg->count,
-			    0, 0, 0 };
+	struct stream s = {
+		wild_name, wild_expect, &w, r->cfg->count, 0, 0, 0
+	};
 
 	memset(&w, 0, sizeof w);
 	w.conns = r->cfg->conns ? r->cfg->conns : WILD_DEFAULT_CONNS;

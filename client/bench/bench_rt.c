@@ -14,8 +14,8 @@
 #include "clock.h"
 
 #define RT_TICK_MS 10
-#define RT_CONNECT_BATCH 200    /* stay under the listen backlog */
-#define RT_DRAIN_IDLE 1.0       /* s without progress: the rest is lost */
+#define RT_CONNECT_BATCH 200 /* stay under the listen backlog */
+#define RT_DRAIN_IDLE 1.0    /* s without progress: the rest is lost */
 
 double rt_now(void)
 {
@@ -185,8 +185,8 @@ int rt_sync(struct rt *r, int from, int to)
 	return rt_wait(r, no_acks, NULL);
 }
 
-int rt_publish(struct rt *r, bc_client *c, const char *topic,
-	       const void *data, size_t len, const char *reply_to)
+int rt_publish(struct rt *r, bc_client *c, const char *topic, const void *data,
+	       size_t len, const char *reply_to)
 {
 	for (;;) {
 		int rc = bc_publish_ex(c, topic, data, len, reply_to, NULL,
@@ -254,8 +254,9 @@ static uint64_t proc_status_kib(int pid, const char *key)
 
 uint64_t rt_broker_rss_kib(const struct rt *r)
 {
-	return r->cfg->broker_pid ? proc_status_kib(r->cfg->broker_pid,
-						    "VmRSS:") : 0;
+	return r->cfg->broker_pid
+		       ? proc_status_kib(r->cfg->broker_pid, "VmRSS:")
+		       : 0;
 }
 
 double rt_broker_cpu(const struct rt *r)
@@ -274,9 +275,11 @@ double rt_broker_cpu(const struct rt *r)
 	n = fread(buf, 1, sizeof buf - 1, f);
 	fclose(f);
 	buf[n] = 0;
-	p = strrchr(buf, ')');   /* the command name may hold spaces */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-			 "%llu %llu", &ut, &st) != 2)
+	p = strrchr(buf, ')'); /* the command name may hold spaces */
+	if (!p || sscanf(p + 2,
+			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%llu %llu",
+			 &ut, &st) != 2)
 		return 0;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }

@@ -21,16 +21,16 @@ struct event;
 struct event_base;
 
 struct rt {
-	const struct bench_cfg *cfg;    /* borrowed */
-	struct event_base *base;        /* owned */
-	struct event *tick;             /* owned: wakes waits regularly */
-	bc_client **cl;                 /* owned, ncl clients */
+	const struct bench_cfg *cfg; /* borrowed */
+	struct event_base *base;     /* owned */
+	struct event *tick;	     /* owned: wakes waits regularly */
+	bc_client **cl;		     /* owned, ncl clients */
 	int ncl, cap;
 	int nconnected;
-	int acks;                       /* acknowledged publishes pending */
-	uint64_t received;              /* messages to rt_count_msg */
-	double t_last_rx;               /* rt_drain: last progress (s) */
-	uint64_t deadline;              /* ns; the run fails after it */
+	int acks;	   /* acknowledged publishes pending */
+	uint64_t received; /* messages to rt_count_msg */
+	double t_last_rx;  /* rt_drain: last progress (s) */
+	uint64_t deadline; /* ns; the run fails after it */
 	int failed;
 	char err[200];
 };
@@ -60,8 +60,8 @@ int rt_sync(struct rt *r, int from, int to);
 void rt_poll(struct rt *r);
 
 /* Publish (waits while the client's output buffer is full). 0 / -1. */
-int rt_publish(struct rt *r, bc_client *c, const char *topic,
-	       const void *data, size_t len, const char *reply_to);
+int rt_publish(struct rt *r, bc_client *c, const char *topic, const void *data,
+	       size_t len, const char *reply_to);
 
 /* Message callback that counts into r->received (arg: r). */
 void rt_count_msg(bc_client *c, const bc_msg *m, void *arg);

@@ -231,8 +231,8 @@ static void on_state(bc_client *c, int state, int err, void *arg)
 		start_running(b);
 }
 
-static void on_error(bc_client *c, int err, int server_code,
-		     const char *reason, void *arg)
+static void on_error(bc_client *c, int err, int server_code, const char *reason,
+		     void *arg)
 {
 	struct bench_client *k = arg;
 
@@ -279,8 +279,10 @@ static void progress_line(struct bench *b, uint64_t now)
 	for (int i = 0; i < b->cfg->npub; i++)
 		sent += b->cl[i].sent;
 	secs = (double)(now - b->t_start) / 1e9;
-	fprintf(stderr, "\r\033[K%6.1f s  sent %llu (%.0f/s)  received %llu "
-		"(%.0f/s)%s", secs, (unsigned long long)sent,
+	fprintf(stderr,
+		"\r\033[K%6.1f s  sent %llu (%.0f/s)  received %llu "
+		"(%.0f/s)%s",
+		secs, (unsigned long long)sent,
 		secs > 0 ? (double)sent / secs : 0.0,
 		(unsigned long long)b->received,
 		secs > 0 ? (double)b->received / secs : 0.0,
@@ -336,7 +338,9 @@ static int setup_client(struct bench *b, struct bench_client *k, int i)
 }
 
 static const char *const role_names[] = {
-	[BENCH_PUB] = "pub", [BENCH_SUB] = "sub", [BENCH_REQ] = "req",
+	[BENCH_PUB] = "pub",
+	[BENCH_SUB] = "sub",
+	[BENCH_REQ] = "req",
 	[BENCH_RESP] = "resp",
 };
 
@@ -345,7 +349,8 @@ static bc_options *client_options(const struct bench_cfg *cfg)
 {
 	bc_options *o = bc_options_new();
 	int ms = cfg->timeout * 1000.0 > 86400000.0
-			 ? 86400000 : (int)(cfg->timeout * 1000.0);
+			 ? 86400000
+			 : (int)(cfg->timeout * 1000.0);
 
 	if (!o)
 		return NULL;
@@ -360,8 +365,7 @@ static bc_options *client_options(const struct bench_cfg *cfg)
 	return o;
 }
 
-static int connect_one(struct bench *b, struct bench_client *k,
-		       bc_options *o)
+static int connect_one(struct bench *b, struct bench_client *k, bc_options *o)
 {
 	char name[32];
 	int rc;
@@ -372,9 +376,11 @@ static int connect_one(struct bench *b, struct bench_client *k,
 	    bc_options_set_state_cb(o, on_state, k) != BC_OK ||
 	    bc_options_set_error_cb(o, on_error, k) != BC_OK ||
 	    bc_options_set_notice_cb(o, on_notice, k) != BC_OK ||
-	    bc_options_set_drain_cb(o, k->role == BENCH_PUB ||
-				       k->role == BENCH_REQ
-				       ? bench_pub_drained : NULL, k) != BC_OK)
+	    bc_options_set_drain_cb(o,
+				    k->role == BENCH_PUB || k->role == BENCH_REQ
+					    ? bench_pub_drained
+					    : NULL,
+				    k) != BC_OK)
 		rc = BC_ERR_NOMEM;
 	else
 		rc = bc_connect_base(&k->c, o, b->base);
@@ -418,8 +424,9 @@ static int setup(struct bench *b)
 	const struct bench_cfg *cfg = b->cfg;
 	struct timeval tick = { 0, TICK_US };
 	struct timeval dl = { (time_t)cfg->timeout,
-		(suseconds_t)((cfg->timeout - (double)(time_t)cfg->timeout) *
-			      1e6) };
+			      (suseconds_t)((cfg->timeout -
+					     (double)(time_t)cfg->timeout) *
+					    1e6) };
 
 	b->ncl = cfg->npub + cfg->nsub;
 	if (!(b->base = new_base()) || !(b->lat = bench_hist_new()) ||

@@ -30,7 +30,10 @@ struct event_base;
 enum bench_role { BENCH_PUB, BENCH_SUB, BENCH_REQ, BENCH_RESP };
 
 enum bench_phase {
-	BENCH_CONNECTING, BENCH_SUBSCRIBING, BENCH_RUNNING, BENCH_DRAINING,
+	BENCH_CONNECTING,
+	BENCH_SUBSCRIBING,
+	BENCH_RUNNING,
+	BENCH_DRAINING,
 	BENCH_DONE
 };
 
@@ -38,61 +41,61 @@ struct bench;
 
 /* Why a sender is not sending. */
 enum bench_block {
-	BENCH_FREE,       /* not blocked */
-	BENCH_OUTBUF,     /* library output buffer full: the drain
+	BENCH_FREE,   /* not blocked */
+	BENCH_OUTBUF, /* library output buffer full: the drain
 			     callback wakes it */
-	BENCH_WINDOW,     /* --window ahead of the slowest subscriber:
+	BENCH_WINDOW, /* --window ahead of the slowest subscriber:
 			     received messages wake it */
 };
 
 struct bench_client {
-	struct bench *b;                /* borrowed back-pointer */
-	bc_client *c;                   /* owned; closed by bench_run */
+	struct bench *b; /* borrowed back-pointer */
+	bc_client *c;	 /* owned; closed by bench_run */
 	enum bench_role role;
-	unsigned idx;                   /* number within its role */
+	unsigned idx; /* number within its role */
 	int connected;
 	/* publishers and requesters */
-	struct event *pump;             /* owned: sends the next batch */
-	uint8_t *payload;               /* owned, cfg->size bytes */
-	uint64_t target;                /* to send; 0: until the deadline */
+	struct event *pump; /* owned: sends the next batch */
+	uint8_t *payload;   /* owned, cfg->size bytes */
+	uint64_t target;    /* to send; 0: until the deadline */
 	uint64_t sent;
-	uint64_t outstanding;           /* requests waiting for a reply */
-	enum bench_block blocked;       /* why the pump is waiting */
-	int ack_sent;                   /* the closing sync publish is out */
-	int finished;                   /* sent everything (and acked) */
-	uint64_t t_done;                /* when it finished (ns) */
+	uint64_t outstanding;	  /* requests waiting for a reply */
+	enum bench_block blocked; /* why the pump is waiting */
+	int ack_sent;		  /* the closing sync publish is out */
+	int finished;		  /* sent everything (and acked) */
+	uint64_t t_done;	  /* when it finished (ns) */
 	/* receivers (subscribers; requesters count replies here too) */
 	uint64_t received;
-	uint64_t dropped;               /* NOTICE DROPPED counts for it */
+	uint64_t dropped; /* NOTICE DROPPED counts for it */
 	uint64_t bytes;
-	uint64_t t_last;                /* last message (ns) */
-	uint64_t *next_seq;             /* owned, per publisher */
+	uint64_t t_last;    /* last message (ns) */
+	uint64_t *next_seq; /* owned, per publisher */
 };
 
 struct bench {
-	const struct bench_cfg *cfg;    /* borrowed */
-	struct event_base *base;        /* owned */
-	struct bench_client *cl;        /* owned array: pubs first, then subs */
+	const struct bench_cfg *cfg; /* borrowed */
+	struct event_base *base;     /* owned */
+	struct bench_client *cl;     /* owned array: pubs first, then subs */
 	int ncl;
 	enum bench_phase phase;
 	int nconnected, nsynced, nfinished;
-	uint64_t t_start;               /* publishing started (ns) */
-	uint64_t t_finish;              /* the run ended (ns) */
-	double cpu_start, cpu_finish;   /* our CPU time then (s) */
-	uint64_t t_end;                 /* publishing must stop (ns); 0: no */
-	uint64_t interval_ns;           /* per publisher in rate mode; 0 */
-	uint64_t window;                /* flow control (messages); 0: off */
-	int nwindow_blocked;            /* senders in BENCH_WINDOW */
-	uint64_t sent_total;            /* by all publishers */
-	uint64_t received;              /* all receivers, for the progress */
-	uint64_t last_received;         /* at the last drain check */
-	uint64_t t_progress;            /* last time received moved (ns) */
-	struct bench_hist *lat;         /* owned: latency or round trip */
-	struct bench_hist *late;        /* owned: send time - intended time */
-	struct event *tick;             /* owned: progress line, checks */
-	struct event *deadline;         /* owned: --timeout */
-	int tty;                        /* progress line on stderr */
-	struct bench_result *res;       /* borrowed: filled as it goes */
+	uint64_t t_start;	      /* publishing started (ns) */
+	uint64_t t_finish;	      /* the run ended (ns) */
+	double cpu_start, cpu_finish; /* our CPU time then (s) */
+	uint64_t t_end;		      /* publishing must stop (ns); 0: no */
+	uint64_t interval_ns;	      /* per publisher in rate mode; 0 */
+	uint64_t window;	      /* flow control (messages); 0: off */
+	int nwindow_blocked;	      /* senders in BENCH_WINDOW */
+	uint64_t sent_total;	      /* by all publishers */
+	uint64_t received;	      /* all receivers, for the progress */
+	uint64_t last_received;	      /* at the last drain check */
+	uint64_t t_progress;	      /* last time received moved (ns) */
+	struct bench_hist *lat;	      /* owned: latency or round trip */
+	struct bench_hist *late;      /* owned: send time - intended time */
+	struct event *tick;	      /* owned: progress line, checks */
+	struct event *deadline;	      /* owned: --timeout */
+	int tty;		      /* progress line on stderr */
+	struct bench_result *res;     /* borrowed: filled as it goes */
 };
 
 /* Run one benchmark as cfg says and fill *res (res->lat points into

@@ -22,8 +22,8 @@ void bench_stamp_write(uint8_t *buf, uint64_t time_ns, unsigned pub,
 		       uint64_t seq)
 {
 	put_be64(buf, time_ns);
-	put_be64(buf + 8, (uint64_t)pub << BENCH_SEQ_BITS |
-				  (seq & BENCH_SEQ_MASK));
+	put_be64(buf + 8,
+		 (uint64_t)pub << BENCH_SEQ_BITS | (seq & BENCH_SEQ_MASK));
 }
 
 int bench_stamp_read(const void *data, size_t len, uint64_t *time_ns,

@@ -41,7 +41,8 @@ static void sync_acked(bc_client *c, int err, void *arg)
 	if (k->b->phase == BENCH_DONE)
 		return;
 	if (err != BC_OK) {
-		bench_fail(k->b, "subscriber %u: subscription not confirmed: %s",
+		bench_fail(k->b,
+			   "subscriber %u: subscription not confirmed: %s",
 			   k->idx, bc_strerror(err));
 		return;
 	}
@@ -58,7 +59,8 @@ void bench_sub_start(struct bench_client *k)
 		rc = bc_publish_ex(k->c, BENCH_SYNC_TOPIC, NULL, 0, NULL,
 				   sync_acked, k);
 	if (rc != BC_OK)
-		bench_fail(k->b, "subscriber %u: cannot subscribe to '%s'%s%s: %s",
+		bench_fail(k->b,
+			   "subscriber %u: cannot subscribe to '%s'%s%s: %s",
 			   k->idx, cfg->topic, cfg->queue ? " in queue " : "",
 			   cfg->queue ? cfg->queue : "", bc_strerror(rc));
 }

@@ -15,7 +15,7 @@
 #include "brokerclient.h"
 
 #define PREFIX_LEN (sizeof BC_ADDR_PREFIX_UNIX - 1)
-#define MAX_UNIX_PATH (sizeof ((struct sockaddr_un *)0)->sun_path - 1)
+#define MAX_UNIX_PATH (sizeof((struct sockaddr_un *)0)->sun_path - 1)
 
 int bc_addr_is_unix(const char *host)
 {
@@ -75,7 +75,7 @@ static int parse_tcp(const char *s, size_t len, char *host, size_t cap,
 
 	*port = BC_ADDR_DEFAULT_PORT;
 	if (len > 0 && s[len - 1] == '/')
-		len--;  /* "tcp://host:port/" */
+		len--; /* "tcp://host:port/" */
 	if (len > 0 && s[0] == '[') {
 		const char *end = memchr(s, ']', len);
 		size_t rest;
@@ -110,7 +110,7 @@ static int parse_unix(const char *s, size_t len, char *host, size_t cap,
 	memcpy(host, BC_ADDR_PREFIX_UNIX, PREFIX_LEN);
 	memcpy(host + PREFIX_LEN, s, len);
 	host[PREFIX_LEN + len] = 0;
-	*port = BC_ADDR_DEFAULT_PORT;  /* unused, but valid for bc_server */
+	*port = BC_ADDR_DEFAULT_PORT; /* unused, but valid for bc_server */
 	return bc_addr_valid_host(host) ? BC_OK : BC_ERR_INVALID;
 }
 
@@ -122,12 +122,12 @@ int bc_addr_parse_url(const char *url, size_t len, char *host, size_t cap,
 	if (!url || !host || cap == 0 || !port)
 		return BC_ERR_INVALID;
 	if (len >= PREFIX_LEN && !strncmp(url, BC_ADDR_PREFIX_UNIX, PREFIX_LEN))
-		return parse_unix(url + PREFIX_LEN, len - PREFIX_LEN, host,
-				  cap, port);
+		return parse_unix(url + PREFIX_LEN, len - PREFIX_LEN, host, cap,
+				  port);
 	if (len >= sizeof tcp - 1 && !strncmp(url, tcp, sizeof tcp - 1))
 		return parse_tcp(url + sizeof tcp - 1, len - (sizeof tcp - 1),
 				 host, cap, port);
-	return BC_ERR_INVALID;  /* tls:// and the rest: not supported */
+	return BC_ERR_INVALID; /* tls:// and the rest: not supported */
 }
 
 void bc_addr_format(char *buf, size_t cap, const char *host, int port)

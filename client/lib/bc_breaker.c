@@ -7,8 +7,8 @@
 #include "brokerclient.h"
 
 _Static_assert(BC_BRK_CLOSED == BC_BREAKER_CLOSED &&
-	       BC_BRK_OPEN == BC_BREAKER_OPEN &&
-	       BC_BRK_HALF_OPEN == BC_BREAKER_HALF_OPEN,
+		       BC_BRK_OPEN == BC_BREAKER_OPEN &&
+		       BC_BRK_HALF_OPEN == BC_BREAKER_HALF_OPEN,
 	       "breaker states must match the public values");
 
 static void set_state(struct bc_breaker *b, int to)

@@ -36,14 +36,14 @@ enum bc_outcome {
 typedef void (*bc_breaker_fn)(void *arg, int from, int to);
 
 struct bc_breaker {
-	int state;              /* BC_BRK_* */
-	unsigned threshold;     /* failures in a row that open it; 0: off */
-	int64_t cooldown_ms;    /* time spent OPEN before HALF_OPEN */
-	unsigned failures;      /* consecutive failures while CLOSED */
-	int64_t open_until;     /* OPEN: when the cool-down ends */
-	int trial;              /* HALF_OPEN: the one trial is out */
-	bc_breaker_fn fn;       /* may be NULL */
-	void *arg;              /* borrowed, passed to fn */
+	int state;	     /* BC_BRK_* */
+	unsigned threshold;  /* failures in a row that open it; 0: off */
+	int64_t cooldown_ms; /* time spent OPEN before HALF_OPEN */
+	unsigned failures;   /* consecutive failures while CLOSED */
+	int64_t open_until;  /* OPEN: when the cool-down ends */
+	int trial;	     /* HALF_OPEN: the one trial is out */
+	bc_breaker_fn fn;    /* may be NULL */
+	void *arg;	     /* borrowed, passed to fn */
 };
 
 /* Start CLOSED with no failures.  fn/arg are borrowed. */

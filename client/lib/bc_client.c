@@ -54,9 +54,9 @@ int bc_usable(const bc_client *c)
 {
 	if (!c)
 		return BC_ERR_INVALID;
-	if (c->closing || (c->state != BC_STATE_CONNECTING &&
-			   c->state != BC_STATE_CONNECTED &&
-			   !c->recon.reconnecting))
+	if (c->closing ||
+	    (c->state != BC_STATE_CONNECTING &&
+	     c->state != BC_STATE_CONNECTED && !c->recon.reconnecting))
 		return BC_ERR_CLOSED;
 	return BC_OK;
 }
@@ -145,8 +145,10 @@ static int is_connected(bc_client *c, void *arg)
 static void set_why(char *why, size_t cap, const char *text, int rc)
 {
 	if (why && cap)
-		snprintf(why, cap, "%s", rc == BC_OK ? ""
-				 : text && *text ? text : bc_strerror(rc));
+		snprintf(why, cap, "%s",
+			 rc == BC_OK	 ? ""
+			 : text && *text ? text
+					 : bc_strerror(rc));
 }
 
 int bc_connect_err(bc_client **out, const bc_options *opts, char *why,

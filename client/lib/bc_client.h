@@ -29,15 +29,15 @@ struct event_base;
 #define BC_GONE (-1)
 
 struct bc_client {
-	struct bc_options opts;     /* own copy */
-	struct event_base *base;    /* owned if own_base */
-	int own_base;               /* blocking mode */
-	int state;                  /* enum bc_state */
-	struct bufferevent *bev;    /* owned, NULL when disconnected */
-	uint64_t max_payload;       /* from WELCOME */
-	uint64_t last_rx_ms;        /* clock_mono_ms of the last input */
+	struct bc_options opts;	 /* own copy */
+	struct event_base *base; /* owned if own_base */
+	int own_base;		 /* blocking mode */
+	int state;		 /* enum bc_state */
+	struct bufferevent *bev; /* owned, NULL when disconnected */
+	uint64_t max_payload;	 /* from WELCOME */
+	uint64_t last_rx_ms;	 /* clock_mono_ms of the last input */
 	uint64_t next_req_id;
-	uint64_t wire_req_id;       /* highest req_id handed to a connection */
+	uint64_t wire_req_id; /* highest req_id handed to a connection */
 
 	struct bc_conn conn;
 	struct bc_session sess;
@@ -50,14 +50,14 @@ struct bc_client {
 	struct bc_server_error srv_err;
 	struct bc_topic_cache topic_cache;
 
-	int depth;                  /* libevent/user callbacks on the stack */
-	int loop_depth;             /* a blocking call runs the loop */
-	int no_handle;              /* inside bc_connect: bc_close ignored */
-	int closing;                /* bc_close called */
-	int close_deferred;         /* free once depth and loop_depth are 0 */
-	int break_req;              /* bc_break called */
-	int input_pending;          /* frames left unread after a break */
-	int in_run;                 /* the loop runs for bc_run */
+	int depth;	    /* libevent/user callbacks on the stack */
+	int loop_depth;	    /* a blocking call runs the loop */
+	int no_handle;	    /* inside bc_connect: bc_close ignored */
+	int closing;	    /* bc_close called */
+	int close_deferred; /* free once depth and loop_depth are 0 */
+	int break_req;	    /* bc_break called */
+	int input_pending;  /* frames left unread after a break */
+	int in_run;	    /* the loop runs for bc_run */
 };
 
 /* Bracket code that may call user callbacks. */

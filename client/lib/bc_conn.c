@@ -155,16 +155,18 @@ void bc_conn_lost(bc_client *c, int err, int code, const char *reason)
 	if (retry && !c->closing && bc_reconnect_schedule(c) != BC_OK) {
 		c->recon.reconnecting = 0;
 		fail_waits(c, 0);
-		bc_report_error(c, BC_ERR_NOMEM, 0, "cannot schedule reconnect");
+		bc_report_error(c, BC_ERR_NOMEM, 0,
+				"cannot schedule reconnect");
 	}
-	bc_conn_drained(c);  /* publishes now go to the offline buffer */
+	bc_conn_drained(c); /* publishes now go to the offline buffer */
 	bc_leave(c);
 }
 
 void bc_conn_garbage(bc_client *c, const char *reason)
 {
-	bc_conn_lost(c, c->state == BC_STATE_CONNECTING ? BC_ERR_HANDSHAKE
-							 : BC_ERR_PROTOCOL,
+	bc_conn_lost(c,
+		     c->state == BC_STATE_CONNECTING ? BC_ERR_HANDSHAKE
+						     : BC_ERR_PROTOCOL,
 		     0, reason);
 }
 
@@ -179,25 +181,26 @@ static void not_broker(bc_client *c, const uint8_t *p, size_t len)
 
 	for (size_t i = 0; i < n; i++)
 		sent[i] = p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"'
-			? (char)p[i] : '.';
+				  ? (char)p[i]
+				  : '.';
 	sent[n] = 0;
 	snprintf(text, sizeof text,
-		 "does not speak the brokerd protocol (it sent \"%s%s\")",
-		 sent, n < len ? "..." : "");
+		 "does not speak the brokerd protocol (it sent \"%s%s\")", sent,
+		 n < len ? "..." : "");
 	bc_conn_lost(c, BC_ERR_NOT_BROKER, 0, text);
 }
 
 /* Results of handle_span. */
 enum span_end {
-	SPAN_MORE,      /* the next frame crosses the end of the span */
-	SPAN_STOP,      /* stop reading: break, close, loss or garbage */
+	SPAN_MORE, /* the next frame crosses the end of the span */
+	SPAN_STOP, /* stop reading: break, close, loss or garbage */
 };
 
 static uint32_t max_body(const bc_client *c)
 {
 	return c->state == BC_STATE_CONNECTED
-		? (uint32_t)(c->max_payload + PROTO_FRAME_OVERHEAD)
-		: PROTO_PREHELLO_MAX;
+		       ? (uint32_t)(c->max_payload + PROTO_FRAME_OVERHEAD)
+		       : PROTO_PREHELLO_MAX;
 }
 
 /* Handle the whole frames at the start of buf[0..len), one contiguous
@@ -263,7 +266,7 @@ static void read_frames(bc_client *c, struct bufferevent *bev)
 			return;
 		end = handle_span(c, bev, v.iov_base, v.iov_len, &used, &need);
 		if (c->bev != bev)
-			return;  /* lost while handling: buffer is gone */
+			return; /* lost while handling: buffer is gone */
 		evbuffer_drain(in, used);
 		if (end == SPAN_STOP || evbuffer_get_length(in) < need)
 			return;
@@ -331,8 +334,9 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		snprintf(reason, sizeof reason, "connection closed by broker");
 	else
 		sys_reason(reason, sizeof reason, err);
-	bc_conn_lost(c, c->state == BC_STATE_CONNECTING ? BC_ERR_HANDSHAKE
-							 : BC_ERR_CLOSED,
+	bc_conn_lost(c,
+		     c->state == BC_STATE_CONNECTING ? BC_ERR_HANDSHAKE
+						     : BC_ERR_CLOSED,
 		     0, reason);
 	bc_leave(c);
 }
@@ -350,7 +354,7 @@ static void connected(bc_client *c)
 		bc_conn_lost(c, BC_ERR_CONNECT, 0, "cannot set up the socket");
 		return;
 	}
-	c->conn.sock = -1;  /* the bufferevent owns it now */
+	c->conn.sock = -1; /* the bufferevent owns it now */
 	bc_resolve_reset(&c->conn.res);
 }
 
@@ -383,8 +387,9 @@ static int attempt(bc_client *c, const struct bc_sockaddr *a)
 		c->conn.sys_err = errno;
 		return 0;
 	}
-	if (connect(c->conn.sock, (const struct sockaddr *)&a->ss,
-		    a->len) != 0 && errno != EINPROGRESS) {
+	if (connect(c->conn.sock, (const struct sockaddr *)&a->ss, a->len) !=
+		    0 &&
+	    errno != EINPROGRESS) {
 		c->conn.sys_err = errno;
 		close_sock(c);
 		return 0;
@@ -433,7 +438,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->state == BC_STATE_CONNECTING)
 		bc_conn_lost(c, BC_ERR_TIMEOUT, 0,
-			     c->conn.res.lookup ? "name lookup timed out"
+			     c->conn.res.lookup	 ? "name lookup timed out"
 			     : c->conn.res.addrs ? "connect timed out"
 						 : "no answer to HELLO");
 }
@@ -447,7 +452,7 @@ static void resolved(void *arg)
 
 	if (evtimer_add(c->conn.kick_ev, &now) != 0)
 		snprintf(c->conn.res.err, sizeof c->conn.res.err,
-			 "out of memory");  /* the deadline reports it */
+			 "out of memory"); /* the deadline reports it */
 }
 
 /* Blocking mode owns its loop, so a blocking getaddrinfo stalls nobody
@@ -542,23 +547,23 @@ int bc_conn_send_pub(bc_client *c, uint64_t req_id, const char *topic,
 	cap = proto_pub_head_size(req_id, strlen(topic), reply_to == NULL,
 				  reply_to ? strlen(reply_to) : 0, len);
 	if (cap == 0)
-		return BC_ERR_INVALID;  /* over a protocol limit */
+		return BC_ERR_INVALID; /* over a protocol limit */
 	out = bufferevent_get_output(c->bev);
 	/* One contiguous reservation for head and payload: the head is
 	 * encoded in place and a frame is never half queued. */
 	if (evbuffer_reserve_space(out, (ev_ssize_t)(cap + len + 1), &v, 1) !=
 	    1)
 		return BC_ERR_NOMEM;
-	n = proto_enc_pub_head_flags(v.iov_base, cap, req_id,
-				     proto_cstr(topic), proto_cstr(reply_to),
-				     (uint32_t)len, flags);
+	n = proto_enc_pub_head_flags(v.iov_base, cap, req_id, proto_cstr(topic),
+				     proto_cstr(reply_to), (uint32_t)len,
+				     flags);
 	if (n == 0)
-		return BC_ERR_INVALID;  /* nothing committed */
+		return BC_ERR_INVALID; /* nothing committed */
 	if (len)
 		memcpy((uint8_t *)v.iov_base + n, data, len);
-	if (flags)  /* the 6th element, after the payload */
+	if (flags) /* the 6th element, after the payload */
 		((uint8_t *)v.iov_base)[n + len] = flags;
-	room = v.iov_len;  /* all the contiguous space libevent had */
+	room = v.iov_len; /* all the contiguous space libevent had */
 	v.iov_len = n + len + (flags ? 1 : 0);
 	if (evbuffer_commit_space(out, &v, 1) != 0)
 		return BC_ERR_NOMEM;
@@ -580,8 +585,7 @@ int bc_conn_ready(const bc_client *c)
 
 size_t bc_conn_outbuf(const bc_client *c)
 {
-	return c->bev ? evbuffer_get_length(bufferevent_get_output(c->bev))
-		      : 0;
+	return c->bev ? evbuffer_get_length(bufferevent_get_output(c->bev)) : 0;
 }
 
 size_t bc_outbuf_len(const bc_client *c)

@@ -18,16 +18,16 @@ struct event;
 #define BC_CONN_WHY_MAX 320
 
 struct bc_conn {
-	struct bc_resolver res;     /* addresses of the current server */
-	int sock;                   /* being connected, -1 otherwise */
-	struct event *connect_ev;   /* owned: sock writable */
-	struct event *deadline_ev;  /* owned: connect timeout */
-	struct event *kick_ev;      /* owned: first attempt, from the loop */
-	int sys_err;                /* errno of the last failed attempt */
-	int lost_err;               /* why the connection ended */
-	char why[BC_CONN_WHY_MAX];  /* "address: reason" of the last failed
+	struct bc_resolver res;	   /* addresses of the current server */
+	int sock;		   /* being connected, -1 otherwise */
+	struct event *connect_ev;  /* owned: sock writable */
+	struct event *deadline_ev; /* owned: connect timeout */
+	struct event *kick_ev;	   /* owned: first attempt, from the loop */
+	int sys_err;		   /* errno of the last failed attempt */
+	int lost_err;		   /* why the connection ended */
+	char why[BC_CONN_WHY_MAX]; /* "address: reason" of the last failed
 				       attempt; "" if none */
-	int want_drain;             /* a publish got WOULDBLOCK */
+	int want_drain;		   /* a publish got WOULDBLOCK */
 };
 
 /* Resolve opts.servers[recon.srv_idx] (blocking mode: here; base mode:

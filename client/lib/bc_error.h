@@ -6,7 +6,7 @@
 #include "proto.h"
 
 struct bc_server_error {
-	int code;                   /* broker ERR code, 0: none yet */
+	int code; /* broker ERR code, 0: none yet */
 	char reason[PROTO_MAX_REASON + 1];
 };
 

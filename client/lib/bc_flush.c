@@ -52,7 +52,7 @@ static int flush_start(bc_client *c, int timeout_ms, bc_ack_cb cb, void *arg,
 	if (rc != BC_OK) {
 		if (p)
 			bc_pending_cancel(p);
-		bc_guard_result(c, BC_ERR_INVALID, 0);  /* frees a trial */
+		bc_guard_result(c, BC_ERR_INVALID, 0); /* frees a trial */
 		return rc;
 	}
 	p->ack = cb;
@@ -80,7 +80,7 @@ void bc_flush_send_waiting(bc_client *c)
 		struct bc_pending *p = TAILQ_FIRST(&c->waits.flushes);
 
 		bc_pending_move(p, &c->waits.pongs);
-		if (send_ping(c, p) != BC_OK)  /* fails p with the others */
+		if (send_ping(c, p) != BC_OK) /* fails p with the others */
 			bc_conn_lost(c, BC_ERR_NOMEM, 0, "out of memory");
 	}
 }
@@ -110,9 +110,9 @@ int bc_flush(bc_client *c, int timeout_ms)
 	rc = bc_loop_until(c, bc_waiter_done, &w, -1);
 	if (rc == BC_GONE)
 		return BC_ERR_CLOSED;
-	if (!w.done) {  /* the loop failed: w must not outlive this call */
+	if (!w.done) { /* the loop failed: w must not outlive this call */
 		bc_pending_cancel(p);
-		bc_guard_result(c, BC_ERR_INVALID, 0);  /* frees a trial */
+		bc_guard_result(c, BC_ERR_INVALID, 0); /* frees a trial */
 		return rc;
 	}
 	return w.err;

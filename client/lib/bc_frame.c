@@ -89,7 +89,7 @@ static void start_keepalive(bc_client *c)
 	if (ms > 86400000u)
 		ms = 86400000u;
 	tv = clock_ms_tv(ms);
-	c->sess.silent_checks = 0;  /* a new connection starts afresh */
+	c->sess.silent_checks = 0; /* a new connection starts afresh */
 	c->sess.keepalive_ev = event_new(c->base, -1, EV_PERSIST, keepalive_cb,
 					 c);
 	if (c->sess.keepalive_ev)
@@ -110,16 +110,17 @@ static void on_welcome(bc_client *c, const struct proto_msg *m)
 	int again = c->recon.ever_connected;
 
 	if (m->version != PROTO_VERSION) {
-		c->recon.fatal = 1;  /* retrying will not change the version */
+		c->recon.fatal = 1; /* retrying will not change the version */
 		bc_conn_lost(c, BC_ERR_HANDSHAKE, 0,
 			     "unsupported protocol version");
 		return;
 	}
 	c->max_payload = m->max_payload < PROTO_ABS_MAX_PAYLOAD
-		? m->max_payload : PROTO_ABS_MAX_PAYLOAD;
+				 ? m->max_payload
+				 : PROTO_ABS_MAX_PAYLOAD;
 	c->sess.ping_ms = m->ping_ms;
 	c->sess.client_id = m->client_id;
-	event_free(c->conn.deadline_ev);  /* the handshake is over */
+	event_free(c->conn.deadline_ev); /* the handshake is over */
 	c->conn.deadline_ev = NULL;
 	start_keepalive(c);
 	c->state = BC_STATE_CONNECTED;
@@ -133,7 +134,7 @@ static void on_welcome(bc_client *c, const struct proto_msg *m)
 		bc_conn_lost(c, BC_ERR_NOMEM, 0, "out of memory");
 		return;
 	}
-	bc_flush_send_waiting(c);  /* PINGs behind the offline buffer */
+	bc_flush_send_waiting(c); /* PINGs behind the offline buffer */
 	if (c->state != BC_STATE_CONNECTED)
 		return;
 	bc_set_state(c, again ? BC_STATE_RECONNECTED : BC_STATE_CONNECTED,
@@ -163,9 +164,8 @@ static void on_handshake_frame(bc_client *c, const struct proto_msg *m)
 static void on_err(bc_client *c, const struct proto_msg *m)
 {
 	bc_set_server_error(c, (int)m->code, m->reason);
-	if (m->req_id &&
-	    bc_pending_complete(c, &c->waits.acks, m->req_id,
-				BC_ERR_SERVER) == 0)
+	if (m->req_id && bc_pending_complete(c, &c->waits.acks, m->req_id,
+					     BC_ERR_SERVER) == 0)
 		return;
 	bc_report_error(c, BC_ERR_SERVER, (int)m->code, c->srv_err.reason);
 }

@@ -13,11 +13,11 @@
 struct event;
 
 struct bc_session {
-	uint64_t ping_ms;           /* from WELCOME */
-	uint64_t client_id;         /* from WELCOME */
+	uint64_t ping_ms;	    /* from WELCOME */
+	uint64_t client_id;	    /* from WELCOME */
 	struct event *keepalive_ev; /* owned */
-	uint64_t last_check_ms;     /* clock_mono_ms of the last check */
-	int silent_checks;          /* keepalive periods without input */
+	uint64_t last_check_ms;	    /* clock_mono_ms of the last check */
+	int silent_checks;	    /* keepalive periods without input */
 };
 
 /* Act on one frame (m and the memory it points into are borrowed for the

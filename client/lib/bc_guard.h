@@ -14,7 +14,7 @@ struct event;
 
 struct bc_guard {
 	struct bc_breaker breaker;
-	struct event *ev;           /* owned: end of the cool-down */
+	struct event *ev; /* owned: end of the cool-down */
 };
 
 /* Set up the breaker and its timer.  BC_OK or BC_ERR_NOMEM. */

@@ -21,7 +21,7 @@ int bc_timeout(const bc_client *c, int timeout_ms);
 struct bc_waiter {
 	int done;
 	int err;
-	bc_msg *reply;              /* bc_request: owned copy */
+	bc_msg *reply; /* bc_request: owned copy */
 };
 /* bc_pred for a struct bc_waiter (borrowed). */
 int bc_waiter_done(bc_client *c, void *waiter);

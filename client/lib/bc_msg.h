@@ -11,9 +11,9 @@
 
 struct bc_msg {
 	uint32_t sid;
-	int owned;                  /* 1: from bc_msg_dup, one allocation */
+	int owned; /* 1: from bc_msg_dup, one allocation */
 	const char *topic;
-	const char *reply_to;       /* NULL: none */
+	const char *reply_to; /* NULL: none */
 	const void *data;
 	size_t len;
 };

@@ -26,8 +26,9 @@ int bc_offline_add(bc_client *c, const uint8_t *head, size_t n,
 	struct evbuffer *frame;
 
 	if (c->opts.offline_max_bytes == 0 || c->opts.offline_max_msgs == 0)
-		return c->guard.breaker.state == BC_BRK_CLOSED ? BC_ERR_CLOSED
-							 : BC_ERR_CIRCUIT_OPEN;
+		return c->guard.breaker.state == BC_BRK_CLOSED
+			       ? BC_ERR_CLOSED
+			       : BC_ERR_CIRCUIT_OPEN;
 	if (c->offline.msgs >= c->opts.offline_max_msgs ||
 	    n + len > c->opts.offline_max_bytes - held ||
 	    held > c->opts.offline_max_bytes)

@@ -13,8 +13,8 @@
 struct evbuffer;
 
 struct bc_offline {
-	struct evbuffer *buf;       /* owned */
-	size_t msgs;                /* frames in buf */
+	struct evbuffer *buf; /* owned */
+	size_t msgs;	      /* frames in buf */
 };
 
 /* BC_OK or BC_ERR_NOMEM. */

@@ -14,7 +14,7 @@
 static const struct bc_options bc_defaults = {
 	.servers = { { NULL, 7654 } }, /* host "127.0.0.1", see copy */
 	.nservers = 1,
-	.name = NULL,               /* "brokerclient" */
+	.name = NULL, /* "brokerclient" */
 	.connect_timeout_ms = 5000,
 	.timeout_ms = 5000,
 	.close_timeout_ms = 2000,

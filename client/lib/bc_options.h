@@ -15,14 +15,14 @@
 #define BC_MAX_SERVERS 16
 
 struct bc_server {
-	char *host;                 /* owned */
+	char *host; /* owned */
 	int port;
 };
 
 struct bc_options {
 	struct bc_server servers[BC_MAX_SERVERS]; /* [0]: set_host/set_port */
-	size_t nservers;            /* >= 1 in every copy */
-	char *name;                 /* owned */
+	size_t nservers;			  /* >= 1 in every copy */
+	char *name;				  /* owned */
 	int connect_timeout_ms;
 	int timeout_ms;
 	int close_timeout_ms;
@@ -37,16 +37,16 @@ struct bc_options {
 	void *state_arg;
 	bc_breaker_cb breaker_cb;
 	void *breaker_arg;
-	int reconnect;              /* 1: reconnect after a loss */
-	int max_reconnect;          /* failed attempts in a row; -1: forever */
-	int connect_retries;        /* extra first-connect tries; -1: forever */
+	int reconnect;	     /* 1: reconnect after a loss */
+	int max_reconnect;   /* failed attempts in a row; -1: forever */
+	int connect_retries; /* extra first-connect tries; -1: forever */
 	int backoff_initial_ms;
 	int backoff_max_ms;
 	double backoff_mult;
-	double jitter;              /* 0..1 */
-	size_t offline_max_bytes;   /* 0: no offline buffer */
+	double jitter;		  /* 0..1 */
+	size_t offline_max_bytes; /* 0: no offline buffer */
 	size_t offline_max_msgs;
-	int breaker_threshold;      /* 0: breaker off */
+	int breaker_threshold; /* 0: breaker off */
 	int breaker_cooldown_ms;
 };
 

@@ -137,8 +137,8 @@ void bc_pending_move(struct bc_pending *p, struct bc_pending_list *l)
 	append(l, p);
 }
 
-void bc_pending_fail_upto(bc_client *c, struct bc_pending_list *l,
-			  uint64_t max, int err)
+void bc_pending_fail_upto(bc_client *c, struct bc_pending_list *l, uint64_t max,
+			  int err)
 {
 	while (!TAILQ_EMPTY(l) && TAILQ_FIRST(l)->req_id <= max)
 		finish(c, TAILQ_FIRST(l), err);

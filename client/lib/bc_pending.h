@@ -22,14 +22,14 @@ typedef void (*bc_pending_fn)(bc_client *c, struct bc_pending *p, int err);
 
 struct bc_pending {
 	TAILQ_ENTRY(bc_pending) link;
-	uint64_t req_id;            /* 0 in the PONG list */
-	struct event *timer;        /* owned, NULL: no timeout */
-	bc_client *c;               /* borrowed */
+	uint64_t req_id;     /* 0 in the PONG list */
+	struct event *timer; /* owned, NULL: no timeout */
+	bc_client *c;	     /* borrowed */
 	bc_pending_fn fn;
-	bc_ack_cb ack;              /* user callback, for fn's use */
-	void *arg;                  /* borrowed, for fn's use */
-	uint32_t sid;               /* for fn's use */
-	int on_wire;                /* for fn's use */
+	bc_ack_cb ack;		      /* user callback, for fn's use */
+	void *arg;		      /* borrowed, for fn's use */
+	uint32_t sid;		      /* for fn's use */
+	int on_wire;		      /* for fn's use */
 	struct bc_pending_list *list; /* the list holding it */
 };
 
@@ -37,11 +37,11 @@ TAILQ_HEAD(bc_pending_list, bc_pending);
 
 /* The client's waits. */
 struct bc_waits {
-	struct bc_pending_list acks;    /* by req_id, ascending */
-	struct bc_pending_list pongs;   /* FIFO */
+	struct bc_pending_list acks;	/* by req_id, ascending */
+	struct bc_pending_list pongs;	/* FIFO */
 	struct bc_pending_list flushes; /* bc_flush_async waiting for a
 					 * connection: PINGs not sent yet */
-	const struct timeval *ack_tv;   /* libevent's common timeout for
+	const struct timeval *ack_tv;	/* libevent's common timeout for
 					 * acks (the base's), NULL: none */
 };
 
@@ -64,8 +64,8 @@ int bc_pending_complete(bc_client *c, struct bc_pending_list *l,
 /* End every wait in l with err. */
 void bc_pending_fail_all(bc_client *c, struct bc_pending_list *l, int err);
 /* End the waits of l whose req_id is <= max (l sorted by req_id). */
-void bc_pending_fail_upto(bc_client *c, struct bc_pending_list *l,
-			  uint64_t max, int err);
+void bc_pending_fail_upto(bc_client *c, struct bc_pending_list *l, uint64_t max,
+			  int err);
 /* Move p (timer and all) to the end of list l, which then owns it. */
 void bc_pending_move(struct bc_pending *p, struct bc_pending_list *l);
 

@@ -26,7 +26,7 @@ static int topic_ok(bc_client *c, const char *topic)
 		return 1;
 	if (proto_check_topic(topic, len) != PROTO_OK_CODE)
 		return 0;
-	memcpy(tc->topic, topic, len);  /* valid: len <= PROTO_MAX_TOPIC */
+	memcpy(tc->topic, topic, len); /* valid: len <= PROTO_MAX_TOPIC */
 	tc->len = len;
 	return 1;
 }
@@ -62,7 +62,7 @@ int bc_publish_room(bc_client *c)
 	if (has_room(c, NULL))
 		return BC_OK;
 	if (bc_can_block(c) != BC_OK) {
-		bc_conn_want_drain(c);  /* the drain callback tells when */
+		bc_conn_want_drain(c); /* the drain callback tells when */
 		return BC_ERR_WOULDBLOCK;
 	}
 	rc = bc_loop_until(c, has_room, NULL, c->opts.timeout_ms);
@@ -80,13 +80,11 @@ static int publish(bc_client *c, uint64_t req_id, const char *topic,
 	if (rc == BC_OK)
 		rc = bc_publish_room(c);
 	if (rc == BC_OK)
-		rc = bc_conn_send_pub(c, req_id, topic, reply_to, data, len,
-				      0);
+		rc = bc_conn_send_pub(c, req_id, topic, reply_to, data, len, 0);
 	return rc;
 }
 
-int bc_publish(bc_client *c, const char *topic, const void *data,
-	       size_t len)
+int bc_publish(bc_client *c, const char *topic, const void *data, size_t len)
 {
 	int rc = publish(c, 0, topic, data, len, NULL);
 
@@ -122,12 +120,12 @@ static int publish_acked(bc_client *c, const char *topic, const void *data,
 	req_id = ++c->next_req_id;
 	*pp = bc_pending_add(c, &c->waits.acks, req_id, timeout_ms, fn);
 	rc = *pp ? bc_conn_send_pub(c, req_id, topic, reply_to, data, len,
-				       flags)
+				    flags)
 		 : BC_ERR_NOMEM;
 	if (rc != BC_OK) {
 		if (*pp)
 			bc_pending_cancel(*pp);
-		bc_guard_result(c, BC_ERR_INVALID, 0);  /* frees a trial */
+		bc_guard_result(c, BC_ERR_INVALID, 0); /* frees a trial */
 	}
 	return rc;
 }
@@ -139,8 +137,7 @@ static int publish_cb(bc_client *c, const char *topic, const void *data,
 {
 	struct bc_pending *p;
 	int rc = publish_acked(c, topic, data, len, reply_to,
-			       c ? c->opts.timeout_ms : 0, flags, ack_done,
-			       &p);
+			       c ? c->opts.timeout_ms : 0, flags, ack_done, &p);
 
 	if (rc != BC_OK)
 		return rc == BC_GONE ? BC_ERR_CLOSED : rc;
@@ -149,8 +146,8 @@ static int publish_cb(bc_client *c, const char *topic, const void *data,
 	return BC_OK;
 }
 
-int bc_publish_ex(bc_client *c, const char *topic, const void *data,
-		  size_t len, const char *reply_to, bc_ack_cb cb, void *arg)
+int bc_publish_ex(bc_client *c, const char *topic, const void *data, size_t len,
+		  const char *reply_to, bc_ack_cb cb, void *arg)
 {
 	int rc;
 
@@ -201,7 +198,7 @@ int bc_publish_sync(bc_client *c, const char *topic, const void *data,
 		return BC_ERR_CLOSED;
 	if (!w.done) {
 		bc_pending_cancel(p);
-		bc_guard_result(c, BC_ERR_CLOSED, 0);  /* frees a trial */
+		bc_guard_result(c, BC_ERR_CLOSED, 0); /* frees a trial */
 		return rc;
 	}
 	return w.err;

@@ -10,7 +10,7 @@
 /* The last topic found valid: publishers mostly repeat one. */
 struct bc_topic_cache {
 	char topic[PROTO_MAX_TOPIC];
-	size_t len;                 /* 0: none (no topic is empty) */
+	size_t len; /* 0: none (no topic is empty) */
 };
 
 /* Checks shared by all publishes (arguments borrowed for the call): BC_OK

@@ -135,7 +135,7 @@ static void switch_server(bc_client *c)
 	bc_set_state(c, BC_STATE_DISCONNECTED, BC_OK);
 	if (!c->closing && bc_reconnect_schedule(c) != BC_OK)
 		bc_conn_lost(c, BC_ERR_NOMEM, 0, "out of memory");
-	bc_conn_drained(c);  /* the old output is gone */
+	bc_conn_drained(c); /* the old output is gone */
 }
 
 static void drained(bc_client *c, struct bc_pending *p, int err)

@@ -13,14 +13,14 @@
 struct event;
 
 struct bc_reconnect {
-	size_t srv_idx;             /* opts.servers[] in use or being tried */
-	int ever_connected;         /* a WELCOME was seen once */
-	int reconnecting;           /* lost, and going to try again */
-	int attempts;               /* failed attempts in a row */
-	int fatal;                  /* refused for a client reason: give up */
-	int draining;               /* lame duck: finishing, then switching */
-	struct event *retry_ev;     /* owned: next attempt */
-	uint64_t rng;               /* jitter */
+	size_t srv_idx;		/* opts.servers[] in use or being tried */
+	int ever_connected;	/* a WELCOME was seen once */
+	int reconnecting;	/* lost, and going to try again */
+	int attempts;		/* failed attempts in a row */
+	int fatal;		/* refused for a client reason: give up */
+	int draining;		/* lame duck: finishing, then switching */
+	struct event *retry_ev; /* owned: next attempt */
+	uint64_t rng;		/* jitter */
 };
 
 /* After a loss (was_connected) or a failed attempt: should the client try

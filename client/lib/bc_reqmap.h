@@ -12,9 +12,9 @@
 struct bc_req;
 
 struct bc_reqmap {
-	struct bc_req **b;          /* owned array of nb bucket chains */
-	size_t nb;                  /* 0 or a power of two */
-	size_t n;                   /* requests in the map */
+	struct bc_req **b; /* owned array of nb bucket chains */
+	size_t nb;	   /* 0 or a power of two */
+	size_t n;	   /* requests in the map */
 };
 
 /* Add r (borrowed; it stays the caller's) under r->n; 0, or -1 when out

@@ -39,7 +39,7 @@ void bc_requests_free(struct bc_requests *q)
 static void req_unlink(bc_client *c, struct bc_req *r)
 {
 	bc_reqmap_remove(&c->req.map, r);
-	if (r->ack)  /* the PUB's wait outlives r: let it know */
+	if (r->ack) /* the PUB's wait outlives r: let it know */
 		r->ack->arg = NULL;
 	r->ack = NULL;
 	TAILQ_REMOVE(&c->req.list, r, link);
@@ -128,12 +128,12 @@ static void req_timeout_cb(evutil_socket_t fd, short what, void *arg)
  * never acknowledged fails the request now. */
 static void req_pub_done(bc_client *c, struct bc_pending *p, int err)
 {
-	struct bc_req *r = p->arg;  /* NULL: the request already ended */
+	struct bc_req *r = p->arg; /* NULL: the request already ended */
 
 	if (r)
 		r->ack = NULL;
 	if (err == BC_ERR_SERVER && c->srv_err.code == PROTO_E_NO_RESPONDERS)
-		err = BC_ERR_NO_RESPONDERS;  /* the broker is fine: no failure */
+		err = BC_ERR_NO_RESPONDERS; /* the broker is fine: no failure */
 	bc_guard_result(c, err == BC_ERR_NO_RESPONDERS ? BC_OK : err,
 			err == BC_ERR_SERVER ? c->srv_err.code : 0);
 	if (r && (err == BC_ERR_SERVER || err == BC_ERR_TIMEOUT ||
@@ -144,16 +144,15 @@ static void req_pub_done(bc_client *c, struct bc_pending *p, int err)
 static struct bc_req *req_new(bc_client *c, int timeout_ms, bc_reply_cb cb,
 			      void *arg)
 {
-	struct timeval tv =
-		clock_ms_tv(timeout_ms < 0 ? 0 : (uint64_t)timeout_ms);
+	struct timeval tv = clock_ms_tv(timeout_ms < 0 ? 0
+						       : (uint64_t)timeout_ms);
 	struct bc_req *r = calloc(1, sizeof *r);
 
 	if (!r)
 		return NULL;
 	r->timer = evtimer_new(c->base, req_timeout_cb, r);
 	/* The timer exists even when it is never armed (-1: no limit). */
-	if (!r->timer ||
-	    (timeout_ms >= 0 && evtimer_add(r->timer, &tv) != 0)) {
+	if (!r->timer || (timeout_ms >= 0 && evtimer_add(r->timer, &tv) != 0)) {
 		if (r->timer)
 			event_free(r->timer);
 		free(r);
@@ -241,7 +240,7 @@ int bc_request_async(bc_client *c, const char *topic, const void *data,
 		return rc;
 	rc = request_start(c, topic, data, len, bc_timeout(c, timeout_ms), cb,
 			   arg);
-	if (rc != BC_OK)  /* never sent: frees a half-open trial */
+	if (rc != BC_OK) /* never sent: frees a half-open trial */
 		bc_guard_result(c, BC_ERR_INVALID, 0);
 	return rc;
 }
@@ -260,8 +259,8 @@ static void sync_reply(bc_client *c, int err, const bc_msg *reply, void *arg)
 	}
 }
 
-int bc_request(bc_client *c, const char *topic, const void *data,
-	       size_t len, int timeout_ms, bc_msg **reply)
+int bc_request(bc_client *c, const char *topic, const void *data, size_t len,
+	       int timeout_ms, bc_msg **reply)
 {
 	struct bc_waiter w = { 0, 0, NULL };
 	int rc;
@@ -284,8 +283,8 @@ int bc_request(bc_client *c, const char *topic, const void *data,
 		struct bc_req *r;
 
 		TAILQ_FOREACH(r, &c->req.list, link)
-			if (r->arg == &w)
-				break;
+		if (r->arg == &w)
+			break;
 		if (r)
 			req_finish(c, r, rc, NULL);
 		bc_msg_free(w.reply);

@@ -15,25 +15,25 @@ struct event;
 struct bc_pending;
 
 struct bc_req {
-	TAILQ_ENTRY(bc_req) link;   /* newest first */
-	struct bc_req *hnext;       /* bucket chain of the request map */
-	uint64_t n;                 /* last token of the reply topic */
+	TAILQ_ENTRY(bc_req) link; /* newest first */
+	struct bc_req *hnext;	  /* bucket chain of the request map */
+	uint64_t n;		  /* last token of the reply topic */
 	bc_reply_cb cb;
-	void *arg;                  /* borrowed, passed to cb */
-	struct event *timer;        /* owned */
-	bc_client *c;               /* borrowed */
-	uint64_t pub_req_id;        /* req_id of the request's PUB */
-	struct bc_pending *ack;     /* the PUB's wait (borrowed), NULL once
+	void *arg;		/* borrowed, passed to cb */
+	struct event *timer;	/* owned */
+	bc_client *c;		/* borrowed */
+	uint64_t pub_req_id;	/* req_id of the request's PUB */
+	struct bc_pending *ack; /* the PUB's wait (borrowed), NULL once
 				     * it ended */
 };
 
 TAILQ_HEAD(bc_req_list, bc_req);
 
 struct bc_requests {
-	struct bc_req_list list;    /* owned requests */
-	struct bc_reqmap map;       /* the same, by number */
-	char inbox[32];             /* "_INBOX.<16 hex>", "" until needed */
-	uint32_t inbox_sid;         /* 0: not subscribed */
+	struct bc_req_list list; /* owned requests */
+	struct bc_reqmap map;	 /* the same, by number */
+	char inbox[32];		 /* "_INBOX.<16 hex>", "" until needed */
+	uint32_t inbox_sid;	 /* 0: not subscribed */
 	uint64_t next_n;
 };
 

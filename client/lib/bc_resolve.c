@@ -25,14 +25,14 @@
 
 /* The evdns resolver and who still needs it. */
 struct bc_dns {
-	struct evdns_base *dns;     /* owned */
-	struct event_base *base;    /* borrowed */
+	struct evdns_base *dns;	 /* owned */
+	struct event_base *base; /* borrowed */
 	int refs;
 };
 
 struct bc_lookup {
-	struct bc_resolver *res;    /* NULL once cancelled */
-	struct bc_dns *dns;         /* one reference */
+	struct bc_resolver *res;	       /* NULL once cancelled */
+	struct bc_dns *dns;		       /* one reference */
 	struct evdns_getaddrinfo_request *req; /* libevent's */
 	bc_resolved_cb done;
 	void *arg;
@@ -125,9 +125,8 @@ static int take_unix(struct bc_resolver *res, const char *host)
 	un = (struct sockaddr_un *)&res->addrs[0].ss;
 	un->sun_family = AF_UNIX;
 	snprintf(un->sun_path, sizeof un->sun_path, "%s", path); /* checked */
-	res->addrs[0].len =
-		(socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-			    strlen(un->sun_path) + 1);
+	res->addrs[0].len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+					strlen(un->sun_path) + 1);
 	res->n = 1;
 	return 0;
 }
@@ -199,14 +198,13 @@ static int resolve_async(struct bc_resolver *res, struct event_base *base,
 	l->arg = arg;
 	res->lookup = l;
 	req = evdns_getaddrinfo(l->dns->dns, host, port, &hints, lookup_cb, l);
-	if (res->lookup)  /* not answered from inside the call */
+	if (res->lookup) /* not answered from inside the call */
 		l->req = req;
 	return 0;
 }
 
 int bc_resolve_start(struct bc_resolver *res, struct event_base *base,
-		     const char *host, int port, bc_resolved_cb done,
-		     void *arg)
+		     const char *host, int port, bc_resolved_cb done, void *arg)
 {
 	char port_text[16];
 	int rc;
@@ -215,7 +213,7 @@ int bc_resolve_start(struct bc_resolver *res, struct event_base *base,
 	snprintf(port_text, sizeof port_text, "%d", port);
 	if (bc_addr_is_unix(host))
 		rc = take_unix(res, host);
-	else  /* a numeric address never blocks: no resolver for it */
+	else /* a numeric address never blocks: no resolver for it */
 		rc = resolve_system(res, host, port_text, base != NULL);
 	if (rc == 1)
 		return resolve_async(res, base, host, port_text, done, arg);
@@ -230,7 +228,7 @@ void bc_resolve_reset(struct bc_resolver *res)
 		struct bc_lookup *l = res->lookup;
 
 		res->lookup = NULL;
-		l->res = NULL;  /* its callback now only frees it */
+		l->res = NULL; /* its callback now only frees it */
 		evdns_getaddrinfo_cancel(l->req);
 	}
 	free(res->addrs);

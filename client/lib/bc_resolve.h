@@ -25,12 +25,12 @@ struct bc_sockaddr {
 typedef void (*bc_resolved_cb)(void *arg);
 
 struct bc_resolver {
-	struct bc_sockaddr *addrs;  /* owned, n of them */
+	struct bc_sockaddr *addrs; /* owned, n of them */
 	size_t n;
-	size_t next;                /* the next one to try */
-	struct bc_dns *dns;         /* one reference; base mode, first use */
-	struct bc_lookup *lookup;   /* owned while an evdns lookup runs */
-	char err[128];              /* why there are no addresses */
+	size_t next;		  /* the next one to try */
+	struct bc_dns *dns;	  /* one reference; base mode, first use */
+	struct bc_lookup *lookup; /* owned while an evdns lookup runs */
+	char err[128];		  /* why there are no addresses */
 };
 
 /* Resolve host (borrowed for the call) and port into res, dropping what

@@ -15,23 +15,23 @@
 struct bc_msg;
 
 struct bc_sub_options {
-	struct proto_sub_opts o;    /* 0 / PROTO_POLICY_NONE: not set */
+	struct proto_sub_opts o; /* 0 / PROTO_POLICY_NONE: not set */
 };
 
 struct bc_sub {
 	uint32_t sid;
-	char *pattern;              /* owned */
-	char *queue;                /* owned, NULL: none */
+	char *pattern;		    /* owned */
+	char *queue;		    /* owned, NULL: none */
 	struct proto_sub_opts opts; /* sent with every SUB of it */
-	int has_opts;               /* 0: a plain 5-element SUB */
+	int has_opts;		    /* 0: a plain 5-element SUB */
 	bc_msg_cb cb;
-	void *arg;                  /* borrowed, passed to cb */
-	int busy;                   /* callbacks of this sub running */
-	int dead;                   /* removed while busy: free when idle */
+	void *arg; /* borrowed, passed to cb */
+	int busy;  /* callbacks of this sub running */
+	int dead;  /* removed while busy: free when idle */
 };
 
 struct bc_sub_table {
-	struct bc_sub **v;          /* owned array of owned subs */
+	struct bc_sub **v; /* owned array of owned subs */
 	size_t n, cap;
 	uint32_t next_sid;
 };

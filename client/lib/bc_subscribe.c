@@ -20,7 +20,7 @@ static int send_unsub(bc_client *c, uint32_t sid)
 	size_t n = proto_enc_unsub(buf, sizeof buf, 0, sid);
 
 	if (!c->bev || c->state != BC_STATE_CONNECTED)
-		return BC_OK;  /* not connected: nothing to undo remotely */
+		return BC_OK; /* not connected: nothing to undo remotely */
 	return n ? bc_conn_send(c, buf, n) : BC_ERR_INVALID;
 }
 
@@ -70,8 +70,8 @@ static int check_sub_args(const bc_client *c, const char *pattern,
 }
 
 /* Queue the SUB for s with a wait that ends in sub_done(w). */
-static int send_sub(bc_client *c, const struct bc_sub *s,
-		    struct bc_waiter *w, struct bc_pending **pp)
+static int send_sub(bc_client *c, const struct bc_sub *s, struct bc_waiter *w,
+		    struct bc_pending **pp)
 {
 	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_TOPIC + PROTO_MAX_NAME + 160];
 	uint64_t req_id = ++c->next_req_id;
@@ -135,7 +135,7 @@ int bc_subscribe_ex(bc_client *c, const char *pattern, const char *queue,
 	if (!s)
 		return BC_ERR_NOMEM;
 	sid = s->sid;
-	if (bc_conn_ready(c)) {  /* else sent after the next WELCOME */
+	if (bc_conn_ready(c)) { /* else sent after the next WELCOME */
 		blocking = bc_can_block(c) == BC_OK;
 		rc = send_sub(c, s, blocking ? &w : NULL, &p);
 		if (rc == BC_OK && blocking)
@@ -178,7 +178,7 @@ int bc_subscribe_async(bc_client *c, const char *pattern, bc_msg_cb cb,
 		return BC_ERR_NOMEM;
 	*sid = s->sid;
 	if (!bc_conn_ready(c))
-		return BC_OK;  /* sent after the next WELCOME */
+		return BC_OK; /* sent after the next WELCOME */
 	rc = send_sub(c, s, NULL, &p);
 	if (rc != BC_OK) {
 		bc_sub_remove(&c->subs, *sid);

@@ -137,20 +137,20 @@ typedef struct bc_sub_options bc_sub_options;
 /* The one error enum of the library. */
 enum bc_err {
 	BC_OK = 0,
-	BC_ERR_INVALID = 1,     /* bad argument, bad topic/pattern/queue name */
-	BC_ERR_NOMEM = 2,       /* out of memory */
-	BC_ERR_CONNECT = 3,     /* cannot reach the broker */
-	BC_ERR_HANDSHAKE = 4,   /* broker refused or garbled the handshake */
-	BC_ERR_TIMEOUT = 5,     /* no answer in time */
-	BC_ERR_CLOSED = 6,      /* connection lost, or the client is closing */
-	BC_ERR_SERVER = 7,      /* broker answered ERR: see bc_last_error */
-	BC_ERR_PROTOCOL = 8,    /* broker sent something undecodable */
-	BC_ERR_TOO_LARGE = 9,   /* payload over the broker's max payload */
+	BC_ERR_INVALID = 1,	/* bad argument, bad topic/pattern/queue name */
+	BC_ERR_NOMEM = 2,	/* out of memory */
+	BC_ERR_CONNECT = 3,	/* cannot reach the broker */
+	BC_ERR_HANDSHAKE = 4,	/* broker refused or garbled the handshake */
+	BC_ERR_TIMEOUT = 5,	/* no answer in time */
+	BC_ERR_CLOSED = 6,	/* connection lost, or the client is closing */
+	BC_ERR_SERVER = 7,	/* broker answered ERR: see bc_last_error */
+	BC_ERR_PROTOCOL = 8,	/* broker sent something undecodable */
+	BC_ERR_TOO_LARGE = 9,	/* payload over the broker's max payload */
 	BC_ERR_WOULDBLOCK = 10, /* blocking call not possible here */
-	BC_ERR_NO_SUCH_SUB = 11, /* unknown subscription id */
+	BC_ERR_NO_SUCH_SUB = 11,  /* unknown subscription id */
 	BC_ERR_CIRCUIT_OPEN = 12, /* circuit breaker open: failed fast */
-	BC_ERR_BUFFER_FULL = 13, /* offline buffer full: nothing was queued */
-	BC_ERR_NOT_BROKER = 14,  /* the server is not a brokerd broker (it
+	BC_ERR_BUFFER_FULL = 13,  /* offline buffer full: nothing was queued */
+	BC_ERR_NOT_BROKER = 14,	  /* the server is not a brokerd broker (it
 				  * sent text, e.g. NATS or HTTP) */
 	BC_ERR_NO_RESPONDERS = 15 /* request: nobody subscribes to the topic */
 };
@@ -172,18 +172,18 @@ int bc_check_pattern(const char *pattern);
  * (bc_state then says CONNECTED). */
 enum bc_state {
 	BC_STATE_CONNECTING = 1,   /* TCP connect or handshake in progress */
-	BC_STATE_CONNECTED = 2,    /* WELCOME received (first connection) */
+	BC_STATE_CONNECTED = 2,	   /* WELCOME received (first connection) */
 	BC_STATE_DISCONNECTED = 3, /* connect failed or connection lost */
-	BC_STATE_CLOSED = 4,       /* bc_close called; last callback */
+	BC_STATE_CLOSED = 4,	   /* bc_close called; last callback */
 	BC_STATE_RECONNECTED = 5   /* WELCOME again after a loss: subscriptions
 				      restored, offline buffer flushed */
 };
 
 /* Circuit breaker states (bc_breaker_state, breaker callback). */
 enum bc_breaker_state {
-	BC_BREAKER_CLOSED = 1,     /* calls go through */
-	BC_BREAKER_OPEN = 2,       /* calls fail fast (BC_ERR_CIRCUIT_OPEN) */
-	BC_BREAKER_HALF_OPEN = 3   /* one trial call goes through */
+	BC_BREAKER_CLOSED = 1,	 /* calls go through */
+	BC_BREAKER_OPEN = 2,	 /* calls fail fast (BC_ERR_CIRCUIT_OPEN) */
+	BC_BREAKER_HALF_OPEN = 3 /* one trial call goes through */
 };
 
 /* ---- callbacks ---------------------------------------------------------- */
@@ -254,7 +254,7 @@ void bc_options_free(bc_options *o);
  * IPv4 or IPv6 address (without brackets), or "unix:PATH" for a unix
  * socket (PATH 1..107 bytes; the port is then unused); 1..255 bytes. */
 int bc_options_set_host(bc_options *o, const char *host);
-int bc_options_set_port(bc_options *o, int port);           /* 1..65535 */
+int bc_options_set_port(bc_options *o, int port); /* 1..65535 */
 /* Append another broker address (host copied, port 1..65535; at most 16
  * addresses in all).  Connect attempts go through the list in turn, each
  * failure or loss moving on to the next. */
@@ -405,8 +405,7 @@ int bc_last_error(const bc_client *c, const char **reason);
  * sending (or in the offline buffer while not connected), not delivered.
  * BC_ERR_BUFFER_FULL when the offline buffer is full, BC_ERR_CLOSED when
  * closing or disconnected for good. */
-int bc_publish(bc_client *c, const char *topic, const void *data,
-	       size_t len);
+int bc_publish(bc_client *c, const char *topic, const void *data, size_t len);
 
 /* Like bc_publish, with an optional reply_to topic (copied, NULL for none)
  * and, if cb is not NULL, an acknowledgement: cb(c, err, arg) is called
@@ -416,8 +415,8 @@ int bc_publish(bc_client *c, const char *topic, const void *data,
  * With cb, the call is guarded by the circuit breaker (BC_ERR_CIRCUIT_OPEN)
  * and the timeout runs from this call, also while the message waits in
  * the offline buffer. */
-int bc_publish_ex(bc_client *c, const char *topic, const void *data,
-		  size_t len, const char *reply_to, bc_ack_cb cb, void *arg);
+int bc_publish_ex(bc_client *c, const char *topic, const void *data, size_t len,
+		  const char *reply_to, bc_ack_cb cb, void *arg);
 
 /* bc_publish_ex for a request whose replies the caller collects itself
  * (several replies, its own inbox): reply_to and cb are required, and cb
@@ -466,11 +465,11 @@ int bc_subscribe(bc_client *c, const char *pattern, const char *queue,
  * reconnect.  Losses are announced by NOTICE DROPPED (the notice
  * callback, kind BC_NOTICE_DROPPED, with the count). */
 enum bc_policy {
-	BC_POLICY_DEFAULT = 0,     /* not set: the pool's policy */
+	BC_POLICY_DEFAULT = 0,	   /* not set: the pool's policy */
 	BC_POLICY_DROP_OLDEST = 1, /* discard the oldest queued messages */
 	BC_POLICY_DROP_NEWEST = 2, /* discard the new message */
 	BC_POLICY_DISCONNECT = 3,  /* close the connection (ERR SERVER_BUSY) */
-	BC_POLICY_BLOCK = 4        /* pause the publishers while we read,
+	BC_POLICY_BLOCK = 4	   /* pause the publishers while we read,
 				    * drop-newest once we stall (brokers
 				    * before it refuse the SUB: BAD_FIELD) */
 };
@@ -536,8 +535,8 @@ void bc_msg_free(bc_msg *m);
  * *reply is NULL.  BC_ERR_NO_RESPONDERS at once when the broker reports
  * that no subscription matched topic (a broker without that answer lets
  * the request time out: BC_ERR_TIMEOUT).  Blocking mode only. */
-int bc_request(bc_client *c, const char *topic, const void *data,
-	       size_t len, int timeout_ms, bc_msg **reply);
+int bc_request(bc_client *c, const char *topic, const void *data, size_t len,
+	       int timeout_ms, bc_msg **reply);
 
 /* The same without blocking: cb(c, err, reply, arg) is called exactly once,
  * later (never from inside this call).  Errors returned here mean cb will

@@ -85,7 +85,7 @@ static int load_payload(const struct tool_args *a, struct pub_buf *b)
 	if (f != stdin)
 		fclose(f);
 	if (err) {
-		free(b->data);      /* what was read before the error */
+		free(b->data); /* what was read before the error */
 		b->data = NULL;
 		tool_fail(a, "cannot read '%s': %s",
 			  a->file ? a->file : "stdin",
@@ -153,7 +153,8 @@ static int pub_lines(const struct tool_args *a, bc_client *c,
 	ssize_t n;
 	int rc = BC_OK;
 
-	while (rc == BC_OK && !e->err && (n = getline(&line, &cap, stdin)) >= 0) {
+	while (rc == BC_OK && !e->err &&
+	       (n = getline(&line, &cap, stdin)) >= 0) {
 		if (n > 0 && line[n - 1] == '\n')
 			n--;
 		rc = bc_publish_ex(c, a->topics[0], line, (size_t)n,

@@ -29,7 +29,7 @@ static void on_signal(int sig)
 struct reply_state {
 	const struct tool_args *a;
 	long answered;
-	int failed;                       /* an answer could not be sent */
+	int failed; /* an answer could not be sent */
 };
 
 /* The answer to m: -m's text, or the command's output. */
@@ -49,7 +49,7 @@ static int answer(struct reply_state *st, bc_client *c, const bc_msg *m)
 			  strerror(errno));
 		return BC_ERR_INVALID;
 	}
-	if (status != 0)  /* its output is still the answer */
+	if (status != 0) /* its output is still the answer */
 		tool_fail(a, "command exited with status %d", status);
 	rc = bc_respond(c, m, out, len);
 	free(out);
@@ -65,7 +65,7 @@ static void on_request(bc_client *c, const bc_msg *m, void *arg)
 	if (st->failed || (a->count && st->answered >= a->count))
 		return;
 	if (!bc_msg_reply_to(m))
-		return;           /* a plain publish: nobody to answer */
+		return; /* a plain publish: nobody to answer */
 	rc = answer(st, c, m);
 	if (rc != BC_OK) {
 		if (rc != BC_ERR_INVALID)
@@ -87,7 +87,7 @@ static void catch_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);  /* a command that exits unread */
+	signal(SIGPIPE, SIG_IGN); /* a command that exits unread */
 }
 
 /* Serve until -n answers, a signal, a failed answer or a lost link. */
@@ -97,7 +97,8 @@ static int serve(const struct tool_args *a, bc_client *c,
 	int rc = bc_subscribe(c, a->topics[0], a->queue, on_request, st, NULL);
 
 	if (rc == BC_ERR_INVALID) {
-		tool_fail(a, "invalid pattern '%s' or queue group", a->topics[0]);
+		tool_fail(a, "invalid pattern '%s' or queue group",
+			  a->topics[0]);
 		return TOOL_EXIT_RUNTIME;
 	}
 	if (rc != BC_OK) {

@@ -86,12 +86,15 @@ static int wait_replies(const struct tool_args *a, bc_client *c,
 			return TOOL_EXIT_RUNTIME;
 		}
 		if (left <= 0) {
-			tool_fail(a, "timed out after %d s (%ld of %ld "
-				  "replies)", a->idle_s, st->replies, a->count);
+			tool_fail(a,
+				  "timed out after %d s (%ld of %ld "
+				  "replies)",
+				  a->idle_s, st->replies, a->count);
 			return TOOL_EXIT_TIMEOUT;
 		}
 		if (bc_run(c, left < REQ_TICK_MS ? (int)left : REQ_TICK_MS) !=
-		    BC_OK && st->replies < a->count) {
+			    BC_OK &&
+		    st->replies < a->count) {
 			tool_fail(a, "connection lost");
 			return TOOL_EXIT_RUNTIME;
 		}

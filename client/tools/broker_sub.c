@@ -31,8 +31,8 @@ struct sub_state {
 	const struct tool_args *a;
 	long received;
 	int write_failed;
-	int up;                           /* connected (for --reconnect) */
-	long long last_ms;                /* last message (or start), for -W */
+	int up;		   /* connected (for --reconnect) */
+	long long last_ms; /* last message (or start), for -W */
 };
 
 static long long mono_ms(void)
@@ -148,7 +148,7 @@ static void report_lost(const struct tool_args *a, const struct tool_error *e)
 		tool_fail(a, "connection lost: %s (code %d)", e->reason,
 			  e->server_code);
 	else if (e->err == BC_ERR_CLOSED)
-		tool_fail(a, "%s", e->reason);  /* "connection lost: ..." */
+		tool_fail(a, "%s", e->reason); /* "connection lost: ..." */
 	else
 		tool_fail(a, "connection lost");
 }

@@ -11,9 +11,19 @@
 #include "tool_url.h"
 #include "tool_usage.h"
 
-enum { OPT_HELP = 256, OPT_VERSION, OPT_RETRY, OPT_RETRY_MAX, OPT_TIMEOUT,
-       OPT_RECONNECT, OPT_LITERAL, OPT_COMMAND, OPT_POLICY,
-       OPT_MAX_QUEUE_MSGS, OPT_MAX_QUEUE_BYTES };
+enum {
+	OPT_HELP = 256,
+	OPT_VERSION,
+	OPT_RETRY,
+	OPT_RETRY_MAX,
+	OPT_TIMEOUT,
+	OPT_RECONNECT,
+	OPT_LITERAL,
+	OPT_COMMAND,
+	OPT_POLICY,
+	OPT_MAX_QUEUE_MSGS,
+	OPT_MAX_QUEUE_BYTES
+};
 
 static const struct option long_opts[] = {
 	{ "host", required_argument, NULL, 'h' },
@@ -116,10 +126,12 @@ static int take_queue_opt(struct tool_args *a, int opt, const char *arg)
 		return take_size(a, &a->max_queue_bytes, arg,
 				 "--max-queue-bytes", 1);
 	a->policy = strcmp(arg, "pool") == 0 ? TOOL_POLICY_POOL
-					      : bc_policy_parse(arg);
+					     : bc_policy_parse(arg);
 	if (a->policy < 0) {
-		tool_fail(a, "invalid policy '%s' (block, drop-oldest, "
-			  "drop-newest, disconnect or pool)", arg);
+		tool_fail(a,
+			  "invalid policy '%s' (block, drop-oldest, "
+			  "drop-newest, disconnect or pool)",
+			  arg);
 		return TOOL_EXIT_USAGE;
 	}
 	return -1;
@@ -153,8 +165,7 @@ static int take_long(struct tool_args *a, int opt, const char *arg,
 		return take_num(a, &a->retry_max_ms, arg, "--retry-max", 1,
 				86400000);
 	case OPT_TIMEOUT:
-		return take_num(a, &a->timeout_ms, arg, "timeout", 1,
-				86400000);
+		return take_num(a, &a->timeout_ms, arg, "timeout", 1, 86400000);
 	case OPT_LITERAL:
 		a->literal = 1;
 		return -1;
@@ -180,16 +191,36 @@ static int take_opt(struct tool_args *a, int opt, const char *arg,
 		    const char *name)
 {
 	switch (opt) {
-	case 'h': a->host = arg; break;
-	case 'i': a->id = arg; break;
-	case 'm': a->message = arg; break;
-	case 'f': a->file = arg; break;
-	case 'l': a->lines = 1; break;
-	case 's': a->whole_stdin = 1; break;
-	case 'r': a->reply_to = arg; break;
-	case 'q': a->queue = arg; break;
-	case 'v': a->verbose = 1; break;
-	case 'N': a->no_newline = 1; break;
+	case 'h':
+		a->host = arg;
+		break;
+	case 'i':
+		a->id = arg;
+		break;
+	case 'm':
+		a->message = arg;
+		break;
+	case 'f':
+		a->file = arg;
+		break;
+	case 'l':
+		a->lines = 1;
+		break;
+	case 's':
+		a->whole_stdin = 1;
+		break;
+	case 'r':
+		a->reply_to = arg;
+		break;
+	case 'q':
+		a->queue = arg;
+		break;
+	case 'v':
+		a->verbose = 1;
+		break;
+	case 'N':
+		a->no_newline = 1;
+		break;
 	case 'p':
 		if ((a->port = (int)parse_num(arg, 1, 65535)) < 0) {
 			tool_fail(a, "invalid port '%s'", arg);
@@ -225,8 +256,10 @@ static void mqtt_to_brokerd(char *buf, size_t cap, const char *s)
 	size_t i;
 
 	for (i = 0; s[i] && i + 1 < cap; i++)
-		buf[i] = s[i] == '/' ? '.' : s[i] == '+' ? '*' :
-			 s[i] == '#' ? '>' : s[i];
+		buf[i] = s[i] == '/'   ? '.'
+			 : s[i] == '+' ? '*'
+			 : s[i] == '#' ? '>'
+				       : s[i];
 	buf[i] = 0;
 }
 
@@ -242,11 +275,14 @@ static int check_mqtt_habit(const struct tool_args *a)
 			continue;
 		mqtt_to_brokerd(hint, sizeof hint, a->topics[i]);
 		if (a->kind == TOOL_SUB)
-			tool_fail(a, "brokerd patterns use '.' '*' and '>': did "
+			tool_fail(a,
+				  "brokerd patterns use '.' '*' and '>': did "
 				  "you mean '%s'? (--literal to subscribe to "
-				  "'%s' as written)", hint, a->topics[i]);
+				  "'%s' as written)",
+				  hint, a->topics[i]);
 		else
-			tool_fail(a, "brokerd topics use '.' and have no "
+			tool_fail(a,
+				  "brokerd topics use '.' and have no "
 				  "wildcards ('+' and '#' are MQTT's): "
 				  "--literal publishes to '%s' as written",
 				  a->topics[i]);
@@ -262,8 +298,10 @@ static void warn_qos_habit(const struct tool_args *a)
 	const char *q = a->queue;
 
 	if (q && q[0] >= '0' && q[0] <= '2' && q[1] == 0)
-		tool_fail(a, "warning: -q %s joins queue group '%s' (brokerd "
-			  "has no QoS levels; -q is not mosquitto's QoS)", q, q);
+		tool_fail(a,
+			  "warning: -q %s joins queue group '%s' (brokerd "
+			  "has no QoS levels; -q is not mosquitto's QoS)",
+			  q, q);
 }
 
 static int check_pub(const struct tool_args *a)
@@ -284,7 +322,8 @@ static int check_pub(const struct tool_args *a)
 static int check_sub(const struct tool_args *a)
 {
 	if (a->ntopics == 0) {
-		tool_fail(a, "at least one -t PATTERN is required (see --help)");
+		tool_fail(a,
+			  "at least one -t PATTERN is required (see --help)");
 		return TOOL_EXIT_USAGE;
 	}
 	warn_qos_habit(a);
@@ -294,8 +333,7 @@ static int check_sub(const struct tool_args *a)
 /* The option getopt_long just returned, as the user spelled it: "--name"
  * when a long option matched (longindex), "-c" for a short one, else the
  * unknown word itself (getopt leaves optopt 0 for an unknown long one). */
-static void opt_name(char *buf, size_t cap, int opt, int longindex,
-		     char **argv)
+static void opt_name(char *buf, size_t cap, int opt, int longindex, char **argv)
 {
 	int c = opt == '?' || opt == ':' ? optopt : opt;
 
@@ -316,8 +354,10 @@ static int take_url(struct tool_args *a, const char *url)
 
 	if (tool_url_parse(url, a->url_host, sizeof a->url_host, &host,
 			   &a->port) != 0) {
-		tool_fail(a, "invalid BROKER_URL '%s' (HOST[:PORT] or "
-			  "unix:/PATH)", url);
+		tool_fail(a,
+			  "invalid BROKER_URL '%s' (HOST[:PORT] or "
+			  "unix:/PATH)",
+			  url);
 		return TOOL_EXIT_USAGE;
 	}
 	a->host = host;
@@ -379,8 +419,7 @@ static int check_args(struct tool_args *a, int nargs, char **args)
 	return a->kind == TOOL_PUB ? check_pub(a) : check_sub(a);
 }
 
-int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
-	       char **argv)
+int tool_parse(struct tool_args *a, enum tool_kind kind, int argc, char **argv)
 {
 	const char *optstring = tools[kind].optstring;
 	int opt, rc, longindex = -1;
@@ -418,15 +457,15 @@ int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
 			continue;
 		}
 		if (opt != '?' && !strchr(optstring + 1, opt))
-			opt = 0;          /* another tool's option */
+			opt = 0; /* another tool's option */
 		if ((rc = take_opt(a, opt, optarg, name)) >= 0)
 			return rc;
 	}
 	return check_args(a, argc - optind, argv + optind);
 }
 
-void tool_error_cb(bc_client *c, int err, int server_code,
-		   const char *reason, void *arg)
+void tool_error_cb(bc_client *c, int err, int server_code, const char *reason,
+		   void *arg)
 {
 	struct tool_error *e = arg;
 
@@ -505,8 +544,10 @@ bc_client *tool_connect(const struct tool_args *a, const bc_options *o,
 	if (rc == BC_ERR_NOT_BROKER)
 		tool_fail(a, "%s %s", addr, why);
 	else if (rc == BC_ERR_HANDSHAKE && e->server_code)
-		tool_fail(a, "broker at %s refused the connection: %s "
-			  "(code %d)", addr, why, e->server_code);
+		tool_fail(a,
+			  "broker at %s refused the connection: %s "
+			  "(code %d)",
+			  addr, why, e->server_code);
 	else if (rc == BC_ERR_HANDSHAKE)
 		tool_fail(a, "handshake with %s failed: %s", addr, why);
 	else
@@ -520,7 +561,7 @@ int tool_sub_options(const struct tool_args *a, bc_sub_options **out)
 
 	/* A person piping to a file expects every line: block unless
 	 * --policy says otherwise. */
-	int policy = a->policy == 0		   ? BC_POLICY_BLOCK
+	int policy = a->policy == 0		     ? BC_POLICY_BLOCK
 		     : a->policy == TOOL_POLICY_POOL ? BC_POLICY_DEFAULT
 						     : a->policy;
 

@@ -15,8 +15,8 @@
 #define TOOL_MAX_TOPICS 64
 #define TOOL_EXIT_RUNTIME 1
 #define TOOL_EXIT_USAGE 2
-#define TOOL_EXIT_TIMEOUT 3               /* -W / broker-req: nothing came */
-#define TOOL_EXIT_NO_RESPONDERS 4         /* broker-req: nobody listens */
+#define TOOL_EXIT_TIMEOUT 3	  /* -W / broker-req: nothing came */
+#define TOOL_EXIT_NO_RESPONDERS 4 /* broker-req: nobody listens */
 /* --policy pool: ask for nothing, the pool's policy applies */
 #define TOOL_POLICY_POOL 100
 
@@ -25,43 +25,43 @@ enum tool_kind { TOOL_PUB, TOOL_SUB, TOOL_REQ, TOOL_REPLY };
 /* Parsed command line.  Every string borrows from argv. */
 struct tool_args {
 	enum tool_kind kind;
-	const char *prog;                 /* "broker-pub", "broker-sub", ... */
-	const char *host;                 /* "unix:/PATH" passed as is */
+	const char *prog; /* "broker-pub", "broker-sub", ... */
+	const char *host; /* "unix:/PATH" passed as is */
 	int port;
-	char url_host[256];               /* host part of BROKER_URL */
-	const char *id;                   /* client name, NULL: default */
+	char url_host[256]; /* host part of BROKER_URL */
+	const char *id;	    /* client name, NULL: default */
 	const char *topics[TOOL_MAX_TOPICS];
 	int ntopics;
-	int retry;                        /* --retry: extra connect attempts */
-	int retry_max_ms;                 /* --retry-max: backoff cap, 0: default */
-	int timeout_ms;                   /* --timeout, 0: library default */
-	int literal;                      /* --literal: '+' '#' as written */
+	int retry;	  /* --retry: extra connect attempts */
+	int retry_max_ms; /* --retry-max: backoff cap, 0: default */
+	int timeout_ms;	  /* --timeout, 0: library default */
+	int literal;	  /* --literal: '+' '#' as written */
 	/* broker-pub */
-	const char *message;              /* -m; broker-req: the PAYLOAD */
-	const char *command;              /* broker-reply --command */
-	const char *file;                 /* -f */
-	int lines;                        /* -l */
-	int whole_stdin;                  /* -s */
-	const char *reply_to;             /* -r */
+	const char *message;  /* -m; broker-req: the PAYLOAD */
+	const char *command;  /* broker-reply --command */
+	const char *file;     /* -f */
+	int lines;	      /* -l */
+	int whole_stdin;      /* -s */
+	const char *reply_to; /* -r */
 	/* broker-sub */
-	const char *queue;                /* -q */
-	long count;                       /* -n / -C, 0: unlimited (req: 1) */
-	int idle_s;                       /* -W: broker-sub: exit after this
+	const char *queue;	  /* -q */
+	long count;		  /* -n / -C, 0: unlimited (req: 1) */
+	int idle_s;		  /* -W: broker-sub: exit after this
 					   * long without a message, 0: never;
 					   * broker-req: wait this long */
-	int verbose;                      /* -v */
-	int no_newline;                   /* -N */
-	int reconnect;                    /* --reconnect */
-	int policy;                       /* --policy: enum bc_policy, 0:
+	int verbose;		  /* -v */
+	int no_newline;		  /* -N */
+	int reconnect;		  /* --reconnect */
+	int policy;		  /* --policy: enum bc_policy, 0:
 					   * not given (block),
 					   * TOOL_POLICY_POOL: "pool" */
-	uint64_t max_queue_msgs;          /* --max-queue-msgs, 0: not given */
-	uint64_t max_queue_bytes;         /* --max-queue-bytes, 0: not given */
+	uint64_t max_queue_msgs;  /* --max-queue-msgs, 0: not given */
+	uint64_t max_queue_bytes; /* --max-queue-bytes, 0: not given */
 };
 
 /* The first asynchronous error the library reported (error callback). */
 struct tool_error {
-	int err;                          /* 0: none yet */
+	int err; /* 0: none yet */
 	int server_code;
 	char reason[320];
 };
@@ -71,16 +71,15 @@ struct tool_error {
  * which -h and -p override.  Returns -1 to go on, or an exit status: 0
  * after --help / --version (printed on stdout), TOOL_EXIT_USAGE after a
  * usage error (one line on stderr). */
-int tool_parse(struct tool_args *a, enum tool_kind kind, int argc,
-	       char **argv);
+int tool_parse(struct tool_args *a, enum tool_kind kind, int argc, char **argv);
 
 /* Print "prog: <formatted text>\n" on stderr. */
 void tool_fail(const struct tool_args *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Error callback that records the first error into a struct tool_error. */
-void tool_error_cb(bc_client *c, int err, int server_code,
-		   const char *reason, void *arg);
+void tool_error_cb(bc_client *c, int err, int server_code, const char *reason,
+		   void *arg);
 
 /* Options from the arguments with tool_error_cb(e): host, port, name,
  * --retry/--retry-max/--timeout, and reconnecting only with --reconnect

@@ -42,7 +42,7 @@ static int take_output(int fd, struct sink *s)
 	if (n == 0)
 		return 0;
 	if (s->len + (size_t)n > TOOL_COMMAND_MAX_OUT)
-		return 1;          /* over the limit: discarded */
+		return 1; /* over the limit: discarded */
 	if (s->len + (size_t)n > s->cap) {
 		size_t cap = s->cap ? s->cap : 65536;
 		char *p;
@@ -71,17 +71,19 @@ static int pump(int wfd, const char *in, size_t len, int rfd, struct sink *s)
 		wfd = -1;
 	}
 	while (rc > 0) {
-		struct pollfd p[2] = { { rfd, POLLIN, 0 }, { wfd, POLLOUT, 0 } };
+		struct pollfd p[2] = { { rfd, POLLIN, 0 },
+				       { wfd, POLLOUT, 0 } };
 
 		if (poll(p, wfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
 			break;
-		if (wfd >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+		if (wfd >= 0 &&
+		    (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
 			ssize_t n = write(wfd, in + off, len - off);
 
 			if (n > 0)
 				off += (size_t)n;
 			if (n < 0 && errno != EINTR && errno != EAGAIN)
-				off = len;  /* it stopped reading: fine */
+				off = len; /* it stopped reading: fine */
 			if (off == len) {
 				close(wfd);
 				wfd = -1;
@@ -95,8 +97,8 @@ static int pump(int wfd, const char *in, size_t len, int rfd, struct sink *s)
 	return rc;
 }
 
-int tool_command_run(const char *cmd, const void *in, size_t len,
-		     char **out, size_t *out_len)
+int tool_command_run(const char *cmd, const void *in, size_t len, char **out,
+		     size_t *out_len)
 {
 	int pin[2], pout[2], st, rc;
 	struct sink s = { NULL, 0, 0 };

@@ -16,7 +16,7 @@
  * *out_len bytes, not NUL-terminated).  Returns the command's exit status
  * (0..255, 128+N if killed by signal N), or -1 with errno when it could
  * not be run (*out NULL). */
-int tool_command_run(const char *cmd, const void *in, size_t len,
-		     char **out, size_t *out_len);
+int tool_command_run(const char *cmd, const void *in, size_t len, char **out,
+		     size_t *out_len);
 
 #endif

@@ -37,10 +37,11 @@ int tool_url_parse(const char *url, char *buf, size_t cap, const char **host,
 	} else {
 		colon = strrchr(h, ':');
 		if (colon && colon != strchr(h, ':'))
-			return -1;  /* a bare IPv6 address needs [ ] */
+			return -1; /* a bare IPv6 address needs [ ] */
 		hlen = colon ? (size_t)(colon - h) : strlen(h);
 	}
-	if (hlen == 0 || hlen >= cap || (colon && (p = parse_port(colon + 1)) < 0))
+	if (hlen == 0 || hlen >= cap ||
+	    (colon && (p = parse_port(colon + 1)) < 0))
 		return -1;
 	memcpy(buf, h, hlen);
 	buf[hlen] = 0;

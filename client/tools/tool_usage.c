@@ -20,7 +20,8 @@ static const char pub_usage[] =
 	"                       as empty messages)\n"
 	"  -s, --stdin-file     publish all of stdin as one message\n"
 	"  -r, --reply-to TOPIC reply-to topic of the message(s) (not\n"
-	"                       mosquitto's retain: brokerd keeps no messages)\n"
+	"                       mosquitto's retain: brokerd keeps no "
+	"messages)\n"
 	"      --literal        take a topic with '+', '#' as written (they\n"
 	"                       are MQTT wildcards, refused by default)\n"
 	"      --retry N        retry a failed connect N times (default 0)\n"
@@ -127,10 +128,14 @@ static const char reply_usage[] =
 const char *tool_usage(enum tool_kind kind)
 {
 	switch (kind) {
-	case TOOL_PUB: return pub_usage;
-	case TOOL_SUB: return sub_usage;
-	case TOOL_REQ: return req_usage;
-	case TOOL_REPLY: return reply_usage;
+	case TOOL_PUB:
+		return pub_usage;
+	case TOOL_SUB:
+		return sub_usage;
+	case TOOL_REQ:
+		return req_usage;
+	case TOOL_REPLY:
+		return reply_usage;
 	}
 	return pub_usage;
 }
