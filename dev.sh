@@ -5,6 +5,8 @@
 #                                127.0.0.1:7654 with conf/brokerd.conf
 #   ./dev.sh test                build and run the whole test suite
 #   ./dev.sh test-asan           the same under AddressSanitizer + UBSan
+#   ./dev.sh format [--check]    clang-format every C file (.clang-format);
+#                                --check only reports, exit 1 if any differ
 #   ./dev.sh build               configure and build only (into build/)
 #   ./dev.sh deps                install missing build dependencies (Debian)
 set -euo pipefail
@@ -73,8 +75,18 @@ test-asan)
 	build build-asan --enable-sanitizers
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 check build-asan
 	;;
+format)
+	git ls-files '*.c' '*.h' | grep -v '^docs/' > "${TMPDIR:-/tmp}/dev-fmt.$$"
+	if [ "${1:-}" = --check ]; then
+		xargs clang-format --dry-run --Werror <"${TMPDIR:-/tmp}/dev-fmt.$$" ||
+			{ rm -f "${TMPDIR:-/tmp}/dev-fmt.$$"; echo "dev.sh: run ./dev.sh format" >&2; exit 1; }
+	else
+		xargs clang-format -i <"${TMPDIR:-/tmp}/dev-fmt.$$"
+	fi
+	rm -f "${TMPDIR:-/tmp}/dev-fmt.$$"
+	;;
 *)
-	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 	;;
 esac
