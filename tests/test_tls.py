@@ -106,7 +106,11 @@ class TlsBroker(brokertest.Broker):
                 stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT)
         poll_until(lambda: not self.alive() or self._accepts(), 10)
-        if self.alive() and self._accepts():
+        # The TLS listener may be bound a moment after the plain one (a
+        # slow host, valgrind).  Wait for its log line: a probe connection
+        # would itself log a failed handshake, which tests look for.
+        tls_up = "listening on 127.0.0.1:%d " % self.tls_port
+        if self.alive() and self._accepts() and self.wait_log(tls_up, 10):
             return True
         self.kill()
         return False
