@@ -413,6 +413,24 @@ int harness_client(int port, const char *name)
 	return fd;
 }
 
+int harness_slow_client(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), size = 4096;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    harness_hello(fd, "slow") != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int harness_wait_closed(int fd, int timeout_ms)
 {
 	int64_t deadline = harness_now_ms() + timeout_ms;

@@ -91,6 +91,11 @@ int harness_hello(int fd, const char *name);
 /* Connect and handshake; -1 on failure. */
 int harness_client(int port, const char *name);
 
+/* Connect with a 4 KiB receive buffer and handshake as "slow": while it
+ * does not read, the broker's socket fills at once and the rest waits in
+ * the broker's queue (a stalled reader).  -1 on failure. */
+int harness_slow_client(int port);
+
 /* 1 if the peer closed the connection within timeout_ms (reading and
  * discarding whatever arrives before), else 0. */
 int harness_wait_closed(int fd, int timeout_ms);

@@ -83,18 +83,12 @@ static int client_on(int port, const char *name)
 	return fd;
 }
 
-/* A handshaken client with a 4 KiB receive buffer (a stalled reader). */
+/* A stalled reader (harness_slow_client), asserted. */
 static int slow_client(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), size = 4096;
+	int fd = harness_slow_client(port);
 
 	ck_assert_int_ge(fd, 0);
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	ck_assert_int_eq(harness_hello(fd, "slow"), 0);
 	return fd;
 }
 
