@@ -13,18 +13,11 @@
 #include <string.h>
 
 #include "tool_args.h"
+#include "tool_stop.h"
 #include "tool_command.h"
 
 /* Slice of the loop between checks of the signal flag. */
 #define REPLY_TICK_MS 100
-
-static volatile sig_atomic_t reply_stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	reply_stop = 1;
-}
 
 struct reply_state {
 	const struct tool_args *a;
@@ -78,18 +71,6 @@ static void on_request(bc_client *c, const bc_msg *m, void *arg)
 		bc_break(c);
 }
 
-static void catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN); /* a command that exits unread */
-}
-
 /* Serve until -n answers, a signal, a failed answer or a lost link. */
 static int serve(const struct tool_args *a, bc_client *c,
 		 struct reply_state *st)
@@ -105,7 +86,7 @@ static int serve(const struct tool_args *a, bc_client *c,
 		tool_fail_op(a, c, rc, "subscription failed");
 		return TOOL_EXIT_RUNTIME;
 	}
-	while (!reply_stop) {
+	while (!tool_stop_requested()) {
 		rc = bc_run(c, REPLY_TICK_MS);
 		if (st->failed)
 			return TOOL_EXIT_RUNTIME;
@@ -135,7 +116,7 @@ int main(int argc, char **argv)
 		tool_fail(&a, "invalid pattern '%s'", a.topics[0]);
 		return TOOL_EXIT_RUNTIME;
 	}
-	catch_signals();
+	tool_stop_install();
 	o = tool_options(&a, &e);
 	c = o ? tool_connect(&a, o, &e) : NULL;
 	bc_options_free(o);

@@ -15,17 +15,10 @@
 #include <time.h>
 
 #include "tool_args.h"
+#include "tool_stop.h"
 
 /* Slice of the loop between checks of the signal flag. */
 #define SUB_TICK_MS 100
-
-static volatile sig_atomic_t sub_stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	sub_stop = 1;
-}
 
 struct sub_state {
 	const struct tool_args *a;
@@ -96,18 +89,6 @@ static void on_state(bc_client *c, int state, int err, void *arg)
 	}
 }
 
-static void catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 static int subscribe_one(const struct tool_args *a, bc_client *c,
 			 const char *pattern, const bc_sub_options *so,
 			 struct sub_state *st)
@@ -164,7 +145,7 @@ static int idle_expired(const struct tool_args *a, const struct sub_state *st)
 static int run(const struct tool_args *a, bc_client *c,
 	       const struct sub_state *st, const struct tool_error *e)
 {
-	while (!sub_stop) {
+	while (!tool_stop_requested()) {
 		if (idle_expired(a, st))
 			return TOOL_EXIT_TIMEOUT;
 		int rc = bc_run(c, SUB_TICK_MS);
@@ -198,7 +179,7 @@ int main(int argc, char **argv)
 			return TOOL_EXIT_RUNTIME;
 		}
 	}
-	catch_signals();
+	tool_stop_install();
 	o = tool_options(&a, &e);
 	if (o)
 		bc_options_set_notice_cb(o, on_notice, &st);
