@@ -415,9 +415,17 @@ static const char block_live_conf[] = "max_outbound 64k\n"
 				      "stall_timeout 5s\n"
 				      "sys_interval 0\n";
 
-/* A reader slower than the broker (one frame per read, a 4 KiB socket
- * buffer) with block gets everything, in order, and the publisher was
- * paused for it. */
+static int publisher_paused(void *arg)
+{
+	return json_num(stats_json(*(const int *)arg), "block_pauses") > 0;
+}
+
+/* A reader slower than the broker with block gets everything, in order,
+ * and the publisher was paused for it.  "Slower" must not depend on how
+ * fast this host runs the broker (under ASan it can fall behind a reader
+ * that reads one frame at a time), so the reader first waits, without
+ * reading, until the broker has paused the publisher, well within
+ * block_live_conf's stall_timeout, and then reads. */
 START_TEST(test_block_slow_reader_lossless)
 {
 	const unsigned N = 20000;
@@ -431,6 +439,8 @@ START_TEST(test_block_slow_reader_lossless)
 	sub = slow_client(b.port);
 	sub_ok(sub, 1, "b.x", PROTO_POLICY_BLOCK);
 	pub = spawn_publisher(b.port, "b.x", N, MSG_SIZE);
+	ck_assert_msg(harness_poll(publisher_paused, &b.port, 2000, 20),
+		      "publisher never paused for the block subscriber");
 	tally(sub, &t);
 	expect_exit0(pub, WAIT_MS);
 	json = stats_json(b.port);
