@@ -94,6 +94,10 @@ enum proto_err {
 	PROTO_E_BAD_NAME = 16,		/* client name too long or invalid */
 	PROTO_E_NO_RESPONDERS = 17,	/* PUB with PROTO_PUB_NO_RESPONDERS
 					  * matched no subscription */
+	PROTO_E_AUTH_FAILED = 18,	/* HELLO credentials refused (or
+					  * missing where required); close */
+	PROTO_E_FORBIDDEN = 19,		/* PUB or SUB not allowed by the
+					  * user's rules; stays open */
 	PROTO_E_SERVER_BUSY = 100,	/* limits reached on the server side */
 	PROTO_E_SHUTTING_DOWN = 101,	/* broker is stopping */
 	PROTO_E_TIMEOUT = 102,		/* handshake or keepalive timeout */
@@ -106,6 +110,8 @@ enum proto_notice {
 	PROTO_NOTICE_LAME_DUCK = 2, /* broker going away; count = ms left */
 	PROTO_NOTICE_POLICY = 3,    /* a SUB's policy was replaced; count
 					  * = the enum proto_policy applied */
+	PROTO_NOTICE_REVOKED = 4,   /* a reload's rules removed a
+					  * subscription; count = its sid */
 };
 
 /* Outbound queue policies a SUB may ask for (the "policy" option). */

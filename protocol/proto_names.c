@@ -42,6 +42,10 @@ const char *proto_err_str(enum proto_err code)
 		return "invalid client name";
 	case PROTO_E_NO_RESPONDERS:
 		return "no responders";
+	case PROTO_E_AUTH_FAILED:
+		return "authentication failed";
+	case PROTO_E_FORBIDDEN:
+		return "not authorized";
 	case PROTO_E_SERVER_BUSY:
 		return "server busy";
 	case PROTO_E_SHUTTING_DOWN:

@@ -23,6 +23,9 @@ static const char *const bc_err_text[] = {
 	[BC_ERR_BUFFER_FULL] = "offline buffer full",
 	[BC_ERR_NOT_BROKER] = "server does not speak the brokerd protocol",
 	[BC_ERR_NO_RESPONDERS] = "no responders",
+	[BC_ERR_AUTH] = "authentication failed",
+	[BC_ERR_FORBIDDEN] = "not authorized",
+	[BC_ERR_TLS] = "TLS failure",
 };
 
 const char *bc_strerror(int err)

@@ -147,12 +147,17 @@ enum bc_err {
 	BC_ERR_PROTOCOL = 8,	/* broker sent something undecodable */
 	BC_ERR_TOO_LARGE = 9,	/* payload over the broker's max payload */
 	BC_ERR_WOULDBLOCK = 10, /* blocking call not possible here */
-	BC_ERR_NO_SUCH_SUB = 11,  /* unknown subscription id */
-	BC_ERR_CIRCUIT_OPEN = 12, /* circuit breaker open: failed fast */
-	BC_ERR_BUFFER_FULL = 13,  /* offline buffer full: nothing was queued */
-	BC_ERR_NOT_BROKER = 14,	  /* the server is not a brokerd broker (it
+	BC_ERR_NO_SUCH_SUB = 11,   /* unknown subscription id */
+	BC_ERR_CIRCUIT_OPEN = 12,  /* circuit breaker open: failed fast */
+	BC_ERR_BUFFER_FULL = 13,   /* offline buffer full: nothing was queued */
+	BC_ERR_NOT_BROKER = 14,	   /* the server is not a brokerd broker (it
 				  * sent text, e.g. NATS or HTTP) */
-	BC_ERR_NO_RESPONDERS = 15 /* request: nobody subscribes to the topic */
+	BC_ERR_NO_RESPONDERS = 15, /* request: nobody subscribes to the topic */
+	BC_ERR_AUTH = 16,	   /* broker refused the credentials (final:
+				    * no reconnect with the same ones) */
+	BC_ERR_FORBIDDEN = 17,	   /* the user's rules refuse this PUB/SUB */
+	BC_ERR_TLS = 18		   /* TLS handshake or certificate check
+				    * failed (reason says which) */
 };
 
 /* Static English text for an error code; "unknown error" for codes not in
