@@ -982,6 +982,47 @@ START_TEST(stat_errors)
 }
 END_TEST
 
+/* A broker that stops answering (SIGSTOP) while broker-stat -w watches:
+ * the next request runs out of --timeout, one line, exit 1.  A broker
+ * whose max_payload cannot hold the answer refuses it: one line too. */
+START_TEST(stat_no_answer)
+{
+	struct sub_proc s;
+	struct run_out r;
+	char cmd[512];
+	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+	const char *small[] = { stat_path(), "-p", port_str, NULL };
+	const char *err;
+	int st;
+
+	start_broker("sys_interval 0\n");
+	snprintf(cmd, sizeof cmd, "exec '%s' -p %s -w --timeout 500 2>&1",
+		 stat_path(), port_str);
+	sub_start(&s, sh);
+	ck_assert_msg(harness_read_until(s.fd, s.buf, sizeof s.buf, "\n", 5000),
+		      "%s", s.buf);
+	ck_assert_int_eq(kill(broker.pid, SIGSTOP), 0);
+	harness_read_until(s.fd, s.buf, sizeof s.buf, "ms\n", 5000);
+	st = harness_wait_pid(s.pid, 5000);
+	close(s.fd);
+	kill(broker.pid, SIGCONT);
+	stop_broker();
+	ck_assert_int_eq(exit_code(st), 1);
+	err = strstr(s.buf, "broker-stat: ");
+	ck_assert_msg(err != NULL, "%s", s.buf);
+	ck_assert_str_eq(err, "broker-stat: no answer to $SYS.REQ.STATS "
+			      "within 500 ms\n");
+
+	start_broker("sys_interval 0\nmax_payload 256\n");
+	run_tool(&r, NULL, small);
+	stop_broker();
+	ck_assert_int_eq(exit_code(r.status), 1);
+	assert_one_line(r.err, "broker-stat: $SYS.REQ.STATS failed: stats do "
+			       "not fit in max_payload");
+	ck_assert_str_eq(r.out, "");
+}
+END_TEST
+
 /* Write len bytes to a new temporary file; its name into path. */
 static void temp_file(char *path, const void *data, size_t len)
 {
@@ -1190,6 +1231,7 @@ static Suite *tools_suite(void)
 	tcase_add_test(tc, stat_json);
 	tcase_add_test(tc, stat_watch_rates);
 	tcase_add_test(tc, stat_errors);
+	tcase_add_test(tc, stat_no_answer);
 	tcase_add_test(tc, sub_format);
 	tcase_add_test(tc, sub_json);
 	tcase_add_test(tc, sub_pretty);

@@ -94,8 +94,7 @@ static int print_json(const bc_msg *m)
 
 /* Serve the connection until the next period starts at from + period.
  * 0, or 1 when stopped by a signal or the connection was lost. */
-static int wait_period(const struct tool_args *a, bc_client *c,
-		       long long from)
+static int wait_period(const struct tool_args *a, bc_client *c, long long from)
 {
 	long long left;
 
@@ -174,7 +173,9 @@ int main(int argc, char **argv)
 	o = tool_options(&a, &e);
 	c = o ? tool_connect(&a, o, &e) : NULL;
 	bc_options_free(o);
-	rc = !c ? TOOL_EXIT_RUNTIME : a.watch ? watch(&a, c, s) : once(&a, c, s);
+	rc = !c	       ? TOOL_EXIT_RUNTIME
+	     : a.watch ? watch(&a, c, s)
+		       : once(&a, c, s);
 	bc_close(c);
 	bc_msg_free(s[0].msg);
 	bc_msg_free(s[1].msg);

@@ -9,8 +9,12 @@
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
-	size_t len = c < 0x80 ? 1 : c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3
-						      : c < 0xf5 ? 4 : 0;
+	size_t len = c < 0x80	? 1
+		     : c < 0xc2 ? 0
+		     : c < 0xe0 ? 2
+		     : c < 0xf0 ? 3
+		     : c < 0xf5 ? 4
+				: 0;
 	unsigned char lo = 0x80, hi = 0xbf;
 
 	if (len <= 1 || len > n)

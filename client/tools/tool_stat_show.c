@@ -91,7 +91,8 @@ static void print_pools(FILE *f, const struct tool_stats *s)
 		pool_col(f, o, "max_outbound_total", 12);
 		pool_col(f, o, "delivered", 12);
 		pool_col(f, o, "dropped", 10);
-		fputs(tool_stats_get(o, "retired", NULL) ? " (retired)\n" : "\n",
+		fputs(tool_stats_get(o, "retired", NULL) ? " (retired)\n"
+							 : "\n",
 		      f);
 	}
 	if (s->pools_seen > s->npools)
@@ -114,9 +115,9 @@ void tool_stat_table(FILE *f, const char *addr, const struct tool_stats *s)
 
 void tool_stat_header(FILE *f)
 {
-	fprintf(f, "%-8s %6s %6s %9s %9s %8s %12s %12s %10s\n", "time",
-		"conns", "subs", "in/s", "out/s", "drops/s", "published",
-		"delivered", "dropped");
+	fprintf(f, "%-8s %6s %6s %9s %9s %8s %12s %12s %10s\n", "time", "conns",
+		"subs", "in/s", "out/s", "drops/s", "published", "delivered",
+		"dropped");
 }
 
 /* (cur - prev - own) per second, rounded; never negative. */

@@ -182,7 +182,7 @@ static int read_number(struct cursor *c, long long *v)
 	}
 	snprintf(buf, sizeof buf, "%.*s", (int)(c->p - from), from);
 	*v = strpbrk(buf, ".eE") ? (long long)strtod(buf, NULL)
-				  : strtoll(buf, NULL, 10);
+				 : strtoll(buf, NULL, 10);
 	return 0;
 }
 
