@@ -28,7 +28,8 @@ START_TEST(stats_good)
 	const char *text =
 		" {\"version\": [1, 2.5e3, {\"x\": null}],\n"
 		"  \"broker\": {\"published\": 12, \"dropped\": 0,"
-		" \"ratio\": -1.75, \"up\": true, \"s\": \"a\\\"\\u00e9\\ud83d\\ude00\","
+		" \"ratio\": -1.75, \"up\": true, \"s\": "
+		"\"a\\\"\\u00e9\\ud83d\\ude00\","
 		" \"nested\": {\"deep\": [1]}, \"big\": 9007199254740993},"
 		"  \"pools\": {\"default\": {\"name\": \"default\", "
 		"\"delivered\": 7, \"retired\": false}, \"b\\u0041\": {}}} ";
@@ -60,24 +61,24 @@ START_TEST(stats_malformed)
 	static const char *const bad[] = {
 		"",
 		"[]",
-		"{}",				    /* no broker */
-		"{\"broker\": 1}",		    /* not an object */
-		"{\"broker\": {}, \"pools\": []}",  /* pools not an object */
+		"{}",				   /* no broker */
+		"{\"broker\": 1}",		   /* not an object */
+		"{\"broker\": {}, \"pools\": []}", /* pools not an object */
 		"{\"broker\": {}, \"pools\": {\"a\": 1}}",
-		"{\"broker\": {\"a\": 1,}}",	    /* trailing comma */
-		"{\"broker\": {\"a\" 1}}",	    /* no colon */
-		"{\"broker\": {\"a\": 01}}",	    /* leading zero */
+		"{\"broker\": {\"a\": 1,}}", /* trailing comma */
+		"{\"broker\": {\"a\" 1}}",   /* no colon */
+		"{\"broker\": {\"a\": 01}}", /* leading zero */
 		"{\"broker\": {\"a\": 1.}}",
 		"{\"broker\": {\"a\": -}}",
 		"{\"broker\": {\"a\": tru}}",
-		"{\"broker\": {\"a\": \"x\\q\"}}",  /* bad escape */
+		"{\"broker\": {\"a\": \"x\\q\"}}", /* bad escape */
 		"{\"broker\": {\"a\": \"\\u12g4\"}}",
-		"{\"broker\": {\"a\": \"\x01\"}}",  /* raw control character */
+		"{\"broker\": {\"a\": \"\x01\"}}", /* raw control character */
 		"{\"broker\": {\"a\": \"open}}",
-		"{\"broker\": {}} x",		    /* trailing text */
+		"{\"broker\": {}} x", /* trailing text */
 		"{\"broker\": {}}{}",
 		"{\"broker\": {\"a\": [1, 2}}",
-		"{\"broker\": {\"a\": 1}",	    /* unterminated */
+		"{\"broker\": {\"a\": 1}", /* unterminated */
 		"{\"broker\": {\"a\": \"\\ud800\\u0041\"}}",
 	};
 	char why[128];
@@ -132,7 +133,10 @@ START_TEST(json_string_escapes)
 	ck_assert_str_eq(json_string("\xc3\xa9", 2), "\"\xc3\xa9\"");
 	/* Invalid UTF-8: a lone continuation byte, an overlong '/', a
 	 * surrogate, a truncated sequence; each bad byte is U+FFFD. */
-	ck_assert_str_eq(json_string("\x80" "a", 2), "\"\\ufffda\"");
+	ck_assert_str_eq(json_string("\x80"
+				     "a",
+				     2),
+			 "\"\\ufffda\"");
 	ck_assert_str_eq(json_string("\xc0\xaf", 2), "\"\\ufffd\\ufffd\"");
 	ck_assert_str_eq(json_string("\xed\xa0\x80", 3),
 			 "\"\\ufffd\\ufffd\\ufffd\"");
@@ -156,11 +160,11 @@ END_TEST
 /* RFC 4648's test vectors. */
 START_TEST(json_base64_vectors)
 {
-	static const char *const in[] = { "",	 "f",	 "fo",	  "foo",
+	static const char *const in[] = { "",	  "f",	   "fo",    "foo",
 					  "foob", "fooba", "foobar" };
-	static const char *const out[] = { "",	   "Zg==",     "Zm8=",
-					   "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-					   "Zm9vYmFy" };
+	static const char *const out[] = {
+		"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"
+	};
 	char buf[32];
 
 	for (int i = 0; i < 7; i++) {

@@ -174,6 +174,10 @@ int tool_pretty(FILE *f, const void *p, size_t n, const char **why)
 	size_t off = 0;
 	int rc = -1;
 
+	if (n > TOOL_PRETTY_MAX_BYTES) {
+		*why = "over 4 MiB, too large to render";
+		return -1;
+	}
 	msgpack_unpacked_init(&u);
 	switch (msgpack_unpack_next(&u, p, n, &off)) {
 	case MSGPACK_UNPACK_SUCCESS:
@@ -185,8 +189,8 @@ int tool_pretty(FILE *f, const void *p, size_t n, const char **why)
 		else
 			rc = 0;
 		break;
-	case MSGPACK_UNPACK_NOMEM_ERROR:
-		*why = "out of memory";
+	case MSGPACK_UNPACK_NOMEM_ERROR: /* also past msgpack-c's stack */
+		*why = "nested too deeply, or out of memory";
 		break;
 	case MSGPACK_UNPACK_CONTINUE:
 		*why = n ? "truncated msgpack" : "empty payload";

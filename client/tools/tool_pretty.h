@@ -14,10 +14,15 @@
 
 /* Deepest nesting rendered; deeper payloads are refused. */
 #define TOOL_PRETTY_MAX_DEPTH 64
+/* Largest payload decoded: msgpack-c needs up to 24 bytes of objects per
+ * payload byte (an array of nils), so a max_payload-sized one (64 MiB)
+ * could take 1.5 GiB; larger payloads are refused (4 MiB: 100 MiB). */
+#define TOOL_PRETTY_MAX_BYTES (4u * 1024u * 1024u)
 
 /* Write the one msgpack object in p[0..n) to f as JSON, no final
  * newline.  0, or -1 (nothing written) when p is not exactly one msgpack
- * object, is nested too deeply, or memory ran out; *why then says which
+ * object, is nested too deeply, is over TOOL_PRETTY_MAX_BYTES, or memory
+ * ran out; *why then says which
  * (a static string). */
 int tool_pretty(FILE *f, const void *p, size_t n, const char **why);
 
