@@ -1062,7 +1062,7 @@ START_TEST(sub_format)
 			       "-t",
 			       "f.>",
 			       "-F",
-			       "%t|%p|%x|%X|%l|%r|%I|%U|%%|\\t|\\\\|\\n",
+			       "%t|%p|%x|%X|%l|%r|%I|%U|%%|\\t|\\\\|",
 			       NULL };
 	const char *bad[] = { sub_path(), "-t", "a", "-F", "%q", NULL };
 	const char *both[] = {

@@ -61,6 +61,8 @@ static void print_msg(const struct tool_args *a, const bc_msg *m)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	if (a->format) {
 		tool_format_msg(stdout, a->format, m, &rt);
+		if (!a->no_newline)
+			putchar('\n');
 		return;
 	}
 	if (a->json) {

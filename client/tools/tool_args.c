@@ -352,8 +352,12 @@ static int check_output(const struct tool_args *a)
 		tool_fail(a, "give at most one of -F, --json, --pretty");
 		return TOOL_EXIT_USAGE;
 	}
-	if ((a->format || a->json) && (a->verbose || a->no_newline)) {
-		tool_fail(a, "-v and -N do not apply to -F or --json");
+	if ((a->format || a->json) && a->verbose) {
+		tool_fail(a, "-v does not apply to -F or --json");
+		return TOOL_EXIT_USAGE;
+	}
+	if (a->json && a->no_newline) {
+		tool_fail(a, "-N does not apply to --json (one object a line)");
 		return TOOL_EXIT_USAGE;
 	}
 	return -1;

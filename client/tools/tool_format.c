@@ -7,8 +7,8 @@
 #include "tool_json.h"
 
 static const char conversions[] = "tplxXrIUj%";
-static const char escapes[] = "nt\\r0ea";
-static const char escaped[] = "\n\t\\\r\0\033\a";
+static const char escapes[] = "nt\\r0eav";
+static const char escaped[] = "\n\t\\\r\0\033\a\v";
 
 int tool_format_check(const char *fmt, char *why, size_t cap)
 {

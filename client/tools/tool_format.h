@@ -8,7 +8,7 @@
  *   %I receive time, ISO 8601 UTC with ms: 2026-12-06T04:30:12.345Z
  *   %U receive time, Unix epoch: seconds.nanoseconds
  *   %j the message as the --json object          %% a percent sign
- *   \n newline  \t tab  \\ backslash  (\r \0 \e \a too, as mosquitto)
+ *   \n newline  \t tab  \\ backslash  (\r \0 \e \a \v too, as mosquitto)
  */
 #ifndef TOOL_FORMAT_H
 #define TOOL_FORMAT_H
@@ -24,7 +24,7 @@
 int tool_format_check(const char *fmt, char *why, size_t cap);
 
 /* Write m formatted by fmt (checked by tool_format_check) to f; no
- * newline is added (put \n in fmt).  rt: the receive time (realtime). */
+ * newline is added (broker-sub adds one unless -N).  rt: the receive time (realtime). */
 void tool_format_msg(FILE *f, const char *fmt, const bc_msg *m,
 		     const struct timespec *rt);
 
