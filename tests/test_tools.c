@@ -1161,11 +1161,13 @@ END_TEST
 /* --pretty: a msgpack map as JSON; garbage as a warning and hex. */
 START_TEST(sub_pretty)
 {
-	/* {"a": 1, "b": [true, nil, -2, 1.5], "c": bin 01 02 03, 7: "seven"} */
+	/* {"a": 1, "b": [true, nil, -2, 1.5], "c": bin 01 02 03, 7: "seven",
+	 *  "d": float32 0.1} */
 	static const unsigned char mp[] = {
-		0x84, 0xa1, 'a', 0x01, 0xa1, 'b',  0x94, 0xc3, 0xc0, 0xfe, 0xcb,
-		0x3f, 0xf8, 0,	 0,    0,    0,	   0,	 0,    0xa1, 'c',  0xc4,
-		3,    1,    2,	 3,    7,    0xa5, 's',	 'e',  'v',  'e',  'n'
+		0x85, 0xa1, 'a',  0x01, 0xa1, 'b',  0x94, 0xc3, 0xc0, 0xfe,
+		0xcb, 0x3f, 0xf8, 0,	0,    0,    0,	  0,	0,    0xa1,
+		'c',  0xc4, 3,	  1,	2,    3,    7,	  0xa5, 's',  'e',
+		'v',  'e',  'n',  0xa1, 'd',  0xca, 0x3d, 0xcc, 0xcc, 0xcd
 	};
 	static const unsigned char junk[] = { 0xc1, 0x00 };
 	struct sub_proc s;
@@ -1178,7 +1180,7 @@ START_TEST(sub_pretty)
 		"body = text[start + 6:text.index('\\n}', start) + 2]\n"
 		"assert json.loads(body) == {'a': 1, 'b': [True, None, -2, "
 		"1.5],"
-		" 'c': 'AQID', '7': 'seven'}, body\n"
+		" 'c': 'AQID', '7': 'seven', 'd': 0.1}, body\n"
 		"assert '\\n  \"a\": 1,' in body, body\n";
 	const char *at;
 

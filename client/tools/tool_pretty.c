@@ -21,14 +21,27 @@ static void indent(FILE *f, int depth)
 		fputs("  ", f);
 }
 
-static void put_float(FILE *f, double d)
+/* The shortest of %.{min..max}g that reads back as d (max always
+ * does): 1.5, not 1.5000000000000001. */
+static void put_float(FILE *f, double d, int min, int max)
 {
-	if (isnan(d))
+	char buf[40];
+
+	if (isnan(d)) {
 		fputs("\"NaN\"", f);
-	else if (isinf(d))
+		return;
+	}
+	if (isinf(d)) {
 		fputs(d > 0 ? "\"Infinity\"" : "\"-Infinity\"", f);
-	else
-		fprintf(f, "%.17g", d);
+		return;
+	}
+	for (int prec = min; prec <= max; prec++) {
+		snprintf(buf, sizeof buf, "%.*g", prec, d);
+		if (prec == max || (max == 9 ? (double)strtof(buf, NULL)
+					     : strtod(buf, NULL)) == d)
+			break;
+	}
+	fputs(buf, f);
 }
 
 static void put_b64(FILE *f, const char *p, size_t n)
@@ -67,8 +80,8 @@ static void put_array(FILE *f, const msgpack_object_array *a, int depth)
 	fputc(']', f);
 }
 
-/* A key that is not a string: its compact JSON text (depth < 0: no
- * new lines), as a string. */
+/* A map key: a string as it is, binary in base64, anything else its
+ * compact JSON text (depth < 0: no new lines) as a string. */
 static void put_key(FILE *f, const msgpack_object *k)
 {
 	char *text = NULL;
@@ -77,6 +90,10 @@ static void put_key(FILE *f, const msgpack_object *k)
 
 	if (k->type == MSGPACK_OBJECT_STR) {
 		tool_json_string(f, k->via.str.ptr, k->via.str.size);
+		return;
+	}
+	if (k->type == MSGPACK_OBJECT_BIN) {
+		put_b64(f, k->via.bin.ptr, k->via.bin.size);
 		return;
 	}
 	mem = open_memstream(&text, &len);
@@ -123,8 +140,10 @@ static void put_obj(FILE *f, const msgpack_object *o, int depth)
 		fprintf(f, "%lld", (long long)o->via.i64);
 		break;
 	case MSGPACK_OBJECT_FLOAT32:
+		put_float(f, o->via.f64, 6, 9);
+		break;
 	case MSGPACK_OBJECT_FLOAT64:
-		put_float(f, o->via.f64);
+		put_float(f, o->via.f64, 15, 17);
 		break;
 	case MSGPACK_OBJECT_STR:
 		tool_json_string(f, o->via.str.ptr, o->via.str.size);

@@ -2,8 +2,8 @@
  * tool_pretty.h - broker-sub --pretty: a msgpack payload rendered as
  * indented JSON.  Decoded with msgpack-c (msgpack_unpack_next into a
  * zone freed before returning); binary as a base64 string, ext as
- * {"ext_type": N, "data_b64": "..."}, map keys that are not strings as
- * their JSON text in a string (1 -> "1"), floats that JSON cannot hold
+ * {"ext_type": N, "data_b64": "..."}, binary map keys in base64, other
+ * keys that are not strings as their JSON text in a string (1 -> "1"), floats that JSON cannot hold
  * as "NaN", "Infinity", "-Infinity", invalid UTF-8 in strings as U+FFFD.
  */
 #ifndef TOOL_PRETTY_H
