@@ -836,17 +836,24 @@ static void python_check(const char *script, const char *text)
 }
 
 /* broker-stat without -w: one table naming the broker, the counters
- * and the default pool. */
+ * and the default pool; with -w it runs until SIGTERM (exit 0). */
 START_TEST(stat_table)
 {
 	struct run_out r;
+	struct sub_proc w;
 	const char *argv[] = { stat_path(), "-p", NULL, NULL };
+	const char *watch[] = { stat_path(), "-p", NULL, "-w", NULL };
 	char want[64];
 
 	start_broker("sys_interval 0\n");
-	argv[2] = port_str;
+	argv[2] = watch[2] = port_str;
 	pub_ok("t.a", "x");
 	run_tool(&r, NULL, argv);
+	/* -w runs until SIGTERM, which ends it with status 0. */
+	sub_start(&w, watch);
+	ck_assert(
+		harness_read_until(w.fd, w.buf, sizeof w.buf, "drops/s", 5000));
+	sub_stop(&w);
 	stop_broker();
 	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
 	ck_assert_str_eq(r.err, "");
