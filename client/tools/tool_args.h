@@ -20,7 +20,7 @@
 /* --policy pool: ask for nothing, the pool's policy applies */
 #define TOOL_POLICY_POOL 100
 
-enum tool_kind { TOOL_PUB, TOOL_SUB, TOOL_REQ, TOOL_REPLY };
+enum tool_kind { TOOL_PUB, TOOL_SUB, TOOL_REQ, TOOL_REPLY, TOOL_STAT };
 
 /* Parsed command line.  Every string borrows from argv. */
 struct tool_args {
@@ -57,6 +57,12 @@ struct tool_args {
 					   * TOOL_POLICY_POOL: "pool" */
 	uint64_t max_queue_msgs;  /* --max-queue-msgs, 0: not given */
 	uint64_t max_queue_bytes; /* --max-queue-bytes, 0: not given */
+	/* broker-sub output formats; --json also broker-stat's */
+	const char *format; /* -F FORMAT (checked by tool_format_check) */
+	int json;	    /* --json */
+	int pretty;	    /* --pretty: msgpack payloads as JSON */
+	/* broker-stat */
+	int watch; /* -w: refresh every second (also implied by -n) */
 };
 
 /* The first asynchronous error the library reported (error callback). */
