@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "conn.h"
 #include "msgtail.h"
@@ -17,6 +18,9 @@ struct router {
 	struct broker_stats *stats;
 	router_interest_fn hook;
 	void *hook_arg;
+	router_sub_fn link_sub;	    /* NULL: no link */
+	router_forward_fn link_fwd; /* NULL: no link */
+	void *link_arg;
 };
 
 struct router *router_new(const struct log *lg, struct broker_stats *stats)
@@ -52,6 +56,14 @@ void router_set_interest_hook(struct router *r, router_interest_fn fn,
 	r->hook_arg = arg;
 }
 
+void router_set_link(struct router *r, router_sub_fn sub,
+		     router_forward_fn forward, void *arg)
+{
+	r->link_sub = sub;
+	r->link_fwd = forward;
+	r->link_arg = arg;
+}
+
 static void interest_changed(struct router *r, const struct sub *s, int present)
 {
 	log_msg(r->log, LOG_LEVEL_DEBUG, "router: %s subscription on '%s'",
@@ -68,13 +80,23 @@ int router_subscribe(struct router *r, struct sub *s)
 		return -1;
 	if (rc == 1)
 		interest_changed(r, s, 1);
+	if (r->link_sub)
+		r->link_sub(r->link_arg, s->pattern, sub_pattern_len(s),
+			    s->ts.queue, 1);
 	return 0;
 }
 
 void router_unsubscribe(struct router *r, struct sub *s)
 {
-	if (trie_remove(r->trie, s->pattern, sub_pattern_len(s), &s->ts) == 1)
+	size_t len = sub_pattern_len(s);
+	/* the record's own copy (subs.h): the interned one may go */
+	const char *queue = s->ts.queue ? s->pattern + len + 1 : NULL;
+	int rc = trie_remove(r->trie, s->pattern, len, &s->ts);
+
+	if (rc == 1)
 		interest_changed(r, s, 0);
+	if (rc >= 0 && r->link_sub)
+		r->link_sub(r->link_arg, s->pattern, len, queue, 0);
 }
 
 size_t router_count(const struct router *r)
@@ -134,22 +156,68 @@ static const struct trie_sub *pick_member(struct trie_sub *const *m, size_t n)
 	return m[best < n ? best : any];
 }
 
-static long fan_out(struct router *r, struct msg_tail **tail)
+/* Which subscriptions a publish is for (see struct router_origin). */
+struct fan_filter {
+	const char *pattern; /* plain ones on this pattern only */
+	const char *group;   /* this group only */
+	int plain, groups;   /* serve plain subscriptions, queue groups */
+};
+
+static int plain_wanted(const struct fan_filter *f, const struct trie_sub *ts)
+{
+	return !f->pattern ||
+	       strcmp(((const struct sub *)(const void *)ts)->pattern,
+		      f->pattern) == 0;
+}
+
+static int group_wanted(const struct fan_filter *f, const struct trie_sub *ts)
+{
+	return !f->group || strcmp(ts->queue, f->group) == 0;
+}
+
+static long fan_out(struct router *r, struct msg_tail **tail,
+		    const struct fan_filter *f)
 {
 	const struct trie_result *res = &r->res;
 	long n = 0;
 
-	for (size_t i = 0; i < res->nplain; i++)
-		n += deliver(tail, res->plain[i]);
-	for (size_t g = 0; g < res->ngroups; g++) {
+	for (size_t i = 0; f->plain && i < res->nplain; i++)
+		if (plain_wanted(f, res->plain[i]))
+			n += deliver(tail, res->plain[i]);
+	for (size_t g = 0; f->groups && g < res->ngroups; g++) {
 		size_t from = res->group_start[g];
 		size_t to = g + 1 < res->ngroups ? res->group_start[g + 1]
 						 : res->nqueued;
-		if (to > from)
+		if (to > from && group_wanted(f, res->queued[from]))
 			n += deliver(tail, pick_member(&res->queued[from],
 						       to - from));
 	}
 	return n;
+}
+
+/* The filter for origin; a local client's publish is offered to the link
+ * first (*forwarded: it took it, and with it the queue groups). */
+static void filter_for(struct router *r, const struct router_origin *origin,
+		       struct proto_str topic, struct proto_str reply_to,
+		       struct proto_str payload, struct fan_filter *f,
+		       int *forwarded)
+{
+	f->pattern = NULL;
+	f->group = NULL;
+	f->plain = 1;
+	f->groups = 1;
+	*forwarded = 0;
+	if (origin->kind == ROUTER_ORIGIN_CLIENT) {
+		if (r->link_fwd &&
+		    r->link_fwd(r->link_arg, topic, reply_to, payload))
+			*forwarded = 1;
+		f->groups = !*forwarded;
+	} else if (origin->only_pattern || origin->only_group) {
+		f->pattern = origin->only_pattern;
+		f->group = origin->only_group;
+		f->plain = origin->only_pattern != NULL;
+		f->groups = origin->only_group != NULL;
+	}
 }
 
 long router_publish(struct router *r, const struct router_origin *origin,
@@ -158,16 +226,19 @@ long router_publish(struct router *r, const struct router_origin *origin,
 {
 	uint8_t local_buf[MSG_TAIL_COPY_MAX];
 	struct msg_tail local, *tail;
+	struct fan_filter f;
+	int forwarded;
 	long n = 0;
 
 	if (trie_match(r->trie, topic.ptr, topic.len, &r->res) != 0)
 		return -1;
+	filter_for(r, origin, topic, reply_to, payload, &f, &forwarded);
 	if (r->res.nplain > 0 || r->res.nqueued > 0) {
 		tail = msg_tail_build(&local, local_buf, topic, reply_to,
 				      payload);
 		if (!tail)
 			return -1;
-		n = fan_out(r, &tail);
+		n = fan_out(r, &tail, &f);
 		msg_tail_release(tail); /* a heap copy, if one was made */
 	}
 	r->stats->published++;
@@ -181,5 +252,5 @@ long router_publish(struct router *r, const struct router_origin *origin,
 							     : "link",
 			(unsigned long long)origin->id, (int)topic.len,
 			topic.ptr, payload.len, n);
-	return n;
+	return n + forwarded;
 }
