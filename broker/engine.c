@@ -24,13 +24,13 @@
 struct engine {
 	struct broker *b; /* borrowed */
 	struct engine_link *lk;
-	struct engine_queue in;	      /* from libnats's delivery thread */
-	struct engine_msg *backlog;   /* taken from `in`, not yet routed */
-	int pipe[2];		      /* wake-up: [0] read by the loop */
-	struct event *wake, *hold;    /* owned */
+	struct engine_queue in;	    /* from libnats's delivery thread */
+	struct engine_msg *backlog; /* taken from `in`, not yet routed */
+	int pipe[2];		    /* wake-up: [0] read by the loop */
+	struct event *wake, *hold;  /* owned */
 	struct engine_interests interests;
 	struct engine_breaker brk;
-	int up;			      /* last link state seen */
+	int up;			       /* last link state seen */
 	uint64_t seen_ok, seen_failed; /* link publish counts seen */
 	uint64_t forwarded, dropped_breaker, dropped_out;
 	uint64_t received, delivered;
@@ -45,7 +45,8 @@ static int64_t now_ms(void)
  * federated. */
 static int is_sys(const char *s, size_t len)
 {
-	return len >= 4 && memcmp(s, "$SYS", 4) == 0 && (len == 4 || s[4] == '.');
+	return len >= 4 && memcmp(s, "$SYS", 4) == 0 &&
+	       (len == 4 || s[4] == '.');
 }
 
 static int forward(void *arg, struct proto_str topic, struct proto_str reply,
@@ -53,11 +54,14 @@ static int forward(void *arg, struct proto_str topic, struct proto_str reply,
 {
 	struct engine *e = arg;
 	struct engine_msg *m;
+	int64_t now = now_ms();
 
-	if (!engine_breaker_allow(&e->brk, now_ms())) {
+	if (!engine_breaker_allow(&e->brk, now)) {
 		e->dropped_breaker++;
 		return 0;
 	}
+	if (engine_breaker_state(&e->brk, now) == ENGINE_BRK_HALF_OPEN)
+		engine_link_want_outcome(e->lk); /* this is the trial */
 	m = engine_msg_new(ENGINE_MSG_PUB, topic.ptr, topic.len, reply.ptr,
 			   reply.len, NULL, 0, payload.ptr, payload.len);
 	if (!m || engine_link_publish(e->lk, m) != 0) {
@@ -73,8 +77,8 @@ static void interest_on(struct engine *e, const char *pattern, size_t len,
 			const char *queue)
 {
 	int first;
-	struct engine_interest *rec =
-		engine_interests_ref(&e->interests, pattern, len, queue, &first);
+	struct engine_interest *rec = engine_interests_ref(
+		&e->interests, pattern, len, queue, &first);
 
 	if (!rec) {
 		log_msg(&e->b->log, LOG_LEVEL_WARNING,
@@ -121,13 +125,11 @@ static void route_in(struct engine *e, const struct engine_msg *m)
 		o.only_pattern = tag;
 	else
 		o.only_group = tag;
-	n = router_publish(e->b->router, &o,
-			   (struct proto_str){ engine_msg_topic(m),
-					       m->topic_len },
-			   (struct proto_str){ reply,
-					       reply ? m->reply_len : 0 },
-			   (struct proto_str){ engine_msg_payload(m),
-					       m->payload_len });
+	n = router_publish(
+		e->b->router, &o,
+		(struct proto_str){ engine_msg_topic(m), m->topic_len },
+		(struct proto_str){ reply, reply ? m->reply_len : 0 },
+		(struct proto_str){ engine_msg_payload(m), m->payload_len });
 	e->received++;
 	if (n > 0)
 		e->delivered += (uint64_t)n;
@@ -145,9 +147,8 @@ static int route_some(struct engine *e)
 		struct engine_msg *m = e->backlog;
 
 		if (!m)
-			m = e->backlog = engine_queue_take(&e->in,
-							   ENGINE_TURN_MAX,
-							   &more);
+			m = e->backlog = engine_queue_take(
+				&e->in, ENGINE_TURN_MAX, &more);
 		if (!m)
 			return 0;
 		e->backlog = m->next;
@@ -168,8 +169,8 @@ static int route_some(struct engine *e)
 static void log_link(struct engine *e, const struct engine_link_status *st)
 {
 	if (st->up)
-		log_msg(&e->b->log, LOG_LEVEL_NOTICE,
-			"engine: connected to %s", st->url);
+		log_msg(&e->b->log, LOG_LEVEL_NOTICE, "engine: connected to %s",
+			st->url);
 	else
 		log_msg(&e->b->log, LOG_LEVEL_WARNING,
 			"engine: link down: local delivery goes on, "
@@ -198,7 +199,8 @@ static void check_link(struct engine *e)
 	}
 	if (engine_breaker_state(&e->brk, now) != before)
 		log_msg(&e->b->log, LOG_LEVEL_NOTICE, "engine: breaker %s",
-			engine_breaker_name(engine_breaker_state(&e->brk, now)));
+			engine_breaker_name(
+				engine_breaker_state(&e->brk, now)));
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
@@ -274,8 +276,8 @@ static int engine_init(struct engine *e, struct broker *b)
 		return -1;
 	if (open_pipe(e->pipe) != 0)
 		return -1;
-	e->wake = event_new(b->base, e->pipe[0], EV_READ | EV_PERSIST,
-			    on_wake, e);
+	e->wake = event_new(b->base, e->pipe[0], EV_READ | EV_PERSIST, on_wake,
+			    e);
 	e->hold = evtimer_new(b->base, on_hold, e);
 	if (!e->wake || !e->hold || event_add(e->wake, NULL) != 0)
 		return -1;
@@ -349,8 +351,8 @@ void engine_stats(struct engine *e, struct engine_stats *st)
 	engine_link_status(e->lk, &ls);
 	memset(st, 0, sizeof *st);
 	st->up = ls.up;
-	st->breaker = engine_breaker_name(engine_breaker_state(&e->brk,
-								now_ms()));
+	st->breaker = engine_breaker_name(
+		engine_breaker_state(&e->brk, now_ms()));
 	memcpy(st->url, ls.url, sizeof st->url);
 	st->forwarded = e->forwarded;
 	st->dropped_breaker = e->dropped_breaker;

@@ -27,10 +27,10 @@ struct engine;
 
 /* What $SYS, /metrics and /varz show. */
 struct engine_stats {
-	int up;		     /* both engine connections connected */
-	const char *breaker; /* "closed", "open", "half-open" (static) */
-	char url[256];	     /* the engine server in use, "" when none */
-	uint64_t forwarded;  /* local publishes handed to the engine */
+	int up;			  /* both engine connections connected */
+	const char *breaker;	  /* "closed", "open", "half-open" (static) */
+	char url[256];		  /* the engine server in use, "" when none */
+	uint64_t forwarded;	  /* local publishes handed to the engine */
 	uint64_t dropped_breaker; /* engine-bound, refused by the breaker */
 	uint64_t dropped_out;	  /* engine-bound, outbound queue full */
 	uint64_t publish_failed;  /* engine-bound, libnats refused them */
@@ -38,8 +38,8 @@ struct engine_stats {
 	uint64_t dropped_in;	  /* from the engine, inbound queue full */
 	uint64_t delivered;	  /* local copies of received messages */
 	uint64_t reconnects, disconnects, breaker_opened;
-	uint64_t sub_failed;	  /* upstream subscriptions refused */
-	size_t interests;	  /* upstream subscriptions held */
+	uint64_t sub_failed; /* upstream subscriptions refused */
+	size_t interests;    /* upstream subscriptions held */
 };
 
 /* Join the engine named by b->conf.engine (not empty): install the router

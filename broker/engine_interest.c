@@ -22,9 +22,9 @@ void engine_interests_init(struct engine_interests *t, uint64_t seed)
 
 static struct engine_interest *of(struct tokmap_entry *e)
 {
-	return e ? (struct engine_interest *)(void *)((char *)e -
-						      offsetof(struct engine_interest,
-							       key))
+	return e ? (struct engine_interest
+			    *)(void *)((char *)e -
+				       offsetof(struct engine_interest, key))
 		 : NULL;
 }
 
@@ -65,8 +65,8 @@ static char *make_key(const char *pattern, size_t len, const char *queue,
 	return k;
 }
 
-static struct engine_interest *insert(struct engine_interests *t,
-				      const char *k, size_t klen, uint64_t h)
+static struct engine_interest *insert(struct engine_interests *t, const char *k,
+				      size_t klen, uint64_t h)
 {
 	struct engine_interest *e = malloc(sizeof *e + klen + 1);
 

@@ -26,7 +26,8 @@ struct engine_interest {
 };
 
 /* The pattern and the queue group ("" for plain) of a record. */
-static inline const char *engine_interest_pattern(const struct engine_interest *e)
+static inline const char *engine_interest_pattern(
+	const struct engine_interest *e)
 {
 	return e->tok;
 }

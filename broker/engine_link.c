@@ -29,11 +29,11 @@ struct link_conn {
 struct engine_up {
 	atomic_uint refs;
 	struct engine_link *lk;
-	natsSubscription *ns;		/* the thread's */
-	struct engine_up *prev, *next;	/* the thread's live list */
-	int plain;			/* no queue group */
-	size_t pattern_len, tag_len;	/* tag: the queue group or pattern */
-	char strings[];			/* pattern NUL queue NUL */
+	natsSubscription *ns;	       /* the thread's */
+	struct engine_up *prev, *next; /* the thread's live list */
+	int plain;		       /* no queue group */
+	size_t pattern_len, tag_len;   /* tag: the queue group or pattern */
+	char strings[];		       /* pattern NUL queue NUL */
 };
 
 struct engine_link {
@@ -48,7 +48,8 @@ struct engine_link {
 	atomic_uint_fast64_t reconnects, disconnects, pub_ok, pub_failed,
 		sub_failed;
 	atomic_int last_pub_ok;
-	pthread_mutex_t url_mu; /* guards url */
+	atomic_int want_outcome; /* wake the loop after the next publish */
+	pthread_mutex_t url_mu;	 /* guards url */
 	char url[256];
 };
 
@@ -192,7 +193,8 @@ static natsStatus set_security(natsOptions *o, const struct engine_link_conf *c)
 
 /* Reconnect for ever, across every address; no echo; messages to the
  * one global delivery thread (not a thread per subscription). */
-static natsStatus set_behaviour(natsOptions *o, const struct engine_link_conf *c)
+static natsStatus set_behaviour(natsOptions *o,
+				const struct engine_link_conf *c)
 {
 	natsStatus s = natsOptions_SetNoEcho(o, true);
 
@@ -271,8 +273,8 @@ static void do_publish(struct engine_link *lk, const struct engine_msg *m)
 	natsStatus s = NATS_CONNECTION_CLOSED;
 
 	if (nc && reply)
-		s = natsConnection_PublishRequest(nc, engine_msg_topic(m), reply,
-						  engine_msg_payload(m),
+		s = natsConnection_PublishRequest(nc, engine_msg_topic(m),
+						  reply, engine_msg_payload(m),
 						  (int)m->payload_len);
 	else if (nc)
 		s = natsConnection_Publish(nc, engine_msg_topic(m),
@@ -280,7 +282,8 @@ static void do_publish(struct engine_link *lk, const struct engine_msg *m)
 					   (int)m->payload_len);
 	if (s == NATS_OK) {
 		atomic_fetch_add(&lk->pub_ok, 1);
-		if (!atomic_exchange(&lk->last_pub_ok, 1))
+		if (!atomic_exchange(&lk->last_pub_ok, 1) ||
+		    atomic_exchange(&lk->want_outcome, 0))
 			wake(lk); /* the breaker may close */
 	} else {
 		atomic_fetch_add(&lk->pub_failed, 1);
@@ -390,6 +393,7 @@ static void init_counters(struct engine_link *lk)
 	atomic_init(&lk->pub_failed, 0);
 	atomic_init(&lk->sub_failed, 0);
 	atomic_init(&lk->last_pub_ok, 1);
+	atomic_init(&lk->want_outcome, 0);
 	for (int i = 0; i < LINK_NCONN; i++) {
 		lk->conn[i].lk = lk;
 		lk->conn[i].nc = NULL;
@@ -473,6 +477,11 @@ void engine_link_free(struct engine_link *lk)
 	engine_queue_free(&lk->out);
 	pthread_mutex_destroy(&lk->url_mu);
 	free(lk);
+}
+
+void engine_link_want_outcome(struct engine_link *lk)
+{
+	atomic_store(&lk->want_outcome, 1);
 }
 
 int engine_link_publish(struct engine_link *lk, struct engine_msg *m)

@@ -38,17 +38,17 @@ struct engine_up;
 
 /* Settings; every string is borrowed for engine_link_new only. */
 struct engine_link_conf {
-	const char *servers;	/* "nats://h:p[,nats://h:p...]" */
-	const char *name;	/* connection name shown by the server */
+	const char *servers;	 /* "nats://h:p[,nats://h:p...]" */
+	const char *name;	 /* connection name shown by the server */
 	const char *tls_ca_file; /* "" when not set (also below) */
 	const char *tls_cert_file;
 	const char *tls_key_file;
 	const char *user;
 	const char *password;
 	const char *creds_file;
-	int tls;		  /* require TLS */
-	int reconnect_wait_ms;	  /* between tries at each address */
-	size_t out_max_msgs;	  /* the outbound bulkhead */
+	int tls;	       /* require TLS */
+	int reconnect_wait_ms; /* between tries at each address */
+	size_t out_max_msgs;   /* the outbound bulkhead */
 	size_t out_max_bytes;
 };
 
@@ -56,8 +56,8 @@ struct engine_link_status {
 	int up;		     /* both connections connected */
 	uint64_t reconnects; /* completed, both connections */
 	uint64_t disconnects;
-	uint64_t pub_ok, pub_failed; /* publishes made by the thread */
-	int last_pub_ok;	     /* the latest publish succeeded */
+	uint64_t pub_ok, pub_failed;	  /* publishes made by the thread */
+	int last_pub_ok;		  /* the latest publish succeeded */
 	uint64_t out_passed, out_dropped; /* the outbound queue */
 	size_t out_held;
 	uint64_t sub_failed; /* upstream SUBs libnats refused */
@@ -83,6 +83,10 @@ void engine_link_free(struct engine_link *lk);
  * 0: taken over; -1: refused by the bulkhead (counted), m still the
  * caller's. */
 int engine_link_publish(struct engine_link *lk, struct engine_msg *m);
+
+/* Have the thread wake the loop after its next publish, whatever the
+ * outcome (the breaker's trial message). */
+void engine_link_want_outcome(struct engine_link *lk);
 
 /* Subscribe upstream to pattern (queue NULL: plain, on the main
  * connection; else a queue subscription on the queue connection).  The
