@@ -51,7 +51,7 @@ START_TEST(breaker_opens_on_link_loss_and_failures)
 	ck_assert_int_eq(engine_breaker_state(&b, 701), ENGINE_BRK_OPEN);
 	ck_assert_int_eq(engine_breaker_allow(&b, 750), 0); /* cooling */
 	ck_assert_int_eq(engine_breaker_allow(&b, 801), 1); /* the trial */
-	engine_breaker_record(&b, 0, 1, 0, 802);		 /* fails */
+	engine_breaker_record(&b, 0, 1, 0, 802);	    /* fails */
 	ck_assert_int_eq(engine_breaker_state(&b, 802), ENGINE_BRK_OPEN);
 	ck_assert_uint_eq(b.opened, 3);
 	ck_assert_str_eq(engine_breaker_name(ENGINE_BRK_HALF_OPEN),
