@@ -29,8 +29,14 @@ static void trip(struct engine_breaker *b, int64_t now)
 void engine_breaker_link(struct engine_breaker *b, int up, int64_t now)
 {
 	b->link_up = up;
-	if (!up)
+	if (!up) {
 		trip(b, now);
+		return;
+	}
+	/* a connection made is the trial: the handshake went through */
+	b->state = ENGINE_BRK_CLOSED;
+	b->failures = 0;
+	b->trial = 0;
 }
 
 enum engine_brk_state engine_breaker_state(struct engine_breaker *b,

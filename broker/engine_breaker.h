@@ -5,6 +5,7 @@
  * allocation, no threads; the loop owns it.
  *
  *   CLOSED --(link lost, or threshold publish failures in a row)--> OPEN
+ *   any --(link (re)connected: the handshake was the trial)--> CLOSED
  *   OPEN --(link up and cool-down over)--> HALF_OPEN
  *   HALF_OPEN: one trial message is let through; its success --> CLOSED,
  *              its failure --> OPEN (a fresh cool-down); link lost --> OPEN

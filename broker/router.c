@@ -175,8 +175,36 @@ static int group_wanted(const struct fan_filter *f, const struct trie_sub *ts)
 	return !f->group || strcmp(ts->queue, f->group) == 0;
 }
 
-static long fan_out(struct router *r, struct msg_tail **tail,
-		    const struct fan_filter *f)
+/* One member of group g of the last match. */
+static long deliver_group(struct router *r, struct msg_tail **tail, size_t g)
+{
+	const struct trie_result *res = &r->res;
+	size_t from = res->group_start[g];
+	size_t to = g + 1 < res->ngroups ? res->group_start[g + 1]
+					 : res->nqueued;
+
+	return to > from ? deliver(tail,
+				   pick_member(&res->queued[from], to - from))
+			 : 0;
+}
+
+/* Every matching subscription: the path of a publish when no link is
+ * installed (unchanged by federation). */
+static long fan_out(struct router *r, struct msg_tail **tail)
+{
+	const struct trie_result *res = &r->res;
+	long n = 0;
+
+	for (size_t i = 0; i < res->nplain; i++)
+		n += deliver(tail, res->plain[i]);
+	for (size_t g = 0; g < res->ngroups; g++)
+		n += deliver_group(r, tail, g);
+	return n;
+}
+
+/* The subscriptions f selects. */
+static long fan_out_filtered(struct router *r, struct msg_tail **tail,
+			     const struct fan_filter *f)
 {
 	const struct trie_result *res = &r->res;
 	long n = 0;
@@ -184,40 +212,37 @@ static long fan_out(struct router *r, struct msg_tail **tail,
 	for (size_t i = 0; f->plain && i < res->nplain; i++)
 		if (plain_wanted(f, res->plain[i]))
 			n += deliver(tail, res->plain[i]);
-	for (size_t g = 0; f->groups && g < res->ngroups; g++) {
-		size_t from = res->group_start[g];
-		size_t to = g + 1 < res->ngroups ? res->group_start[g + 1]
-						 : res->nqueued;
-		if (to > from && group_wanted(f, res->queued[from]))
-			n += deliver(tail, pick_member(&res->queued[from],
-						       to - from));
-	}
+	for (size_t g = 0; f->groups && g < res->ngroups; g++)
+		if (res->group_start[g] < res->nqueued &&
+		    group_wanted(f, res->queued[res->group_start[g]]))
+			n += deliver_group(r, tail, g);
 	return n;
 }
 
-/* The filter for origin; a local client's publish is offered to the link
- * first (*forwarded: it took it, and with it the queue groups). */
-static void filter_for(struct router *r, const struct router_origin *origin,
-		       struct proto_str topic, struct proto_str reply_to,
-		       struct proto_str payload, struct fan_filter *f,
-		       int *forwarded)
+/* A local client's publish is offered to the link (1: it took it, and
+ * with it the queue groups). */
+static int offer(struct router *r, const struct router_origin *origin,
+		 struct proto_str topic, struct proto_str reply_to,
+		 struct proto_str payload)
 {
-	f->pattern = NULL;
-	f->group = NULL;
-	f->plain = 1;
-	f->groups = 1;
-	*forwarded = 0;
-	if (origin->kind == ROUTER_ORIGIN_CLIENT) {
-		if (r->link_fwd &&
-		    r->link_fwd(r->link_arg, topic, reply_to, payload))
-			*forwarded = 1;
-		f->groups = !*forwarded;
-	} else if (origin->only_pattern || origin->only_group) {
-		f->pattern = origin->only_pattern;
-		f->group = origin->only_group;
-		f->plain = origin->only_pattern != NULL;
-		f->groups = origin->only_group != NULL;
+	return origin->kind == ROUTER_ORIGIN_CLIENT && r->link_fwd &&
+	       r->link_fwd(r->link_arg, topic, reply_to, payload);
+}
+
+/* Fan out to what origin selects (struct router_origin). */
+static long fan_out_for(struct router *r, const struct router_origin *origin,
+			int forwarded, struct msg_tail **tail)
+{
+	struct fan_filter f = { NULL, NULL, 1, !forwarded };
+
+	if (origin->kind != ROUTER_ORIGIN_CLIENT &&
+	    (origin->only_pattern || origin->only_group)) {
+		f.pattern = origin->only_pattern;
+		f.group = origin->only_group;
+		f.plain = origin->only_pattern != NULL;
+		f.groups = origin->only_group != NULL;
 	}
+	return fan_out_filtered(r, tail, &f);
 }
 
 long router_publish(struct router *r, const struct router_origin *origin,
@@ -226,19 +251,22 @@ long router_publish(struct router *r, const struct router_origin *origin,
 {
 	uint8_t local_buf[MSG_TAIL_COPY_MAX];
 	struct msg_tail local, *tail;
-	struct fan_filter f;
-	int forwarded;
+	int forwarded = 0;
+	int filtered = r->link_fwd || origin->only_pattern ||
+		       origin->only_group;
 	long n = 0;
 
 	if (trie_match(r->trie, topic.ptr, topic.len, &r->res) != 0)
 		return -1;
-	filter_for(r, origin, topic, reply_to, payload, &f, &forwarded);
+	if (filtered)
+		forwarded = offer(r, origin, topic, reply_to, payload);
 	if (r->res.nplain > 0 || r->res.nqueued > 0) {
 		tail = msg_tail_build(&local, local_buf, topic, reply_to,
 				      payload);
 		if (!tail)
 			return -1;
-		n = fan_out(r, &tail, &f);
+		n = filtered ? fan_out_for(r, origin, forwarded, &tail)
+			     : fan_out(r, &tail);
 		msg_tail_release(tail); /* a heap copy, if one was made */
 	}
 	r->stats->published++;

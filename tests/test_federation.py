@@ -190,9 +190,12 @@ class Federation(unittest.TestCase):
         cls.nats = {n: Nats(n, cls.tmp.name, cports) for n in cports}
         cls.start_engine()
         cls.nodes = {}
+        cls.monitor = free_port()  # node A's HTTP monitor
         for name, order in (("A", "n1 n2 n3"), ("B", "n2 n3 n1"),
                             ("C", "n3 n1 n2")):
-            cls.nodes[name] = Broker(name, cls.conf(order), prefix="fedtest")
+            extra = "monitor %d\n" % cls.monitor if name == "A" else ""
+            cls.nodes[name] = Broker(name, cls.conf(order) + extra,
+                                     prefix="fedtest")
         for node in cls.nodes.values():
             assert poll_until(lambda: "engine: connected" in node.log(), 15)
 
@@ -261,6 +264,20 @@ class Federation(unittest.TestCase):
         a.settle()
         # the local subscriber: each once, never echoed back by the engine
         self.assertEqual([g[2] for g in a.real(1)], want + [b"not for B or C"])
+        # the engine's counters, in $SYS and /metrics
+        eng = engine_of(self.nodes["A"])
+        self.assertTrue(eng["up"])
+        self.assertEqual(eng["breaker"], "closed")
+        self.assertGreaterEqual(eng["forwarded"], 201)
+        self.assertGreaterEqual(engine_of(self.nodes["B"])["delivered"], 400)
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" %
+                                    self.monitor, timeout=5) as r:
+            text = r.read().decode()
+        self.assertIn("brokerd_engine_up 1\n", text)
+        fwd = [ln for ln in text.splitlines()
+               if ln.startswith("brokerd_engine_forwarded_total ")]
+        self.assertEqual(len(fwd), 1)
+        self.assertGreaterEqual(int(fwd[0].split()[1]), 201)
 
     def test_2_queue_group_across_nodes(self):
         a = self.cli("A")
