@@ -34,6 +34,8 @@ struct engine {
 	uint64_t seen_ok, seen_failed; /* link publish counts seen */
 	uint64_t forwarded, dropped_breaker, dropped_out;
 	uint64_t received, delivered;
+	uint64_t dropped_invalid; /* from the engine, not a valid brokerd
+				   * message (other NATS clients may publish) */
 };
 
 static int64_t now_ms(void)
@@ -112,6 +114,20 @@ static void on_sub(void *arg, const char *pattern, size_t len,
 	free(rec);
 }
 
+/* A message from the engine must pass the checks a local PUB passes
+ * (handle_pub.c): any NATS client may publish into the engine. */
+static int valid_in(const struct engine *e, const struct engine_msg *m)
+{
+	const char *reply = engine_msg_reply(m);
+
+	return proto_check_topic(engine_msg_topic(m), m->topic_len) ==
+		       PROTO_OK_CODE &&
+	       (!reply ||
+		proto_check_topic(reply, m->reply_len) == PROTO_OK_CODE) &&
+	       m->payload_len <= e->b->conf.max_payload &&
+	       !is_sys(engine_msg_topic(m), m->topic_len);
+}
+
 /* Route one message from the engine to the local subscriptions it was
  * sent for (router.h: only_pattern / only_group). */
 static void route_in(struct engine *e, const struct engine_msg *m)
@@ -121,6 +137,10 @@ static void route_in(struct engine *e, const struct engine_msg *m)
 	struct router_origin o = { ROUTER_ORIGIN_LINK, 0, NULL, NULL };
 	long n;
 
+	if (!valid_in(e, m)) {
+		e->dropped_invalid++;
+		return;
+	}
 	if (m->plain)
 		o.only_pattern = tag;
 	else
@@ -361,6 +381,7 @@ void engine_stats(struct engine *e, struct engine_stats *st)
 	engine_queue_counts(&e->in, &passed, &st->dropped_in, &held);
 	st->received = e->received;
 	st->delivered = e->delivered;
+	st->dropped_invalid = e->dropped_invalid;
 	st->reconnects = ls.reconnects;
 	st->disconnects = ls.disconnects;
 	st->breaker_opened = e->brk.opened;

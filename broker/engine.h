@@ -37,6 +37,8 @@ struct engine_stats {
 	uint64_t received;	  /* messages from the engine routed here */
 	uint64_t dropped_in;	  /* from the engine, inbound queue full */
 	uint64_t delivered;	  /* local copies of received messages */
+	uint64_t dropped_invalid; /* from the engine, refused: a topic,
+				   * reply-to or size a PUB could not have */
 	uint64_t reconnects, disconnects, breaker_opened;
 	uint64_t sub_failed; /* upstream subscriptions refused */
 	size_t interests;    /* upstream subscriptions held */

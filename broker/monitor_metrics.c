@@ -239,6 +239,7 @@ static const struct engine_metric engine_metrics[] = {
 	EM(received, "Messages from the engine routed here."),
 	EM(dropped_in, "Messages from the engine dropped: queue full."),
 	EM(delivered, "Local copies of messages from the engine."),
+	EM(dropped_invalid, "Messages from the engine refused as invalid."),
 	EM(reconnects, "Engine connections re-established."),
 	EM(disconnects, "Engine connections lost."),
 	EM(breaker_opened, "Times the engine breaker opened."),

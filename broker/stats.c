@@ -107,6 +107,7 @@ static void put_engine(struct jbuf *j, const struct broker *b)
 	    "\"forwarded\":%llu,\"dropped_breaker\":%llu,"
 	    "\"dropped_out\":%llu,\"publish_failed\":%llu,"
 	    "\"received\":%llu,\"dropped_in\":%llu,\"delivered\":%llu,"
+	    "\"dropped_invalid\":%llu,"
 	    "\"reconnects\":%llu,\"disconnects\":%llu,"
 	    "\"breaker_opened\":%llu,\"sub_failed\":%llu,"
 	    "\"interests\":%zu}",
@@ -116,7 +117,9 @@ static void put_engine(struct jbuf *j, const struct broker *b)
 	    (unsigned long long)st.dropped_out,
 	    (unsigned long long)st.publish_failed,
 	    (unsigned long long)st.received, (unsigned long long)st.dropped_in,
-	    (unsigned long long)st.delivered, (unsigned long long)st.reconnects,
+	    (unsigned long long)st.delivered,
+	    (unsigned long long)st.dropped_invalid,
+	    (unsigned long long)st.reconnects,
 	    (unsigned long long)st.disconnects,
 	    (unsigned long long)st.breaker_opened,
 	    (unsigned long long)st.sub_failed, st.interests);

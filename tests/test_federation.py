@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -341,6 +342,32 @@ class Federation(unittest.TestCase):
         c.pub(req[3], b"pong")
         rep = a.wait_frame(lambda m: m[0] == MSG and m[1] == 9, 10)
         self.assertEqual(rep[4], b"pong")
+
+    def test_3b_foreign_nats_publisher_checked(self):
+        """Any NATS client may publish into the engine: what a PUB could
+        not carry (a 300-byte topic) is dropped and counted, the rest is
+        delivered like any message."""
+        b = self.cli("B")
+        b.sub(1, "fed.raw.>")
+        a = self.cli("A")
+        await_flow(a, "fed.raw.probe", [(b, 1)])
+        before = engine_of(self.nodes["B"])["dropped_invalid"]
+        with socket.create_connection(("127.0.0.1",
+                                       self.nats["n1"].port), 5) as s:
+            s.settimeout(5)
+            s.recv(4096)  # INFO
+            long_topic = "fed.raw." + "x" * 300
+            s.sendall(b"CONNECT {\"verbose\":false}\r\n"
+                      b"PUB %s 3\r\nbad\r\n"
+                      b"PUB fed.raw.ok 4\r\ngood\r\nPING\r\n"
+                      % long_topic.encode())
+            self.assertTrue(s.recv(4096).startswith(b"PONG"))
+        m = b.wait_frame(lambda f: f[0] == MSG and f[1] == 1 and
+                         f[4] != PROBE, 10)
+        self.assertEqual((m[2], m[4]), ("fed.raw.ok", b"good"))
+        self.assertTrue(poll_until(
+            lambda: engine_of(self.nodes["B"])["dropped_invalid"] ==
+            before + 1, 5))
 
     # ------------------------------------------------------------ faults
 
