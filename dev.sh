@@ -15,6 +15,8 @@ TOP=$(pwd)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 DEPS="gcc make libevent-dev libmsgpack-dev check autoconf automake libtool pkg-config python3-msgpack libssl-dev openssl"
+# libnats: federation (configure --with-nats is auto; builds without it too).
+DEPS="$DEPS libnats-dev"
 
 deps() {
 	local missing=""

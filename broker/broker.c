@@ -20,6 +20,9 @@
 #include "conn.h"
 #include "listener.h"
 #include "monitor.h"
+#ifdef HAVE_NATS
+#include "engine.h"
+#endif
 #include "pool.h"
 #include "router.h"
 #include "sweep.h"
@@ -148,6 +151,18 @@ static int start_tls(struct broker *b)
 	return b->tls ? 0 : -1;
 }
 
+/* Federation (engine.h), before any client can subscribe. */
+static int start_engine(struct broker *b)
+{
+#ifdef HAVE_NATS
+	if (b->conf.engine[0] && !(b->engine = engine_new(b)))
+		return -1;
+#else
+	(void)b; /* conf.c refuses an engine line */
+#endif
+	return 0;
+}
+
 int broker_init(struct broker *b, const struct conf *conf)
 {
 	memset(b, 0, sizeof *b);
@@ -179,7 +194,7 @@ int broker_init(struct broker *b, const struct conf *conf)
 		broker_free(b);
 		return -1;
 	}
-	if (start_tls(b) != 0) {
+	if (start_tls(b) != 0 || start_engine(b) != 0) {
 		broker_free(b);
 		return -1;
 	}
@@ -215,6 +230,10 @@ void broker_free(struct broker *b)
 
 	while (!TAILQ_EMPTY(&b->conns))
 		conn_free(TAILQ_FIRST(&b->conns));
+#ifdef HAVE_NATS
+	engine_free(b->engine); /* after the connections' UNSUBs */
+#endif
+	b->engine = NULL;
 	transport_loop_free(b->transports);
 	b->transports = NULL;
 	tls_ctx_free(b->tls);

@@ -25,6 +25,7 @@
 
 struct conn;
 struct event;
+struct engine;
 struct event_base;
 struct listeners;
 struct monitor;
@@ -56,6 +57,8 @@ struct broker {
 	struct pools *pools;		   /* owned (pool.h) */
 	struct sys_topics *sys;		   /* owned ($SYS, sys_topics.h) */
 	struct monitor *monitor;	   /* owned (monitor.h); NULL: off */
+	struct engine *engine;		   /* owned (engine.h); NULL: not
+					    * federated */
 	struct conn_list conns;		   /* connections, owned (conn.link) */
 	struct transport_loop *transports; /* owned: the flush list
 					    * (transport.h) */

@@ -20,6 +20,7 @@ enum {
 			      * min..max bytes long */
 	KEY_LISTEN,	    /* appends to listen[] (several words) */
 	KEY_MONITOR,	    /* PORT, ADDR:PORT or off */
+	KEY_ENGINE,	    /* nats://H:P[,...] (KEY_STR, checked) */
 };
 
 static int word_level(const char *s, int *out);
@@ -78,6 +79,28 @@ static const struct conf_key keys[] = {
 	OWN("tls_ca_file", KEY_STR, tls_ca_file, 1, CONF_MAX_PATH - 1),
 	WORD("tls_client_cert", tls_client_cert, word_client_cert,
 	     "none, optional or required"),
+	OWN("engine", KEY_ENGINE, engine, 1, CONF_MAX_PATH - 1),
+	OWN("engine_tls_ca_file", KEY_STR, engine_tls_ca_file, 1,
+	    CONF_MAX_PATH - 1),
+	OWN("engine_tls_cert_file", KEY_STR, engine_tls_cert_file, 1,
+	    CONF_MAX_PATH - 1),
+	OWN("engine_tls_key_file", KEY_STR, engine_tls_key_file, 1,
+	    CONF_MAX_PATH - 1),
+	WORD("engine_tls", engine_tls, conf_parse_bool, "yes or no"),
+	OWN("engine_user", KEY_STR, engine_user, 1, CONF_MAX_BIND - 1),
+	OWN("engine_password", KEY_STR, engine_password, 1, CONF_MAX_BIND - 1),
+	OWN("engine_creds_file", KEY_STR, engine_creds_file, 1,
+	    CONF_MAX_PATH - 1),
+	NUM("engine_max_pending", CONF_SIZE, engine_max_pending, 4096,
+	    UINT64_C(1) << 36, 0),
+	NUM("engine_max_pending_msgs", CONF_NUMBER, engine_max_pending_msgs, 16,
+	    10000000, 0),
+	NUM("engine_breaker_threshold", CONF_NUMBER, engine_breaker_threshold,
+	    1, 1000000, 0),
+	NUM("engine_breaker_cooldown", CONF_DURATION,
+	    engine_breaker_cooldown_ms, 10, 3600000, 0),
+	NUM("engine_reconnect_wait", CONF_DURATION, engine_reconnect_wait_ms,
+	    10, 60000, 0),
 };
 
 /* log_facility names (syslog.h values). */
@@ -119,6 +142,11 @@ void conf_defaults(struct conf *c)
 	c->drain_timeout_ms = 5000;
 	c->lame_duck_duration_ms = 30000;
 	c->lame_duck_grace_ms = 1000;
+	c->engine_max_pending = 8u * 1024 * 1024;
+	c->engine_max_pending_msgs = 65536;
+	c->engine_breaker_threshold = 5;
+	c->engine_breaker_cooldown_ms = 1000;
+	c->engine_reconnect_wait_ms = 250;
 }
 
 static int set_str(struct conf *c, const struct conf_key *k, const char *value,
@@ -346,6 +374,56 @@ static int set_monitor(struct conf *c, const char *value, char *err, size_t cap)
 	return 0;
 }
 
+/* One nats://HOST:PORT (or tls://) address of an engine line. */
+static int engine_addr_ok(const char *a, size_t len)
+{
+	const char *colon;
+	size_t skip;
+
+	if (len > 7 && strncmp(a, "nats://", 7) == 0)
+		skip = 7;
+	else if (len > 6 && strncmp(a, "tls://", 6) == 0)
+		skip = 6;
+	else
+		return 0;
+	colon = memchr(a + skip, ':', len - skip);
+	return colon && colon > a + skip && colon + 1 < a + len &&
+	       strspn(colon + 1, "0123456789") == (size_t)(a + len - colon - 1);
+}
+
+/* "engine nats://H:P[,nats://H:P...]": checked here, opened by engine.c. */
+static int set_engine(struct conf *c, const char *value, char *err, size_t cap)
+{
+#ifdef HAVE_NATS
+	const char *p = value, *end;
+
+	if (strlen(value) >= sizeof c->engine) {
+		snprintf(err, cap, "too long");
+		return -1;
+	}
+	for (; *p; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, ",");
+		if (!engine_addr_ok(p, (size_t)(end - p))) {
+			snprintf(err, cap,
+				 "'%.*s': expected nats://HOST:PORT "
+				 "(or tls://HOST:PORT), comma-separated",
+				 (int)(end - p), p);
+			return -1;
+		}
+	}
+	snprintf(c->engine, sizeof c->engine, "%s", value);
+	return 0;
+#else
+	(void)c;
+	(void)value;
+	(void)engine_addr_ok;
+	snprintf(err, cap,
+		 "this brokerd was built without NATS federation "
+		 "(configure --with-nats, libnats-dev)");
+	return -1;
+#endif
+}
+
 void conf_listen_format(const struct conf_listen *l, char *buf, size_t cap)
 {
 	if (l->is_unix)
@@ -377,6 +455,8 @@ int conf_set(struct conf *c, const char *key, const char *value, char *err,
 	}
 	if (k->kind == KEY_MONITOR)
 		return set_monitor(c, value, err, err_cap);
+	if (k->kind == KEY_ENGINE)
+		return set_engine(c, value, err, err_cap);
 	if (k->kind == KEY_STR)
 		return set_str(c, k, value, err, err_cap);
 	return conf_value_set(c, k, value, err, err_cap);

@@ -89,6 +89,21 @@ struct conf {
 	/* HTTP monitor (monitor.h): "monitor PORT" or "monitor ADDR:PORT";
 	 * port 0: off (the default).  Read at start only. */
 	struct conf_listen monitor;
+	/* Federation (engine.h, docs/CLUSTERING.md): "" = not federated.
+	 * Read at start only. */
+	char engine[CONF_MAX_PATH];		/* nats://H:P[,nats://H:P...] */
+	char engine_tls_ca_file[CONF_MAX_PATH]; /* "" when not set (below) */
+	char engine_tls_cert_file[CONF_MAX_PATH];
+	char engine_tls_key_file[CONF_MAX_PATH];
+	int engine_tls; /* require TLS on the link */
+	char engine_user[CONF_MAX_BIND];
+	char engine_password[CONF_MAX_BIND];
+	char engine_creds_file[CONF_MAX_PATH];
+	uint64_t engine_max_pending;	   /* bytes queued each way */
+	uint32_t engine_max_pending_msgs;  /* messages queued each way */
+	uint32_t engine_breaker_threshold; /* publish failures in a row */
+	uint32_t engine_breaker_cooldown_ms;
+	uint32_t engine_reconnect_wait_ms;
 };
 
 /* Fill c with the defaults (documented in conf/brokerd.conf). */

@@ -14,7 +14,8 @@
 
 void handle_pub(struct conn *c, const struct proto_msg *m)
 {
-	const struct router_origin origin = { ROUTER_ORIGIN_CLIENT, c->id };
+	const struct router_origin origin = { ROUTER_ORIGIN_CLIENT, c->id, NULL,
+					      NULL };
 	long receivers;
 
 	if (proto_check_topic(m->topic.ptr, m->topic.len) != PROTO_OK_CODE) {

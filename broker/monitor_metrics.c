@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <event2/buffer.h>
 
@@ -13,6 +14,9 @@
 #include "pool.h"
 #include "router.h"
 #include "stats.h"
+#ifdef HAVE_NATS
+#include "engine.h"
+#endif
 
 /* Upper bounds of the per-subscriber pending-bytes histogram: from idle
  * through the output window (512 KiB) to the default bound (8 MiB). */
@@ -217,11 +221,69 @@ static int broker_families(const struct broker *b, double uptime_s,
 	return rc;
 }
 
+#ifdef HAVE_NATS
+struct engine_metric {
+	const char *name, *help;
+	size_t off; /* in struct engine_stats, a uint64_t */
+};
+
+#define EM(f, help)                                                           \
+	{                                                                     \
+		"engine_" #f "_total", help, offsetof(struct engine_stats, f) \
+	}
+static const struct engine_metric engine_metrics[] = {
+	EM(forwarded, "Local publishes handed to the engine."),
+	EM(dropped_breaker, "Engine-bound messages dropped: breaker open."),
+	EM(dropped_out, "Engine-bound messages dropped: link queue full."),
+	EM(publish_failed, "Engine-bound messages libnats refused."),
+	EM(received, "Messages from the engine routed here."),
+	EM(dropped_in, "Messages from the engine dropped: queue full."),
+	EM(delivered, "Local copies of messages from the engine."),
+	EM(dropped_invalid, "Messages from the engine refused as invalid."),
+	EM(reconnects, "Engine connections re-established."),
+	EM(disconnects, "Engine connections lost."),
+	EM(breaker_opened, "Times the engine breaker opened."),
+};
+
+/* The federation's families (engine.h), when federated. */
+static int engine_families(const struct broker *b, struct evbuffer *o)
+{
+	struct engine_stats st;
+	int rc = 0;
+
+	if (!b->engine)
+		return 0;
+	engine_stats(b->engine, &st);
+	for (size_t i = 0; i < sizeof engine_metrics / sizeof *engine_metrics;
+	     i++) {
+		const struct engine_metric *m = &engine_metrics[i];
+		uint64_t v;
+
+		memcpy(&v, (const char *)&st + m->off, sizeof v);
+		rc |= head(o, m->name, "counter", m->help);
+		rc |= sample(o, m->name, "", v);
+	}
+	rc |= head(o, "engine_up", "gauge", "1 when the engine link is up.");
+	rc |= sample(o, "engine_up", "", (uint64_t)st.up);
+	rc |= head(o, "engine_breaker_open", "gauge",
+		   "1 while the engine breaker refuses messages.");
+	rc |= sample(o, "engine_breaker_open", "",
+		     (uint64_t)(strcmp(st.breaker, "closed") != 0));
+	rc |= head(o, "engine_interests", "gauge",
+		   "Upstream subscriptions held.");
+	rc |= sample(o, "engine_interests", "", st.interests);
+	return rc;
+}
+#endif
+
 int monitor_metrics(const struct broker *b, double uptime_s,
 		    struct evbuffer *out)
 {
 	int rc = broker_families(b, uptime_s, out);
 
+#ifdef HAVE_NATS
+	rc |= engine_families(b, out);
+#endif
 	rc |= bulk_families(b, out);
 	rc |= pool_gauges(b, out);
 	rc |= pending_histogram(b, out);

@@ -75,8 +75,27 @@ static int same_listeners(const struct conf *a, const struct conf *b)
 	return 1;
 }
 
+/* The engine link (engine.h) is set up at start only. */
+static void keep_engine(struct broker *b, struct conf *f)
+{
+	KEEP(b, f, engine);
+	KEEP(b, f, engine_tls_ca_file);
+	KEEP(b, f, engine_tls_cert_file);
+	KEEP(b, f, engine_tls_key_file);
+	KEEP(b, f, engine_tls);
+	KEEP(b, f, engine_user);
+	KEEP(b, f, engine_password);
+	KEEP(b, f, engine_creds_file);
+	KEEP(b, f, engine_max_pending);
+	KEEP(b, f, engine_max_pending_msgs);
+	KEEP(b, f, engine_breaker_threshold);
+	KEEP(b, f, engine_breaker_cooldown_ms);
+	KEEP(b, f, engine_reconnect_wait_ms);
+}
+
 static void keep_fixed(struct broker *b, struct conf *f)
 {
+	keep_engine(b, f);
 	KEEP(b, f, bind);
 	KEEP(b, f, port);
 	if (!same_listeners(f, &b->conf)) {

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "conn.h"
 #include "msgtail.h"
@@ -17,6 +18,9 @@ struct router {
 	struct broker_stats *stats;
 	router_interest_fn hook;
 	void *hook_arg;
+	router_sub_fn link_sub;	    /* NULL: no link */
+	router_forward_fn link_fwd; /* NULL: no link */
+	void *link_arg;
 };
 
 struct router *router_new(const struct log *lg, struct broker_stats *stats)
@@ -52,6 +56,14 @@ void router_set_interest_hook(struct router *r, router_interest_fn fn,
 	r->hook_arg = arg;
 }
 
+void router_set_link(struct router *r, router_sub_fn sub,
+		     router_forward_fn forward, void *arg)
+{
+	r->link_sub = sub;
+	r->link_fwd = forward;
+	r->link_arg = arg;
+}
+
 static void interest_changed(struct router *r, const struct sub *s, int present)
 {
 	log_msg(r->log, LOG_LEVEL_DEBUG, "router: %s subscription on '%s'",
@@ -68,13 +80,23 @@ int router_subscribe(struct router *r, struct sub *s)
 		return -1;
 	if (rc == 1)
 		interest_changed(r, s, 1);
+	if (r->link_sub)
+		r->link_sub(r->link_arg, s->pattern, sub_pattern_len(s),
+			    s->ts.queue, 1);
 	return 0;
 }
 
 void router_unsubscribe(struct router *r, struct sub *s)
 {
-	if (trie_remove(r->trie, s->pattern, sub_pattern_len(s), &s->ts) == 1)
+	size_t len = sub_pattern_len(s);
+	/* the record's own copy (subs.h): the interned one may go */
+	const char *queue = s->ts.queue ? s->pattern + len + 1 : NULL;
+	int rc = trie_remove(r->trie, s->pattern, len, &s->ts);
+
+	if (rc == 1)
 		interest_changed(r, s, 0);
+	if (rc >= 0 && r->link_sub)
+		r->link_sub(r->link_arg, s->pattern, len, queue, 0);
 }
 
 size_t router_count(const struct router *r)
@@ -134,6 +156,40 @@ static const struct trie_sub *pick_member(struct trie_sub *const *m, size_t n)
 	return m[best < n ? best : any];
 }
 
+/* Which subscriptions a publish is for (see struct router_origin). */
+struct fan_filter {
+	const char *pattern; /* plain ones on this pattern only */
+	const char *group;   /* this group only */
+	int plain, groups;   /* serve plain subscriptions, queue groups */
+};
+
+static int plain_wanted(const struct fan_filter *f, const struct trie_sub *ts)
+{
+	return !f->pattern ||
+	       strcmp(((const struct sub *)(const void *)ts)->pattern,
+		      f->pattern) == 0;
+}
+
+static int group_wanted(const struct fan_filter *f, const struct trie_sub *ts)
+{
+	return !f->group || strcmp(ts->queue, f->group) == 0;
+}
+
+/* One member of group g of the last match. */
+static long deliver_group(struct router *r, struct msg_tail **tail, size_t g)
+{
+	const struct trie_result *res = &r->res;
+	size_t from = res->group_start[g];
+	size_t to = g + 1 < res->ngroups ? res->group_start[g + 1]
+					 : res->nqueued;
+
+	return to > from ? deliver(tail,
+				   pick_member(&res->queued[from], to - from))
+			 : 0;
+}
+
+/* Every matching subscription: the path of a publish when no link is
+ * installed (unchanged by federation). */
 static long fan_out(struct router *r, struct msg_tail **tail)
 {
 	const struct trie_result *res = &r->res;
@@ -141,15 +197,52 @@ static long fan_out(struct router *r, struct msg_tail **tail)
 
 	for (size_t i = 0; i < res->nplain; i++)
 		n += deliver(tail, res->plain[i]);
-	for (size_t g = 0; g < res->ngroups; g++) {
-		size_t from = res->group_start[g];
-		size_t to = g + 1 < res->ngroups ? res->group_start[g + 1]
-						 : res->nqueued;
-		if (to > from)
-			n += deliver(tail, pick_member(&res->queued[from],
-						       to - from));
-	}
+	for (size_t g = 0; g < res->ngroups; g++)
+		n += deliver_group(r, tail, g);
 	return n;
+}
+
+/* The subscriptions f selects. */
+static long fan_out_filtered(struct router *r, struct msg_tail **tail,
+			     const struct fan_filter *f)
+{
+	const struct trie_result *res = &r->res;
+	long n = 0;
+
+	for (size_t i = 0; f->plain && i < res->nplain; i++)
+		if (plain_wanted(f, res->plain[i]))
+			n += deliver(tail, res->plain[i]);
+	for (size_t g = 0; f->groups && g < res->ngroups; g++)
+		if (res->group_start[g] < res->nqueued &&
+		    group_wanted(f, res->queued[res->group_start[g]]))
+			n += deliver_group(r, tail, g);
+	return n;
+}
+
+/* A local client's publish is offered to the link (1: it took it, and
+ * with it the queue groups). */
+static int offer(struct router *r, const struct router_origin *origin,
+		 struct proto_str topic, struct proto_str reply_to,
+		 struct proto_str payload)
+{
+	return origin->kind == ROUTER_ORIGIN_CLIENT && r->link_fwd &&
+	       r->link_fwd(r->link_arg, topic, reply_to, payload);
+}
+
+/* Fan out to what origin selects (struct router_origin). */
+static long fan_out_for(struct router *r, const struct router_origin *origin,
+			int forwarded, struct msg_tail **tail)
+{
+	struct fan_filter f = { NULL, NULL, 1, !forwarded };
+
+	if (origin->kind != ROUTER_ORIGIN_CLIENT &&
+	    (origin->only_pattern || origin->only_group)) {
+		f.pattern = origin->only_pattern;
+		f.group = origin->only_group;
+		f.plain = origin->only_pattern != NULL;
+		f.groups = origin->only_group != NULL;
+	}
+	return fan_out_filtered(r, tail, &f);
 }
 
 long router_publish(struct router *r, const struct router_origin *origin,
@@ -158,16 +251,22 @@ long router_publish(struct router *r, const struct router_origin *origin,
 {
 	uint8_t local_buf[MSG_TAIL_COPY_MAX];
 	struct msg_tail local, *tail;
+	int forwarded = 0;
+	int filtered = r->link_fwd || origin->only_pattern ||
+		       origin->only_group;
 	long n = 0;
 
 	if (trie_match(r->trie, topic.ptr, topic.len, &r->res) != 0)
 		return -1;
+	if (filtered)
+		forwarded = offer(r, origin, topic, reply_to, payload);
 	if (r->res.nplain > 0 || r->res.nqueued > 0) {
 		tail = msg_tail_build(&local, local_buf, topic, reply_to,
 				      payload);
 		if (!tail)
 			return -1;
-		n = fan_out(r, &tail);
+		n = filtered ? fan_out_for(r, origin, forwarded, &tail)
+			     : fan_out(r, &tail);
 		msg_tail_release(tail); /* a heap copy, if one was made */
 	}
 	r->stats->published++;
@@ -181,5 +280,5 @@ long router_publish(struct router *r, const struct router_origin *origin,
 							     : "link",
 			(unsigned long long)origin->id, (int)topic.len,
 			topic.ptr, payload.len, n);
-	return n;
+	return n + forwarded;
 }

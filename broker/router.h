@@ -34,6 +34,14 @@ enum router_origin_kind {
 struct router_origin {
 	enum router_origin_kind kind;
 	uint64_t id;
+	/* ROUTER_ORIGIN_LINK only, both NULL: every matching subscription.
+	 * A copy the federation engine received through one upstream
+	 * subscription is for those local subscriptions only: only_pattern,
+	 * the plain subscriptions on exactly that pattern (no queue group);
+	 * only_group, one member of that queue group (no plain ones).
+	 * Borrowed for the call. */
+	const char *only_pattern;
+	const char *only_group;
 };
 
 /* Interest hook: called after a pattern gained its first subscription
@@ -41,6 +49,19 @@ struct router_origin {
  * for the duration of the call. */
 typedef void (*router_interest_fn)(void *arg, const char *pattern, size_t len,
 				   int present);
+
+/* Link hooks (the federation engine, engine.h).  sub: every subscription
+ * linked (present 1) or unlinked (present 0), with its queue group name
+ * (NULL: none); the strings are borrowed for the call.  forward: a local
+ * client's publish, before its local delivery; returns 1 when the link
+ * took it, which makes the link responsible for queue groups (the router
+ * then skips them, so one member cluster-wide gets it), 0 when it did not
+ * (queue groups are served locally). */
+typedef void (*router_sub_fn)(void *arg, const char *pattern, size_t len,
+			      const char *queue, int present);
+typedef int (*router_forward_fn)(void *arg, struct proto_str topic,
+				 struct proto_str reply_to,
+				 struct proto_str payload);
 
 /* A new router, or NULL when out of memory.  lg and stats are borrowed and
  * must outlive the router. */
@@ -55,6 +76,10 @@ void router_free(struct router *r);
 void router_set_interest_hook(struct router *r, router_interest_fn fn,
 			      void *arg);
 
+/* Install the link hooks (both NULL: none; arg is borrowed). */
+void router_set_link(struct router *r, router_sub_fn sub,
+		     router_forward_fn forward, void *arg);
+
 /* Link s (pattern already validated, s->ts.owner the subscriber's struct
  * conn) into the tree.  s is borrowed until router_unsubscribe.  0, or -1
  * when out of memory (nothing changed). */
@@ -66,8 +91,9 @@ void router_unsubscribe(struct router *r, struct sub *s);
 /* Deliver one publish (topic and reply_to already validated; reply_to.ptr
  * NULL when absent).  The arguments are borrowed for the call only: the
  * outgoing bytes are copied once into a shared tail.  Returns the number
- * of subscriptions the message was queued to, or -1 when out of memory
- * (nothing delivered). */
+ * of subscriptions the message was queued to, plus one when the link took
+ * it (a local client's publish; receivers elsewhere are unknown), or -1
+ * when out of memory (nothing delivered). */
 long router_publish(struct router *r, const struct router_origin *origin,
 		    struct proto_str topic, struct proto_str reply_to,
 		    struct proto_str payload);

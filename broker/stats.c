@@ -7,6 +7,9 @@
 #include <stdio.h>
 
 #include "broker.h"
+#ifdef HAVE_NATS
+#include "engine.h"
+#endif
 #include "pool.h"
 #include "router.h"
 
@@ -90,6 +93,42 @@ static void put_pool(struct jbuf *j, const struct pool *p)
 	put(j, "}");
 }
 
+/* ,"engine":{...} when federated (engine.h). */
+static void put_engine(struct jbuf *j, const struct broker *b)
+{
+#ifdef HAVE_NATS
+	struct engine_stats st;
+
+	if (!b->engine)
+		return;
+	engine_stats(b->engine, &st);
+	put(j,
+	    ",\"engine\":{\"up\":%s,\"breaker\":\"%s\",\"server\":\"%s\","
+	    "\"forwarded\":%llu,\"dropped_breaker\":%llu,"
+	    "\"dropped_out\":%llu,\"publish_failed\":%llu,"
+	    "\"received\":%llu,\"dropped_in\":%llu,\"delivered\":%llu,"
+	    "\"dropped_invalid\":%llu,"
+	    "\"reconnects\":%llu,\"disconnects\":%llu,"
+	    "\"breaker_opened\":%llu,\"sub_failed\":%llu,"
+	    "\"interests\":%zu}",
+	    st.up ? "true" : "false", st.breaker, st.url,
+	    (unsigned long long)st.forwarded,
+	    (unsigned long long)st.dropped_breaker,
+	    (unsigned long long)st.dropped_out,
+	    (unsigned long long)st.publish_failed,
+	    (unsigned long long)st.received, (unsigned long long)st.dropped_in,
+	    (unsigned long long)st.delivered,
+	    (unsigned long long)st.dropped_invalid,
+	    (unsigned long long)st.reconnects,
+	    (unsigned long long)st.disconnects,
+	    (unsigned long long)st.breaker_opened,
+	    (unsigned long long)st.sub_failed, st.interests);
+#else
+	(void)j;
+	(void)b;
+#endif
+}
+
 static size_t finish(const struct jbuf *j)
 {
 	return j->overflow ? 0 : j->len;
@@ -122,6 +161,8 @@ size_t stats_json_all(const struct broker *b, char *buf, size_t cap)
 		put(&j, "%s\"%s\":", i ? "," : "", b->pools->v[i]->lim.name);
 		put_pool(&j, b->pools->v[i]);
 	}
-	put(&j, "}}");
+	put(&j, "}");
+	put_engine(&j, b);
+	put(&j, "}");
 	return finish(&j);
 }

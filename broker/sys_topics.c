@@ -40,7 +40,8 @@ static void arm(struct sys_topics *s)
  * over max_payload + PROTO_FRAME_OVERHEAD (a tiny max_payload). */
 static void publish(struct sys_topics *s, const char *topic, size_t len)
 {
-	static const struct router_origin origin = { ROUTER_ORIGIN_LINK, 0 };
+	static const struct router_origin origin = { ROUTER_ORIGIN_LINK, 0,
+						     NULL, NULL };
 	struct proto_str payload = { s->json, (uint32_t)len };
 
 	if (len > 0 && len <= s->b->conf.max_payload)
@@ -116,7 +117,8 @@ static int is_stats_req(struct proto_str t)
 static void answer_stats(struct sys_topics *s, struct conn *c,
 			 const struct proto_msg *m)
 {
-	static const struct router_origin origin = { ROUTER_ORIGIN_LINK, 0 };
+	static const struct router_origin origin = { ROUTER_ORIGIN_LINK, 0,
+						     NULL, NULL };
 	size_t len;
 
 	if (!m->reply_to.ptr || is_sys(m->reply_to)) {

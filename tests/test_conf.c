@@ -101,6 +101,41 @@ START_TEST(monitor_values)
 }
 END_TEST
 
+/* Issue #15: engine addresses are nats:// or tls:// HOST:PORT, comma
+ * separated; a brokerd built without libnats refuses the key. */
+START_TEST(engine_values)
+{
+	struct conf c;
+
+	conf_defaults(&c);
+	ck_assert_str_eq(c.engine, "");
+#ifdef HAVE_NATS
+	set_ok(&c, "engine", "nats://127.0.0.1:4222,tls://n2.example:4222");
+	ck_assert_str_eq(c.engine,
+			 "nats://127.0.0.1:4222,tls://n2.example:4222");
+	set_bad(&c, "engine", "nats://h:4222,http://h:80",
+		"'http://h:80': expected nats://HOST:PORT "
+		"(or tls://HOST:PORT), comma-separated");
+	set_bad(&c, "engine", "nats://h:",
+		"'nats://h:': expected nats://HOST:PORT "
+		"(or tls://HOST:PORT), comma-separated");
+	set_bad(&c, "engine", "nats://h:42x",
+		"'nats://h:42x': expected nats://HOST:PORT "
+		"(or tls://HOST:PORT), comma-separated");
+	ck_assert_str_eq(c.engine,
+			 "nats://127.0.0.1:4222,tls://n2.example:4222");
+#else
+	set_bad(&c, "engine", "nats://127.0.0.1:4222",
+		"this brokerd was built without NATS federation "
+		"(configure --with-nats, libnats-dev)");
+#endif
+	set_ok(&c, "engine_max_pending", "1M");
+	ck_assert_uint_eq(c.engine_max_pending, 1024 * 1024);
+	set_ok(&c, "engine_breaker_cooldown", "250ms");
+	ck_assert_uint_eq(c.engine_breaker_cooldown_ms, 250);
+}
+END_TEST
+
 /* Issue #13: the documented upper bound of max_outbound is 1T. */
 START_TEST(one_tebibyte_accepted)
 {
@@ -229,6 +264,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, bad_pool_value_makes_no_pool);
 	tcase_add_test(tc, listen_tls_and_tls_keys);
 	tcase_add_test(tc, monitor_values);
+	tcase_add_test(tc, engine_values);
 	suite_add_tcase(s, tc);
 	return s;
 }
