@@ -49,8 +49,8 @@ static int load_failed(char *reason, size_t cap, const char *what,
 }
 
 /* The CA store and the client certificate. */
-static int load_files(SSL_CTX *ctx, const struct bc_tls_opts *t,
-		      char *reason, size_t cap)
+static int load_files(SSL_CTX *ctx, const struct bc_tls_opts *t, char *reason,
+		      size_t cap)
 {
 	if (t->ca_file && !SSL_CTX_load_verify_locations(ctx, t->ca_file, NULL))
 		return load_failed(reason, cap, "CA file", t->ca_file);
@@ -115,18 +115,17 @@ static int set_peer_name(SSL *ssl, const char *host)
 
 struct bufferevent *bc_tls_bev_new(struct event_base *base,
 				   struct ssl_ctx_st *ctx, int fd,
-				   const char *host,
-				   const struct bc_options *o, char *reason,
-				   size_t cap)
+				   const char *host, const struct bc_options *o,
+				   char *reason, size_t cap)
 {
 	SSL *ssl = SSL_new(ctx);
 	struct bufferevent *bev = NULL;
 
-	if (ssl && ((o->tls.flags & BC_TLS_INSECURE) ||
-		    set_peer_name(ssl, host)))
-		bev = bufferevent_openssl_socket_new(
-			base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
-			BEV_OPT_CLOSE_ON_FREE);
+	if (ssl &&
+	    ((o->tls.flags & BC_TLS_INSECURE) || set_peer_name(ssl, host)))
+		bev = bufferevent_openssl_socket_new(base, fd, ssl,
+						     BUFFEREVENT_SSL_CONNECTING,
+						     BEV_OPT_CLOSE_ON_FREE);
 	if (!bev) {
 		SSL_free(ssl);
 		ERR_clear_error();

@@ -41,9 +41,8 @@ void bc_tls_ctx_free(struct ssl_ctx_st *ctx);
  * reason[0..cap) otherwise, fd then still the caller's. */
 struct bufferevent *bc_tls_bev_new(struct event_base *base,
 				   struct ssl_ctx_st *ctx, int fd,
-				   const char *host,
-				   const struct bc_options *o, char *reason,
-				   size_t cap);
+				   const char *host, const struct bc_options *o,
+				   char *reason, size_t cap);
 
 /* Why TLS bufferevent bev (borrowed) failed, as "TLS: certificate verify
  * failed: hostname mismatch", "TLS: tlsv13 alert certificate required",
