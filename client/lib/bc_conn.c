@@ -79,6 +79,7 @@ void bc_conn_free(bc_client *c)
 		c->conn.kick_ev = NULL;
 	}
 	c->conn.tls = 0;
+	c->conn.tls_up = 0;
 	bc_resolve_reset(&c->conn.res);
 }
 
@@ -326,6 +327,23 @@ void bc_conn_resume(bc_client *c)
 	bc_leave(c);
 }
 
+/* The broker hung up.  Over TLS before WELCOME, say when: during the
+ * handshake it is a TLS failure; just after it, the likely cause is a
+ * client certificate the broker requires (with TLS 1.3 it checks it after
+ * our side is done, and its alert can be lost in the reset). */
+static void eof_reason(const bc_client *c, char *buf, size_t cap, int *tls_err)
+{
+	const char *when = "";
+
+	if (c->conn.tls && c->state == BC_STATE_CONNECTING) {
+		*tls_err = !c->conn.tls_up;
+		when = *tls_err ? " during the TLS handshake"
+				: " after the TLS handshake (does it require "
+				  "a client certificate?)";
+	}
+	snprintf(buf, cap, "connection closed by broker%s", when);
+}
+
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	bc_client *c = arg;
@@ -333,11 +351,13 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	int err = EVUTIL_SOCKET_ERROR();
 	int tls_err = 0;
 
-	if (what & BEV_EVENT_CONNECTED)
-		return; /* the TLS handshake is done: the HELLO goes out */
+	if (what & BEV_EVENT_CONNECTED) {
+		c->conn.tls_up = 1; /* handshake done: the HELLO goes out */
+		return;
+	}
 	bc_enter(c);
 	if (what & BEV_EVENT_EOF)
-		snprintf(reason, sizeof reason, "connection closed by broker");
+		eof_reason(c, reason, sizeof reason, &tls_err);
 	else if (!(c->conn.tls &&
 		   (tls_err = bc_tls_reason(bev, reason, sizeof reason))))
 		sys_reason(reason, sizeof reason, err);
@@ -365,6 +385,8 @@ static int start_tls(bc_client *c)
 	const struct bc_server *srv = &c->opts.servers[c->recon.srv_idx];
 	char reason[128];
 	struct bufferevent *tb;
+	struct evbuffer *out;
+	unsigned char *hello;
 
 	tb = bc_tls_bev_new(c->base, c->conn.tls_ctx, c->conn.sock, srv->host,
 			    &c->opts, reason, sizeof reason);
@@ -373,8 +395,12 @@ static int start_tls(bc_client *c)
 		return -1;
 	}
 	c->conn.sock = -1; /* tb owns it now */
-	if (evbuffer_add_buffer(bufferevent_get_output(tb),
-				bufferevent_get_output(c->bev)) != 0) {
+	/* Copied, not moved: the placeholder's output is frozen (it never
+	 * had a socket). */
+	out = bufferevent_get_output(c->bev);
+	hello = evbuffer_pullup(out, -1);
+	if (!hello ||
+	    bufferevent_write(tb, hello, evbuffer_get_length(out)) != 0) {
 		bufferevent_free(tb);
 		bc_conn_lost(c, BC_ERR_NOMEM, 0, "out of memory");
 		return -1;

@@ -32,6 +32,7 @@ struct bc_conn {
 	struct ssl_ctx_st *tls_ctx; /* owned: made at start when a server
 				       uses TLS, kept across reconnects */
 	int tls;		    /* bev is a TLS bufferevent */
+	int tls_up;		    /* its handshake is done (our side) */
 };
 
 /* Resolve opts.servers[recon.srv_idx] (blocking mode: here; base mode:

@@ -5,9 +5,11 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -35,12 +37,16 @@ int bc_tls_any(const struct bc_options *o)
 	return 0;
 }
 
-/* "what FILE: OpenSSL's reason" into reason[0..cap). */
+/* "what FILE: reason" into reason[0..cap): the system's when the file
+ * cannot be read, else OpenSSL's. */
 static int load_failed(char *reason, size_t cap, const char *what,
 		       const char *file)
 {
 	unsigned long e = ERR_peek_last_error();
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
+
+	if (*file && access(file, R_OK) != 0)
+		r = strerror(errno);
 
 	snprintf(reason, cap, "cannot load %s %s: %s", what, file,
 		 r ? r : "unreadable");
