@@ -98,7 +98,7 @@ static int parse(struct args *a, int argc, char **argv)
 		else
 			return usage_error("invalid option");
 	}
-	if (a->delete && (a->create || a->batch))
+	if (a->delete &&(a->create || a->batch))
 		return usage_error("-D does not go with -c or -b");
 	want = a->batch ? 3 : 2;
 	if (argc - optind != want)
@@ -122,8 +122,7 @@ static int load(const char *path, char **text, size_t *len, struct stat *st)
 
 	if (fd < 0)
 		return errno == ENOENT
-			       ? fail("%s does not exist (-c creates it)",
-				      path)
+			       ? fail("%s does not exist (-c creates it)", path)
 			       : fail("cannot open %s: %s", path,
 				      strerror(errno));
 	if (fstat(fd, st) != 0) {
@@ -177,7 +176,7 @@ static int store(const struct args *a, const char *text, size_t len,
 	if (users_edit(text, len, a->user, a->delete ? NULL : hash, &out,
 		       &out_len, &found) != 0)
 		rc = fail("out of memory");
-	else if (a->delete && !found)
+	else if (a->delete &&!found)
 		rc = fail("user %s is not in %s", a->user, a->file);
 	else if (safe_write(a->file, out, out_len,
 			    st ? st->st_mode & 07777 : 0600,
@@ -200,7 +199,7 @@ int main(int argc, char **argv)
 		return rc;
 	if (!a.create && (rc = load(a.file, &text, &len, &st)) != 0)
 		return rc;
-	if (!a.delete && (rc = make_hash(&a, hash, sizeof hash)) != 0) {
+	if (!a.delete &&(rc = make_hash(&a, hash, sizeof hash)) != 0) {
 		free(text);
 		return rc;
 	}

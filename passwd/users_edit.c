@@ -58,8 +58,8 @@ static const char *user_line(const char *p, const char *end, const char *user)
 	return p;
 }
 
-int users_edit(const char *text, size_t len, const char *user,
-	       const char *hash, char **out, size_t *out_len, int *found)
+int users_edit(const char *text, size_t len, const char *user, const char *hash,
+	       char **out, size_t *out_len, int *found)
 {
 	const char *p = text, *end = text + len;
 	FILE *m = open_memstream(out, out_len);

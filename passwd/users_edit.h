@@ -23,7 +23,7 @@ int users_valid_name(const char *name);
  * text (malloc'd, the caller frees; not NUL-terminated), *out_len its
  * length, *found the number of the user's lines seen.  0, or -1 when out
  * of memory. */
-int users_edit(const char *text, size_t len, const char *user,
-	       const char *hash, char **out, size_t *out_len, int *found);
+int users_edit(const char *text, size_t len, const char *user, const char *hash,
+	       char **out, size_t *out_len, int *found);
 
 #endif
