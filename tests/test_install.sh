@@ -52,7 +52,8 @@ for f in sbin/brokerd bin/broker-pub bin/broker-sub bin/broker-req \
 	etc/brokerd.conf systemd/system/brokerd.service \
 	lib/sysusers.d/brokerd.conf lib/tmpfiles.d/brokerd.conf \
 	man8/brokerd.8 man5/brokerd.conf.5 man1/broker-pub.1 \
-	man1/broker-sub.1 man1/broker-req.1 man1/broker-reply.1; do
+	man1/broker-sub.1 man1/broker-req.1 man1/broker-reply.1 \
+	bin/broker-stat man1/broker-stat.1; do
 	if [ -z "$(installed "$f")" ]; then
 		echo "FAIL: nothing installed as */$f"
 		fail=1

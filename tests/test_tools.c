@@ -40,6 +40,11 @@ static const char *reply_path(void)
 	return harness_prog("BROKER_REPLY", "../client/broker-reply");
 }
 
+static const char *stat_path(void)
+{
+	return harness_prog("BROKER_STAT", "../client/broker-stat");
+}
+
 static void start_broker(const char *conf)
 {
 	ck_assert_int_eq(harness_start_broker(&broker, conf, NULL), 0);
@@ -818,6 +823,397 @@ START_TEST(unix_socket_address)
 }
 END_TEST
 
+/* Run `python3 -c script` on text; the script's exit status is the
+ * verdict (it prints why on failure). */
+static void python_check(const char *script, const char *text)
+{
+	struct run_out r;
+	const char *argv[] = { "/usr/bin/env", "python3", "-c", script, NULL };
+
+	run_tool(&r, text, argv);
+	ck_assert_msg(exit_code(r.status) == 0, "python3 check failed: %s%s",
+		      r.out, r.err);
+}
+
+/* broker-stat without -w: one table naming the broker, the counters
+ * and the default pool; with -w it runs until SIGTERM (exit 0). */
+START_TEST(stat_table)
+{
+	struct run_out r;
+	struct sub_proc w;
+	const char *argv[] = { stat_path(), "-p", NULL, NULL };
+	const char *watch[] = { stat_path(), "-p", NULL, "-w", NULL };
+	char want[64];
+
+	start_broker("sys_interval 0\n");
+	argv[2] = watch[2] = port_str;
+	pub_ok("t.a", "x");
+	run_tool(&r, NULL, argv);
+	/* -w runs until SIGTERM, which ends it with status 0. */
+	sub_start(&w, watch);
+	ck_assert(
+		harness_read_until(w.fd, w.buf, sizeof w.buf, "drops/s", 5000));
+	sub_stop(&w);
+	stop_broker();
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	ck_assert_str_eq(r.err, "");
+	snprintf(want, sizeof want, "brokerd at 127.0.0.1:%s\n", port_str);
+	ck_assert_msg(strncmp(r.out, want, strlen(want)) == 0, "%s", r.out);
+	/* Our own connection, and the one PUB routed before we asked. */
+	ck_assert_msg(strstr(r.out, "\nconnections     1 now, "), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "\nmessages in     1 published\n"), "%s",
+		      r.out);
+	ck_assert_msg(strstr(r.out, "\ndropped         0 total, 0 drop-oldest"),
+		      "%s", r.out);
+	ck_assert_msg(strstr(r.out, "\ndefault "), "%s", r.out);
+}
+END_TEST
+
+/* --json: the answer, one object per line, that a JSON parser reads with
+ * the documented keys; -n 2 gives two of them. */
+START_TEST(stat_json)
+{
+	struct run_out r;
+	const char *argv[] = { stat_path(), "-p", NULL, "--json", NULL };
+	const char *argv2[] = { stat_path(), "-p", NULL, "--json",
+				"-n",	     "2",  NULL };
+	const char *check =
+		"import json, sys\n"
+		"lines = sys.stdin.read().split('\\n')\n"
+		"assert lines[-1] == '', lines\n"
+		"assert len(lines) - 1 == N, lines\n"
+		"for l in lines[:-1]:\n"
+		"    d = json.loads(l)\n"
+		"    b = d['broker']\n"
+		"    for k in ('published', 'delivered', 'dropped',\n"
+		"              'connections', 'subscriptions'):\n"
+		"        assert isinstance(b[k], int), k\n"
+		"    assert b['connections'] == 1, b\n"
+		"    assert d['pools']['default']['name'] == 'default', d\n";
+	char script[1024];
+
+	start_broker("sys_interval 0\n");
+	argv[2] = argv2[2] = port_str;
+	run_tool(&r, NULL, argv);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	snprintf(script, sizeof script, "N = 1\n%s", check);
+	python_check(script, r.out);
+	run_tool(&r, NULL, argv2);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	snprintf(script, sizeof script, "N = 2\n%s", check);
+	python_check(script, r.out);
+	stop_broker();
+}
+END_TEST
+
+/* in/s of each line of -w output (after its header), into rates[]. */
+static int stat_rates(const char *out, long *rates, int cap)
+{
+	const char *line = strstr(out, "drops/s");
+	int n = 0;
+	char hms[16];
+	long conns, subs, in;
+
+	ck_assert_msg(line != NULL, "no header: %s", out);
+	while ((line = strchr(line, '\n')) && *++line && n < cap) {
+		ck_assert_msg(sscanf(line, "%15s %ld %ld %ld", hms, &conns,
+				     &subs, &in) == 4,
+			      "bad line in: %s", out);
+		rates[n++] = in;
+	}
+	return n;
+}
+
+/* -w -n 3: three lines of rates; with nothing published in/s is 0
+ * (broker-stat's own answers are not counted), with broker-pub
+ * publishing meanwhile it is above 0. */
+START_TEST(stat_watch_rates)
+{
+	struct run_out r;
+	struct sub_proc s;
+	const char *quiet[] = { stat_path(), "-p", NULL, "-n", "1", NULL };
+	const char *busy[] = { stat_path(), "-p", NULL, "-w", "-n", "3", NULL };
+	const char *pub[] = { pub_path(), "-p", NULL, "-t", "w.x", "-l", NULL };
+	char lines[256];
+	long rates[8], sum = 0;
+	int64_t deadline;
+	int st, n;
+
+	start_broker("sys_interval 0\n");
+	quiet[2] = busy[2] = pub[2] = port_str;
+	run_tool(&r, NULL, quiet);
+	ck_assert_msg(exit_code(r.status) == 0, "%s", r.err);
+	ck_assert_int_eq(stat_rates(r.out, rates, 8), 1);
+	ck_assert_msg(rates[0] == 0, "in/s without traffic: %s", r.out);
+
+	for (n = 0; n < 100; n++)
+		strcpy(lines + n * 2, "m\n");
+	/* Publish 100 messages at a time until the header and 3 lines. */
+	sub_start(&s, busy);
+	deadline = harness_now_ms() + 15000;
+	while (count_lines(s.buf, "\n") < 4 && harness_now_ms() < deadline) {
+		run_tool(&r, lines, pub);
+		harness_read_until(s.fd, s.buf, sizeof s.buf, "\001", 1);
+	}
+	st = harness_wait_pid(s.pid, 3000);
+	close(s.fd);
+	stop_broker();
+	ck_assert_int_eq(exit_code(st), 0);
+	ck_assert_int_eq(stat_rates(s.buf, rates, 8), 3);
+	for (n = 0; n < 3; n++)
+		sum += rates[n];
+	ck_assert_msg(sum > 0, "no rate seen: %s", s.buf);
+}
+END_TEST
+
+/* Broker down, or not answering in time: one line, exit 1. */
+START_TEST(stat_errors)
+{
+	struct run_out r;
+	char port[16];
+	const char *down[] = { stat_path(), "-p", port, NULL };
+	const char *extra[] = { stat_path(), "x", NULL };
+	const char *bad_opt[] = { stat_path(), "-t", "a", NULL };
+
+	snprintf(port, sizeof port, "%d", harness_free_port());
+	run_tool(&r, NULL, down);
+	ck_assert_int_eq(exit_code(r.status), 1);
+	assert_one_line(r.err, "broker-stat: cannot connect to 127.0.0.1:");
+	ck_assert_str_eq(r.out, "");
+	run_tool(&r, NULL, extra);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	assert_one_line(r.err, "broker-stat: unexpected argument 'x'");
+	run_tool(&r, NULL, bad_opt);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	assert_one_line(r.err, "broker-stat: invalid option '-t'");
+}
+END_TEST
+
+/* A broker that stops answering (SIGSTOP) while broker-stat -w watches:
+ * the next request runs out of --timeout, one line, exit 1.  A broker
+ * whose max_payload cannot hold the answer refuses it: one line too. */
+START_TEST(stat_no_answer)
+{
+	struct sub_proc s;
+	struct run_out r;
+	char cmd[512];
+	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+	const char *small[] = { stat_path(), "-p", port_str, NULL };
+	const char *err;
+	int st;
+
+	start_broker("sys_interval 0\n");
+	snprintf(cmd, sizeof cmd, "exec '%s' -p %s -w --timeout 500 2>&1",
+		 stat_path(), port_str);
+	sub_start(&s, sh);
+	ck_assert_msg(harness_read_until(s.fd, s.buf, sizeof s.buf, "\n", 5000),
+		      "%s", s.buf);
+	ck_assert_int_eq(kill(broker.pid, SIGSTOP), 0);
+	harness_read_until(s.fd, s.buf, sizeof s.buf, "ms\n", 5000);
+	st = harness_wait_pid(s.pid, 5000);
+	close(s.fd);
+	kill(broker.pid, SIGCONT);
+	stop_broker();
+	ck_assert_int_eq(exit_code(st), 1);
+	err = strstr(s.buf, "broker-stat: ");
+	ck_assert_msg(err != NULL, "%s", s.buf);
+	ck_assert_str_eq(err, "broker-stat: no answer to $SYS.REQ.STATS "
+			      "within 500 ms\n");
+
+	start_broker("sys_interval 0\nmax_payload 256\n");
+	run_tool(&r, NULL, small);
+	stop_broker();
+	ck_assert_int_eq(exit_code(r.status), 1);
+	assert_one_line(r.err, "broker-stat: $SYS.REQ.STATS failed: stats do "
+			       "not fit in max_payload");
+	ck_assert_str_eq(r.out, "");
+}
+END_TEST
+
+/* Write len bytes to a new temporary file; its name into path. */
+static void temp_file(char *path, const void *data, size_t len)
+{
+	int fd;
+
+	strcpy(path, "/tmp/test_tools_XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+/* broker-pub -f with these bytes (they may hold NULs). */
+static void pub_bytes(const char *topic, const void *data, size_t len,
+		      const char *reply_to)
+{
+	struct run_out r;
+	char path[32];
+	const char *argv[] = { pub_path(), "-p", port_str, "-t",     topic,
+			       "-f",	   path, "-r",	   reply_to, NULL };
+
+	if (!reply_to)
+		argv[7] = NULL;
+	temp_file(path, data, len);
+	run_tool(&r, NULL, argv);
+	unlink(path);
+	ck_assert_msg(exit_code(r.status) == 0, "broker-pub: %s", r.err);
+}
+
+/* -F with every conversion and escape, on a message with a reply-to. */
+START_TEST(sub_format)
+{
+	struct sub_proc s;
+	const char *argv[] = { sub_path(),
+			       "-p",
+			       port_str,
+			       "-t",
+			       "f.>",
+			       "-F",
+			       "%t|%p|%x|%X|%l|%r|%I|%U|%%|\\t|\\\\|",
+			       NULL };
+	const char *bad[] = { sub_path(), "-t", "a", "-F", "%q", NULL };
+	const char *both[] = {
+		sub_path(), "-t", "a", "-F", "%t", "--json", NULL
+	};
+	const char *at;
+	size_t off;
+	char iso[32], frac[16];
+	long long secs;
+	struct run_out r;
+
+	run_tool(&r, NULL, bad);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	assert_one_line(r.err, "broker-sub: invalid -F format: unknown "
+			       "conversion '%q'");
+	run_tool(&r, NULL, both);
+	ck_assert_int_eq(exit_code(r.status), 2);
+	assert_one_line(r.err, "broker-sub: give at most one of -F");
+
+	start_broker(NULL);
+	sub_start(&s, argv);
+	wait_subscribed(s.fd, s.buf, sizeof s.buf, "f.probe", "|probe|");
+	pub_bytes("f.x", "Hi\xff", 3, "f.back");
+	ck_assert_msg(
+		harness_read_until(s.fd, s.buf, sizeof s.buf, "f.x|", 3000),
+		"%s", s.buf);
+	off = (size_t)(strstr(s.buf, "f.x|") - s.buf);
+	ck_assert_msg(harness_read_until(s.fd, s.buf + off, sizeof s.buf - off,
+					 "\\|\n", 3000),
+		      "%s", s.buf);
+	at = s.buf + off;
+	ck_assert_msg(strncmp(at, "f.x|Hi\xff|4869ff|4869FF|3|f.back|", 31) ==
+			      0,
+		      "%s", at);
+	at += 31;
+	/* 2026-12-06T04:30:12.345Z|1796531412.345678901|%|<tab>|\|\n */
+	ck_assert_msg(sscanf(at, "%24[0-9T:.Z-]|%lld.%9[0-9]|", iso, &secs,
+			     frac) == 3,
+		      "%s", at);
+	ck_assert_int_eq(strlen(iso), 24);
+	ck_assert(iso[4] == '-' && iso[10] == 'T' && iso[19] == '.' &&
+		  iso[23] == 'Z');
+	ck_assert_int_eq(strlen(frac), 9);
+	ck_assert_int_gt(secs, 1700000000LL);
+	ck_assert_msg(strstr(at, "|%|\t|\\|\n") != NULL, "%s", at);
+	sub_stop(&s);
+	stop_broker();
+}
+END_TEST
+
+/* --json (and -F %j): valid JSON for UTF-8 and for binary payloads. */
+START_TEST(sub_json)
+{
+	static const unsigned char bin[] = { 0, 0xff, 0xfe, 0x80, '\n', '"' };
+	static const char text[] = "h\xc3\xa9llo \"q\" \\ \t\x01\x7f";
+	struct sub_proc s;
+	size_t off;
+	const char *argv[] = { sub_path(), "-p",     port_str, "-t",
+			       "j.>",	   "--json", NULL };
+	const char *check =
+		"import base64, json, sys, datetime\n"
+		"msgs = [json.loads(l) for l in "
+		"sys.stdin.read().splitlines()]\n"
+		"msgs = [m for m in msgs if m['topic'] != 'j.probe']\n"
+		"assert len(msgs) == 2, msgs\n"
+		"t, b = msgs\n"
+		"assert t['topic'] == 'j.text' and t['reply_to'] == 'j.r', t\n"
+		"assert t['payload'] == 'h\\u00e9llo \"q\" \\\\ "
+		"\\t\\x01\\x7f', t\n"
+		"assert t['payload_len'] == 16 and 'payload_b64' not in t, t\n"
+		"assert b['reply_to'] is None and 'payload' not in b, b\n"
+		"assert base64.b64decode(b['payload_b64']) == "
+		"b'\\x00\\xff\\xfe\\x80\\n\"', b\n"
+		"assert b['payload_len'] == 6, b\n"
+		"r = b['received']\n"
+		"assert r.endswith('Z') and len(r) == 24, r\n"
+		"datetime.datetime.strptime(r, '%Y-%m-%dT%H:%M:%S.%fZ')\n";
+
+	start_broker(NULL);
+	sub_start(&s, argv);
+	wait_subscribed(s.fd, s.buf, sizeof s.buf, "j.probe", "\"probe\"");
+	pub_bytes("j.text", text, strlen(text), "j.r");
+	pub_bytes("j.bin", bin, sizeof bin, NULL);
+	ck_assert_msg(harness_read_until(s.fd, s.buf, sizeof s.buf,
+					 "\"payload_len\":6", 3000),
+		      "%s", s.buf);
+	off = (size_t)(strstr(s.buf, "\"payload_len\":6") - s.buf);
+	ck_assert(harness_read_until(s.fd, s.buf + off, sizeof s.buf - off,
+				     "\n", 3000));
+	sub_stop(&s);
+	stop_broker();
+	python_check(check, s.buf);
+}
+END_TEST
+
+/* --pretty: a msgpack map as JSON; garbage as a warning and hex. */
+START_TEST(sub_pretty)
+{
+	/* {"a": 1, "b": [true, nil, -2, 1.5], "c": bin 01 02 03, 7: "seven",
+	 *  "d": float32 0.1} */
+	static const unsigned char mp[] = {
+		0x85, 0xa1, 'a',  0x01, 0xa1, 'b',  0x94, 0xc3, 0xc0, 0xfe,
+		0xcb, 0x3f, 0xf8, 0,	0,    0,    0,	  0,	0,    0xa1,
+		'c',  0xc4, 3,	  1,	2,    3,    7,	  0xa5, 's',  'e',
+		'v',  'e',  'n',  0xa1, 'd',  0xca, 0x3d, 0xcc, 0xcc, 0xcd
+	};
+	static const unsigned char junk[] = { 0xc1, 0x00 };
+	struct sub_proc s;
+	char cmd[512];
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	const char *check =
+		"import json, sys\n"
+		"text = sys.stdin.read()\n"
+		"start = text.index('p.map {')\n"
+		"body = text[start + 6:text.index('\\n}', start) + 2]\n"
+		"assert json.loads(body) == {'a': 1, 'b': [True, None, -2, "
+		"1.5],"
+		" 'c': 'AQID', '7': 'seven', 'd': 0.1}, body\n"
+		"assert '\\n  \"a\": 1,' in body, body\n";
+	const char *at;
+
+	start_broker(NULL);
+	snprintf(cmd, sizeof cmd, "exec '%s' -p %s -t 'p.>' -v --pretty 2>&1",
+		 sub_path(), port_str);
+	sub_start(&s, argv);
+	wait_subscribed(s.fd, s.buf, sizeof s.buf, "p.probe", "p.probe ");
+	pub_bytes("p.map", mp, sizeof mp, NULL);
+	ck_assert_msg(
+		harness_read_until(s.fd, s.buf, sizeof s.buf, "\n}\n", 3000),
+		"%s", s.buf);
+	pub_bytes("p.junk", junk, sizeof junk, NULL);
+	ck_assert_msg(
+		harness_read_until(s.fd, s.buf, sizeof s.buf, "c100\n", 3000),
+		"%s", s.buf);
+	sub_stop(&s);
+	stop_broker();
+	python_check(check, s.buf);
+	at = strstr(s.buf, "broker-sub: warning: payload on 'p.junk' is not "
+			   "msgpack");
+	ck_assert_msg(at != NULL, "%s", s.buf);
+	ck_assert_msg(strstr(s.buf, "p.junk c100\n") != NULL, "%s", s.buf);
+}
+END_TEST
+
 static Suite *tools_suite(void)
 {
 	Suite *s = suite_create("tools");
@@ -840,6 +1236,14 @@ static Suite *tools_suite(void)
 	tcase_add_test(tc, req_reply_tools);
 	tcase_add_test(tc, broker_url_env);
 	tcase_add_test(tc, unix_socket_address);
+	tcase_add_test(tc, stat_table);
+	tcase_add_test(tc, stat_json);
+	tcase_add_test(tc, stat_watch_rates);
+	tcase_add_test(tc, stat_errors);
+	tcase_add_test(tc, stat_no_answer);
+	tcase_add_test(tc, sub_format);
+	tcase_add_test(tc, sub_json);
+	tcase_add_test(tc, sub_pretty);
 	suite_add_tcase(s, tc);
 	return s;
 }

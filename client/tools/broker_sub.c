@@ -5,7 +5,9 @@
  * --reconnect the library reconnects and resubscribes by itself; the tool
  * only prints the state changes on stderr.  --policy and --max-queue-*
  * are sent with every SUB (bc_subscribe_ex); messages the broker drops
- * for us are reported on stderr as they are announced.
+ * for us are reported on stderr as they are announced.  -F FORMAT,
+ * --json and --pretty choose how a message is printed (tool_format.h,
+ * tool_pretty.h); the receive time is taken as the callback starts.
  */
 #include "config.h"
 
@@ -15,6 +17,9 @@
 #include <time.h>
 
 #include "tool_args.h"
+#include "tool_format.h"
+#include "tool_json.h"
+#include "tool_pretty.h"
 #include "tool_stop.h"
 
 /* Slice of the loop between checks of the signal flag. */
@@ -36,6 +41,45 @@ static long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* --pretty: the payload as JSON, or a warning and its bytes in hex. */
+static void print_pretty(const struct tool_args *a, const bc_msg *m)
+{
+	const char *why = "";
+
+	if (tool_pretty(stdout, bc_msg_data(m), bc_msg_len(m), &why) == 0)
+		return;
+	tool_fail(a, "warning: payload on '%s' is not msgpack (%s), hex:",
+		  bc_msg_topic(m), why);
+	tool_json_hex(stdout, bc_msg_data(m), bc_msg_len(m), 0);
+}
+
+/* The message in the output format the arguments chose. */
+static void print_msg(const struct tool_args *a, const bc_msg *m)
+{
+	struct timespec rt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	if (a->format) {
+		tool_format_msg(stdout, a->format, m, &rt);
+		if (!a->no_newline)
+			putchar('\n');
+		return;
+	}
+	if (a->json) {
+		tool_format_json(stdout, m, &rt);
+		putchar('\n');
+		return;
+	}
+	if (a->verbose)
+		printf("%s ", bc_msg_topic(m));
+	if (a->pretty)
+		print_pretty(a, m);
+	else
+		fwrite(bc_msg_data(m), 1, bc_msg_len(m), stdout);
+	if (!a->no_newline)
+		putchar('\n');
+}
+
 static void on_msg(bc_client *c, const bc_msg *m, void *arg)
 {
 	struct sub_state *st = arg;
@@ -44,11 +88,7 @@ static void on_msg(bc_client *c, const bc_msg *m, void *arg)
 	if (st->write_failed || (a->count && st->received >= a->count))
 		return;
 	st->last_ms = mono_ms();
-	if (a->verbose)
-		printf("%s ", bc_msg_topic(m));
-	fwrite(bc_msg_data(m), 1, bc_msg_len(m), stdout);
-	if (!a->no_newline)
-		putchar('\n');
+	print_msg(a, m);
 	if (fflush(stdout) != 0)
 		st->write_failed = 1;
 	if (st->write_failed || (a->count && ++st->received >= a->count))
@@ -169,10 +209,15 @@ int main(int argc, char **argv)
 	struct sub_state st = { &a, 0, 0, 0, 0 };
 	bc_options *o;
 	bc_client *c;
+	char why[128];
 	int rc = tool_parse(&a, TOOL_SUB, argc, argv);
 
 	if (rc >= 0)
 		return rc;
+	if (a.format && tool_format_check(a.format, why, sizeof why) != 0) {
+		tool_fail(&a, "invalid -F format: %s", why);
+		return TOOL_EXIT_USAGE;
+	}
 	for (int i = 0; i < a.ntopics; i++) {
 		if (bc_check_pattern(a.topics[i]) != BC_OK) {
 			tool_fail(&a, "invalid pattern '%s'", a.topics[i]);

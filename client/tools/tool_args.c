@@ -27,7 +27,9 @@ enum {
 	OPT_CAFILE,
 	OPT_CERT,
 	OPT_KEY,
-	OPT_INSECURE
+	OPT_INSECURE,
+	OPT_JSON,
+	OPT_PRETTY
 };
 
 static const struct option long_opts[] = {
@@ -59,6 +61,10 @@ static const struct option long_opts[] = {
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "username", required_argument, NULL, 'u' },
 	{ "pw", required_argument, NULL, 'P' },
+	{ "format", required_argument, NULL, 'F' },
+	{ "watch", no_argument, NULL, 'w' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "pretty", no_argument, NULL, OPT_PRETTY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -215,6 +221,18 @@ static int take_long(struct tool_args *a, int opt, const char *arg,
 			return -1;
 		}
 		break;
+	case OPT_JSON:
+		if (a->kind == TOOL_SUB || a->kind == TOOL_STAT) {
+			a->json = 1;
+			return -1;
+		}
+		break;
+	case OPT_PRETTY:
+		if (a->kind == TOOL_SUB) {
+			a->pretty = 1;
+			return -1;
+		}
+		break;
 	}
 	return bad_option(a, name, 1);
 }
@@ -260,6 +278,12 @@ static int take_opt(struct tool_args *a, int opt, const char *arg,
 		break;
 	case 'N':
 		a->no_newline = 1;
+		break;
+	case 'F':
+		a->format = arg;
+		break;
+	case 'w':
+		a->watch = 1;
 		break;
 	case 'p':
 		if ((a->port = (int)parse_num(arg, 1, 65535)) < 0) {
@@ -359,6 +383,26 @@ static int check_pub(const struct tool_args *a)
 	return check_mqtt_habit(a);
 }
 
+/* broker-sub: -F, --json and --pretty are three ways to print a message;
+ * one at a time (-F's text is checked by broker-sub itself).  Returns -1,
+ * or an exit status after a message. */
+static int check_output(const struct tool_args *a)
+{
+	if (!!a->format + a->json + a->pretty > 1) {
+		tool_fail(a, "give at most one of -F, --json, --pretty");
+		return TOOL_EXIT_USAGE;
+	}
+	if ((a->format || a->json) && a->verbose) {
+		tool_fail(a, "-v does not apply to -F or --json");
+		return TOOL_EXIT_USAGE;
+	}
+	if (a->json && a->no_newline) {
+		tool_fail(a, "-N does not apply to --json (one object a line)");
+		return TOOL_EXIT_USAGE;
+	}
+	return -1;
+}
+
 static int check_sub(const struct tool_args *a)
 {
 	if (a->ntopics == 0) {
@@ -367,6 +411,8 @@ static int check_sub(const struct tool_args *a)
 		return TOOL_EXIT_USAGE;
 	}
 	warn_qos_habit(a);
+	if (check_output(a) >= 0)
+		return TOOL_EXIT_USAGE;
 	return check_mqtt_habit(a);
 }
 
@@ -445,9 +491,10 @@ static const struct {
 	const char *prog, *optstring;
 } tools[] = {
 	[TOOL_PUB] = { "broker-pub", ":h:p:i:t:m:f:lsr:u:P:" },
-	[TOOL_SUB] = { "broker-sub", ":h:p:i:t:q:n:C:W:vNu:P:" },
+	[TOOL_SUB] = { "broker-sub", ":h:p:i:t:q:n:C:W:vNF:u:P:" },
 	[TOOL_REQ] = { "broker-req", ":h:p:i:n:W:u:P:" },
 	[TOOL_REPLY] = { "broker-reply", ":h:p:i:m:q:n:u:P:" },
+	[TOOL_STAT] = { "broker-stat", ":h:p:i:n:wu:P:" },
 };
 
 /* -u/-P/BROKER_PASSWORD and --cert/--key go together. */
@@ -486,10 +533,14 @@ static int check_args(struct tool_args *a, int nargs, char **args)
 		return check_req(a, nargs, args);
 	if (a->kind == TOOL_REPLY)
 		return check_reply(a, nargs, args);
+	if (a->kind == TOOL_STAT && a->count)
+		a->watch = 1;
 	if (nargs > 0) {
 		tool_fail(a, "unexpected argument '%s' (see --help)", args[0]);
 		return TOOL_EXIT_USAGE;
 	}
+	if (a->kind == TOOL_STAT)
+		return -1;
 	return a->kind == TOOL_PUB ? check_pub(a) : check_sub(a);
 }
 

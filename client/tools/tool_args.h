@@ -20,7 +20,7 @@
 /* --policy pool: ask for nothing, the pool's policy applies */
 #define TOOL_POLICY_POOL 100
 
-enum tool_kind { TOOL_PUB, TOOL_SUB, TOOL_REQ, TOOL_REPLY };
+enum tool_kind { TOOL_PUB, TOOL_SUB, TOOL_REQ, TOOL_REPLY, TOOL_STAT };
 
 /* Parsed command line.  Every string borrows from argv. */
 struct tool_args {
@@ -65,6 +65,12 @@ struct tool_args {
 	int insecure;	    /* --insecure: no certificate/name check */
 	const char *user;   /* -u */
 	const char *pass;   /* -P, else BROKER_PASSWORD, else NULL */
+	/* broker-sub output formats; --json also broker-stat's */
+	const char *format; /* -F FORMAT (checked by tool_format_check) */
+	int json;	    /* --json */
+	int pretty;	    /* --pretty: msgpack payloads as JSON */
+	/* broker-stat */
+	int watch; /* -w: refresh every second (also implied by -n) */
 };
 
 /* The first asynchronous error the library reported (error callback). */

@@ -56,6 +56,7 @@ static const char sub_usage[] =
 	"                  [--policy POLICY] [--max-queue-msgs N]\n"
 	"                  [--max-queue-bytes SIZE]\n"
 	"                  [--retry N] [--retry-max MS] [--timeout MS]\n"
+	"                  [-F FORMAT | --json | --pretty]\n"
 	"Subscribe to a brokerd broker and print the messages.\n\n"
 	"  -h, --host HOST      broker host or unix:/PATH (default 127.0.0.1;\n"
 	"                       BROKER_URL=HOST:PORT sets both)\n"
@@ -70,6 +71,19 @@ static const char sub_usage[] =
 	"                       message\n"
 	"  -v, --verbose        print the topic, a space, then the payload\n"
 	"  -N                   no newline after each payload\n"
+	"  -F, --format FORMAT  print each message as FORMAT (and a newline\n"
+	"                       unless -N): %t topic, %p payload, %x/%X "
+	"payload\n"
+	"                       in hex, %l payload length, %r reply-to,\n"
+	"                       %I receive time (ISO 8601, UTC, ms), %U\n"
+	"                       receive time (Unix seconds.nanoseconds),\n"
+	"                       %j the --json object, %% a percent; \\n \\t\n"
+	"                       \\\\ \\r \\0 \\e \\a \\v escapes\n"
+	"      --json           one JSON object per message and line: topic,\n"
+	"                       reply_to, payload (payload_b64 when not\n"
+	"                       UTF-8), payload_len, received\n"
+	"      --pretty         print msgpack payloads as indented JSON (a\n"
+	"                       warning and hex for anything else)\n"
 	"      --literal        take a pattern with '+', '#' as written (they\n"
 	"                       are MQTT wildcards, refused by default)\n"
 	"      --reconnect      keep running when the connection is lost:\n"
@@ -143,6 +157,31 @@ static const char reply_usage[] =
 	"Requests without a reply-to are ignored.  Exits 0 after -n requests\n"
 	"or on SIGINT/SIGTERM, 1 on errors, 2 on usage errors.\n";
 
+static const char stat_usage[] =
+	"Usage: broker-stat [-h HOST] [-p PORT] [-i NAME] [-w] [-n COUNT]\n"
+	"                   [--json] [--timeout MS]\n"
+	"Show a brokerd broker's statistics ($SYS.REQ.STATS; like\n"
+	"`redis-cli --stat`).\n\n"
+	"  -h, --host HOST      broker host or unix:/PATH (default 127.0.0.1;\n"
+	"                       BROKER_URL=HOST:PORT sets both)\n"
+	"  -p, --port PORT      broker port (default 7654)\n"
+	"  -i, --id NAME        client name sent to the broker\n"
+	"  -w, --watch          every second, one line of rates: messages\n"
+	"                       in/s and out/s, drops/s (header every 20\n"
+	"                       lines)\n"
+	"  -n, --count N        stop after N refreshes (implies -w)\n"
+	"      --json           print the broker's answer, one JSON object\n"
+	"                       per line (every second with -w)\n"
+	"      --retry N        retry a failed connect N times (default 0)\n"
+	"      --retry-max MS   longest wait between retries (default 5000)\n"
+	"      --timeout MS     connect timeout and the wait for each\n"
+	"                       answer (default 5000)\n" SECURITY_USAGE
+	"      --help           show this help and exit\n"
+	"      --version        show the version and exit\n\n"
+	"Without -w, prints one table and exits.  Exits 0 when done or on\n"
+	"SIGINT/SIGTERM, 1 on errors (broker unreachable, no answer in time,\n"
+	"a malformed answer), 2 on usage errors.\n";
+
 const char *tool_usage(enum tool_kind kind)
 {
 	switch (kind) {
@@ -154,6 +193,8 @@ const char *tool_usage(enum tool_kind kind)
 		return req_usage;
 	case TOOL_REPLY:
 		return reply_usage;
+	case TOOL_STAT:
+		return stat_usage;
 	}
 	return pub_usage;
 }
