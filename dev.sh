@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 TOP=$(pwd)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-DEPS="gcc make libevent-dev libmsgpack-dev check autoconf automake libtool pkg-config python3-msgpack libssl-dev openssl"
+DEPS="gcc make libevent-dev libmsgpack-dev check autoconf automake libtool pkg-config python3-msgpack libssl-dev openssl libcrypt-dev"
 # libnats: federation (configure --with-nats is auto; builds without it too).
 DEPS="$DEPS libnats-dev"
 

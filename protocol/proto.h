@@ -8,7 +8,8 @@
  * Frame: a 4-byte big-endian length N, then exactly N bytes holding one
  * msgpack array whose first element is the operation code (a uint).
  *
- *   HELLO   [1, version:uint, client_name:str]
+ *   HELLO   [1, version:uint, client_name:str,
+ *            credentials:map (optional: {"user": str, "pass": str})]
  *   WELCOME [2, version:uint, server_name:str, client_id:uint,
  *            max_payload:uint, ping_interval_ms:uint]
  *   PUB     [3, req_id:uint, topic:str, reply_to:str|nil, payload:bin|str]
@@ -56,6 +57,9 @@
  * finishes the handshake must not make the other side buffer a
  * max_payload frame. */
 #define PROTO_PREHELLO_MAX 4096u
+/* Longest password in HELLO's credentials (the whole HELLO stays far
+ * under PROTO_PREHELLO_MAX). */
+#define PROTO_MAX_PASS 1024u
 
 enum proto_op {
 	PROTO_HELLO = 1,
@@ -281,6 +285,11 @@ enum proto_policy proto_policy_parse(const char *name, size_t len);
 
 size_t proto_enc_hello(uint8_t *out, size_t cap, uint32_t version,
 		       struct proto_str client_name);
+/* HELLO with the credentials map {"user": user, "pass": pass} as its 4th
+ * element (user at most PROTO_MAX_NAME bytes, pass PROTO_MAX_PASS). */
+size_t proto_enc_hello_auth(uint8_t *out, size_t cap, uint32_t version,
+			    struct proto_str client_name, struct proto_str user,
+			    struct proto_str pass);
 size_t proto_enc_welcome(uint8_t *out, size_t cap, uint32_t version,
 			 struct proto_str server_name, uint64_t client_id,
 			 uint64_t max_payload, uint64_t ping_ms);

@@ -88,16 +88,37 @@ static bc_client *connect_url(const char *url)
 START_TEST(url_forms)
 {
 	static const char *const good[] = {
-		"tcp://127.0.0.1:7654",	  "tcp://localhost",
-		"tcp://[::1]:9",	  "tcp://h:1/",
-		"unix:/run/brokerd.sock", "unix:///tmp/b.sock",
-		"unix:rel.sock",	  "tcp://a:1,unix:/b,tcp://[::1]",
+		"tcp://127.0.0.1:7654",
+		"tcp://localhost",
+		"tcp://[::1]:9",
+		"tcp://h:1/",
+		"unix:/run/brokerd.sock",
+		"unix:///tmp/b.sock",
+		"unix:rel.sock",
+		"tcp://a:1,unix:/b,tcp://[::1]",
+		"tls://h:1",
+		"tls://[::1]",
+		"tcp://a:1,tls://b",
 	};
 	static const char *const bad[] = {
-		"",	      "tls://h:1",  "http://h",	    "h:1",
-		"tcp://",     "tcp://:1",   "tcp://h:0",    "tcp://h:65536",
-		"tcp://h:1x", "tcp://[::1", "tcp://[::1]x", "unix:",
-		"unix://",    "tcp://h:1,", ",tcp://h",	    "tcp://u@h:1",
+		"",
+		"tls://",
+		"tls://h:0",
+		"tls://:1",
+		"http://h",
+		"h:1",
+		"tcp://",
+		"tcp://:1",
+		"tcp://h:0",
+		"tcp://h:65536",
+		"tcp://h:1x",
+		"tcp://[::1",
+		"tcp://[::1]x",
+		"unix:",
+		"unix://",
+		"tcp://h:1,",
+		",tcp://h",
+		"tcp://u@h:1",
 	};
 	char longpath[200];
 	bc_options *o = bc_options_new();

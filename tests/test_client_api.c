@@ -111,6 +111,57 @@ START_TEST(options_validate)
 }
 END_TEST
 
+/* bc_options_set_tls and bc_options_set_credentials check their
+ * arguments; a CA file that does not load fails the connect with
+ * BC_ERR_TLS and a reason naming the file. */
+START_TEST(tls_and_credentials_validate)
+{
+	bc_options *o = bc_options_new();
+	bc_client *c = NULL;
+	char why[256], user[130];
+
+	ck_assert_int_eq(bc_options_set_tls(NULL, NULL, NULL, NULL, 0),
+			 BC_ERR_INVALID);
+	ck_assert_int_eq(bc_options_set_tls(o, NULL, "c.pem", NULL, 0),
+			 BC_ERR_INVALID);
+	ck_assert_int_eq(bc_options_set_tls(o, NULL, NULL, "k.pem", 0),
+			 BC_ERR_INVALID);
+	ck_assert_int_eq(bc_options_set_tls(o, "", NULL, NULL, 0),
+			 BC_ERR_INVALID);
+	ck_assert_int_eq(bc_options_set_tls(o, NULL, NULL, NULL, 8),
+			 BC_ERR_INVALID);
+	ck_assert_int_eq(
+		bc_options_set_tls(o, NULL, "c.pem", "k.pem", BC_TLS_INSECURE),
+		BC_OK);
+	ck_assert_int_eq(bc_options_set_credentials(NULL, "u", "p"),
+			 BC_ERR_INVALID);
+	ck_assert_int_eq(bc_options_set_credentials(o, "", "p"),
+			 BC_ERR_INVALID);
+	ck_assert_int_eq(bc_options_set_credentials(o, "a b", "p"),
+			 BC_ERR_INVALID);
+	ck_assert_int_eq(bc_options_set_credentials(o, "a\tb", "p"),
+			 BC_ERR_INVALID);
+	ck_assert_int_eq(bc_options_set_credentials(o, "alice", NULL),
+			 BC_ERR_INVALID);
+	memset(user, 'u', sizeof user - 1);
+	user[sizeof user - 1] = 0;
+	ck_assert_int_eq(bc_options_set_credentials(o, user, "p"),
+			 BC_ERR_INVALID);
+	user[128] = 0;
+	ck_assert_int_eq(bc_options_set_credentials(o, user, "p"), BC_OK);
+	ck_assert_int_eq(bc_options_set_credentials(o, "alice", ""), BC_OK);
+	ck_assert_int_eq(bc_options_set_credentials(o, NULL, NULL), BC_OK);
+
+	ck_assert_int_eq(
+		bc_options_set_tls(o, "/nonexistent/ca.pem", NULL, NULL, 0),
+		BC_OK);
+	ck_assert_int_eq(bc_connect_err(&c, o, why, sizeof why), BC_ERR_TLS);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(why, "/nonexistent/ca.pem") != NULL, "%s", why);
+	bc_options_free(o);
+}
+END_TEST
+
 START_TEST(null_handles)
 {
 	bc_msg *reply = (bc_msg *)&reply;
@@ -443,6 +494,7 @@ static Suite *api_suite(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, strerror_distinct);
 	tcase_add_test(tc, options_validate);
+	tcase_add_test(tc, tls_and_credentials_validate);
 	tcase_add_test(tc, null_handles);
 	tcase_add_test(tc, check_syntax);
 	tcase_add_test(tc, sub_options_validate);

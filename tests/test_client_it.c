@@ -795,6 +795,69 @@ START_TEST(handshake_failures)
 }
 END_TEST
 
+/* 1 if needle[0..n) occurs in hay[0..len). */
+static int has_bytes(const uint8_t *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; i + n <= len; i++)
+		if (memcmp(hay + i, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* The HELLO must be [1, v, name, {"user": "alice", "pass": "s3cret"}]
+ * (a 4-element array: 0x94): answer ERR AUTH_FAILED.  Anything else: no
+ * answer (the client then fails another way). */
+static void script_auth(int fd)
+{
+	uint8_t buf[4096];
+	struct proto_msg m;
+	ssize_t n = 0;
+
+	if (harness_recv_msg(fd, buf, sizeof buf, &m, 3000) != 0 ||
+	    m.op != PROTO_HELLO)
+		_exit(1);
+	n = (ssize_t)(PROTO_HDR_LEN + ((size_t)buf[2] << 8 | buf[3]));
+	if (buf[PROTO_HDR_LEN] != 0x94 || !has_bytes(buf, (size_t)n, "user") ||
+	    !has_bytes(buf, (size_t)n, "alice") ||
+	    !has_bytes(buf, (size_t)n, "s3cret"))
+		_exit(1);
+	send_frame(fd, buf,
+		   proto_enc_err(buf, sizeof buf, 0, PROTO_E_AUTH_FAILED,
+				 proto_cstr("authentication failed")));
+	harness_wait_closed(fd, 2000);
+	close(fd);
+}
+
+/* Credentials go in HELLO; ERR AUTH_FAILED is BC_ERR_AUTH and final:
+ * the client does not try again although it was told to retry (the
+ * fake accepts one connection: a retry would time out instead). */
+START_TEST(credentials_refused_is_final)
+{
+	struct seen s = { 0 };
+	struct fake f;
+	bc_options *o;
+	bc_client *c = NULL;
+	char why[256];
+
+	fake_start(&f, script_auth);
+	o = opts_for(f.port, &s);
+	ck_assert_int_eq(bc_options_set_credentials(o, "alice", "s3cret"),
+			 BC_OK);
+	ck_assert_int_eq(bc_options_set_connect_retries(o, -1), BC_OK);
+	ck_assert_int_eq(bc_options_set_connect_timeout(o, 2000), BC_OK);
+	ck_assert_int_eq(bc_connect_err(&c, o, why, sizeof why), BC_ERR_AUTH);
+	ck_assert_ptr_null(c);
+	ck_assert_int_eq(s.last_err, BC_ERR_AUTH);
+	ck_assert_int_eq(s.last_code, PROTO_E_AUTH_FAILED);
+	ck_assert_int_eq(s.errs, 1);
+	ck_assert_msg(strstr(why, "authentication failed") != NULL, "%s", why);
+	bc_options_free(o);
+	fake_stop(&f);
+}
+END_TEST
+
 /* WELCOME, then: ERR for the first PUB, OK for the second, an unsolicited
  * ERR, a NOTICE, then a MSG over the announced max payload. */
 static void script_errors(int fd)
@@ -1170,6 +1233,7 @@ static Suite *it_suite(void)
 	tcase_set_timeout(fk, 20);
 	tcase_add_test(fk, silent_server_times_out);
 	tcase_add_test(fk, handshake_failures);
+	tcase_add_test(fk, credentials_refused_is_final);
 	tcase_add_test(fk, server_errors_and_notices);
 	suite_add_tcase(s, fk);
 	return s;

@@ -74,7 +74,7 @@ static enum proto_err decode_hex(const char *hex, struct proto_msg *m)
 /* A byte string of n copies of c (static storage up to 1024). */
 static struct proto_str filled(char c, size_t n)
 {
-	static char buf[1024];
+	static char buf[2048];
 	struct proto_str v = { buf, (uint32_t)n };
 
 	ck_assert_uint_le(n, sizeof buf);
@@ -113,6 +113,74 @@ START_TEST(rt_hello_welcome)
 	n = proto_enc_hello(f, sizeof f, 1, filled('n', PROTO_MAX_NAME));
 	ck_assert_int_eq(decode_frame(f, n, &m), PROTO_OK_CODE);
 	ck_assert_uint_eq(m.name.len, PROTO_MAX_NAME);
+}
+END_TEST
+
+/* The map key k (a str) holds the str v. */
+static int map_has(const msgpack_object_map *mp, const char *k, const char *v)
+{
+	for (uint32_t i = 0; i < mp->size; i++) {
+		const msgpack_object *key = &mp->ptr[i].key;
+		const msgpack_object *val = &mp->ptr[i].val;
+
+		if (key->type == MSGPACK_OBJECT_STR &&
+		    key->via.str.size == strlen(k) &&
+		    !memcmp(key->via.str.ptr, k, strlen(k)))
+			return val->type == MSGPACK_OBJECT_STR &&
+			       val->via.str.size == strlen(v) &&
+			       !memcmp(val->via.str.ptr, v, strlen(v));
+	}
+	return 0;
+}
+
+/* HELLO with credentials: [1, version, name, {"user": .., "pass": ..}],
+ * read back by our decoder (which skips the 4th element, as an old
+ * broker does) and by msgpack-c. */
+START_TEST(rt_hello_auth)
+{
+	uint8_t f[PROTO_PREHELLO_MAX];
+	struct proto_msg m;
+	msgpack_unpacked up;
+	const msgpack_object_array *a;
+	size_t n;
+
+	n = proto_enc_hello_auth(f, sizeof f, PROTO_VERSION, proto_cstr("c1"),
+				 proto_cstr("alice"), proto_cstr("s3cret"));
+	ck_assert_int_eq(decode_frame(f, n, &m), PROTO_OK_CODE);
+	ck_assert_uint_eq(m.op, PROTO_HELLO);
+	ck_assert(str_is(m.name, "c1"));
+	msgpack_unpacked_init(&up);
+	ck_assert_int_eq(msgpack_unpack_next(&up,
+					     (const char *)f + PROTO_HDR_LEN,
+					     n - PROTO_HDR_LEN, NULL),
+			 MSGPACK_UNPACK_SUCCESS);
+	ck_assert_int_eq(up.data.type, MSGPACK_OBJECT_ARRAY);
+	a = &up.data.via.array;
+	ck_assert_uint_eq(a->size, 4);
+	ck_assert_int_eq(a->ptr[3].type, MSGPACK_OBJECT_MAP);
+	ck_assert_uint_eq(a->ptr[3].via.map.size, 2);
+	ck_assert(map_has(&a->ptr[3].via.map, "user", "alice"));
+	ck_assert(map_has(&a->ptr[3].via.map, "pass", "s3cret"));
+	msgpack_unpacked_destroy(&up);
+
+	/* limits: the largest HELLO still fits the pre-HELLO frame limit */
+	n = proto_enc_hello_auth(f, sizeof f, 1, filled('n', PROTO_MAX_NAME),
+				 proto_cstr("u"), proto_cstr(""));
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_eq(proto_enc_hello_auth(f, sizeof f, 1, proto_cstr("c"),
+					       filled('u', PROTO_MAX_NAME + 1),
+					       proto_cstr("p")),
+			  0);
+	ck_assert_uint_eq(proto_enc_hello_auth(f, sizeof f, 1, proto_cstr("c"),
+					       proto_cstr("u"),
+					       filled('p', PROTO_MAX_PASS + 1)),
+			  0);
+	n = proto_enc_hello_auth(f, sizeof f, 1, proto_cstr("c"),
+				 proto_cstr("u"), filled('p', PROTO_MAX_PASS));
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_le(PROTO_HDR_LEN + 2 * PROTO_MAX_NAME + PROTO_MAX_PASS +
+				  32,
+			  PROTO_PREHELLO_MAX);
 }
 END_TEST
 
@@ -1546,6 +1614,7 @@ static Suite *protocol_suite(void)
 	TCase *rd = tcase_create("reader");
 
 	tcase_add_test(rt, rt_hello_welcome);
+	tcase_add_test(rt, rt_hello_auth);
 	tcase_add_test(rt, rt_pub);
 	tcase_add_test(rt, rt_pub_large);
 	tcase_add_test(rt, rt_sub_unsub);

@@ -69,6 +69,10 @@ static const char usage[] =
 	"      --conns N         connections for the workload\n"
 	"      --subs N          subscriptions for topics and subs\n"
 	"      --broker-pid PID  report that broker's RSS and CPU (/proc)\n"
+	"      --tls             connect with TLS, verifying the broker's\n"
+	"                        certificate and name (system CA store)\n"
+	"      --cafile FILE     trust the CAs in FILE (PEM; implies --tls)\n"
+	"      --insecure        TLS without verification (implies --tls)\n"
 	"      --csv             print one CSV header line and one row\n"
 	"      --json            print one JSON object\n"
 	"      --no-progress     no progress line (shown only on a terminal)\n"
@@ -91,7 +95,10 @@ enum {
 	OPT_WORKLOAD,
 	OPT_CONNS,
 	OPT_SUBS,
-	OPT_BROKER_PID
+	OPT_BROKER_PID,
+	OPT_TLS,
+	OPT_CAFILE,
+	OPT_INSECURE
 };
 
 static const struct option long_opts[] = {
@@ -114,6 +121,9 @@ static const struct option long_opts[] = {
 	{ "conns", required_argument, NULL, OPT_CONNS },
 	{ "subs", required_argument, NULL, OPT_SUBS },
 	{ "broker-pid", required_argument, NULL, OPT_BROKER_PID },
+	{ "tls", no_argument, NULL, OPT_TLS },
+	{ "cafile", required_argument, NULL, OPT_CAFILE },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "csv", no_argument, NULL, OPT_CSV },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
@@ -213,6 +223,16 @@ static int take_opt(struct bench_cfg *c, int opt, const char *arg)
 		break;
 	case 'R':
 		c->request = 1;
+		break;
+	case OPT_TLS:
+		c->tls = 1;
+		break;
+	case OPT_CAFILE:
+		c->tls = 1;
+		c->cafile = arg;
+		break;
+	case OPT_INSECURE:
+		c->tls = c->insecure = 1;
 		break;
 	case OPT_CSV:
 		c->output = BENCH_OUT_CSV;
@@ -360,6 +380,14 @@ int bench_parse_args(struct bench_cfg *c, int argc, char **argv)
 		return BENCH_EXIT_USAGE;
 	}
 	return finish(c);
+}
+
+int bench_set_tls(const struct bench_cfg *cfg, bc_options *o)
+{
+	if (!cfg->tls)
+		return BC_OK;
+	return bc_options_set_tls(o, cfg->cafile, NULL, NULL,
+				  cfg->insecure ? BC_TLS_INSECURE : 0);
 }
 
 uint64_t bench_share(const struct bench_cfg *cfg, int i)

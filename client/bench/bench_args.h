@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "brokerclient.h"
+
 #define BENCH_MAX_CLIENTS 1000
 #define BENCH_HEADER_SIZE 16
 #define BENCH_EXIT_RUNTIME 1
@@ -43,12 +45,19 @@ struct bench_cfg {
 	int conns;	      /* routing: connections; 0: its default */
 	uint64_t subs_total;  /* routing: subscriptions; 0: its default */
 	int broker_pid;	      /* routing: read RSS/CPU of it; 0: don't */
+	int tls;	      /* --tls (also implied by --cafile/--insecure) */
+	const char *cafile;   /* --cafile, NULL: the system CA store */
+	int insecure;	      /* --insecure */
 };
 
 /* Parse argv into *cfg.  Returns -1 to go on, or an exit status: 0 after
  * --help / --version (printed on stdout), BENCH_EXIT_USAGE after a usage
  * error (one line on stderr). */
 int bench_parse_args(struct bench_cfg *cfg, int argc, char **argv);
+
+/* cfg's TLS settings into o (borrowed): nothing without --tls.  BC_OK
+ * or the library's error. */
+int bench_set_tls(const struct bench_cfg *cfg, bc_options *o);
 
 /* The messages publisher i (0-based) sends when cfg->count is split over
  * cfg->npub publishers; 0 when the run is bounded by duration only. */

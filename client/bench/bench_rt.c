@@ -110,6 +110,7 @@ static int new_client(struct rt *r)
 	}
 	if (o && bc_options_set_host(o, r->cfg->host) == BC_OK &&
 	    bc_options_set_port(o, r->cfg->port) == BC_OK &&
+	    bench_set_tls(r->cfg, o) == BC_OK &&
 	    bc_options_set_state_cb(o, on_state, r) == BC_OK &&
 	    bc_options_set_error_cb(o, on_error, r) == BC_OK)
 		rc = bc_connect_base(&r->cl[r->ncl], o, r->base);

@@ -356,6 +356,7 @@ static bc_options *client_options(const struct bench_cfg *cfg)
 		return NULL;
 	if (bc_options_set_host(o, cfg->host) != BC_OK ||
 	    bc_options_set_port(o, cfg->port) != BC_OK ||
+	    bench_set_tls(cfg, o) != BC_OK ||
 	    bc_options_set_timeout(o, ms < 1 ? 1 : ms) != BC_OK ||
 	    (cfg->max_outbuf &&
 	     bc_options_set_max_outbuf(o, cfg->max_outbuf) != BC_OK)) {

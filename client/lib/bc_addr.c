@@ -73,7 +73,6 @@ static int parse_tcp(const char *s, size_t len, char *host, size_t cap,
 {
 	const char *colon;
 
-	*port = BC_ADDR_DEFAULT_PORT;
 	if (len > 0 && s[len - 1] == '/')
 		len--; /* "tcp://host:port/" */
 	if (len > 0 && s[0] == '[') {
@@ -114,20 +113,33 @@ static int parse_unix(const char *s, size_t len, char *host, size_t cap,
 	return bc_addr_valid_host(host) ? BC_OK : BC_ERR_INVALID;
 }
 
-int bc_addr_parse_url(const char *url, size_t len, char *host, size_t cap,
-		      int *port)
+/* 1 if url[0..len) starts with the scheme s (a "xxx://" literal). */
+static int has_scheme(const char *url, size_t len, const char *s)
 {
-	static const char tcp[] = "tcp://";
+	size_t n = strlen(s);
 
-	if (!url || !host || cap == 0 || !port)
+	return len >= n && strncmp(url, s, n) == 0;
+}
+
+int bc_addr_parse_url(const char *url, size_t len, char *host, size_t cap,
+		      int *port, int *tls)
+{
+	if (!url || !host || cap == 0 || !port || !tls)
 		return BC_ERR_INVALID;
+	*tls = 0;
 	if (len >= PREFIX_LEN && !strncmp(url, BC_ADDR_PREFIX_UNIX, PREFIX_LEN))
 		return parse_unix(url + PREFIX_LEN, len - PREFIX_LEN, host, cap,
 				  port);
-	if (len >= sizeof tcp - 1 && !strncmp(url, tcp, sizeof tcp - 1))
-		return parse_tcp(url + sizeof tcp - 1, len - (sizeof tcp - 1),
-				 host, cap, port);
-	return BC_ERR_INVALID; /* tls:// and the rest: not supported */
+	if (has_scheme(url, len, "tcp://")) {
+		*port = BC_ADDR_DEFAULT_PORT;
+		return parse_tcp(url + 6, len - 6, host, cap, port);
+	}
+	if (has_scheme(url, len, "tls://")) {
+		*tls = 1;
+		*port = BC_ADDR_DEFAULT_TLS_PORT;
+		return parse_tcp(url + 6, len - 6, host, cap, port);
+	}
+	return BC_ERR_INVALID;
 }
 
 void bc_addr_format(char *buf, size_t cap, const char *host, int port)

@@ -108,6 +108,7 @@ enum bc_outcome bc_breaker_classify(int err, int server_code)
 	case BC_ERR_TIMEOUT:
 	case BC_ERR_PROTOCOL:
 	case BC_ERR_NOT_BROKER:
+	case BC_ERR_TLS: /* like a failed connect */
 		return BC_OUTCOME_FAILURE;
 	case BC_ERR_SERVER:
 	case BC_ERR_HANDSHAKE:

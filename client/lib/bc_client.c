@@ -111,11 +111,12 @@ static int client_new(bc_client **out, const bc_options *opts,
 }
 
 /* Create and start; on failure report it (c valid only during the error
- * callback, where bc_close is ignored) and free c. */
+ * callback, where bc_close is ignored), copy its text to why[0..cap) (the
+ * caller's; NULL: not wanted) and free c. */
 static int client_start(bc_client **out, const bc_options *opts,
-			struct event_base *base)
+			struct event_base *base, char *why, size_t cap)
 {
-	char reason[256];
+	char reason[BC_CONN_WHY_MAX];
 	bc_client *c;
 	int rc;
 
@@ -127,6 +128,8 @@ static int client_start(bc_client **out, const bc_options *opts,
 	if (rc != BC_OK) {
 		c->no_handle = 1;
 		bc_report_error(c, rc, 0, reason);
+		if (why && cap)
+			snprintf(why, cap, "%s", reason);
 		bc_destroy(c);
 		return rc;
 	}
@@ -163,9 +166,10 @@ int bc_connect_err(bc_client **out, const bc_options *opts, char *why,
 		return BC_ERR_INVALID;
 	}
 	*out = NULL;
-	rc = client_start(&c, opts, NULL);
+	rc = client_start(&c, opts, NULL, why, cap);
 	if (rc != BC_OK) {
-		set_why(why, cap, "", rc);
+		if (why && cap && !*why)
+			set_why(why, cap, "", rc);
 		return rc;
 	}
 	c->no_handle = 1;
@@ -195,7 +199,7 @@ int bc_connect_base(bc_client **out, const bc_options *opts,
 			*out = NULL;
 		return BC_ERR_INVALID;
 	}
-	return client_start(out, opts, base);
+	return client_start(out, opts, base, NULL, 0);
 }
 
 static int output_written(bc_client *c, void *arg)

@@ -34,6 +34,7 @@
 #include "bc_pending.h"
 #include "bc_reconnect.h"
 #include "bc_request.h"
+#include "bc_tls.h"
 #include "clock.h"
 
 /* Most bytes libevent reads or writes in one system call (its default is
@@ -77,6 +78,8 @@ void bc_conn_free(bc_client *c)
 		event_free(c->conn.kick_ev);
 		c->conn.kick_ev = NULL;
 	}
+	c->conn.tls = 0;
+	c->conn.tls_up = 0;
 	bc_resolve_reset(&c->conn.res);
 }
 
@@ -84,6 +87,8 @@ void bc_conn_destroy(bc_client *c)
 {
 	bc_conn_free(c);
 	bc_resolve_free(&c->conn.res);
+	bc_tls_ctx_free(c->conn.tls_ctx);
+	c->conn.tls_ctx = NULL;
 }
 
 /* Note why an attempt on the current server failed, as "address: reason"
@@ -322,23 +327,89 @@ void bc_conn_resume(bc_client *c)
 	bc_leave(c);
 }
 
+/* The broker hung up.  Over TLS before WELCOME, say when: during the
+ * handshake it is a TLS failure; just after it, the likely cause is a
+ * client certificate the broker requires (with TLS 1.3 it checks it after
+ * our side is done, and its alert can be lost in the reset). */
+static void eof_reason(const bc_client *c, char *buf, size_t cap, int *tls_err)
+{
+	const char *when = "";
+
+	if (c->conn.tls && c->state == BC_STATE_CONNECTING) {
+		*tls_err = !c->conn.tls_up;
+		when = *tls_err ? " during the TLS handshake"
+				: " after the TLS handshake (does it require "
+				  "a client certificate?)";
+	}
+	snprintf(buf, cap, "connection closed by broker%s", when);
+}
+
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	bc_client *c = arg;
-	char reason[128];
+	char reason[192];
 	int err = EVUTIL_SOCKET_ERROR();
+	int tls_err = 0;
 
-	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		c->conn.tls_up = 1; /* handshake done: the HELLO goes out */
+		return;
+	}
 	bc_enter(c);
 	if (what & BEV_EVENT_EOF)
-		snprintf(reason, sizeof reason, "connection closed by broker");
-	else
+		eof_reason(c, reason, sizeof reason, &tls_err);
+	else if (!(c->conn.tls &&
+		   (tls_err = bc_tls_reason(bev, reason, sizeof reason))))
 		sys_reason(reason, sizeof reason, err);
 	bc_conn_lost(c,
-		     c->state == BC_STATE_CONNECTING ? BC_ERR_HANDSHAKE
-						     : BC_ERR_CLOSED,
+		     c->state != BC_STATE_CONNECTING ? BC_ERR_CLOSED
+		     : tls_err			     ? BC_ERR_TLS
+						     : BC_ERR_HANDSHAKE,
 		     0, reason);
 	bc_leave(c);
+}
+
+/* The callbacks and limits of a connection's bufferevent. */
+static void setup_bev(bc_client *c, struct bufferevent *bev)
+{
+	bufferevent_setcb(bev, read_cb, write_cb, event_cb, c);
+	bufferevent_setwatermark(bev, EV_WRITE, c->opts.max_outbuf / 2, 0);
+	bufferevent_set_max_single_read(bev, BC_MAX_SINGLE_IO);
+	bufferevent_set_max_single_write(bev, BC_MAX_SINGLE_IO);
+}
+
+/* Put a TLS bufferevent over the socket in place of the placeholder,
+ * taking over the queued HELLO.  0, or -1 after bc_conn_lost. */
+static int start_tls(bc_client *c)
+{
+	const struct bc_server *srv = &c->opts.servers[c->recon.srv_idx];
+	char reason[128];
+	struct bufferevent *tb;
+	struct evbuffer *out;
+	unsigned char *hello;
+
+	tb = bc_tls_bev_new(c->base, c->conn.tls_ctx, c->conn.sock, srv->host,
+			    &c->opts, reason, sizeof reason);
+	if (!tb) {
+		bc_conn_lost(c, BC_ERR_TLS, 0, reason);
+		return -1;
+	}
+	c->conn.sock = -1; /* tb owns it now */
+	/* Copied, not moved: the placeholder's output is frozen (it never
+	 * had a socket). */
+	out = bufferevent_get_output(c->bev);
+	hello = evbuffer_pullup(out, -1);
+	if (!hello ||
+	    bufferevent_write(tb, hello, evbuffer_get_length(out)) != 0) {
+		bufferevent_free(tb);
+		bc_conn_lost(c, BC_ERR_NOMEM, 0, "out of memory");
+		return -1;
+	}
+	bufferevent_free(c->bev);
+	c->bev = tb;
+	c->conn.tls = 1;
+	setup_bev(c, tb);
+	return 0;
 }
 
 /* The TCP connection is up: hand the socket to the bufferevent. */
@@ -349,8 +420,14 @@ static void connected(bc_client *c)
 	setsockopt(c->conn.sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	event_free(c->conn.connect_ev);
 	c->conn.connect_ev = NULL;
-	if (bufferevent_setfd(c->bev, c->conn.sock) != 0 ||
-	    bufferevent_enable(c->bev, EV_READ | EV_WRITE) != 0) {
+	if (bc_tls_wanted(&c->opts, &c->opts.servers[c->recon.srv_idx])) {
+		if (start_tls(c) != 0)
+			return;
+	} else if (bufferevent_setfd(c->bev, c->conn.sock) != 0) {
+		bc_conn_lost(c, BC_ERR_CONNECT, 0, "cannot set up the socket");
+		return;
+	}
+	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) != 0) {
 		bc_conn_lost(c, BC_ERR_CONNECT, 0, "cannot set up the socket");
 		return;
 	}
@@ -467,15 +544,34 @@ static int resolve(bc_client *c)
 	return BC_OK;
 }
 
+/* HELLO, with the credentials map when there are credentials (the
+ * copy on the stack is wiped; the bufferevent's goes with its memory). */
 static int queue_hello(bc_client *c)
 {
-	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_NAME + 32];
-	size_t n = proto_enc_hello(buf, sizeof buf, PROTO_VERSION,
-				   proto_cstr(c->opts.name));
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_NAME + BC_MAX_USER + BC_MAX_PASS +
+		    64];
+	size_t n;
+	int rc;
 
-	if (n == 0)
-		return BC_ERR_INVALID;
-	return bc_conn_send(c, buf, n);
+	if (c->opts.user)
+		n = proto_enc_hello_auth(buf, sizeof buf, PROTO_VERSION,
+					 proto_cstr(c->opts.name),
+					 proto_cstr(c->opts.user),
+					 proto_cstr(c->opts.pass));
+	else
+		n = proto_enc_hello(buf, sizeof buf, PROTO_VERSION,
+				    proto_cstr(c->opts.name));
+	rc = n == 0 ? BC_ERR_INVALID : bc_conn_send(c, buf, n);
+	explicit_bzero(buf, sizeof buf);
+	return rc;
+}
+
+/* The TLS context, once per client (reconnects reuse it). */
+static int make_tls_ctx(bc_client *c, char *reason, size_t cap)
+{
+	if (c->conn.tls_ctx || !bc_tls_any(&c->opts))
+		return BC_OK;
+	return bc_tls_ctx_new(&c->conn.tls_ctx, &c->opts, reason, cap);
 }
 
 int bc_conn_start(bc_client *c, char *reason, size_t cap)
@@ -484,16 +580,16 @@ int bc_conn_start(bc_client *c, char *reason, size_t cap)
 	int rc;
 
 	c->conn.why[0] = 0;
+	rc = make_tls_ctx(c, reason, cap);
+	if (rc != BC_OK)
+		return rc;
 	snprintf(reason, cap, "out of memory");
 	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	c->conn.deadline_ev = evtimer_new(c->base, deadline_cb, c);
 	c->conn.kick_ev = evtimer_new(c->base, kick_cb, c);
 	if (!c->bev || !c->conn.deadline_ev || !c->conn.kick_ev)
 		return BC_ERR_NOMEM;
-	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_WRITE, c->opts.max_outbuf / 2, 0);
-	bufferevent_set_max_single_read(c->bev, BC_MAX_SINGLE_IO);
-	bufferevent_set_max_single_write(c->bev, BC_MAX_SINGLE_IO);
+	setup_bev(c, c->bev);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE); /* no socket yet */
 	rc = queue_hello(c);
 	if (rc != BC_OK)
@@ -599,6 +695,10 @@ void bc_conn_write_now(bc_client *c)
 
 	if (!c->bev || c->state != BC_STATE_CONNECTED)
 		return;
+	if (c->conn.tls) {
+		bc_tls_write_now(c->bev);
+		return;
+	}
 	fd = bufferevent_getfd(c->bev);
 	if (fd >= 0)
 		evbuffer_write(bufferevent_get_output(c->bev), fd);

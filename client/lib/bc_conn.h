@@ -13,28 +13,35 @@
 #include "brokerclient.h"
 
 struct event;
+struct ssl_ctx_st;
 
 /* Room for "address: reason" of a failed connect. */
 #define BC_CONN_WHY_MAX 320
 
 struct bc_conn {
-	struct bc_resolver res;	   /* addresses of the current server */
-	int sock;		   /* being connected, -1 otherwise */
-	struct event *connect_ev;  /* owned: sock writable */
-	struct event *deadline_ev; /* owned: connect timeout */
-	struct event *kick_ev;	   /* owned: first attempt, from the loop */
-	int sys_err;		   /* errno of the last failed attempt */
-	int lost_err;		   /* why the connection ended */
-	char why[BC_CONN_WHY_MAX]; /* "address: reason" of the last failed
+	struct bc_resolver res;	    /* addresses of the current server */
+	int sock;		    /* being connected, -1 otherwise */
+	struct event *connect_ev;   /* owned: sock writable */
+	struct event *deadline_ev;  /* owned: connect timeout */
+	struct event *kick_ev;	    /* owned: first attempt, from the loop */
+	int sys_err;		    /* errno of the last failed attempt */
+	int lost_err;		    /* why the connection ended */
+	char why[BC_CONN_WHY_MAX];  /* "address: reason" of the last failed
 				       attempt; "" if none */
-	int want_drain;		   /* a publish got WOULDBLOCK */
+	int want_drain;		    /* a publish got WOULDBLOCK */
+	struct ssl_ctx_st *tls_ctx; /* owned: made at start when a server
+				       uses TLS, kept across reconnects */
+	int tls;		    /* bev is a TLS bufferevent */
+	int tls_up;		    /* its handshake is done (our side) */
 };
 
 /* Resolve opts.servers[recon.srv_idx] (blocking mode: here; base mode:
  * evdns, on the loop) and start connecting (HELLO queued; the attempts
- * run from the loop); state CONNECTING (no callback).  A failed lookup is
- * reported like a failed connect.  BC_OK, or an error with its text in
- * reason[0..cap) (the caller's). */
+ * run from the loop; over TLS when the server wants it, a fresh session
+ * each time); state CONNECTING (no callback).  A failed lookup is
+ * reported like a failed connect, a failed TLS handshake as BC_ERR_TLS.
+ * BC_OK, or an error (BC_ERR_TLS: the CA file or client certificate does
+ * not load) with its text in reason[0..cap) (the caller's). */
 int bc_conn_start(bc_client *c, char *reason, size_t cap);
 /* The broker sent garbage: BC_ERR_HANDSHAKE or BC_ERR_PROTOCOL, close.
  * reason is borrowed for the call. */

@@ -149,11 +149,14 @@ static void on_handshake_frame(bc_client *c, const struct proto_msg *m)
 		on_welcome(c, m);
 	} else if (m->op == PROTO_ERR) {
 		bc_set_server_error(c, (int)m->code, m->reason);
-		/* Codes 1..99 are ours (bad name, version): do not retry. */
+		/* Codes 1..99 are ours (bad name, version, credentials): do
+		 * not retry. */
 		if (m->code >= 1 && m->code <= 99)
 			c->recon.fatal = 1;
-		bc_conn_lost(c, BC_ERR_HANDSHAKE, (int)m->code,
-			     c->srv_err.reason);
+		bc_conn_lost(c,
+			     m->code == PROTO_E_AUTH_FAILED ? BC_ERR_AUTH
+							    : BC_ERR_HANDSHAKE,
+			     (int)m->code, c->srv_err.reason);
 	} else {
 		snprintf(text, sizeof text, "unexpected %s before WELCOME",
 			 proto_op_str(m->op));
@@ -163,11 +166,14 @@ static void on_handshake_frame(bc_client *c, const struct proto_msg *m)
 
 static void on_err(bc_client *c, const struct proto_msg *m)
 {
+	int err = m->code == PROTO_E_FORBIDDEN ? BC_ERR_FORBIDDEN
+					       : BC_ERR_SERVER;
+
 	bc_set_server_error(c, (int)m->code, m->reason);
-	if (m->req_id && bc_pending_complete(c, &c->waits.acks, m->req_id,
-					     BC_ERR_SERVER) == 0)
+	if (m->req_id &&
+	    bc_pending_complete(c, &c->waits.acks, m->req_id, err) == 0)
 		return;
-	bc_report_error(c, BC_ERR_SERVER, (int)m->code, c->srv_err.reason);
+	bc_report_error(c, err, (int)m->code, c->srv_err.reason);
 }
 
 static void on_msg(bc_client *c, const struct proto_msg *m)

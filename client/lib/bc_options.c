@@ -12,7 +12,7 @@
 #define BC_MAX_COUNT 1000000
 
 static const struct bc_options bc_defaults = {
-	.servers = { { NULL, 7654 } }, /* host "127.0.0.1", see copy */
+	.servers = { { NULL, 7654, 0 } }, /* host "127.0.0.1", see copy */
 	.nservers = 1,
 	.name = NULL, /* "brokerclient" */
 	.connect_timeout_ms = 5000,
@@ -64,6 +64,34 @@ void bc_options_free(bc_options *o)
 	free(o);
 }
 
+/* strdup of an optional string: 0, or 1 when out of memory. */
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst;
+}
+
+/* The TLS file names and the credentials (dst already a shallow copy). */
+static int copy_secrets(struct bc_options *dst, const struct bc_options *s)
+{
+	int failed = 0;
+
+	failed |= dup_opt(&dst->tls.ca_file, s->tls.ca_file);
+	failed |= dup_opt(&dst->tls.cert_file, s->tls.cert_file);
+	failed |= dup_opt(&dst->tls.key_file, s->tls.key_file);
+	failed |= dup_opt(&dst->user, s->user);
+	failed |= dup_opt(&dst->pass, s->pass);
+	return failed;
+}
+
+static void free_pass(char **pass)
+{
+	if (*pass)
+		explicit_bzero(*pass, strlen(*pass));
+	free(*pass);
+	*pass = NULL;
+}
+
 int bc_options_copy(struct bc_options *dst, const struct bc_options *src)
 {
 	const struct bc_options *s = src ? src : &bc_defaults;
@@ -79,6 +107,7 @@ int bc_options_copy(struct bc_options *dst, const struct bc_options *src)
 		failed |= dst->servers[i].host == NULL;
 	}
 	dst->name = strdup(s->name ? s->name : "brokerclient");
+	failed |= copy_secrets(dst, s);
 	if (failed || !dst->name) {
 		bc_options_clear(dst);
 		return BC_ERR_NOMEM;
@@ -94,6 +123,13 @@ void bc_options_clear(struct bc_options *o)
 	}
 	free(o->name);
 	o->name = NULL;
+	free(o->tls.ca_file);
+	free(o->tls.cert_file);
+	free(o->tls.key_file);
+	o->tls.ca_file = o->tls.cert_file = o->tls.key_file = NULL;
+	free(o->user);
+	o->user = NULL;
+	free_pass(&o->pass);
 }
 
 static int valid_host(const char *host)
@@ -143,8 +179,8 @@ static int parse_urls(const char *url, struct bc_server *tmp, size_t *n)
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 
 		if (*n >= BC_MAX_SERVERS ||
-		    bc_addr_parse_url(p, len, host, sizeof host,
-				      &tmp[*n].port) != BC_OK)
+		    bc_addr_parse_url(p, len, host, sizeof host, &tmp[*n].port,
+				      &tmp[*n].tls) != BC_OK)
 			return BC_ERR_INVALID;
 		if (!(tmp[*n].host = strdup(host)))
 			return BC_ERR_NOMEM;
@@ -157,7 +193,7 @@ static int parse_urls(const char *url, struct bc_server *tmp, size_t *n)
 
 int bc_options_set_url(bc_options *o, const char *url)
 {
-	struct bc_server tmp[BC_MAX_SERVERS] = { { NULL, 0 } };
+	struct bc_server tmp[BC_MAX_SERVERS] = { { NULL, 0, 0 } };
 	size_t n = 0;
 	int rc;
 
@@ -323,5 +359,85 @@ int bc_options_set_breaker(bc_options *o, int threshold, int cooldown_ms)
 		return BC_ERR_INVALID;
 	o->breaker_threshold = threshold;
 	o->breaker_cooldown_ms = cooldown_ms;
+	return BC_OK;
+}
+
+/* A file name for set_tls: NULL, or 1..4095 bytes. */
+static int valid_file(const char *f)
+{
+	return !f || (*f && strlen(f) < 4096);
+}
+
+/* Replace *dst with a copy of src (NULL: none). */
+static int set_opt_string(char **dst, const char *src)
+{
+	if (!src) {
+		free(*dst);
+		*dst = NULL;
+		return BC_OK;
+	}
+	return set_string(dst, src);
+}
+
+int bc_options_set_tls(bc_options *o, const char *ca_file,
+		       const char *cert_file, const char *key_file,
+		       unsigned flags)
+{
+	if (!o || !valid_file(ca_file) || !valid_file(cert_file) ||
+	    !valid_file(key_file) || (!cert_file != !key_file) ||
+	    (flags & ~(unsigned)BC_TLS_INSECURE))
+		return BC_ERR_INVALID;
+	if (set_opt_string(&o->tls.ca_file, ca_file) != BC_OK ||
+	    set_opt_string(&o->tls.cert_file, cert_file) != BC_OK ||
+	    set_opt_string(&o->tls.key_file, key_file) != BC_OK)
+		return BC_ERR_NOMEM;
+	o->tls.on = 1;
+	o->tls.flags = flags;
+	return BC_OK;
+}
+
+/* 1..max bytes, no control bytes (a user name also no spaces). */
+static int valid_cred(const char *s, size_t max, int is_user)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch == 0x7f || (is_user && ch == ' '))
+			return 0;
+	}
+	return 1;
+}
+
+int bc_options_set_credentials(bc_options *o, const char *user,
+			       const char *pass)
+{
+	char *u, *p;
+
+	if (!o)
+		return BC_ERR_INVALID;
+	if (!user && !pass) {
+		free(o->user);
+		o->user = NULL;
+		free_pass(&o->pass);
+		return BC_OK;
+	}
+	if (!valid_cred(user, BC_MAX_USER, 1) || !pass ||
+	    strlen(pass) > BC_MAX_PASS)
+		return BC_ERR_INVALID;
+	u = strdup(user);
+	p = strdup(pass);
+	if (!u || !p) {
+		free(u);
+		free_pass(&p);
+		return BC_ERR_NOMEM;
+	}
+	free(o->user);
+	free_pass(&o->pass);
+	o->user = u;
+	o->pass = p;
 	return BC_OK;
 }

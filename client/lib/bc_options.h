@@ -17,6 +17,22 @@
 struct bc_server {
 	char *host; /* owned */
 	int port;
+	int tls; /* 1: a tls:// URL (TLS even without bc_options_set_tls) */
+};
+
+/* Longest user name and password bc_options_set_credentials takes (the
+ * HELLO must fit the broker's pre-HELLO frame limit). */
+#define BC_MAX_USER 128
+#define BC_MAX_PASS 1024
+
+/* TLS settings (bc_options_set_tls); the strings are owned, NULL: not
+ * given (CA: the system store). */
+struct bc_tls_opts {
+	int on;		/* TLS to every server (else only to tls:// ones) */
+	unsigned flags; /* BC_TLS_* */
+	char *ca_file;
+	char *cert_file;
+	char *key_file;
 };
 
 struct bc_options {
@@ -48,6 +64,9 @@ struct bc_options {
 	size_t offline_max_msgs;
 	int breaker_threshold; /* 0: breaker off */
 	int breaker_cooldown_ms;
+	struct bc_tls_opts tls;
+	char *user; /* owned, NULL: no credentials in HELLO */
+	char *pass; /* owned, wiped before it is freed */
 };
 
 /* Deep copy src (borrowed; NULL: the defaults) into dst, which then owns

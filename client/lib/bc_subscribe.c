@@ -42,7 +42,7 @@ static void sub_done(bc_client *c, struct bc_pending *p, int err)
 		send_unsub(c, p->sid);
 	if (c->req.inbox_sid == p->sid)
 		c->req.inbox_sid = 0;
-	if (!w && err == BC_ERR_SERVER)
+	if (!w && (err == BC_ERR_SERVER || err == BC_ERR_FORBIDDEN))
 		bc_report_error(c, err, c->srv_err.code, c->srv_err.reason);
 	else if (!w && err == BC_ERR_TIMEOUT)
 		bc_report_error(c, err, 0, "no answer to SUB");

@@ -155,7 +155,8 @@ enum bc_err {
 	BC_ERR_NO_RESPONDERS = 15, /* request: nobody subscribes to the topic */
 	BC_ERR_AUTH = 16,	   /* broker refused the credentials (final:
 				    * no reconnect with the same ones) */
-	BC_ERR_FORBIDDEN = 17,	   /* the user's rules refuse this PUB/SUB */
+	BC_ERR_FORBIDDEN = 17,	   /* the user's rules refuse this PUB/SUB
+				    * (ERR FORBIDDEN: see bc_last_error) */
 	BC_ERR_TLS = 18		   /* TLS handshake or certificate check
 				    * failed (reason says which) */
 };
@@ -266,12 +267,45 @@ int bc_options_set_port(bc_options *o, int port); /* 1..65535 */
 int bc_options_add_server(bc_options *o, const char *host, int port);
 /* Replace the whole address list with url (copied): one URL or several
  * separated by commas (at most 16), each "tcp://HOST[:PORT]" (PORT
- * 1..65535, default 7654; an IPv6 HOST in brackets, "tcp://[::1]:7654")
- * or "unix:PATH" ("unix:///run/brokerd.sock" is the same as
- * "unix:/run/brokerd.sock").  tls:// is not supported yet.  BC_OK,
+ * 1..65535, default 7654; an IPv6 HOST in brackets, "tcp://[::1]:7654"),
+ * "tls://HOST[:PORT]" (TLS to that address, default port 7655, verified
+ * as bc_options_set_tls says; its settings apply when it was called) or
+ * "unix:PATH" ("unix:///run/brokerd.sock" is the same as
+ * "unix:/run/brokerd.sock").  BC_OK,
  * BC_ERR_INVALID (o or url NULL, any URL malformed: the list is then
  * unchanged) or BC_ERR_NOMEM.  The tools take BROKER_URL this way. */
 int bc_options_set_url(bc_options *o, const char *url);
+/* TLS flags for bc_options_set_tls. */
+enum bc_tls_flag {
+	BC_TLS_INSECURE = 1 /* do not verify the broker's certificate or
+			     * name (tests only: anyone in the path can
+			     * read and change the traffic) */
+};
+/* TLS to every address of the list (tls:// URLs turn it on for theirs
+ * alone, with these settings or the defaults).  The broker's certificate
+ * must chain to a CA of ca_file (PEM; NULL: the system CA store) and name
+ * the host connected to (a DNS name, also sent as SNI, or an IP address;
+ * unix sockets: the chain only), unless flags has BC_TLS_INSECURE.
+ * cert_file and key_file (PEM, both or neither): the client certificate
+ * for brokers that ask for one.  TLS 1.2 or later.  The files are read by
+ * bc_connect / bc_connect_base (BC_ERR_TLS when they do not load); each
+ * connection then has a fresh TLS session.  A failed handshake counts as
+ * a failed connect (reconnect, circuit breaker) and is reported as
+ * BC_ERR_TLS with the check that failed ("TLS: certificate verify
+ * failed: hostname mismatch").  BC_ERR_INVALID: only one of cert_file and
+ * key_file, an empty name, or unknown flags. */
+int bc_options_set_tls(bc_options *o, const char *ca_file,
+		       const char *cert_file, const char *key_file,
+		       unsigned flags);
+/* User name (1..128 bytes, no spaces or control bytes) and password
+ * (0..1024 bytes, copied; the copies are wiped when freed) sent in
+ * HELLO; both NULL removes them (the default: no credentials, which a
+ * broker without users_file expects).  A broker refusing them answers
+ * ERR AUTH_FAILED: the connect fails, or the error callback gets
+ * BC_ERR_AUTH, and the client does not try again with the same ones.
+ * Send passwords over TLS only. */
+int bc_options_set_credentials(bc_options *o, const char *user,
+			       const char *pass);
 /* Client name sent in HELLO: 1..128 bytes, no spaces or control bytes. */
 int bc_options_set_name(bc_options *o, const char *name);
 /* Timeouts in ms, 1..86400000.  connect: TCP connect plus handshake.

@@ -23,6 +23,11 @@ enum {
 	OPT_POLICY,
 	OPT_MAX_QUEUE_MSGS,
 	OPT_MAX_QUEUE_BYTES,
+	OPT_TLS,
+	OPT_CAFILE,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_INSECURE,
 	OPT_JSON,
 	OPT_PRETTY
 };
@@ -49,6 +54,13 @@ static const struct option long_opts[] = {
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "max-queue-msgs", required_argument, NULL, OPT_MAX_QUEUE_MSGS },
 	{ "max-queue-bytes", required_argument, NULL, OPT_MAX_QUEUE_BYTES },
+	{ "tls", no_argument, NULL, OPT_TLS },
+	{ "cafile", required_argument, NULL, OPT_CAFILE },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "username", required_argument, NULL, 'u' },
+	{ "pw", required_argument, NULL, 'P' },
 	{ "format", required_argument, NULL, 'F' },
 	{ "watch", no_argument, NULL, 'w' },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -154,11 +166,33 @@ static int bad_option(const struct tool_args *a, const char *name, int known)
 	return TOOL_EXIT_USAGE;
 }
 
+/* --tls, --cafile, --cert, --key, --insecure: each turns TLS on (as
+ * mosquitto_pub's --cafile does).  Returns -1. */
+static int take_tls(struct tool_args *a, int opt, const char *arg)
+{
+	a->tls = 1;
+	if (opt == OPT_CAFILE)
+		a->cafile = arg;
+	else if (opt == OPT_CERT)
+		a->cert = arg;
+	else if (opt == OPT_KEY)
+		a->key = arg;
+	else if (opt == OPT_INSECURE)
+		a->insecure = 1;
+	return -1;
+}
+
 /* The long-only options.  Returns -1, or an exit status. */
 static int take_long(struct tool_args *a, int opt, const char *arg,
 		     const char *name)
 {
 	switch (opt) {
+	case OPT_TLS:
+	case OPT_CAFILE:
+	case OPT_CERT:
+	case OPT_KEY:
+	case OPT_INSECURE:
+		return take_tls(a, opt, arg);
 	case OPT_POLICY:
 	case OPT_MAX_QUEUE_MSGS:
 	case OPT_MAX_QUEUE_BYTES:
@@ -235,6 +269,12 @@ static int take_opt(struct tool_args *a, int opt, const char *arg,
 		break;
 	case 'v':
 		a->verbose = 1;
+		break;
+	case 'u':
+		a->user = arg;
+		break;
+	case 'P':
+		a->pass = arg;
 		break;
 	case 'N':
 		a->no_newline = 1;
@@ -398,11 +438,16 @@ static int take_url(struct tool_args *a, const char *url)
 {
 	const char *host;
 
+	if (strncmp(url, "tls://", 6) == 0) {
+		a->tls = 1;
+		a->port = 7655; /* the library's tls:// default */
+		url += 6;
+	}
 	if (tool_url_parse(url, a->url_host, sizeof a->url_host, &host,
 			   &a->port) != 0) {
 		tool_fail(a,
-			  "invalid BROKER_URL '%s' (HOST[:PORT] or "
-			  "unix:/PATH)",
+			  "invalid BROKER_URL '%s' (HOST[:PORT], "
+			  "tls://HOST[:PORT] or unix:/PATH)",
 			  url);
 		return TOOL_EXIT_USAGE;
 	}
@@ -445,16 +490,45 @@ static int check_reply(struct tool_args *a, int nargs, char **args)
 static const struct {
 	const char *prog, *optstring;
 } tools[] = {
-	[TOOL_PUB] = { "broker-pub", ":h:p:i:t:m:f:lsr:" },
-	[TOOL_SUB] = { "broker-sub", ":h:p:i:t:q:n:C:W:vNF:" },
-	[TOOL_REQ] = { "broker-req", ":h:p:i:n:W:" },
-	[TOOL_REPLY] = { "broker-reply", ":h:p:i:m:q:n:" },
-	[TOOL_STAT] = { "broker-stat", ":h:p:i:n:w" },
+	[TOOL_PUB] = { "broker-pub", ":h:p:i:t:m:f:lsr:u:P:" },
+	[TOOL_SUB] = { "broker-sub", ":h:p:i:t:q:n:C:W:vNF:u:P:" },
+	[TOOL_REQ] = { "broker-req", ":h:p:i:n:W:u:P:" },
+	[TOOL_REPLY] = { "broker-reply", ":h:p:i:m:q:n:u:P:" },
+	[TOOL_STAT] = { "broker-stat", ":h:p:i:n:wu:P:" },
 };
+
+/* -u/-P/BROKER_PASSWORD and --cert/--key go together. */
+static int check_security(struct tool_args *a)
+{
+	const char *env = getenv("BROKER_PASSWORD");
+
+	if (a->user && !a->pass)
+		a->pass = env;
+	if (a->pass && !a->user) {
+		tool_fail(a, "-P needs -u USER (see --help)");
+		return TOOL_EXIT_USAGE;
+	}
+	if (a->user && !a->pass) {
+		tool_fail(a,
+			  "-u %s needs a password: -P PASS or the "
+			  "environment variable BROKER_PASSWORD",
+			  a->user);
+		return TOOL_EXIT_USAGE;
+	}
+	if (!a->cert != !a->key) {
+		tool_fail(a, "--cert and --key go together (see --help)");
+		return TOOL_EXIT_USAGE;
+	}
+	return -1;
+}
 
 /* The checks after the options, per tool. */
 static int check_args(struct tool_args *a, int nargs, char **args)
 {
+	int rc = check_security(a);
+
+	if (rc >= 0)
+		return rc;
 	if (a->kind == TOOL_REQ)
 		return check_req(a, nargs, args);
 	if (a->kind == TOOL_REPLY)
@@ -545,6 +619,28 @@ static int tool_resilience(const struct tool_args *a, bc_options *o)
 	return rc;
 }
 
+/* TLS and credentials into o.  BC_OK, or an error after a message. */
+static int tool_security(const struct tool_args *a, bc_options *o)
+{
+	int rc = BC_OK;
+
+	if (a->tls)
+		rc = bc_options_set_tls(o, a->cafile, a->cert, a->key,
+					a->insecure ? BC_TLS_INSECURE : 0);
+	if (rc != BC_OK) {
+		tool_fail(a, "invalid --cafile, --cert or --key");
+		return rc;
+	}
+	if (a->user)
+		rc = bc_options_set_credentials(o, a->user, a->pass);
+	if (rc != BC_OK)
+		tool_fail(a,
+			  "invalid user name '%s' or password (1..128 "
+			  "bytes without spaces; password at most 1024)",
+			  a->user);
+	return rc;
+}
+
 bc_options *tool_options(const struct tool_args *a, struct tool_error *e)
 {
 	bc_options *o = bc_options_new();
@@ -563,6 +659,10 @@ bc_options *tool_options(const struct tool_args *a, struct tool_error *e)
 	}
 	if (tool_resilience(a, o) != BC_OK) {
 		tool_fail(a, "invalid retry or timeout settings");
+		bc_options_free(o);
+		return NULL;
+	}
+	if (tool_security(a, o) != BC_OK) {
 		bc_options_free(o);
 		return NULL;
 	}
@@ -594,6 +694,9 @@ bc_client *tool_connect(const struct tool_args *a, const bc_options *o,
 	tool_addr(a, addr, sizeof addr);
 	if (rc == BC_ERR_NOT_BROKER)
 		tool_fail(a, "%s %s", addr, why);
+	else if (rc == BC_ERR_AUTH)
+		tool_fail(a, "broker at %s refused the credentials: %s", addr,
+			  why);
 	else if (rc == BC_ERR_HANDSHAKE && e->server_code)
 		tool_fail(a,
 			  "broker at %s refused the connection: %s "
@@ -637,7 +740,7 @@ void tool_fail_op(const struct tool_args *a, bc_client *c, int rc,
 	const char *reason;
 	int code;
 
-	if (rc == BC_ERR_SERVER) {
+	if (rc == BC_ERR_SERVER || rc == BC_ERR_FORBIDDEN) {
 		code = bc_last_error(c, &reason);
 		tool_fail(a, "%s: %s (code %d)", what, reason, code);
 	} else {

@@ -57,6 +57,14 @@ struct tool_args {
 					   * TOOL_POLICY_POOL: "pool" */
 	uint64_t max_queue_msgs;  /* --max-queue-msgs, 0: not given */
 	uint64_t max_queue_bytes; /* --max-queue-bytes, 0: not given */
+	/* TLS and credentials (every tool) */
+	int tls;	    /* --tls, implied by the others, tls:// URL */
+	const char *cafile; /* --cafile, NULL: the system CA store */
+	const char *cert;   /* --cert */
+	const char *key;    /* --key */
+	int insecure;	    /* --insecure: no certificate/name check */
+	const char *user;   /* -u */
+	const char *pass;   /* -P, else BROKER_PASSWORD, else NULL */
 	/* broker-sub output formats; --json also broker-stat's */
 	const char *format; /* -F FORMAT (checked by tool_format_check) */
 	int json;	    /* --json */
@@ -73,8 +81,9 @@ struct tool_error {
 };
 
 /* Parse argv into *a, after BROKER_URL from the environment (HOST,
- * HOST:PORT, [IPV6]:PORT, with an optional "brokerd://", or unix:/PATH),
- * which -h and -p override.  Returns -1 to go on, or an exit status: 0
+ * HOST:PORT, [IPV6]:PORT, with an optional "brokerd://" or "tls://" (TLS,
+ * default port 7655), or unix:/PATH), which -h and -p override; the
+ * password of -u from BROKER_PASSWORD when -P is not given.  Returns -1 to go on, or an exit status: 0
  * after --help / --version (printed on stdout), TOOL_EXIT_USAGE after a
  * usage error (one line on stderr). */
 int tool_parse(struct tool_args *a, enum tool_kind kind, int argc, char **argv);

@@ -3,6 +3,21 @@
 
 #include "tool_usage.h"
 
+/* TLS and credentials: the same for every tool. */
+#define SECURITY_USAGE                                                        \
+	"      --tls            connect with TLS (verifying the broker's\n"   \
+	"                       certificate and name; BROKER_URL=tls://...\n" \
+	"                       also does; port 7655 then by default)\n"      \
+	"      --cafile FILE    trust the CAs in FILE (PEM) instead of the\n" \
+	"                       system store (implies --tls)\n"               \
+	"      --cert FILE      client certificate (PEM; with --key)\n"       \
+	"      --key FILE       its private key (PEM)\n"                      \
+	"      --insecure       do not verify the broker's certificate or\n"  \
+	"                       name (tests only)\n"                          \
+	"  -u, --username USER  log in as USER\n"                             \
+	"  -P, --pw PASS        password (visible in ps: prefer the\n"        \
+	"                       environment variable BROKER_PASSWORD)\n"
+
 static const char pub_usage[] =
 	"Usage: broker-pub [-h HOST] [-p PORT] [-i NAME] -t TOPIC\n"
 	"                  (-m MESSAGE | -f FILE | -l | -s) [-r REPLY_TO]\n"
@@ -28,7 +43,7 @@ static const char pub_usage[] =
 	"      --retry-max MS   longest wait between retries (default 5000;\n"
 	"                       waits start at 100 ms and double)\n"
 	"      --timeout MS     connect and acknowledgement timeout\n"
-	"                       (default 5000)\n"
+	"                       (default 5000)\n" SECURITY_USAGE
 	"      --help           show this help and exit\n"
 	"      --version        show the version and exit\n\n"
 	"Exits 0 once the broker has accepted every message, 1 on errors,\n"
@@ -87,7 +102,8 @@ static const char sub_usage[] =
 	"                       (powers of 1024)\n"
 	"      --retry N        retry a failed first connect N times\n"
 	"      --retry-max MS   longest wait between retries (default 5000)\n"
-	"      --timeout MS     connect and handshake timeout (default 5000)\n"
+	"      --timeout MS     connect and handshake timeout (default "
+	"5000)\n" SECURITY_USAGE
 	"      --help           show this help and exit\n"
 	"      --version        show the version and exit\n\n"
 	"Exits 0 after -n messages or on SIGINT/SIGTERM, 1 on errors (broker\n"
@@ -109,7 +125,8 @@ static const char req_usage[] =
 	"      --literal        take a topic with '+', '#' as written\n"
 	"      --retry N        retry a failed connect N times (default 0)\n"
 	"      --retry-max MS   longest wait between retries (default 5000)\n"
-	"      --timeout MS     connect and acknowledgement timeout\n"
+	"      --timeout MS     connect and acknowledgement "
+	"timeout\n" SECURITY_USAGE
 	"      --help           show this help and exit\n"
 	"      --version        show the version and exit\n\n"
 	"Each reply is printed on its own line.  Exits 0 once N replies came,\n"
@@ -133,7 +150,8 @@ static const char reply_usage[] =
 	"      --literal        take a pattern with '+', '#' as written\n"
 	"      --retry N        retry a failed connect N times (default 0)\n"
 	"      --retry-max MS   longest wait between retries (default 5000)\n"
-	"      --timeout MS     connect and handshake timeout (default 5000)\n"
+	"      --timeout MS     connect and handshake timeout (default "
+	"5000)\n" SECURITY_USAGE
 	"      --help           show this help and exit\n"
 	"      --version        show the version and exit\n\n"
 	"Requests without a reply-to are ignored.  Exits 0 after -n requests\n"
@@ -157,7 +175,7 @@ static const char stat_usage[] =
 	"      --retry N        retry a failed connect N times (default 0)\n"
 	"      --retry-max MS   longest wait between retries (default 5000)\n"
 	"      --timeout MS     connect timeout and the wait for each\n"
-	"                       answer (default 5000)\n"
+	"                       answer (default 5000)\n" SECURITY_USAGE
 	"      --help           show this help and exit\n"
 	"      --version        show the version and exit\n\n"
 	"Without -w, prints one table and exits.  Exits 0 when done or on\n"
