@@ -17,6 +17,7 @@
 #include "monitor_guard.h"
 #include "monitor_json.h"
 #include "monitor_metrics.h"
+#include "monitor_subsz.h"
 
 struct monitor {
 	struct broker *b;	     /* borrowed */
@@ -102,6 +103,18 @@ static void connz(struct monitor *m, struct evhttp_request *req,
 		json_reply(req, rc, body);
 }
 
+static void subsz(struct monitor *m, struct evhttp_request *req,
+		  struct evbuffer *body)
+{
+	struct monitor_page p;
+	const char *why = "bad query";
+
+	if (monitor_page_parse(query_of(req), &p, &why) != 0)
+		bad_request(req, body, why);
+	else
+		json_reply(req, monitor_subsz(m->b, &p, body), body);
+}
+
 /* The path of the request without its query. */
 static int path_is(const char *uri, const char *path)
 {
@@ -129,9 +142,12 @@ static void route(struct monitor *m, struct evhttp_request *req,
 			reply(req, 200, "OK", "application/json", body);
 	} else if (path_is(uri, "/connz")) {
 		connz(m, req, body);
+	} else if (path_is(uri, "/subsz")) {
+		subsz(m, req, body);
 	} else {
-		evhttp_send_error(req, 404,
-				  "try /healthz, /metrics, /varz, /connz");
+		evhttp_send_error(
+			req, 404,
+			"try /healthz, /metrics, /varz, /connz, /subsz");
 	}
 }
 

@@ -32,8 +32,8 @@ enum sort_key {
 };
 
 static const char *const sort_names[] = {
-	"cid",	    "start",	 "pending_bytes", "pending_msgs", "msgs_out",
-	"bytes_out", "msgs_in", "bytes_in",	  "subs",	  "drops",
+	"cid",	     "start",	"pending_bytes", "pending_msgs", "msgs_out",
+	"bytes_out", "msgs_in", "bytes_in",	 "subs",	 "drops",
 };
 #define NSORT (sizeof sort_names / sizeof sort_names[0])
 
@@ -136,7 +136,8 @@ static int conn_json(struct evbuffer *o, const struct conn *c)
 		      (unsigned long long)io->bytes_in,
 		      (unsigned long long)io->msgs_out,
 		      (unsigned long long)io->bytes_out,
-		      (unsigned long long)io->drops, c->pause ? "true" : "false",
+		      (unsigned long long)io->drops,
+		      c->pause ? "true" : "false",
 		      (double)c->since_ms / 1000.0) < 0;
 	return rc;
 }
@@ -192,9 +193,9 @@ int monitor_connz(const struct broker *b, const struct monitor_page *p,
 				 "\"connections\":[",
 				 now_unix(), n, p->offset, p->limit,
 				 sort_names[k]) < 0;
-	end = p->offset < n ? (n - p->offset < p->limit ? n : p->offset +
-								  p->limit)
-			    : p->offset;
+	end = p->offset < n
+		      ? (n - p->offset < p->limit ? n : p->offset + p->limit)
+		      : p->offset;
 	for (size_t i = p->offset; i < end; i++) {
 		if (i > p->offset)
 			rc |= evbuffer_add(out, ",", 1);

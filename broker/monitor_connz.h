@@ -17,7 +17,7 @@ struct evbuffer;
 struct monitor_page;
 
 /* The sort keys, for the 400 reply. */
-#define MONITOR_CONNZ_SORTS                                            \
+#define MONITOR_CONNZ_SORTS                                             \
 	"sort must be one of cid, start, pending_bytes, pending_msgs, " \
 	"msgs_out, bytes_out, msgs_in, bytes_in, subs, drops"
 

@@ -29,8 +29,8 @@ static int parse_size(const char *s, size_t max, size_t *out)
 }
 
 /* One known parameter; 0, or -1 with *why. */
-static int page_param(struct monitor_page *p, const char *key,
-		      const char *val, const char **why)
+static int page_param(struct monitor_page *p, const char *key, const char *val,
+		      const char **why)
 {
 	if (strcmp(key, "limit") == 0) {
 		if (parse_size(val, MONITOR_LIMIT_MAX, &p->limit) == 0)

@@ -300,6 +300,37 @@ class MonitorTests(unittest.TestCase):
         for c, _ in conns:
             c.close()
 
+    def test_subsz_counts(self):
+        a, b, c = self.client(), self.client(), self.client()
+        subs = [(a, 1, "z.a", None), (a, 2, "z.>", None),
+                (b, 1, "z.>", None), (b, 2, "z.>", "workers"),
+                (c, 1, "z.>", "workers"), (c, 2, "z.*.q", "other")]
+        for conn, sid, pattern, queue in subs:
+            conn.send(SUB, sid, sid, pattern, queue)
+            self.assertEqual(conn.recv()[0], OK)
+        status, hdr, body = http_get(self.mport, "/subsz")
+        self.assertEqual(status, 200, body)
+        v = json.loads(body)
+        self.assertEqual((v["subscriptions"], v["patterns"],
+                          v["queue_groups"]), (6, 3, 2))
+        got = sorted((e["pattern"], e["queue"] or "", e["count"])
+                     for e in v["entries"])
+        self.assertEqual(got, [("z.*.q", "other", 1), ("z.>", "", 2),
+                               ("z.>", "workers", 2), ("z.a", "", 1)])
+        pages = [json.loads(http_get(self.mport, "/subsz?limit=1&offset=%d"
+                                     % i)[2])["entries"] for i in range(5)]
+        self.assertEqual([len(p) for p in pages], [1, 1, 1, 1, 0])
+        self.assertEqual(sorted((p[0]["pattern"], p[0]["queue"] or "",
+                                 p[0]["count"]) for p in pages[:4]), got)
+        self.assertEqual(http_get(self.mport, "/subsz?limit=x")[0], 400)
+        c.close()                   # its two subscriptions go
+        self.assertTrue(poll_until(lambda: json.loads(http_get(
+            self.mport, "/subsz")[2])["subscriptions"] == 4, 5))
+        v = json.loads(http_get(self.mport, "/subsz")[2])
+        self.assertEqual((v["patterns"], v["queue_groups"]), (2, 1))
+        a.close()
+        b.close()
+
 
 class CommandLineTests(unittest.TestCase):
     def test_m_flag_loopback(self):
