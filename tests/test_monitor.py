@@ -12,6 +12,7 @@ otherwise).  Exit status: 0 passed, 1 failed, 77 (SKIP) without msgpack.
 import http.client
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -387,6 +388,47 @@ class MonitorTests(unittest.TestCase):
         self.assertEqual((v["patterns"], v["queue_groups"]), (2, 1))
         a.close()
         b.close()
+
+    def test_10000_idle_http_connections(self):
+        """10,000 sockets connect to the monitor port and say nothing (or
+        fewer when the fd limit is lower): messages are still delivered,
+        and the monitor serves again once they are gone."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 10000
+        if hard != resource.RLIM_INFINITY and hard < want + 256:
+            want = max(100, hard - 256)     # bounded by the machine
+            print("fd hard limit %d: %d idle connections" % (hard, want))
+        if soft == resource.RLIM_INFINITY or soft < want + 256:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (
+                min(want + 256, hard) if hard != resource.RLIM_INFINITY
+                else want + 256, hard))
+        sub = self.client()
+        sub.send(SUB, 1, 1, "idle.t", None)
+        self.assertEqual(sub.recv()[0], OK)
+        pub = self.client()
+        socks = []
+        before = self.fds()
+        try:
+            for _ in range(want):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setblocking(False)
+                socks.append(s)
+                s.connect_ex(("127.0.0.1", self.mport))  # in progress
+            # the monitor took all it may; the rest wait in the backlog
+            self.assertTrue(poll_until(
+                lambda: self.fds() >= before + MONITOR_CAP - 1, 5))
+            for i in range(2000):
+                pub.send(PUB, 0, "idle.t", None, b"%d" % i)
+            for i in range(2000):
+                f = sub.recv(10)
+                self.assertEqual((f[0], f[4]), (MSG, b"%d" % i))
+            self.assertTrue(self.b.alive())
+        finally:
+            for s in socks:
+                s.close()
+        self.assertTrue(poll_until(self._up, SLOWLORIS_BOUND), self.b.log())
+        sub.close()
+        pub.close()
 
 
 class SlowConsumerTests(unittest.TestCase):
