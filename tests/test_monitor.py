@@ -187,6 +187,15 @@ class MonitorTests(unittest.TestCase):
                    fams["brokerd_dropped"].samples}
         self.assertEqual(reasons, {"oldest", "newest", "budget",
                                    "disconnect"})
+        self.assertEqual(fams["brokerd_queue_delay_seconds"].type,
+                         "histogram")
+        for name in ("brokerd_bytes_in", "brokerd_bytes_out",
+                     "brokerd_slow_consumers", "brokerd_notices_sent",
+                     "brokerd_pool_messages_in", "brokerd_pool_bytes_out"):
+            self.assertEqual(fams[name].type, "counter", name)
+        self.assertEqual({s.labels.get("kind") for s in
+                          fams["brokerd_notices_sent"].samples},
+                         {"dropped", "lame_duck", "policy"})
 
     def test_varz(self):
         status, hdr, body = http_get(self.mport, "/varz")
