@@ -121,13 +121,43 @@ static uint64_t bulk_value(const struct bulk_counters *c, size_t off)
 	return *(const uint64_t *)(const void *)((const char *)c + off);
 }
 
+static void add_io(struct bulk_counters *to, const struct conn_io *io)
+{
+	to->msgs_in += io->msgs_in;
+	to->bytes_in += io->bytes_in;
+	to->bytes_out += io->bytes_out;
+}
+
+void monitor_counters(const struct broker *b, struct bulk_counters *tot,
+		      struct bulk_counters *pools)
+{
+	const struct pools *ps = b->pools;
+	const struct conn *c;
+
+	*tot = b->stats.bulk;
+	for (size_t k = 0; k < ps->n; k++)
+		pools[k] = ps->v[k]->st;
+	TAILQ_FOREACH(c, &b->conns, link)
+	{
+		size_t k = 0;
+
+		while (k < ps->n && ps->v[k] != c->ob.pool)
+			k++;
+		if (k < ps->n)
+			add_io(&pools[k], &c->io);
+		add_io(tot, &c->io);
+	}
+}
+
 /* The bulk counters: totals unlabelled, then brokerd_pool_* per pool. */
 static int bulk_families(const struct broker *b, struct evbuffer *o)
 {
 	const struct pools *ps = b->pools;
+	struct bulk_counters tot, pc[POOLS_MAX];
 	char lab[160], name[96];
 	int rc = 0;
 
+	monitor_counters(b, &tot, pc);
 	for (size_t i = 0; i < NBULK; i++) {
 		const struct bulk_metric *m = &bulk_metrics[i];
 
@@ -135,8 +165,7 @@ static int bulk_families(const struct broker *b, struct evbuffer *o)
 			continue;
 		if (m->help[0])
 			rc |= head(o, m->name, m->type, m->help);
-		rc |= sample(o, m->name, m->label,
-			     bulk_value(&b->stats.bulk, m->off));
+		rc |= sample(o, m->name, m->label, bulk_value(&tot, m->off));
 	}
 	for (size_t i = 0; i < NBULK; i++) {
 		const struct bulk_metric *m = &bulk_metrics[i];
@@ -148,8 +177,7 @@ static int bulk_families(const struct broker *b, struct evbuffer *o)
 			snprintf(lab, sizeof lab, "pool=\"%s\"%s%s",
 				 ps->v[k]->lim.name, m->label[0] ? "," : "",
 				 m->label);
-			rc |= sample(o, name, lab,
-				     bulk_value(&ps->v[k]->st, m->off));
+			rc |= sample(o, name, lab, bulk_value(&pc[k], m->off));
 		}
 	}
 	return rc;
