@@ -10,9 +10,14 @@ static const double bounds[QDELAY_NBUCKETS] = {
 	0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30,
 };
 
-double qdelay_le(size_t i)
+static const char *const bound_text[QDELAY_NBUCKETS] = {
+	"0.0001", "0.0005", "0.001", "0.005", "0.01", "0.05",
+	"0.1",	  "0.5",    "1",     "5",     "10",   "30",
+};
+
+const char *qdelay_le(size_t i)
 {
-	return i < QDELAY_NBUCKETS ? bounds[i] : 0;
+	return i < QDELAY_NBUCKETS ? bound_text[i] : "+Inf";
 }
 
 /* The loop's cached wall clock (a system call only outside the loop). */

@@ -41,8 +41,9 @@ struct qdelay {
 	uint64_t samples;
 };
 
-/* Upper bound of bucket i (< QDELAY_NBUCKETS), in seconds. */
-double qdelay_le(size_t i);
+/* Upper bound of bucket i (< QDELAY_NBUCKETS), in seconds, as the text
+ * of a Prometheus le label ("0.0001"). */
+const char *qdelay_le(size_t i);
 
 /* Should the MSG just queued be timed?  Yes when none is.  Inline:
  * tested once per MSG queued. */
