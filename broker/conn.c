@@ -404,8 +404,6 @@ static void on_input(void *ctx)
 	conn_input(ctx);
 }
 
-/* After every write: account the output, and pump or finish once it is at
- * its low watermark (0 once closing: then only when empty). */
 /* Of the bytes queued to c (io.bytes_out), how many are written: those
  * not still in its output or its queue (frames, not OUTQ_ENTRY_COST). */
 static uint64_t io_written(const struct conn *c)
@@ -416,6 +414,8 @@ static uint64_t io_written(const struct conn *c)
 	return pending < c->io.bytes_out ? c->io.bytes_out - pending : 0;
 }
 
+/* After every write: account the output, and pump or finish once it is at
+ * its low watermark (0 once closing: then only when empty). */
 static void on_written(void *ctx, size_t left)
 {
 	struct conn *c = ctx;
