@@ -462,6 +462,35 @@ class SlowConsumerTests(unittest.TestCase):
         finally:
             b.kill()
 
+    def test_policy_notice_counted(self):
+        """A SUB asking for block where the pool forbids it gets NOTICE
+        POLICY: counted by kind, in total and for its pool."""
+        mport = free_port()
+        b = Broker("policy", "sys_interval 0\npool.default.allow_block no\n"
+                   "monitor 127.0.0.1:%d\n" % mport, prefix="test_monitor")
+        try:
+            def up():
+                try:
+                    return http_get(mport, "/healthz")[0] == 200
+                except OSError:
+                    return False
+            self.assertTrue(poll_until(up, 10), b.log())
+            c = Conn(b.port)
+            self.assertEqual(c.hello()[0], WELCOME)
+            c.send(SUB, 1, 1, "p.t", None, {"policy": "block"})
+            self.assertEqual(c.recv()[0], NOTICE)
+            self.assertEqual(c.recv()[0], OK)
+            m = samples(http_get(mport, "/metrics")[2])
+            self.assertEqual(m['brokerd_notices_sent_total{kind="policy"}'],
+                             1)
+            self.assertEqual(m['brokerd_pool_notices_sent_total'
+                               '{pool="default",kind="policy"}'], 1)
+            self.assertEqual(m['brokerd_notices_sent_total{kind="dropped"}'],
+                             0)
+            c.close()
+        finally:
+            b.kill()
+
     def episode(self, b, mport):
         def metrics():
             return samples(http_get(mport, "/metrics")[2])
