@@ -124,6 +124,7 @@ static int one_frame(struct conn *c, const uint8_t *body, uint32_t len)
 {
 	if (inbound_gate(c, body, len))
 		return 1;
+	c->io.bytes_in += len + PROTO_HDR_LEN;
 	dispatch(c, body, len);
 	/* Replies to our own requests pile up when the client does not
 	 * read: stop reading it until its output drains. */
@@ -403,12 +404,24 @@ static void on_input(void *ctx)
 	conn_input(ctx);
 }
 
+/* Of the bytes queued to c (io.bytes_out), how many are written: those
+ * not still in its output or its queue (frames, not OUTQ_ENTRY_COST). */
+static uint64_t io_written(const struct conn *c)
+{
+	uint64_t pending = transport_out_len(c->t) + outq_bytes(&c->ob.q) -
+			   outq_entries(&c->ob.q) * OUTQ_ENTRY_COST;
+
+	return pending < c->io.bytes_out ? c->io.bytes_out - pending : 0;
+}
+
 /* After every write: account the output, and pump or finish once it is at
  * its low watermark (0 once closing: then only when empty). */
 static void on_written(void *ctx, size_t left)
 {
 	struct conn *c = ctx;
 
+	if (c == c->b->qdelay.conn) /* its timed MSG may have left */
+		qdelay_written(&c->b->qdelay, c->b->base, c, io_written(c));
 	outbound_account(c);
 	flowhold_progress(c);
 	if (left <= outbound_lowmark(c))
@@ -459,7 +472,17 @@ static void conn_free_parts(struct conn *c)
 	if (c->close_ev)
 		event_free(c->close_ev);
 	subs_free(&c->subs);
+	free(c->name);
 	free(c);
+}
+
+/* The loop's cached wall clock in ms (no clock call). */
+static int64_t wall_ms(const struct broker *b)
+{
+	struct timeval tv = { 0, 0 };
+
+	event_base_gettimeofday_cached(b->base, &tv);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 struct conn *conn_new(struct broker *b, evutil_socket_t fd,
@@ -476,6 +499,8 @@ struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 	c->b = b;
 	c->id = id;
 	c->counted = counted;
+	c->tls = tls != NULL;
+	c->since_ms = wall_ms(b);
 	subs_init(&c->subs);
 	store_addr(&c->addr, sa);
 	outbound_init(c);
@@ -491,8 +516,24 @@ struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 	return c;
 }
 
+/* Add c's traffic to its pool's and the broker's counters, once, as it
+ * goes (the monitor adds the live connections' at scrape time). */
+static void fold_io(struct conn *c)
+{
+	struct bulk_counters *p = &c->ob.pool->st, *t = &c->b->stats.bulk;
+
+	p->msgs_in += c->io.msgs_in;
+	t->msgs_in += c->io.msgs_in;
+	p->bytes_in += c->io.bytes_in;
+	t->bytes_in += c->io.bytes_in;
+	p->bytes_out += c->io.bytes_out;
+	t->bytes_out += c->io.bytes_out;
+}
+
 void conn_free(struct conn *c)
 {
+	qdelay_forget(&c->b->qdelay, c);
+	fold_io(c);
 	if (c->state != CONN_CLOSING)
 		handle_sub_drop_all(c);
 	broker_detach(c->b, c);

@@ -3,9 +3,12 @@
  * own port, off unless conf.monitor names one, answering GET and HEAD:
  *   /healthz  200 "ok" while serving, 503 while draining or lame duck
  *   /metrics  Prometheus text format 0.0.4 (monitor_metrics.h)
- *   /varz     server, version, uptime, settings and totals as JSON
- * Everything is read from the counters the broker already keeps, at
- * scrape time: the message path pays nothing.
+ *   /varz     server, version, uptime, settings, totals, drops, pools
+ *             (monitor_varz.h)
+ *   /connz    the connections, sorted and paged (monitor_connz.h)
+ *   /subsz    the subscriptions, paged (monitor_subsz.h)
+ * Everything is read at scrape time from counters the broker keeps (per
+ * connection, struct conn_io): the message path pays an add or two.
  *
  * Bounds, so an HTTP client cannot hurt the broker: request headers at
  * most MONITOR_MAX_HEADERS bytes, no request body, a connection idle for

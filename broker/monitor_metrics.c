@@ -29,11 +29,16 @@ static const uint64_t pending_le[] = {
 struct bulk_metric {
 	const char *name, *type, *help, *label; /* label: "" or reason="x" */
 	size_t off;
+	int pool_only; /* the total is a broker_families metric */
 };
 
-#define BULK(n, t, h, l, f)                                   \
-	{                                                     \
-		n, t, h, l, offsetof(struct bulk_counters, f) \
+#define BULK(n, t, h, l, f)                                      \
+	{                                                        \
+		n, t, h, l, offsetof(struct bulk_counters, f), 0 \
+	}
+#define POOL_ONLY(n, t, h, l, f)                                 \
+	{                                                        \
+		n, t, h, l, offsetof(struct bulk_counters, f), 1 \
 	}
 
 /* Rows with the same name are one family: keep them adjacent. */
@@ -65,29 +70,121 @@ static const struct bulk_metric bulk_metrics[] = {
 	     "reason=\"rate\"", rate_pauses),
 	BULK("read_pauses_total", "counter", "", "reason=\"budget\"",
 	     budget_pauses),
+	BULK("read_pauses_total", "counter", "", "reason=\"block\"",
+	     block_pauses),
+	POOL_ONLY("messages_in_total", "counter",
+		  "PUBs from the pool's clients accepted and routed.", "",
+		  msgs_in),
+	BULK("bytes_in_total", "counter",
+	     "Frame bytes received from clients (length prefixes included).",
+	     "", bytes_in),
+	BULK("bytes_out_total", "counter",
+	     "Frame bytes queued to clients (MSGs and answers).", "",
+	     bytes_out),
+	BULK("slow_consumers_total", "counter",
+	     "Slow-consumer episodes: a subscriber began dropping, was cut "
+	     "off, or began pausing its publishers (block).",
+	     "", slow_consumers),
+	BULK("block_stalls_total", "counter",
+	     "Block subscribers found stalled (no write progress for "
+	     "stall_timeout).",
+	     "", block_stalls),
+	BULK("notices_sent_total", "counter", "NOTICE frames sent, by kind.",
+	     "kind=\"dropped\"", notices_dropped),
+	BULK("notices_sent_total", "counter", "", "kind=\"lame_duck\"",
+	     notices_lame_duck),
+	BULK("notices_sent_total", "counter", "", "kind=\"policy\"",
+	     notices_policy),
 };
 #define NBULK (sizeof bulk_metrics / sizeof bulk_metrics[0])
+
+/* A line (or a label set) built without printf: a scrape writes a few
+ * hundred of them, and vsnprintf is most of its cost.  Text past the
+ * buffer is cut (names, labels and help texts are far shorter). */
+struct line {
+	size_t n;
+	char b[512];
+};
+
+static void put(struct line *l, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (k > sizeof l->b - l->n)
+		k = sizeof l->b - l->n;
+	memcpy(l->b + l->n, s, k);
+	l->n += k;
+}
+
+static void put_u64(struct line *l, unsigned long long v)
+{
+	char t[24];
+	size_t i = sizeof t - 1;
+
+	t[i] = 0;
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(l, t + i);
+}
+
+/* l as a NUL-terminated string (the last byte is given up if full). */
+static const char *line_str(struct line *l)
+{
+	l->b[l->n < sizeof l->b ? l->n : sizeof l->b - 1] = 0;
+	return l->b;
+}
 
 static int head(struct evbuffer *o, const char *name, const char *type,
 		const char *help)
 {
-	return evbuffer_add_printf(o,
-				   "# HELP brokerd_%s %s\n"
-				   "# TYPE brokerd_%s %s\n",
-				   name, help, name, type) < 0
-		       ? -1
-		       : 0;
+	struct line l = { 0, { 0 } };
+
+	put(&l, "# HELP brokerd_");
+	put(&l, name);
+	put(&l, " ");
+	put(&l, help);
+	put(&l, "\n# TYPE brokerd_");
+	put(&l, name);
+	put(&l, " ");
+	put(&l, type);
+	put(&l, "\n");
+	return evbuffer_add(o, l.b, l.n);
 }
 
 /* One sample: labels "" or a,b pairs without braces. */
 static int sample(struct evbuffer *o, const char *name, const char *labels,
 		  unsigned long long v)
 {
-	return evbuffer_add_printf(o, "brokerd_%s%s%s%s %llu\n", name,
-				   labels[0] ? "{" : "", labels,
-				   labels[0] ? "}" : "", v) < 0
-		       ? -1
-		       : 0;
+	struct line l = { 0, { 0 } };
+
+	put(&l, "brokerd_");
+	put(&l, name);
+	if (labels[0]) {
+		put(&l, "{");
+		put(&l, labels);
+		put(&l, "}");
+	}
+	put(&l, " ");
+	put_u64(&l, v);
+	put(&l, "\n");
+	return evbuffer_add(o, l.b, l.n);
+}
+
+/* The label set pool="NAME"[,extra] (extra "" or pairs). */
+static const char *pool_label(struct line *l, const char *pool,
+			      const char *extra)
+{
+	l->n = 0;
+	put(l, "pool=\"");
+	put(l, pool);
+	put(l, "\"");
+	if (extra[0]) {
+		put(l, ",");
+		put(l, extra);
+	}
+	return line_str(l);
 }
 
 static uint64_t bulk_value(const struct bulk_counters *c, size_t off)
@@ -95,20 +192,52 @@ static uint64_t bulk_value(const struct bulk_counters *c, size_t off)
 	return *(const uint64_t *)(const void *)((const char *)c + off);
 }
 
+static void add_io(struct bulk_counters *to, const struct conn_io *io)
+{
+	to->msgs_in += io->msgs_in;
+	to->bytes_in += io->bytes_in;
+	to->bytes_out += io->bytes_out;
+}
+
+void monitor_counters(const struct broker *b, struct bulk_counters *tot,
+		      struct bulk_counters *pools)
+{
+	const struct pools *ps = b->pools;
+	const struct conn *c;
+
+	*tot = b->stats.bulk;
+	for (size_t k = 0; k < ps->n; k++)
+		pools[k] = ps->v[k]->st;
+	TAILQ_FOREACH(c, &b->conns, link)
+	{
+		size_t k = 0;
+
+		while (k < ps->n && ps->v[k] != c->ob.pool)
+			k++;
+		if (k < ps->n)
+			add_io(&pools[k], &c->io);
+		add_io(tot, &c->io);
+	}
+}
+
 /* The bulk counters: totals unlabelled, then brokerd_pool_* per pool. */
 static int bulk_families(const struct broker *b, struct evbuffer *o)
 {
 	const struct pools *ps = b->pools;
-	char lab[160], name[96];
+	struct bulk_counters tot, pc[POOLS_MAX];
+	struct line lab;
+	char name[96];
 	int rc = 0;
 
+	monitor_counters(b, &tot, pc);
 	for (size_t i = 0; i < NBULK; i++) {
 		const struct bulk_metric *m = &bulk_metrics[i];
 
+		if (m->pool_only)
+			continue;
 		if (m->help[0])
 			rc |= head(o, m->name, m->type, m->help);
-		rc |= sample(o, m->name, m->label,
-			     bulk_value(&b->stats.bulk, m->off));
+		rc |= sample(o, m->name, m->label, bulk_value(&tot, m->off));
 	}
 	for (size_t i = 0; i < NBULK; i++) {
 		const struct bulk_metric *m = &bulk_metrics[i];
@@ -117,11 +246,10 @@ static int bulk_families(const struct broker *b, struct evbuffer *o)
 		if (m->help[0])
 			rc |= head(o, name, m->type, m->help);
 		for (size_t k = 0; k < ps->n; k++) {
-			snprintf(lab, sizeof lab, "pool=\"%s\"%s%s",
-				 ps->v[k]->lim.name, m->label[0] ? "," : "",
-				 m->label);
-			rc |= sample(o, name, lab,
-				     bulk_value(&ps->v[k]->st, m->off));
+			rc |= sample(
+				o, name,
+				pool_label(&lab, ps->v[k]->lim.name, m->label),
+				bulk_value(&pc[k], m->off));
 		}
 	}
 	return rc;
@@ -131,20 +259,20 @@ static int bulk_families(const struct broker *b, struct evbuffer *o)
 static int pool_gauges(const struct broker *b, struct evbuffer *o)
 {
 	const struct pools *ps = b->pools;
-	char lab[96];
+	struct line lab;
 	int rc = head(o, "pool_connections", "gauge",
 		      "Connections admitted to the pool now.");
 
-	for (size_t k = 0; k < ps->n; k++) {
-		snprintf(lab, sizeof lab, "pool=\"%s\"", ps->v[k]->lim.name);
-		rc |= sample(o, "pool_connections", lab, ps->v[k]->nconns);
-	}
+	for (size_t k = 0; k < ps->n; k++)
+		rc |= sample(o, "pool_connections",
+			     pool_label(&lab, ps->v[k]->lim.name, ""),
+			     ps->v[k]->nconns);
 	rc |= head(o, "pool_pending_bytes", "gauge",
 		   "Outbound bytes waiting for the pool's clients now.");
-	for (size_t k = 0; k < ps->n; k++) {
-		snprintf(lab, sizeof lab, "pool=\"%s\"", ps->v[k]->lim.name);
-		rc |= sample(o, "pool_pending_bytes", lab, ps->v[k]->out_bytes);
-	}
+	for (size_t k = 0; k < ps->n; k++)
+		rc |= sample(o, "pool_pending_bytes",
+			     pool_label(&lab, ps->v[k]->lim.name, ""),
+			     ps->v[k]->out_bytes);
 	return rc;
 }
 
@@ -154,7 +282,7 @@ static int pending_histogram(const struct broker *b, struct evbuffer *o)
 {
 	uint64_t counts[NPENDING_LE + 1] = { 0 }, sum = 0, cum = 0;
 	const struct conn *c;
-	char lab[48];
+	struct line lab;
 	int rc;
 
 	TAILQ_FOREACH(c, &b->conns, link)
@@ -173,15 +301,43 @@ static int pending_histogram(const struct broker *b, struct evbuffer *o)
 		  "Bytes waiting per subscribing connection, at scrape time.");
 	for (size_t i = 0; i <= NPENDING_LE; i++) {
 		cum += counts[i];
+		lab.n = 0;
+		put(&lab, "le=\"");
 		if (i < NPENDING_LE)
-			snprintf(lab, sizeof lab, "le=\"%llu\"",
-				 (unsigned long long)pending_le[i]);
+			put_u64(&lab, pending_le[i]);
 		else
-			snprintf(lab, sizeof lab, "le=\"+Inf\"");
-		rc |= sample(o, "subscriber_pending_bytes_bucket", lab, cum);
+			put(&lab, "+Inf");
+		put(&lab, "\"");
+		rc |= sample(o, "subscriber_pending_bytes_bucket",
+			     line_str(&lab), cum);
 	}
 	rc |= sample(o, "subscriber_pending_bytes_sum", "", sum);
 	rc |= sample(o, "subscriber_pending_bytes_count", "", cum);
+	return rc;
+}
+
+/* The sampled queueing delay (qdelay.h). */
+static int delay_histogram(const struct broker *b, struct evbuffer *o)
+{
+	const struct qdelay *q = &b->qdelay;
+	struct line lab;
+	uint64_t cum = 0;
+	int rc = head(o, "queue_delay_seconds", "histogram",
+		      "Time from routing a MSG to writing it to the "
+		      "subscriber's socket, sampled (one MSG at a time).");
+
+	for (size_t i = 0; i <= QDELAY_NBUCKETS; i++) {
+		cum += q->counts[i];
+		lab.n = 0;
+		put(&lab, "le=\"");
+		put(&lab, qdelay_le(i));
+		put(&lab, "\"");
+		rc |= sample(o, "queue_delay_seconds_bucket", line_str(&lab),
+			     cum);
+	}
+	rc |= evbuffer_add_printf(o, "brokerd_queue_delay_seconds_sum %.6f\n",
+				  (double)q->sum_us / 1e6) < 0;
+	rc |= sample(o, "queue_delay_seconds_count", "", q->samples);
 	return rc;
 }
 
@@ -287,45 +443,6 @@ int monitor_metrics(const struct broker *b, double uptime_s,
 	rc |= bulk_families(b, out);
 	rc |= pool_gauges(b, out);
 	rc |= pending_histogram(b, out);
+	rc |= delay_histogram(b, out);
 	return rc ? -1 : 0;
-}
-
-int monitor_varz(const struct broker *b, double uptime_s, int64_t start_unix,
-		 struct evbuffer *out)
-{
-	const struct conf *c = &b->conf;
-	const struct broker_stats *s = &b->stats;
-
-	return evbuffer_add_printf(
-		       out,
-		       "{\"server\":\"brokerd\",\"version\":\"%s\","
-		       "\"uptime_seconds\":%.3f,\"start_unix\":%lld,"
-		       "\"serving\":%s,\"settings\":{\"max_payload\":%u,"
-		       "\"max_clients\":%u,\"max_subs_per_client\":%u,"
-		       "\"max_outbound\":%llu,\"handshake_timeout_ms\":%u,"
-		       "\"ping_interval_ms\":%u,\"frame_timeout_ms\":%u,"
-		       "\"max_conns_per_addr\":%u,\"sys_interval_ms\":%u,"
-		       "\"drain_timeout_ms\":%u,\"listeners\":%u,\"pools\":%zu}"
-		       ","
-		       "\"totals\":{\"connections\":%zu,\"connections_"
-		       "accepted\":%llu,"
-		       "\"subscriptions\":%zu,\"messages_in\":%llu,"
-		       "\"messages_out\":%llu,\"dropped\":%llu,"
-		       "\"errors_sent\":%llu}}\n",
-		       PACKAGE_VERSION, uptime_s, (long long)start_unix,
-		       b->stopping || !b->listeners ? "false" : "true",
-		       c->max_payload, c->max_clients, c->max_subs_per_client,
-		       (unsigned long long)c->max_outbound,
-		       c->handshake_timeout_ms, c->ping_interval_ms,
-		       c->frame_timeout_ms, c->max_conns_per_addr,
-		       c->sys_interval_ms, c->drain_timeout_ms,
-		       c->nlisten ? c->nlisten : 1u, b->pools->n, b->nconns,
-		       (unsigned long long)s->connections,
-		       router_count(b->router),
-		       (unsigned long long)s->published,
-		       (unsigned long long)s->delivered,
-		       (unsigned long long)s->dropped,
-		       (unsigned long long)s->errors_sent) < 0
-		       ? -1
-		       : 0;
 }

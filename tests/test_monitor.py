@@ -12,6 +12,7 @@ otherwise).  Exit status: 0 passed, 1 failed, 77 (SKIP) without msgpack.
 import http.client
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -23,7 +24,7 @@ sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from brokertest import (  # noqa: E402  (exits 77 without msgpack)
     BROKERD, Broker, Conn, free_port, poll_until, PUB, SUB, MSG, OK,
-    WELCOME)
+    NOTICE, WELCOME)
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -56,6 +57,33 @@ def samples(text):
     return out
 
 
+class CountingConn(Conn):
+    """A Conn that counts the frame bytes it sends and receives."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.tx = self.rx = 0
+
+    def send_raw(self, data):
+        self.tx += len(data)
+        super().send_raw(data)
+
+    def _next_body(self, deadline):
+        body = super()._next_body(deadline)
+        self.rx += 4 + len(body)
+        return body
+
+
+def histogram_ok(test, s, name):
+    """Buckets of a histogram are cumulative and end in _count."""
+    buckets = sorted((float(k.split('le="')[1].rstrip('"}')), v)
+                     for k, v in s.items()
+                     if k.startswith(name + "_bucket{"))
+    counts = [v for _, v in buckets]
+    test.assertEqual(counts, sorted(counts))
+    test.assertEqual(buckets[-1], (float("inf"), s[name + "_count"]))
+
+
 class MonitorTests(unittest.TestCase):
     def setUp(self):
         self.mport = free_port()
@@ -74,7 +102,7 @@ class MonitorTests(unittest.TestCase):
             return False
 
     def client(self):
-        c = Conn(self.b.port)
+        c = CountingConn(self.b.port)
         self.assertEqual(c.hello()[0], WELCOME)
         return c
 
@@ -115,8 +143,43 @@ class MonitorTests(unittest.TestCase):
         self.assertEqual(after["brokerd_subscriber_pending_bytes_count"], 2)
         self.assertEqual(after['brokerd_subscriber_pending_bytes_bucket'
                                '{le="+Inf"}'], 2)
+        # frame bytes, both ways, as the clients counted them
+        tx = sum(c.tx for c in subs + [pub])
+        rx = sum(c.rx for c in subs + [pub])
+        self.assertEqual(delta("brokerd_bytes_in_total"), tx)
+        self.assertEqual(delta('brokerd_pool_bytes_in_total'
+                               '{pool="default"}'), tx)
+        self.assertEqual(delta("brokerd_bytes_out_total"), rx)
+        self.assertEqual(delta('brokerd_pool_bytes_out_total'
+                               '{pool="default"}'), rx)
+        self.assertEqual(delta('brokerd_pool_messages_in_total'
+                               '{pool="default"}'), 3)
+        self.assertEqual(delta("brokerd_slow_consumers_total"), 0)
+        self.assertGreater(delta("brokerd_queue_delay_seconds_count"), 0)
+        histogram_ok(self, after, "brokerd_queue_delay_seconds")
+        histogram_ok(self, after, "brokerd_subscriber_pending_bytes")
+        v = json.loads(http_get(self.mport, "/varz")[2])
+        self.assertEqual((v["totals"]["bytes_in"], v["totals"]["bytes_out"]),
+                         (after["brokerd_bytes_in_total"],
+                          after["brokerd_bytes_out_total"]))
+        pool = v["pools"][0]
+        self.assertEqual((pool["name"], pool["connections"],
+                          pool["subscriptions"], pool["msgs_in"],
+                          pool["msgs_out"], pool["drops"]),
+                         ("default", 3, 2, 3, 6, 0))
+        self.assertEqual(v["drops"], {"oldest": 0, "newest": 0,
+                                      "budget": 0, "disconnect": 0})
         for c in subs + [pub]:
             c.close()
+        # a closed connection's traffic moves to its pool: not lost, not
+        # counted twice
+        self.assertTrue(poll_until(lambda: samples(http_get(
+            self.mport, "/metrics")[2])["brokerd_connections"] == 0, 5))
+        gone = samples(http_get(self.mport, "/metrics")[2])
+        for k in ("brokerd_bytes_in_total", "brokerd_bytes_out_total",
+                  'brokerd_pool_bytes_in_total{pool="default"}',
+                  'brokerd_pool_messages_in_total{pool="default"}'):
+            self.assertEqual(gone[k], after[k], k)
 
     def test_exposition_parses(self):
         if text_string_to_metric_families is None:
@@ -133,6 +196,15 @@ class MonitorTests(unittest.TestCase):
                    fams["brokerd_dropped"].samples}
         self.assertEqual(reasons, {"oldest", "newest", "budget",
                                    "disconnect"})
+        self.assertEqual(fams["brokerd_queue_delay_seconds"].type,
+                         "histogram")
+        for name in ("brokerd_bytes_in", "brokerd_bytes_out",
+                     "brokerd_slow_consumers", "brokerd_notices_sent",
+                     "brokerd_pool_messages_in", "brokerd_pool_bytes_out"):
+            self.assertEqual(fams[name].type, "counter", name)
+        self.assertEqual({s.labels.get("kind") for s in
+                          fams["brokerd_notices_sent"].samples},
+                         {"dropped", "lame_duck", "policy"})
 
     def test_varz(self):
         status, hdr, body = http_get(self.mport, "/varz")
@@ -212,7 +284,265 @@ class MonitorTests(unittest.TestCase):
             self.b.log())
         self.assertFalse(json.loads(http_get(self.mport, "/varz")[2])
                          ["serving"])
+        self.assertEqual(c.recv()[0], NOTICE)   # LAME_DUCK
+        m = samples(http_get(self.mport, "/metrics")[2])
+        self.assertEqual(m['brokerd_notices_sent_total{kind="lame_duck"}'],
+                         1)
         c.close()
+
+    def connz(self, query=""):
+        status, hdr, body = http_get(self.mport, "/connz" + query)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(hdr["Content-Type"], "application/json")
+        return json.loads(body)
+
+    def named(self, name, rcvbuf=None):
+        c = Conn(self.b.port, rcvbuf=rcvbuf)
+        w = c.hello(name)
+        self.assertEqual(w[0], WELCOME)
+        return c, w[3]              # the client id WELCOME gives
+
+    def test_connz_stalled_subscriber_first(self):
+        """A subscriber that never reads shows its pending bytes and comes
+        first when sorted by pending_bytes; the counters follow."""
+        stalled, scid = self.named("stalled-1", rcvbuf=4096)
+        stalled.send(SUB, 1, 1, "cz.>", None)
+        self.assertEqual(stalled.recv()[0], OK)
+        reader, rcid = self.named("reader")
+        reader.send(SUB, 1, 1, "cz.>", None)
+        self.assertEqual(reader.recv()[0], OK)
+        pub, pcid = self.named("pub")
+        payload = b"p" * 16000
+        sent = 0
+
+        def stalled_pending():
+            return [c for c in self.connz()["connections"]
+                    if c["cid"] == scid][0]["pending_bytes"]
+        while sent < 400 and (sent < 20 or stalled_pending() < 65536):
+            for _ in range(20):
+                pub.send(PUB, 0, "cz.a", None, payload)
+            sent += 20
+            for _ in range(20):
+                self.assertEqual(reader.recv()[0], MSG)
+        v = self.connz("?sort=pending_bytes")
+        self.assertEqual(v["sort"], "pending_bytes")
+        self.assertEqual(v["total"], 3)
+        first = v["connections"][0]
+        self.assertEqual(first["cid"], scid, v)
+        self.assertGreaterEqual(first["pending_bytes"], 65536)
+        self.assertEqual(first["name"], "stalled-1")
+        self.assertEqual((first["ip"], first["pool"], first["state"]),
+                         ("127.0.0.1", "default", "ready"))
+        self.assertEqual(first["port"], stalled.sock.getsockname()[1])
+        self.assertEqual(first["subscriptions"], 1)
+        self.assertIsNone(first["user"])
+        self.assertFalse(first["tls"])
+        byid = {c["cid"]: c for c in v["connections"]}
+        self.assertEqual((byid[pcid]["msgs_in"], byid[pcid]["msgs_out"]),
+                         (sent, 0))
+        self.assertGreater(byid[pcid]["bytes_in"], sent * len(payload))
+        self.assertEqual(byid[rcid]["msgs_out"], sent)
+        self.assertGreater(byid[rcid]["bytes_out"], sent * len(payload))
+        self.assertEqual(byid[rcid]["pending_bytes"], 0)
+        self.assertLess(abs(first["connected_unix"] - v["now_unix"]), 600)
+        for c in (stalled, reader, pub):
+            c.close()
+
+    def test_connz_sort_limit_offset(self):
+        conns = [self.named("c%d" % i) for i in range(5)]
+        for i, (c, _) in enumerate(conns):      # c4 subscribes the most
+            for sid in range(1, i + 1):
+                c.send(SUB, sid, sid, "s.%d" % sid, None)
+                self.assertEqual(c.recv()[0], OK)
+        ids = [cid for _, cid in conns]
+        v = self.connz()
+        self.assertEqual((v["sort"], v["limit"], v["offset"], v["total"]),
+                         ("cid", 1024, 0, 5))
+        self.assertEqual([c["cid"] for c in v["connections"]], ids)
+        v = self.connz("?sort=subs&limit=2&offset=1")
+        self.assertEqual([c["subscriptions"] for c in v["connections"]],
+                         [3, 2])
+        self.assertEqual([c["cid"] for c in v["connections"]],
+                         [ids[3], ids[2]])
+        self.assertEqual(self.connz("?limit=0")["connections"], [])
+        self.assertEqual(self.connz("?offset=99")["connections"], [])
+        self.assertEqual(len(self.connz("?sort=start&limit=3")
+                             ["connections"]), 3)
+        for q in ("?sort=nope", "?limit=10001", "?limit=-1", "?limit=x",
+                  "?offset=1e3", "?limit="):
+            status, _, body = http_get(self.mport, "/connz" + q)
+            self.assertEqual(status, 400, q)
+            self.assertEqual(body.count("\n"), 1, body)
+        for c, _ in conns:
+            c.close()
+
+    def test_subsz_counts(self):
+        a, b, c = self.client(), self.client(), self.client()
+        subs = [(a, 1, "z.a", None), (a, 2, "z.>", None),
+                (b, 1, "z.>", None), (b, 2, "z.>", "workers"),
+                (c, 1, "z.>", "workers"), (c, 2, "z.*.q", "other")]
+        for conn, sid, pattern, queue in subs:
+            conn.send(SUB, sid, sid, pattern, queue)
+            self.assertEqual(conn.recv()[0], OK)
+        status, hdr, body = http_get(self.mport, "/subsz")
+        self.assertEqual(status, 200, body)
+        v = json.loads(body)
+        self.assertEqual((v["subscriptions"], v["patterns"],
+                          v["queue_groups"]), (6, 3, 2))
+        got = sorted((e["pattern"], e["queue"] or "", e["count"])
+                     for e in v["entries"])
+        self.assertEqual(got, [("z.*.q", "other", 1), ("z.>", "", 2),
+                               ("z.>", "workers", 2), ("z.a", "", 1)])
+        pages = [json.loads(http_get(self.mport, "/subsz?limit=1&offset=%d"
+                                     % i)[2])["entries"] for i in range(5)]
+        self.assertEqual([len(p) for p in pages], [1, 1, 1, 1, 0])
+        self.assertEqual(sorted((p[0]["pattern"], p[0]["queue"] or "",
+                                 p[0]["count"]) for p in pages[:4]), got)
+        self.assertEqual(http_get(self.mport, "/subsz?limit=x")[0], 400)
+        c.close()                   # its two subscriptions go
+        self.assertTrue(poll_until(lambda: json.loads(http_get(
+            self.mport, "/subsz")[2])["subscriptions"] == 4, 5))
+        v = json.loads(http_get(self.mport, "/subsz")[2])
+        self.assertEqual((v["patterns"], v["queue_groups"]), (2, 1))
+        a.close()
+        b.close()
+
+    def test_10000_idle_http_connections(self):
+        """10,000 sockets connect to the monitor port and say nothing (or
+        fewer when the fd limit is lower): messages are still delivered,
+        and the monitor serves again once they are gone."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 10000
+        if hard != resource.RLIM_INFINITY and hard < want + 256:
+            want = max(100, hard - 256)     # bounded by the machine
+            print("fd hard limit %d: %d idle connections" % (hard, want))
+        if soft == resource.RLIM_INFINITY or soft < want + 256:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (
+                min(want + 256, hard) if hard != resource.RLIM_INFINITY
+                else want + 256, hard))
+        sub = self.client()
+        sub.send(SUB, 1, 1, "idle.t", None)
+        self.assertEqual(sub.recv()[0], OK)
+        pub = self.client()
+        socks = []
+        before = self.fds()
+        try:
+            for _ in range(want):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setblocking(False)
+                socks.append(s)
+                s.connect_ex(("127.0.0.1", self.mport))  # in progress
+            # the monitor took all it may; the rest wait in the backlog
+            self.assertTrue(poll_until(
+                lambda: self.fds() >= before + MONITOR_CAP - 1, 5))
+            for i in range(2000):
+                pub.send(PUB, 0, "idle.t", None, b"%d" % i)
+            for i in range(2000):
+                f = sub.recv(10)
+                self.assertEqual((f[0], f[4]), (MSG, b"%d" % i))
+            self.assertTrue(self.b.alive())
+        finally:
+            for s in socks:
+                s.close()
+        self.assertTrue(poll_until(self._up, SLOWLORIS_BOUND), self.b.log())
+        sub.close()
+        pub.close()
+
+
+class SlowConsumerTests(unittest.TestCase):
+    """One drop episode of a stalled subscriber: counted once, with its
+    NOTICE, in /metrics, /varz and /connz."""
+
+    def test_one_episode(self):
+        mport = free_port()
+        b = Broker("slow", "sys_interval 0\nmax_outbound 64k\n"
+                   "monitor 127.0.0.1:%d\n" % mport, prefix="test_monitor")
+        try:
+            self.episode(b, mport)
+        finally:
+            b.kill()
+
+    def test_policy_notice_counted(self):
+        """A SUB asking for block where the pool forbids it gets NOTICE
+        POLICY: counted by kind, in total and for its pool."""
+        mport = free_port()
+        b = Broker("policy", "sys_interval 0\npool.default.allow_block no\n"
+                   "monitor 127.0.0.1:%d\n" % mport, prefix="test_monitor")
+        try:
+            def up():
+                try:
+                    return http_get(mport, "/healthz")[0] == 200
+                except OSError:
+                    return False
+            self.assertTrue(poll_until(up, 10), b.log())
+            c = Conn(b.port)
+            self.assertEqual(c.hello()[0], WELCOME)
+            c.send(SUB, 1, 1, "p.t", None, {"policy": "block"})
+            self.assertEqual(c.recv()[0], NOTICE)
+            self.assertEqual(c.recv()[0], OK)
+            m = samples(http_get(mport, "/metrics")[2])
+            self.assertEqual(m['brokerd_notices_sent_total{kind="policy"}'],
+                             1)
+            self.assertEqual(m['brokerd_pool_notices_sent_total'
+                               '{pool="default",kind="policy"}'], 1)
+            self.assertEqual(m['brokerd_notices_sent_total{kind="dropped"}'],
+                             0)
+            c.close()
+        finally:
+            b.kill()
+
+    def episode(self, b, mport):
+        def metrics():
+            return samples(http_get(mport, "/metrics")[2])
+        def up():
+            try:
+                return http_get(mport, "/healthz")[0] == 200
+            except OSError:
+                return False
+        self.assertTrue(poll_until(up, 10), b.log())
+        stalled = Conn(b.port, rcvbuf=4096)
+        self.assertEqual(stalled.hello("stalled")[0], WELCOME)
+        stalled.send(SUB, 1, 1, "sc.t", None)
+        self.assertEqual(stalled.recv()[0], OK)
+        pub = Conn(b.port)
+        self.assertEqual(pub.hello()[0], WELCOME)
+        batches = 0
+        while (batches < 300 and
+               metrics()['brokerd_dropped_total{reason="newest"}'] == 0):
+            for _ in range(10):
+                pub.send(PUB, 0, "sc.t", None, b"s" * 16000)
+            batches += 1
+        for _ in range(10):         # more drops, the same episode
+            pub.send(PUB, 0, "sc.t", None, b"s" * 16000)
+        pub.send(PUB, 9, "sc.other", None, b"")
+        self.assertEqual(pub.recv(), [OK, 9])  # every PUB was routed
+        m = metrics()
+        dropped = m['brokerd_dropped_total{reason="newest"}']
+        self.assertGreaterEqual(dropped, 10)
+        self.assertEqual(m["brokerd_slow_consumers_total"], 1)
+        self.assertEqual(m['brokerd_pool_slow_consumers_total'
+                           '{pool="default"}'], 1)
+        self.assertEqual(m['brokerd_notices_sent_total{kind="dropped"}'], 0)
+        conns = json.loads(http_get(mport, "/connz?sort=drops")[2])
+        self.assertEqual(conns["connections"][0]["name"], "stalled")
+        self.assertEqual(conns["connections"][0]["drops"], dropped)
+        v = json.loads(http_get(mport, "/varz")[2])
+        self.assertEqual(v["drops"]["newest"], dropped)
+        self.assertEqual(v["pools"][0]["drops"], dropped)
+        msgs = 0                    # it reads again: the NOTICE comes
+        while True:
+            f = stalled.recv(5)
+            if f[0] == NOTICE:
+                break
+            self.assertEqual(f[0], MSG)
+            msgs += 1
+        self.assertEqual(msgs + dropped, 10 * batches + 10)
+        m = metrics()
+        self.assertEqual(m['brokerd_notices_sent_total{kind="dropped"}'], 1)
+        self.assertEqual(m["brokerd_slow_consumers_total"], 1)
+        histogram_ok(self, m, "brokerd_queue_delay_seconds")
+        stalled.close()
+        pub.close()
 
 
 class CommandLineTests(unittest.TestCase):
