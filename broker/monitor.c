@@ -13,6 +13,7 @@
 
 #include "broker.h"
 #include "clock.h"
+#include "monitor_dashboard.h"
 #include "monitor_guard.h"
 #include "monitor_metrics.h"
 
@@ -20,6 +21,7 @@ struct monitor {
 	struct broker *b;	     /* borrowed */
 	struct evhttp *http;	     /* owned */
 	struct monitor_guard *guard; /* owned: connection cap, lifetime */
+	char *csp;		     /* owned: the dashboard's policy */
 	uint64_t start_ms;	     /* monotonic */
 	int64_t start_unix;	     /* wall clock, for /varz */
 };
@@ -69,7 +71,12 @@ static void route(struct monitor *m, struct evhttp_request *req,
 {
 	const char *uri = evhttp_request_get_uri(req);
 
-	if (path_is(uri, "/healthz")) {
+	if (path_is(uri, "/")) {
+		if (monitor_dashboard(req, m->csp, body) != 0)
+			evhttp_send_error(req, 500, "out of memory");
+		else
+			reply(req, 200, "OK", MONITOR_DASHBOARD_CTYPE, body);
+	} else if (path_is(uri, "/healthz")) {
 		healthz(m, req, body);
 	} else if (path_is(uri, "/metrics")) {
 		if (monitor_metrics(m->b, uptime(m), body) != 0)
@@ -82,7 +89,7 @@ static void route(struct monitor *m, struct evhttp_request *req,
 		else
 			reply(req, 200, "OK", "application/json", body);
 	} else {
-		evhttp_send_error(req, 404, "try /healthz, /metrics, /varz");
+		evhttp_send_error(req, 404, "try /, /healthz, /metrics, /varz");
 	}
 }
 
@@ -105,8 +112,11 @@ struct monitor *monitor_new(struct broker *b)
 	struct monitor *m = calloc(1, sizeof *m);
 	struct evhttp_bound_socket *bound;
 
-	if (!m || !(m->http = evhttp_new(b->base))) {
+	if (!m || !(m->csp = monitor_dashboard_csp()) ||
+	    !(m->http = evhttp_new(b->base))) {
 		log_msg(&b->log, LOG_LEVEL_ERROR, "monitor: out of memory");
+		if (m)
+			free(m->csp);
 		free(m);
 		return NULL;
 	}
@@ -143,5 +153,6 @@ void monitor_free(struct monitor *m)
 		return;
 	evhttp_free(m->http);
 	monitor_guard_free(m->guard); /* after: evhttp let go of them */
+	free(m->csp);
 	free(m);
 }
