@@ -3,6 +3,7 @@
 
 #include "monitor.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,6 +39,16 @@ static int serving(const struct broker *b)
 	return !b->stopping && b->listeners != NULL;
 }
 
+/* evhttp 2.1 would send a HEAD answer's body: say its length, drop it. */
+static void head_only(struct evkeyvalq *h, struct evbuffer *body)
+{
+	char len[24];
+
+	snprintf(len, sizeof len, "%zu", evbuffer_get_length(body));
+	evhttp_add_header(h, "Content-Length", len);
+	evbuffer_drain(body, evbuffer_get_length(body));
+}
+
 static void reply(struct evhttp_request *req, int code, const char *why,
 		  const char *ctype, struct evbuffer *body)
 {
@@ -45,6 +56,8 @@ static void reply(struct evhttp_request *req, int code, const char *why,
 
 	evhttp_add_header(h, "Content-Type", ctype);
 	evhttp_add_header(h, "Cache-Control", "no-store");
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+		head_only(h, body);
 	evhttp_send_reply(req, code, why, body);
 }
 
