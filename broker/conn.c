@@ -124,6 +124,8 @@ static int one_frame(struct conn *c, const uint8_t *body, uint32_t len)
 {
 	if (inbound_gate(c, body, len))
 		return 1;
+	c->io.bytes_in += len + PROTO_HDR_LEN;
+	OUTBOUND_COUNT(c, bytes_in, len + PROTO_HDR_LEN);
 	dispatch(c, body, len);
 	/* Replies to our own requests pile up when the client does not
 	 * read: stop reading it until its output drains. */
@@ -459,7 +461,17 @@ static void conn_free_parts(struct conn *c)
 	if (c->close_ev)
 		event_free(c->close_ev);
 	subs_free(&c->subs);
+	free(c->name);
 	free(c);
+}
+
+/* The loop's cached wall clock in ms (no clock call). */
+static int64_t wall_ms(const struct broker *b)
+{
+	struct timeval tv = { 0, 0 };
+
+	event_base_gettimeofday_cached(b->base, &tv);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 struct conn *conn_new(struct broker *b, evutil_socket_t fd,
@@ -476,6 +488,8 @@ struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 	c->b = b;
 	c->id = id;
 	c->counted = counted;
+	c->tls = tls != NULL;
+	c->since_ms = wall_ms(b);
 	subs_init(&c->subs);
 	store_addr(&c->addr, sa);
 	outbound_init(c);

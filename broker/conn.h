@@ -70,6 +70,16 @@ struct conn_addr {
 	uint8_t family; /* AF_INET, AF_INET6, AF_UNIX, 0: other */
 };
 
+/* What a connection did, for the monitor's /connz: bumped on paths that
+ * already touch the connection (a frame read, a frame queued, a drop). */
+struct conn_io {
+	uint64_t msgs_in;   /* PUBs received */
+	uint64_t bytes_in;  /* bytes of every frame received (prefix too) */
+	uint64_t msgs_out;  /* MSGs queued to it */
+	uint64_t bytes_out; /* bytes of every frame queued to it */
+	uint64_t drops;	    /* MSGs dropped instead of queued to it */
+};
+
 /*
  * Memory: this is what every connection costs besides its transport and
  * its subscriptions, so it holds no per-connection timer events (sweep.h
@@ -103,7 +113,13 @@ struct conn {
 	uint8_t counted;    /* holds a max_clients slot */
 	uint8_t pause;	    /* enum conn_pause bits */
 	uint8_t hs_linked;  /* in its pool's handshaking list */
+	uint8_t tls;	    /* accepted on a TLS listener */
 	struct conn_addr addr;
+	char *name;	  /* owned: the name HELLO gave, NULL: none (or
+				 * not yet: kept only after HELLO) */
+	int64_t since_ms; /* wall clock at accept (the loop's cached
+				 * time), ms since the epoch */
+	struct conn_io io;
 };
 
 /* Wrap an accepted, non-blocking socket (the connection owns fd from now

@@ -158,6 +158,8 @@ void flowhold_after_pub(struct conn *c)
 	conn_pause(c, CONN_PAUSE_BLOCK);
 	c->fh.waiting_on = s;
 	c->fh.held_since = now;
+	if (TAILQ_EMPTY(&fs->waiters)) /* a slow-consumer episode begins */
+		OUTBOUND_COUNT(s, slow_consumers, 1);
 	TAILQ_INSERT_TAIL(&fs->waiters, c, fh.link);
 	fs->holds++;
 	OUTBOUND_COUNT(s, block_pauses, 1);

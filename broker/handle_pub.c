@@ -17,6 +17,8 @@ void handle_pub(struct conn *c, const struct proto_msg *m)
 	const struct router_origin origin = { ROUTER_ORIGIN_CLIENT, c->id };
 	long receivers;
 
+	c->io.msgs_in++;
+	OUTBOUND_COUNT(c, msgs_in, 1);
 	if (proto_check_topic(m->topic.ptr, m->topic.len) != PROTO_OK_CODE) {
 		conn_send_err(c, m->req_id, PROTO_E_BAD_TOPIC, "invalid topic");
 		return;

@@ -8,6 +8,9 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "broker.h"
 #include "clock.h"
 #include "conn.h"
@@ -58,6 +61,19 @@ void handle_session_timer(struct conn *c, uint64_t now)
 	conn_send_frame(c, buf, proto_enc_ping(buf, sizeof buf));
 }
 
+/* Keep the client's name for the monitor (only after HELLO, so an idle
+ * connection pays one pointer).  Out of memory: it stays nameless. */
+static void keep_name(struct conn *c, struct proto_str name)
+{
+	if (!name.ptr || name.len == 0 || c->name)
+		return;
+	c->name = malloc((size_t)name.len + 1);
+	if (c->name) {
+		memcpy(c->name, name.ptr, name.len);
+		c->name[name.len] = 0;
+	}
+}
+
 void handle_hello(struct conn *c, const struct proto_msg *m)
 {
 	const struct conf *cf = &c->b->conf;
@@ -88,7 +104,7 @@ void handle_hello(struct conn *c, const struct proto_msg *m)
 	c->timer_at = cf->ping_interval_ms > 0
 			      ? clock_mono_ms() + cf->ping_interval_ms
 			      : 0;
-	/* The name is only logged (not kept: an idle connection's bytes). */
+	keep_name(c, m->name);
 	conn_log(c, LOG_LEVEL_INFO, "HELLO, name '%.*s'",
 		 m->name.ptr ? (int)m->name.len : 0,
 		 m->name.ptr ? m->name.ptr : "");

@@ -84,8 +84,8 @@ static void tell_clients(struct broker *b, uint64_t ms_left)
 	struct conn *c;
 
 	TAILQ_FOREACH(c, &b->conns, link)
-	if (c->state == CONN_READY)
-		conn_send_frame(c, buf, n);
+	if (c->state == CONN_READY && conn_send_frame(c, buf, n) == 0)
+		OUTBOUND_COUNT(c, notices_lame_duck, 1);
 }
 
 void lameduck_start(struct lameduck *ld)

@@ -15,8 +15,11 @@
 #include "broker.h"
 #include "clock.h"
 #include "monitor_dashboard.h"
+#include "monitor_connz.h"
 #include "monitor_guard.h"
+#include "monitor_json.h"
 #include "monitor_metrics.h"
+#include "monitor_subsz.h"
 
 struct monitor {
 	struct broker *b;	     /* borrowed */
@@ -71,6 +74,62 @@ static void healthz(struct monitor *m, struct evhttp_request *req,
 	      "text/plain; charset=utf-8", body);
 }
 
+/* 400 with the one-line reason as the body. */
+static void bad_request(struct evhttp_request *req, struct evbuffer *body,
+			const char *why)
+{
+	evbuffer_drain(body, evbuffer_get_length(body));
+	evbuffer_add_printf(body, "%s\n", why);
+	reply(req, 400, "Bad Request", "text/plain; charset=utf-8", body);
+}
+
+/* A JSON body made by a renderer that returned rc (0 or -1). */
+static void json_reply(struct evhttp_request *req, int rc,
+		       struct evbuffer *body)
+{
+	if (rc != 0)
+		evhttp_send_error(req, 500, "out of memory");
+	else
+		reply(req, 200, "OK", "application/json", body);
+}
+
+static const char *query_of(struct evhttp_request *req)
+{
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+
+	return u ? evhttp_uri_get_query(u) : NULL;
+}
+
+static void connz(struct monitor *m, struct evhttp_request *req,
+		  struct evbuffer *body)
+{
+	struct monitor_page p;
+	const char *why = "bad query";
+	int rc;
+
+	if (monitor_page_parse(query_of(req), &p, &why) != 0) {
+		bad_request(req, body, why);
+		return;
+	}
+	rc = monitor_connz(m->b, &p, body);
+	if (rc > 0)
+		bad_request(req, body, MONITOR_CONNZ_SORTS);
+	else
+		json_reply(req, rc, body);
+}
+
+static void subsz(struct monitor *m, struct evhttp_request *req,
+		  struct evbuffer *body)
+{
+	struct monitor_page p;
+	const char *why = "bad query";
+
+	if (monitor_page_parse(query_of(req), &p, &why) != 0)
+		bad_request(req, body, why);
+	else
+		json_reply(req, monitor_subsz(m->b, &p, body), body);
+}
+
 /* The path of the request without its query. */
 static int path_is(const char *uri, const char *path)
 {
@@ -101,8 +160,14 @@ static void route(struct monitor *m, struct evhttp_request *req,
 			evhttp_send_error(req, 500, "out of memory");
 		else
 			reply(req, 200, "OK", "application/json", body);
+	} else if (path_is(uri, "/connz")) {
+		connz(m, req, body);
+	} else if (path_is(uri, "/subsz")) {
+		subsz(m, req, body);
 	} else {
-		evhttp_send_error(req, 404, "try /, /healthz, /metrics, /varz");
+		evhttp_send_error(
+			req, 404,
+			"try /, /healthz, /metrics, /varz, /connz, /subsz");
 	}
 }
 

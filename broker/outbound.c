@@ -128,6 +128,7 @@ void outbound_discard(struct conn *c)
 	COUNT(c, dropped, n);
 	COUNT(c, dropped_disconnect, n);
 	c->b->stats.dropped += n;
+	c->io.drops += n;
 	outbound_account(c);
 	if (transport_out_len(c->t) > 0)
 		transport_flush_soon(c->t);
@@ -148,6 +149,8 @@ int outbound_send_ctl(struct conn *c, const uint8_t *frame, size_t len)
 	}
 	outbound_account(c);
 	transport_flush_soon(c->t);
+	c->io.bytes_out += len;
+	COUNT(c, bytes_out, len);
 	return 0;
 }
 
@@ -166,7 +169,11 @@ static int drop(struct conn *c, size_t field, const char *why)
 			 "slow consumer detected: %s "
 			 "(%zu bytes pending), dropping messages",
 			 why, outbound_pending(c));
+	if (c->ob.dropped_unreported == 0 && c->state != CONN_CLOSING &&
+	    !(c->pause & CONN_PAUSE_GONE))
+		COUNT(c, slow_consumers, 1); /* the episode the log line says */
 	outbound_count(c, field, 1);
+	c->io.drops++;
 	COUNT(c, dropped, 1);
 	c->b->stats.dropped++;
 	c->ob.dropped_unreported++;
@@ -318,10 +325,14 @@ static void report_dropped(struct conn *c)
 	} else {
 		out = transport_out(c->t);
 		rc = out && n > 0 ? evbuffer_add(out, buf, n) : -1;
-		if (rc == 0)
+		if (rc == 0) {
 			transport_flush_soon(c->t);
+			c->io.bytes_out += n;	/* outbound_send_ctl counts */
+			COUNT(c, bytes_out, n); /* the other branch's */
+		}
 	}
 	if (rc == 0) {
+		COUNT(c, notices_dropped, 1);
 		conn_log(c, LOG_LEVEL_INFO,
 			 "dropped %llu messages (%s), "
 			 "notified",
@@ -335,7 +346,7 @@ static void report_dropped(struct conn *c)
 int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 		  struct msg_tail **tailp)
 {
-	uint64_t cost = outq_cost(hlen + (*tailp)->len);
+	uint64_t bytes = hlen + (*tailp)->len, cost = outq_cost(bytes);
 	enum ob_verdict v;
 	int rc, hold = 0;
 
@@ -366,7 +377,10 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 	outbound_account(c);
 	if (rc == 0) {
 		COUNT(c, delivered, 1);
+		COUNT(c, bytes_out, bytes);
 		c->b->stats.delivered++;
+		c->io.msgs_out++;
+		c->io.bytes_out += bytes;
 		if (hold)
 			flowhold_note(c);
 	}
@@ -403,10 +417,12 @@ static void refuse_block(struct conn *c)
 		 "block not allowed in pool '%s': "
 		 "drop-newest",
 		 c->ob.pool->lim.name);
-	conn_send_frame(c, buf,
-			proto_enc_notice(buf, sizeof buf, PROTO_NOTICE_POLICY,
-					 PROTO_POLICY_DROP_NEWEST,
-					 proto_cstr(why)));
+	if (conn_send_frame(c, buf,
+			    proto_enc_notice(buf, sizeof buf,
+					     PROTO_NOTICE_POLICY,
+					     PROTO_POLICY_DROP_NEWEST,
+					     proto_cstr(why))) == 0)
+		COUNT(c, notices_policy, 1);
 }
 
 void outbound_sub_opts(struct conn *c, const struct proto_sub_opts *o)

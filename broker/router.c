@@ -82,6 +82,11 @@ size_t router_count(const struct router *r)
 	return trie_count(r->trie);
 }
 
+const struct trie *router_trie(const struct router *r)
+{
+	return r->trie;
+}
+
 /* Queue the MSG for one subscription: its own head, the shared tail
  * (*tail may become a heap copy, see conn_send_msg).  Returns 1 when
  * queued, 0 when dropped. */

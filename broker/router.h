@@ -75,4 +75,8 @@ long router_publish(struct router *r, const struct router_origin *origin,
 /* Subscriptions currently held. */
 size_t router_count(const struct router *r);
 
+/* The subscription tree, read-only (the monitor's /subsz walks it with
+ * trie_visit and reads trie_patterns, trie_groups).  Borrowed. */
+const struct trie *router_trie(const struct router *r);
+
 #endif

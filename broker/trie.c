@@ -60,10 +60,12 @@ struct trie {
 	uint64_t star_hash, gt_hash; /* of "*" and ">", computed once */
 	struct qgroups groups;	     /* queue groups of the subs held */
 	size_t nsubs;
-	size_t nnodes; /* including the root */
+	size_t nnodes;	  /* including the root */
+	size_t npatterns; /* nodes holding subscriptions */
 };
 
 #define TRIE_MIN_SUBS 2u
+#define TRIE_MAX_PATTERN 256u /* PROTO_MAX_TOPIC: callers validate */
 #define TRIE_MIN_RESULT 16u
 
 /* ---- tokens ---------------------------------------------------------- */
@@ -384,6 +386,7 @@ int trie_add(struct trie *t, const char *pattern, size_t len,
 	if (g != NULL)
 		s->queue = g->name;
 	t->nsubs++;
+	t->npatterns += n->nsubs == 1;
 	return n->nsubs == 1;
 }
 
@@ -401,6 +404,7 @@ int trie_remove(struct trie *t, const char *pattern, size_t len,
 	s->queue = NULL;
 	if (n->nsubs > 0)
 		return 0;
+	t->npatterns--;
 	trie_prune(t, pattern, len);
 	return 1;
 }
@@ -418,6 +422,53 @@ size_t trie_nodes(const struct trie *t)
 size_t trie_groups(const struct trie *t)
 {
 	return qgroups_count(&t->groups);
+}
+
+size_t trie_patterns(const struct trie *t)
+{
+	return t->npatterns;
+}
+
+/* The walk of trie_visit: buf holds the pattern of n (len bytes). */
+struct visit {
+	trie_visit_fn fn;
+	void *arg;
+	char buf[TRIE_MAX_PATTERN + 1];
+};
+
+/* Visit n's subtree; depth is bounded by the tokens of a pattern. */
+static int visit_node(struct visit *v, const struct trie_node *n, size_t len)
+{
+	const struct tokmap_entry *e;
+	size_t pos = 0;
+	int rc;
+
+	if (n->nsubs > 0 &&
+	    (rc = v->fn(v->arg, v->buf, len, node_subs_const(n), n->nsubs)))
+		return rc;
+	while ((e = tokmap_next(&n->kids, &pos)) != NULL) {
+		size_t at = len ? len + 1 : 0;
+
+		if (at + e->len > TRIE_MAX_PATTERN)
+			continue; /* cannot be: patterns are validated */
+		if (len)
+			v->buf[len] = '.';
+		memcpy(v->buf + at, tokmap_tok(e), e->len);
+		v->buf[at + e->len] = 0;
+		if ((rc = visit_node(v, node_of_key((struct tokmap_entry *)e),
+				     at + e->len)))
+			return rc;
+	}
+	return 0;
+}
+
+int trie_visit(const struct trie *t, trie_visit_fn fn, void *arg)
+{
+	struct visit v;
+
+	v.fn = fn;
+	v.arg = arg;
+	return visit_node(&v, t->root, 0);
 }
 
 /* ---- results --------------------------------------------------------- */

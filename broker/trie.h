@@ -109,4 +109,18 @@ size_t trie_nodes(const struct trie *t);
 /* Distinct queue group names among the subscriptions held (for tests). */
 size_t trie_groups(const struct trie *t);
 
+/* Distinct patterns that have subscriptions. */
+size_t trie_patterns(const struct trie *t);
+
+/* A pattern with subscriptions, for trie_visit: pattern[0..len) (and a
+ * NUL after it) is in the walk's buffer and subs[0..n) in its node (both borrowed for the
+ * call; the tree must not change during it).  Nonzero stops the walk. */
+typedef int (*trie_visit_fn)(void *arg, const char *pattern, size_t len,
+			     struct trie_sub *const *subs, size_t n);
+
+/* Call fn for every pattern with subscriptions, depth first in the
+ * tree's order (stable while the tree does not change), until fn returns
+ * nonzero.  Returns that value, or 0 once every pattern was visited. */
+int trie_visit(const struct trie *t, trie_visit_fn fn, void *arg);
+
 #endif

@@ -214,6 +214,123 @@ class MonitorTests(unittest.TestCase):
                          ["serving"])
         c.close()
 
+    def connz(self, query=""):
+        status, hdr, body = http_get(self.mport, "/connz" + query)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(hdr["Content-Type"], "application/json")
+        return json.loads(body)
+
+    def named(self, name, rcvbuf=None):
+        c = Conn(self.b.port, rcvbuf=rcvbuf)
+        w = c.hello(name)
+        self.assertEqual(w[0], WELCOME)
+        return c, w[3]              # the client id WELCOME gives
+
+    def test_connz_stalled_subscriber_first(self):
+        """A subscriber that never reads shows its pending bytes and comes
+        first when sorted by pending_bytes; the counters follow."""
+        stalled, scid = self.named("stalled-1", rcvbuf=4096)
+        stalled.send(SUB, 1, 1, "cz.>", None)
+        self.assertEqual(stalled.recv()[0], OK)
+        reader, rcid = self.named("reader")
+        reader.send(SUB, 1, 1, "cz.>", None)
+        self.assertEqual(reader.recv()[0], OK)
+        pub, pcid = self.named("pub")
+        payload = b"p" * 16000
+        sent = 0
+
+        def stalled_pending():
+            return [c for c in self.connz()["connections"]
+                    if c["cid"] == scid][0]["pending_bytes"]
+        while sent < 400 and (sent < 20 or stalled_pending() < 65536):
+            for _ in range(20):
+                pub.send(PUB, 0, "cz.a", None, payload)
+            sent += 20
+            for _ in range(20):
+                self.assertEqual(reader.recv()[0], MSG)
+        v = self.connz("?sort=pending_bytes")
+        self.assertEqual(v["sort"], "pending_bytes")
+        self.assertEqual(v["total"], 3)
+        first = v["connections"][0]
+        self.assertEqual(first["cid"], scid, v)
+        self.assertGreaterEqual(first["pending_bytes"], 65536)
+        self.assertEqual(first["name"], "stalled-1")
+        self.assertEqual((first["ip"], first["pool"], first["state"]),
+                         ("127.0.0.1", "default", "ready"))
+        self.assertEqual(first["port"], stalled.sock.getsockname()[1])
+        self.assertEqual(first["subscriptions"], 1)
+        self.assertIsNone(first["user"])
+        self.assertFalse(first["tls"])
+        byid = {c["cid"]: c for c in v["connections"]}
+        self.assertEqual((byid[pcid]["msgs_in"], byid[pcid]["msgs_out"]),
+                         (sent, 0))
+        self.assertGreater(byid[pcid]["bytes_in"], sent * len(payload))
+        self.assertEqual(byid[rcid]["msgs_out"], sent)
+        self.assertGreater(byid[rcid]["bytes_out"], sent * len(payload))
+        self.assertEqual(byid[rcid]["pending_bytes"], 0)
+        self.assertLess(abs(first["connected_unix"] - v["now_unix"]), 600)
+        for c in (stalled, reader, pub):
+            c.close()
+
+    def test_connz_sort_limit_offset(self):
+        conns = [self.named("c%d" % i) for i in range(5)]
+        for i, (c, _) in enumerate(conns):      # c4 subscribes the most
+            for sid in range(1, i + 1):
+                c.send(SUB, sid, sid, "s.%d" % sid, None)
+                self.assertEqual(c.recv()[0], OK)
+        ids = [cid for _, cid in conns]
+        v = self.connz()
+        self.assertEqual((v["sort"], v["limit"], v["offset"], v["total"]),
+                         ("cid", 1024, 0, 5))
+        self.assertEqual([c["cid"] for c in v["connections"]], ids)
+        v = self.connz("?sort=subs&limit=2&offset=1")
+        self.assertEqual([c["subscriptions"] for c in v["connections"]],
+                         [3, 2])
+        self.assertEqual([c["cid"] for c in v["connections"]],
+                         [ids[3], ids[2]])
+        self.assertEqual(self.connz("?limit=0")["connections"], [])
+        self.assertEqual(self.connz("?offset=99")["connections"], [])
+        self.assertEqual(len(self.connz("?sort=start&limit=3")
+                             ["connections"]), 3)
+        for q in ("?sort=nope", "?limit=10001", "?limit=-1", "?limit=x",
+                  "?offset=1e3", "?limit="):
+            status, _, body = http_get(self.mport, "/connz" + q)
+            self.assertEqual(status, 400, q)
+            self.assertEqual(body.count("\n"), 1, body)
+        for c, _ in conns:
+            c.close()
+
+    def test_subsz_counts(self):
+        a, b, c = self.client(), self.client(), self.client()
+        subs = [(a, 1, "z.a", None), (a, 2, "z.>", None),
+                (b, 1, "z.>", None), (b, 2, "z.>", "workers"),
+                (c, 1, "z.>", "workers"), (c, 2, "z.*.q", "other")]
+        for conn, sid, pattern, queue in subs:
+            conn.send(SUB, sid, sid, pattern, queue)
+            self.assertEqual(conn.recv()[0], OK)
+        status, hdr, body = http_get(self.mport, "/subsz")
+        self.assertEqual(status, 200, body)
+        v = json.loads(body)
+        self.assertEqual((v["subscriptions"], v["patterns"],
+                          v["queue_groups"]), (6, 3, 2))
+        got = sorted((e["pattern"], e["queue"] or "", e["count"])
+                     for e in v["entries"])
+        self.assertEqual(got, [("z.*.q", "other", 1), ("z.>", "", 2),
+                               ("z.>", "workers", 2), ("z.a", "", 1)])
+        pages = [json.loads(http_get(self.mport, "/subsz?limit=1&offset=%d"
+                                     % i)[2])["entries"] for i in range(5)]
+        self.assertEqual([len(p) for p in pages], [1, 1, 1, 1, 0])
+        self.assertEqual(sorted((p[0]["pattern"], p[0]["queue"] or "",
+                                 p[0]["count"]) for p in pages[:4]), got)
+        self.assertEqual(http_get(self.mport, "/subsz?limit=x")[0], 400)
+        c.close()                   # its two subscriptions go
+        self.assertTrue(poll_until(lambda: json.loads(http_get(
+            self.mport, "/subsz")[2])["subscriptions"] == 4, 5))
+        v = json.loads(http_get(self.mport, "/subsz")[2])
+        self.assertEqual((v["patterns"], v["queue_groups"]), (2, 1))
+        a.close()
+        b.close()
+
 
 class CommandLineTests(unittest.TestCase):
     def test_m_flag_loopback(self):

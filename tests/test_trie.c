@@ -926,6 +926,70 @@ END_TEST
 
 /* ---- suite ----------------------------------------------------------- */
 
+/* trie_visit: every pattern once, with its subs, NUL-terminated; a
+ * nonzero return stops the walk; trie_patterns follows add and remove. */
+struct visit_log {
+	char seen[8][64];
+	size_t nsubs[8], n, stop_after;
+};
+
+static int visit_cb(void *arg, const char *pattern, size_t len,
+		    struct trie_sub *const *subs, size_t n)
+{
+	struct visit_log *v = arg;
+
+	ck_assert_uint_eq(strlen(pattern), len);
+	ck_assert_uint_lt(v->n, 8);
+	ck_assert_ptr_nonnull(subs[n - 1]);
+	snprintf(v->seen[v->n], sizeof v->seen[0], "%s", pattern);
+	v->nsubs[v->n++] = n;
+	return v->n == v->stop_after ? 7 : 0;
+}
+
+static size_t visit_find(const struct visit_log *v, const char *pattern)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->seen[i], pattern) == 0)
+			return v->nsubs[i];
+	return 0;
+}
+
+START_TEST(test_visit)
+{
+	static const char *const pats[] = { "a", "a.b", "a.>", "*.b.c", "a.b" };
+	struct trie *t = new_trie();
+	struct trie_sub s[5];
+	struct visit_log v = { .n = 0 };
+
+	ck_assert_int_eq(trie_visit(t, visit_cb, &v), 0);
+	ck_assert_uint_eq(v.n, 0);
+	for (size_t i = 0; i < 5; i++) {
+		sub_init(&s[i], &s[i], 1, NULL);
+		ck_assert_int_ge(add(t, pats[i], &s[i]), 0);
+	}
+	ck_assert_uint_eq(trie_patterns(t), 4);
+	ck_assert_int_eq(trie_visit(t, visit_cb, &v), 0);
+	ck_assert_uint_eq(v.n, 4);
+	ck_assert_uint_eq(visit_find(&v, "a"), 1);
+	ck_assert_uint_eq(visit_find(&v, "a.b"), 2);
+	ck_assert_uint_eq(visit_find(&v, "a.>"), 1);
+	ck_assert_uint_eq(visit_find(&v, "*.b.c"), 1);
+	v.n = 0;
+	v.stop_after = 2;
+	ck_assert_int_eq(trie_visit(t, visit_cb, &v), 7);
+	ck_assert_uint_eq(v.n, 2);
+	ck_assert_int_eq(del(t, "a.b", &s[1]), 0);
+	ck_assert_uint_eq(trie_patterns(t), 4);
+	ck_assert_int_eq(del(t, "a.b", &s[4]), 1);
+	ck_assert_int_eq(del(t, "a", &s[0]), 1);
+	ck_assert_uint_eq(trie_patterns(t), 2);
+	for (size_t i = 2; i < 4; i++)
+		ck_assert_int_eq(del(t, pats[i], &s[i]), 1);
+	ck_assert_uint_eq(trie_patterns(t), 0);
+	trie_free(t);
+}
+END_TEST
+
 static Suite *trie_suite(void)
 {
 	Suite *s = suite_create("trie");
@@ -946,6 +1010,7 @@ static Suite *trie_suite(void)
 	tcase_add_test(tm, test_groups_rotate_apart);
 	tcase_add_test(tm, test_two_groups_and_plain);
 	tcase_add_test(tm, test_result_reused);
+	tcase_add_test(tm, test_visit);
 	suite_add_tcase(s, tm);
 	tcase_add_test(tr, test_remove_orders);
 	tcase_add_test(tr, test_remove_unknown);
