@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "qdelay.h"
 #include "sdnotify.h"
 #include "stats.h"
 
@@ -66,6 +67,7 @@ struct broker {
 	size_t nconns;			   /* connections in conns */
 	uint64_t next_id;		   /* last client id given out */
 	int stopping;
+	struct qdelay qdelay; /* queueing-delay sampler (qdelay.h) */
 	struct conn *hold_on; /* borrowed, flowhold.h: the block
 					 * subscriber the PUB being routed
 					 * must pause for, NULL: none */

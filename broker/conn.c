@@ -407,10 +407,22 @@ static void on_input(void *ctx)
 
 /* After every write: account the output, and pump or finish once it is at
  * its low watermark (0 once closing: then only when empty). */
+/* Of the bytes queued to c (io.bytes_out), how many are written: those
+ * not still in its output or its queue (frames, not OUTQ_ENTRY_COST). */
+static uint64_t io_written(const struct conn *c)
+{
+	uint64_t pending = transport_out_len(c->t) + outq_bytes(&c->ob.q) -
+			   outq_entries(&c->ob.q) * OUTQ_ENTRY_COST;
+
+	return pending < c->io.bytes_out ? c->io.bytes_out - pending : 0;
+}
+
 static void on_written(void *ctx, size_t left)
 {
 	struct conn *c = ctx;
 
+	if (c == c->b->qdelay.conn) /* its timed MSG may have left */
+		qdelay_written(&c->b->qdelay, c->b->base, c, io_written(c));
 	outbound_account(c);
 	flowhold_progress(c);
 	if (left <= outbound_lowmark(c))
@@ -507,6 +519,7 @@ struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 
 void conn_free(struct conn *c)
 {
+	qdelay_forget(&c->b->qdelay, c);
 	if (c->state != CONN_CLOSING)
 		handle_sub_drop_all(c);
 	broker_detach(c->b, c);

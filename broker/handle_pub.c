@@ -17,8 +17,6 @@ void handle_pub(struct conn *c, const struct proto_msg *m)
 	const struct router_origin origin = { ROUTER_ORIGIN_CLIENT, c->id };
 	long receivers;
 
-	c->io.msgs_in++;
-	OUTBOUND_COUNT(c, msgs_in, 1);
 	if (proto_check_topic(m->topic.ptr, m->topic.len) != PROTO_OK_CODE) {
 		conn_send_err(c, m->req_id, PROTO_E_BAD_TOPIC, "invalid topic");
 		return;
@@ -43,6 +41,8 @@ void handle_pub(struct conn *c, const struct proto_msg *m)
 		conn_send_err(c, m->req_id, PROTO_E_INTERNAL, "out of memory");
 		return;
 	}
+	c->io.msgs_in++; /* routed, like stats.published */
+	OUTBOUND_COUNT(c, msgs_in, 1);
 	if (c->b->hold_on) /* a block subscriber went over its mark */
 		flowhold_after_pub(c); /* after this frame: the next waits */
 	if (m->req_id == 0)

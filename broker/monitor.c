@@ -20,6 +20,7 @@
 #include "monitor_json.h"
 #include "monitor_metrics.h"
 #include "monitor_subsz.h"
+#include "monitor_varz.h"
 
 struct monitor {
 	struct broker *b;	     /* borrowed */

@@ -25,11 +25,16 @@ static const uint64_t pending_le[] = {
 struct bulk_metric {
 	const char *name, *type, *help, *label; /* label: "" or reason="x" */
 	size_t off;
+	int pool_only; /* the total is a broker_families metric */
 };
 
-#define BULK(n, t, h, l, f)                                   \
-	{                                                     \
-		n, t, h, l, offsetof(struct bulk_counters, f) \
+#define BULK(n, t, h, l, f)                                      \
+	{                                                        \
+		n, t, h, l, offsetof(struct bulk_counters, f), 0 \
+	}
+#define POOL_ONLY(n, t, h, l, f)                                 \
+	{                                                        \
+		n, t, h, l, offsetof(struct bulk_counters, f), 1 \
 	}
 
 /* Rows with the same name are one family: keep them adjacent. */
@@ -61,6 +66,31 @@ static const struct bulk_metric bulk_metrics[] = {
 	     "reason=\"rate\"", rate_pauses),
 	BULK("read_pauses_total", "counter", "", "reason=\"budget\"",
 	     budget_pauses),
+	BULK("read_pauses_total", "counter", "", "reason=\"block\"",
+	     block_pauses),
+	POOL_ONLY("messages_in_total", "counter",
+		  "PUBs from the pool's clients accepted and routed.", "",
+		  msgs_in),
+	BULK("bytes_in_total", "counter",
+	     "Frame bytes received from clients (length prefixes included).",
+	     "", bytes_in),
+	BULK("bytes_out_total", "counter",
+	     "Frame bytes queued to clients (MSGs and answers).", "",
+	     bytes_out),
+	BULK("slow_consumers_total", "counter",
+	     "Slow-consumer episodes: a subscriber began dropping, was cut "
+	     "off, or began pausing its publishers (block).",
+	     "", slow_consumers),
+	BULK("block_stalls_total", "counter",
+	     "Block subscribers found stalled (no write progress for "
+	     "stall_timeout).",
+	     "", block_stalls),
+	BULK("notices_sent_total", "counter", "NOTICE frames sent, by kind.",
+	     "kind=\"dropped\"", notices_dropped),
+	BULK("notices_sent_total", "counter", "", "kind=\"lame_duck\"",
+	     notices_lame_duck),
+	BULK("notices_sent_total", "counter", "", "kind=\"policy\"",
+	     notices_policy),
 };
 #define NBULK (sizeof bulk_metrics / sizeof bulk_metrics[0])
 
@@ -101,6 +131,8 @@ static int bulk_families(const struct broker *b, struct evbuffer *o)
 	for (size_t i = 0; i < NBULK; i++) {
 		const struct bulk_metric *m = &bulk_metrics[i];
 
+		if (m->pool_only)
+			continue;
 		if (m->help[0])
 			rc |= head(o, m->name, m->type, m->help);
 		rc |= sample(o, m->name, m->label,
@@ -181,6 +213,34 @@ static int pending_histogram(const struct broker *b, struct evbuffer *o)
 	return rc;
 }
 
+/* The sampled queueing delay (qdelay.h). */
+static int delay_histogram(const struct broker *b, struct evbuffer *o)
+{
+	const struct qdelay *q = &b->qdelay;
+	uint64_t cum = 0;
+	int rc = head(o, "queue_delay_seconds", "histogram",
+		      "Time from routing a MSG to writing it to the "
+		      "subscriber's socket, sampled (one MSG at a time).");
+
+	for (size_t i = 0; i <= QDELAY_NBUCKETS; i++) {
+		cum += q->counts[i];
+		if (i < QDELAY_NBUCKETS)
+			rc |= evbuffer_add_printf(
+				      o,
+				      "brokerd_queue_delay_seconds_bucket"
+				      "{le=\"%g\"} %llu\n",
+				      qdelay_le(i),
+				      (unsigned long long)cum) < 0;
+		else
+			rc |= sample(o, "queue_delay_seconds_bucket",
+				     "le=\"+Inf\"", cum);
+	}
+	rc |= evbuffer_add_printf(o, "brokerd_queue_delay_seconds_sum %.6f\n",
+				  (double)q->sum_us / 1e6) < 0;
+	rc |= sample(o, "queue_delay_seconds_count", "", q->samples);
+	return rc;
+}
+
 static int broker_families(const struct broker *b, double uptime_s,
 			   struct evbuffer *o)
 {
@@ -225,45 +285,6 @@ int monitor_metrics(const struct broker *b, double uptime_s,
 	rc |= bulk_families(b, out);
 	rc |= pool_gauges(b, out);
 	rc |= pending_histogram(b, out);
+	rc |= delay_histogram(b, out);
 	return rc ? -1 : 0;
-}
-
-int monitor_varz(const struct broker *b, double uptime_s, int64_t start_unix,
-		 struct evbuffer *out)
-{
-	const struct conf *c = &b->conf;
-	const struct broker_stats *s = &b->stats;
-
-	return evbuffer_add_printf(
-		       out,
-		       "{\"server\":\"brokerd\",\"version\":\"%s\","
-		       "\"uptime_seconds\":%.3f,\"start_unix\":%lld,"
-		       "\"serving\":%s,\"settings\":{\"max_payload\":%u,"
-		       "\"max_clients\":%u,\"max_subs_per_client\":%u,"
-		       "\"max_outbound\":%llu,\"handshake_timeout_ms\":%u,"
-		       "\"ping_interval_ms\":%u,\"frame_timeout_ms\":%u,"
-		       "\"max_conns_per_addr\":%u,\"sys_interval_ms\":%u,"
-		       "\"drain_timeout_ms\":%u,\"listeners\":%u,\"pools\":%zu}"
-		       ","
-		       "\"totals\":{\"connections\":%zu,\"connections_"
-		       "accepted\":%llu,"
-		       "\"subscriptions\":%zu,\"messages_in\":%llu,"
-		       "\"messages_out\":%llu,\"dropped\":%llu,"
-		       "\"errors_sent\":%llu}}\n",
-		       PACKAGE_VERSION, uptime_s, (long long)start_unix,
-		       b->stopping || !b->listeners ? "false" : "true",
-		       c->max_payload, c->max_clients, c->max_subs_per_client,
-		       (unsigned long long)c->max_outbound,
-		       c->handshake_timeout_ms, c->ping_interval_ms,
-		       c->frame_timeout_ms, c->max_conns_per_addr,
-		       c->sys_interval_ms, c->drain_timeout_ms,
-		       c->nlisten ? c->nlisten : 1u, b->pools->n, b->nconns,
-		       (unsigned long long)s->connections,
-		       router_count(b->router),
-		       (unsigned long long)s->published,
-		       (unsigned long long)s->delivered,
-		       (unsigned long long)s->dropped,
-		       (unsigned long long)s->errors_sent) < 0
-		       ? -1
-		       : 0;
 }

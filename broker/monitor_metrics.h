@@ -1,7 +1,7 @@
 /*
  * monitor_metrics.h - the broker's counters in the Prometheus text
- * exposition format 0.0.4, for the monitor's /metrics, and as JSON
- * totals for /varz.  Pure rendering: reads the broker, allocates only in
+ * exposition format 0.0.4, for the monitor's /metrics (/varz is
+ * monitor_varz.h).  Pure rendering: reads the broker, allocates only in
  * the output buffer.
  */
 #ifndef BROKERD_MONITOR_METRICS_H
@@ -18,9 +18,5 @@ struct evbuffer;
  * start.  0, or -1 when out of memory. */
 int monitor_metrics(const struct broker *b, double uptime_s,
 		    struct evbuffer *out);
-
-/* Append the /varz JSON object of b to out (borrowed).  0 or -1. */
-int monitor_varz(const struct broker *b, double uptime_s, int64_t start_unix,
-		 struct evbuffer *out);
 
 #endif

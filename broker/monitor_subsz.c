@@ -37,8 +37,8 @@ static int entry(struct walk *w, const char *pattern, size_t len,
 	if (w->left == 0)
 		return 1;
 	(void)len; /* pattern is NUL-terminated too */
-	w->rc |= evbuffer_add_printf(w->out, "%s{\"pattern\":",
-				     w->written ? "," : "") < 0;
+	w->rc |= evbuffer_add_printf(
+			 w->out, "%s{\"pattern\":", w->written ? "," : "") < 0;
 	w->rc |= monitor_json_str(w->out, pattern);
 	w->rc |= evbuffer_add_printf(w->out, ",\"queue\":") < 0;
 	w->rc |= monitor_json_str(w->out, queue);

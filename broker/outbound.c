@@ -381,6 +381,9 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 		c->b->stats.delivered++;
 		c->io.msgs_out++;
 		c->io.bytes_out += bytes;
+		if (qdelay_due(&c->b->qdelay, c->b->stats.delivered))
+			qdelay_start(&c->b->qdelay, c->b->base, c,
+				     c->io.bytes_out, c->b->stats.delivered);
 		if (hold)
 			flowhold_note(c);
 	}

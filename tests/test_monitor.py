@@ -12,6 +12,7 @@ otherwise).  Exit status: 0 passed, 1 failed, 77 (SKIP) without msgpack.
 import http.client
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -23,7 +24,7 @@ sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from brokertest import (  # noqa: E402  (exits 77 without msgpack)
     BROKERD, Broker, Conn, free_port, poll_until, PUB, SUB, MSG, OK,
-    WELCOME)
+    NOTICE, WELCOME)
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -56,6 +57,33 @@ def samples(text):
     return out
 
 
+class CountingConn(Conn):
+    """A Conn that counts the frame bytes it sends and receives."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.tx = self.rx = 0
+
+    def send_raw(self, data):
+        self.tx += len(data)
+        super().send_raw(data)
+
+    def _next_body(self, deadline):
+        body = super()._next_body(deadline)
+        self.rx += 4 + len(body)
+        return body
+
+
+def histogram_ok(test, s, name):
+    """Buckets of a histogram are cumulative and end in _count."""
+    buckets = sorted((float(k.split('le="')[1].rstrip('"}')), v)
+                     for k, v in s.items()
+                     if k.startswith(name + "_bucket{"))
+    counts = [v for _, v in buckets]
+    test.assertEqual(counts, sorted(counts))
+    test.assertEqual(buckets[-1], (float("inf"), s[name + "_count"]))
+
+
 class MonitorTests(unittest.TestCase):
     def setUp(self):
         self.mport = free_port()
@@ -74,7 +102,7 @@ class MonitorTests(unittest.TestCase):
             return False
 
     def client(self):
-        c = Conn(self.b.port)
+        c = CountingConn(self.b.port)
         self.assertEqual(c.hello()[0], WELCOME)
         return c
 
@@ -115,6 +143,32 @@ class MonitorTests(unittest.TestCase):
         self.assertEqual(after["brokerd_subscriber_pending_bytes_count"], 2)
         self.assertEqual(after['brokerd_subscriber_pending_bytes_bucket'
                                '{le="+Inf"}'], 2)
+        # frame bytes, both ways, as the clients counted them
+        tx = sum(c.tx for c in subs + [pub])
+        rx = sum(c.rx for c in subs + [pub])
+        self.assertEqual(delta("brokerd_bytes_in_total"), tx)
+        self.assertEqual(delta('brokerd_pool_bytes_in_total'
+                               '{pool="default"}'), tx)
+        self.assertEqual(delta("brokerd_bytes_out_total"), rx)
+        self.assertEqual(delta('brokerd_pool_bytes_out_total'
+                               '{pool="default"}'), rx)
+        self.assertEqual(delta('brokerd_pool_messages_in_total'
+                               '{pool="default"}'), 3)
+        self.assertEqual(delta("brokerd_slow_consumers_total"), 0)
+        self.assertGreater(delta("brokerd_queue_delay_seconds_count"), 0)
+        histogram_ok(self, after, "brokerd_queue_delay_seconds")
+        histogram_ok(self, after, "brokerd_subscriber_pending_bytes")
+        v = json.loads(http_get(self.mport, "/varz")[2])
+        self.assertEqual((v["totals"]["bytes_in"], v["totals"]["bytes_out"]),
+                         (after["brokerd_bytes_in_total"],
+                          after["brokerd_bytes_out_total"]))
+        pool = v["pools"][0]
+        self.assertEqual((pool["name"], pool["connections"],
+                          pool["subscriptions"], pool["msgs_in"],
+                          pool["msgs_out"], pool["drops"]),
+                         ("default", 3, 2, 3, 6, 0))
+        self.assertEqual(v["drops"], {"oldest": 0, "newest": 0,
+                                      "budget": 0, "disconnect": 0})
         for c in subs + [pub]:
             c.close()
 
@@ -133,6 +187,15 @@ class MonitorTests(unittest.TestCase):
                    fams["brokerd_dropped"].samples}
         self.assertEqual(reasons, {"oldest", "newest", "budget",
                                    "disconnect"})
+        self.assertEqual(fams["brokerd_queue_delay_seconds"].type,
+                         "histogram")
+        for name in ("brokerd_bytes_in", "brokerd_bytes_out",
+                     "brokerd_slow_consumers", "brokerd_notices_sent",
+                     "brokerd_pool_messages_in", "brokerd_pool_bytes_out"):
+            self.assertEqual(fams[name].type, "counter", name)
+        self.assertEqual({s.labels.get("kind") for s in
+                          fams["brokerd_notices_sent"].samples},
+                         {"dropped", "lame_duck", "policy"})
 
     def test_varz(self):
         status, hdr, body = http_get(self.mport, "/varz")
@@ -212,6 +275,10 @@ class MonitorTests(unittest.TestCase):
             self.b.log())
         self.assertFalse(json.loads(http_get(self.mport, "/varz")[2])
                          ["serving"])
+        self.assertEqual(c.recv()[0], NOTICE)   # LAME_DUCK
+        m = samples(http_get(self.mport, "/metrics")[2])
+        self.assertEqual(m['brokerd_notices_sent_total{kind="lame_duck"}'],
+                         1)
         c.close()
 
     def connz(self, query=""):
@@ -330,6 +397,110 @@ class MonitorTests(unittest.TestCase):
         self.assertEqual((v["patterns"], v["queue_groups"]), (2, 1))
         a.close()
         b.close()
+
+    def test_10000_idle_http_connections(self):
+        """10,000 sockets connect to the monitor port and say nothing (or
+        fewer when the fd limit is lower): messages are still delivered,
+        and the monitor serves again once they are gone."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 10000
+        if hard != resource.RLIM_INFINITY and hard < want + 256:
+            want = max(100, hard - 256)     # bounded by the machine
+            print("fd hard limit %d: %d idle connections" % (hard, want))
+        if soft == resource.RLIM_INFINITY or soft < want + 256:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (
+                min(want + 256, hard) if hard != resource.RLIM_INFINITY
+                else want + 256, hard))
+        sub = self.client()
+        sub.send(SUB, 1, 1, "idle.t", None)
+        self.assertEqual(sub.recv()[0], OK)
+        pub = self.client()
+        socks = []
+        before = self.fds()
+        try:
+            for _ in range(want):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setblocking(False)
+                socks.append(s)
+                s.connect_ex(("127.0.0.1", self.mport))  # in progress
+            # the monitor took all it may; the rest wait in the backlog
+            self.assertTrue(poll_until(
+                lambda: self.fds() >= before + MONITOR_CAP - 1, 5))
+            for i in range(2000):
+                pub.send(PUB, 0, "idle.t", None, b"%d" % i)
+            for i in range(2000):
+                f = sub.recv(10)
+                self.assertEqual((f[0], f[4]), (MSG, b"%d" % i))
+            self.assertTrue(self.b.alive())
+        finally:
+            for s in socks:
+                s.close()
+        self.assertTrue(poll_until(self._up, SLOWLORIS_BOUND), self.b.log())
+        sub.close()
+        pub.close()
+
+
+class SlowConsumerTests(unittest.TestCase):
+    """One drop episode of a stalled subscriber: counted once, with its
+    NOTICE, in /metrics, /varz and /connz."""
+
+    def test_one_episode(self):
+        mport = free_port()
+        b = Broker("slow", "sys_interval 0\nmax_outbound 64k\n"
+                   "monitor 127.0.0.1:%d\n" % mport, prefix="test_monitor")
+        try:
+            self.episode(b, mport)
+        finally:
+            b.kill()
+
+    def episode(self, b, mport):
+        def metrics():
+            return samples(http_get(mport, "/metrics")[2])
+        self.assertTrue(poll_until(lambda: b.alive() and http_get(
+            mport, "/healthz")[0] == 200, 10), b.log())
+        stalled = Conn(b.port, rcvbuf=4096)
+        self.assertEqual(stalled.hello("stalled")[0], WELCOME)
+        stalled.send(SUB, 1, 1, "sc.t", None)
+        self.assertEqual(stalled.recv()[0], OK)
+        pub = Conn(b.port)
+        self.assertEqual(pub.hello()[0], WELCOME)
+        batches = 0
+        while (batches < 300 and
+               metrics()['brokerd_dropped_total{reason="newest"}'] == 0):
+            for _ in range(10):
+                pub.send(PUB, 0, "sc.t", None, b"s" * 16000)
+            batches += 1
+        for _ in range(10):         # more drops, the same episode
+            pub.send(PUB, 0, "sc.t", None, b"s" * 16000)
+        pub.send(PUB, 9, "sc.other", None, b"")
+        self.assertEqual(pub.recv(), [OK, 9])  # every PUB was routed
+        m = metrics()
+        dropped = m['brokerd_dropped_total{reason="newest"}']
+        self.assertGreaterEqual(dropped, 10)
+        self.assertEqual(m["brokerd_slow_consumers_total"], 1)
+        self.assertEqual(m['brokerd_pool_slow_consumers_total'
+                           '{pool="default"}'], 1)
+        self.assertEqual(m['brokerd_notices_sent_total{kind="dropped"}'], 0)
+        conns = json.loads(http_get(mport, "/connz?sort=drops")[2])
+        self.assertEqual(conns["connections"][0]["name"], "stalled")
+        self.assertEqual(conns["connections"][0]["drops"], dropped)
+        v = json.loads(http_get(mport, "/varz")[2])
+        self.assertEqual(v["drops"]["newest"], dropped)
+        self.assertEqual(v["pools"][0]["drops"], dropped)
+        msgs = 0                    # it reads again: the NOTICE comes
+        while True:
+            f = stalled.recv(5)
+            if f[0] == NOTICE:
+                break
+            self.assertEqual(f[0], MSG)
+            msgs += 1
+        self.assertEqual(msgs + dropped, 10 * batches + 10)
+        m = metrics()
+        self.assertEqual(m['brokerd_notices_sent_total{kind="dropped"}'], 1)
+        self.assertEqual(m["brokerd_slow_consumers_total"], 1)
+        histogram_ok(self, m, "brokerd_queue_delay_seconds")
+        stalled.close()
+        pub.close()
 
 
 class CommandLineTests(unittest.TestCase):
