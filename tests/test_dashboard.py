@@ -248,6 +248,7 @@ class DashboardTests(unittest.TestCase):
             self.until("drops", lambda: (figure(self.text("dropped"))
                                          or 0) > 0)
             self._slow_consumer_on_top()
+            self._drops_and_pools()
             self.assertTrue(self.d.find_element(By.ID, "line-in")
                             .get_attribute("d").count("L") >= 1)
             self._screenshot()
@@ -309,6 +310,26 @@ class DashboardTests(unittest.TestCase):
         self.until("the stalled subscriber on top of the slow consumers",
                    top)
 
+    def rows(self, tbody):
+        """The text of each cell of each row, in one script call."""
+        return self.d.execute_script(
+            "return Array.from(document.querySelectorAll('#%s tr'), (tr) =>"
+            " Array.from(tr.cells, (td) => td.textContent));" % tbody)
+
+    def _drops_and_pools(self):
+        """The stalled subscriber's drops are drop-newest ones (the
+        default policy), in the default pool."""
+        v = self.varz()
+        if "drops" not in v or "pools" not in v:
+            print("SKIP (part): this brokerd's /varz has no drops or pools")
+            return
+        self.until("newest drops", lambda: any(
+            r[0] == "newest" and (figure(r[1]) or 0) > 0
+            for r in self.rows("drops")))
+        self.until("the default pool with its drops", lambda: any(
+            r[0] == "default" and (figure(r[6]) or 0) > 0
+            for r in self.rows("pools") if len(r) == 7))
+
     def _screenshot(self):
         out = os.path.join(os.environ.get("ABS_BUILDDIR", "."), "tests")
         os.makedirs(out, exist_ok=True)
@@ -323,7 +344,7 @@ def browser(profile):
     o = webdriver.ChromeOptions()
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
                 "--disable-gpu", "--no-first-run", "--disable-extensions",
-                "--disable-background-networking", "--window-size=1200,860",
+                "--disable-background-networking", "--window-size=1200,1050",
                 "--user-data-dir=" + profile):
         o.add_argument(arg)
     o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
