@@ -125,7 +125,6 @@ static int one_frame(struct conn *c, const uint8_t *body, uint32_t len)
 	if (inbound_gate(c, body, len))
 		return 1;
 	c->io.bytes_in += len + PROTO_HDR_LEN;
-	OUTBOUND_COUNT(c, bytes_in, len + PROTO_HDR_LEN);
 	dispatch(c, body, len);
 	/* Replies to our own requests pile up when the client does not
 	 * read: stop reading it until its output drains. */
@@ -517,9 +516,24 @@ struct conn *conn_new(struct broker *b, evutil_socket_t fd,
 	return c;
 }
 
+/* Add c's traffic to its pool's and the broker's counters, once, as it
+ * goes (the monitor adds the live connections' at scrape time). */
+static void fold_io(struct conn *c)
+{
+	struct bulk_counters *p = &c->ob.pool->st, *t = &c->b->stats.bulk;
+
+	p->msgs_in += c->io.msgs_in;
+	t->msgs_in += c->io.msgs_in;
+	p->bytes_in += c->io.bytes_in;
+	t->bytes_in += c->io.bytes_in;
+	p->bytes_out += c->io.bytes_out;
+	t->bytes_out += c->io.bytes_out;
+}
+
 void conn_free(struct conn *c)
 {
 	qdelay_forget(&c->b->qdelay, c);
+	fold_io(c);
 	if (c->state != CONN_CLOSING)
 		handle_sub_drop_all(c);
 	broker_detach(c->b, c);

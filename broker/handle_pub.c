@@ -41,8 +41,7 @@ void handle_pub(struct conn *c, const struct proto_msg *m)
 		conn_send_err(c, m->req_id, PROTO_E_INTERNAL, "out of memory");
 		return;
 	}
-	c->io.msgs_in++; /* routed, like stats.published */
-	OUTBOUND_COUNT(c, msgs_in, 1);
+	c->io.msgs_in++;   /* routed, like stats.published */
 	if (c->b->hold_on) /* a block subscriber went over its mark */
 		flowhold_after_pub(c); /* after this frame: the next waits */
 	if (m->req_id == 0)

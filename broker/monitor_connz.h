@@ -7,7 +7,7 @@
  * Runs on the loop thread: one walk of the connection list into an array
  * of (key, connection) pairs, one qsort, then the page is written.  Sorting
  * is O(n log n) over every connection even for a small page (10,000
- * connections: a few ms; docs/MONITORING.md has the figure).
+ * connections: a few ms; docs/BENCHMARKS.md has the figures).
  */
 #ifndef BROKERD_MONITOR_CONNZ_H
 #define BROKERD_MONITOR_CONNZ_H

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <event2/buffer.h>
 
@@ -94,26 +95,93 @@ static const struct bulk_metric bulk_metrics[] = {
 };
 #define NBULK (sizeof bulk_metrics / sizeof bulk_metrics[0])
 
+/* A line (or a label set) built without printf: a scrape writes a few
+ * hundred of them, and vsnprintf is most of its cost.  Text past the
+ * buffer is cut (names, labels and help texts are far shorter). */
+struct line {
+	size_t n;
+	char b[512];
+};
+
+static void put(struct line *l, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (k > sizeof l->b - l->n)
+		k = sizeof l->b - l->n;
+	memcpy(l->b + l->n, s, k);
+	l->n += k;
+}
+
+static void put_u64(struct line *l, unsigned long long v)
+{
+	char t[24];
+	size_t i = sizeof t - 1;
+
+	t[i] = 0;
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(l, t + i);
+}
+
+/* l as a NUL-terminated string (the last byte is given up if full). */
+static const char *line_str(struct line *l)
+{
+	l->b[l->n < sizeof l->b ? l->n : sizeof l->b - 1] = 0;
+	return l->b;
+}
+
 static int head(struct evbuffer *o, const char *name, const char *type,
 		const char *help)
 {
-	return evbuffer_add_printf(o,
-				   "# HELP brokerd_%s %s\n"
-				   "# TYPE brokerd_%s %s\n",
-				   name, help, name, type) < 0
-		       ? -1
-		       : 0;
+	struct line l = { 0, { 0 } };
+
+	put(&l, "# HELP brokerd_");
+	put(&l, name);
+	put(&l, " ");
+	put(&l, help);
+	put(&l, "\n# TYPE brokerd_");
+	put(&l, name);
+	put(&l, " ");
+	put(&l, type);
+	put(&l, "\n");
+	return evbuffer_add(o, l.b, l.n);
 }
 
 /* One sample: labels "" or a,b pairs without braces. */
 static int sample(struct evbuffer *o, const char *name, const char *labels,
 		  unsigned long long v)
 {
-	return evbuffer_add_printf(o, "brokerd_%s%s%s%s %llu\n", name,
-				   labels[0] ? "{" : "", labels,
-				   labels[0] ? "}" : "", v) < 0
-		       ? -1
-		       : 0;
+	struct line l = { 0, { 0 } };
+
+	put(&l, "brokerd_");
+	put(&l, name);
+	if (labels[0]) {
+		put(&l, "{");
+		put(&l, labels);
+		put(&l, "}");
+	}
+	put(&l, " ");
+	put_u64(&l, v);
+	put(&l, "\n");
+	return evbuffer_add(o, l.b, l.n);
+}
+
+/* The label set pool="NAME"[,extra] (extra "" or pairs). */
+static const char *pool_label(struct line *l, const char *pool,
+			      const char *extra)
+{
+	l->n = 0;
+	put(l, "pool=\"");
+	put(l, pool);
+	put(l, "\"");
+	if (extra[0]) {
+		put(l, ",");
+		put(l, extra);
+	}
+	return line_str(l);
 }
 
 static uint64_t bulk_value(const struct bulk_counters *c, size_t off)
@@ -121,13 +189,44 @@ static uint64_t bulk_value(const struct bulk_counters *c, size_t off)
 	return *(const uint64_t *)(const void *)((const char *)c + off);
 }
 
+static void add_io(struct bulk_counters *to, const struct conn_io *io)
+{
+	to->msgs_in += io->msgs_in;
+	to->bytes_in += io->bytes_in;
+	to->bytes_out += io->bytes_out;
+}
+
+void monitor_counters(const struct broker *b, struct bulk_counters *tot,
+		      struct bulk_counters *pools)
+{
+	const struct pools *ps = b->pools;
+	const struct conn *c;
+
+	*tot = b->stats.bulk;
+	for (size_t k = 0; k < ps->n; k++)
+		pools[k] = ps->v[k]->st;
+	TAILQ_FOREACH(c, &b->conns, link)
+	{
+		size_t k = 0;
+
+		while (k < ps->n && ps->v[k] != c->ob.pool)
+			k++;
+		if (k < ps->n)
+			add_io(&pools[k], &c->io);
+		add_io(tot, &c->io);
+	}
+}
+
 /* The bulk counters: totals unlabelled, then brokerd_pool_* per pool. */
 static int bulk_families(const struct broker *b, struct evbuffer *o)
 {
 	const struct pools *ps = b->pools;
-	char lab[160], name[96];
+	struct bulk_counters tot, pc[POOLS_MAX];
+	struct line lab;
+	char name[96];
 	int rc = 0;
 
+	monitor_counters(b, &tot, pc);
 	for (size_t i = 0; i < NBULK; i++) {
 		const struct bulk_metric *m = &bulk_metrics[i];
 
@@ -135,8 +234,7 @@ static int bulk_families(const struct broker *b, struct evbuffer *o)
 			continue;
 		if (m->help[0])
 			rc |= head(o, m->name, m->type, m->help);
-		rc |= sample(o, m->name, m->label,
-			     bulk_value(&b->stats.bulk, m->off));
+		rc |= sample(o, m->name, m->label, bulk_value(&tot, m->off));
 	}
 	for (size_t i = 0; i < NBULK; i++) {
 		const struct bulk_metric *m = &bulk_metrics[i];
@@ -145,11 +243,10 @@ static int bulk_families(const struct broker *b, struct evbuffer *o)
 		if (m->help[0])
 			rc |= head(o, name, m->type, m->help);
 		for (size_t k = 0; k < ps->n; k++) {
-			snprintf(lab, sizeof lab, "pool=\"%s\"%s%s",
-				 ps->v[k]->lim.name, m->label[0] ? "," : "",
-				 m->label);
-			rc |= sample(o, name, lab,
-				     bulk_value(&ps->v[k]->st, m->off));
+			rc |= sample(
+				o, name,
+				pool_label(&lab, ps->v[k]->lim.name, m->label),
+				bulk_value(&pc[k], m->off));
 		}
 	}
 	return rc;
@@ -159,20 +256,20 @@ static int bulk_families(const struct broker *b, struct evbuffer *o)
 static int pool_gauges(const struct broker *b, struct evbuffer *o)
 {
 	const struct pools *ps = b->pools;
-	char lab[96];
+	struct line lab;
 	int rc = head(o, "pool_connections", "gauge",
 		      "Connections admitted to the pool now.");
 
-	for (size_t k = 0; k < ps->n; k++) {
-		snprintf(lab, sizeof lab, "pool=\"%s\"", ps->v[k]->lim.name);
-		rc |= sample(o, "pool_connections", lab, ps->v[k]->nconns);
-	}
+	for (size_t k = 0; k < ps->n; k++)
+		rc |= sample(o, "pool_connections",
+			     pool_label(&lab, ps->v[k]->lim.name, ""),
+			     ps->v[k]->nconns);
 	rc |= head(o, "pool_pending_bytes", "gauge",
 		   "Outbound bytes waiting for the pool's clients now.");
-	for (size_t k = 0; k < ps->n; k++) {
-		snprintf(lab, sizeof lab, "pool=\"%s\"", ps->v[k]->lim.name);
-		rc |= sample(o, "pool_pending_bytes", lab, ps->v[k]->out_bytes);
-	}
+	for (size_t k = 0; k < ps->n; k++)
+		rc |= sample(o, "pool_pending_bytes",
+			     pool_label(&lab, ps->v[k]->lim.name, ""),
+			     ps->v[k]->out_bytes);
 	return rc;
 }
 
@@ -182,7 +279,7 @@ static int pending_histogram(const struct broker *b, struct evbuffer *o)
 {
 	uint64_t counts[NPENDING_LE + 1] = { 0 }, sum = 0, cum = 0;
 	const struct conn *c;
-	char lab[48];
+	struct line lab;
 	int rc;
 
 	TAILQ_FOREACH(c, &b->conns, link)
@@ -201,12 +298,15 @@ static int pending_histogram(const struct broker *b, struct evbuffer *o)
 		  "Bytes waiting per subscribing connection, at scrape time.");
 	for (size_t i = 0; i <= NPENDING_LE; i++) {
 		cum += counts[i];
+		lab.n = 0;
+		put(&lab, "le=\"");
 		if (i < NPENDING_LE)
-			snprintf(lab, sizeof lab, "le=\"%llu\"",
-				 (unsigned long long)pending_le[i]);
+			put_u64(&lab, pending_le[i]);
 		else
-			snprintf(lab, sizeof lab, "le=\"+Inf\"");
-		rc |= sample(o, "subscriber_pending_bytes_bucket", lab, cum);
+			put(&lab, "+Inf");
+		put(&lab, "\"");
+		rc |= sample(o, "subscriber_pending_bytes_bucket",
+			     line_str(&lab), cum);
 	}
 	rc |= sample(o, "subscriber_pending_bytes_sum", "", sum);
 	rc |= sample(o, "subscriber_pending_bytes_count", "", cum);
@@ -217,6 +317,7 @@ static int pending_histogram(const struct broker *b, struct evbuffer *o)
 static int delay_histogram(const struct broker *b, struct evbuffer *o)
 {
 	const struct qdelay *q = &b->qdelay;
+	struct line lab;
 	uint64_t cum = 0;
 	int rc = head(o, "queue_delay_seconds", "histogram",
 		      "Time from routing a MSG to writing it to the "
@@ -224,16 +325,12 @@ static int delay_histogram(const struct broker *b, struct evbuffer *o)
 
 	for (size_t i = 0; i <= QDELAY_NBUCKETS; i++) {
 		cum += q->counts[i];
-		if (i < QDELAY_NBUCKETS)
-			rc |= evbuffer_add_printf(
-				      o,
-				      "brokerd_queue_delay_seconds_bucket"
-				      "{le=\"%g\"} %llu\n",
-				      qdelay_le(i),
-				      (unsigned long long)cum) < 0;
-		else
-			rc |= sample(o, "queue_delay_seconds_bucket",
-				     "le=\"+Inf\"", cum);
+		lab.n = 0;
+		put(&lab, "le=\"");
+		put(&lab, qdelay_le(i));
+		put(&lab, "\"");
+		rc |= sample(o, "queue_delay_seconds_bucket", line_str(&lab),
+			     cum);
 	}
 	rc |= evbuffer_add_printf(o, "brokerd_queue_delay_seconds_sum %.6f\n",
 				  (double)q->sum_us / 1e6) < 0;

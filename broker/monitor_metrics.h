@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "stats.h"
+
 struct broker;
 struct evbuffer;
 
@@ -18,5 +20,12 @@ struct evbuffer;
  * start.  0, or -1 when out of memory. */
 int monitor_metrics(const struct broker *b, double uptime_s,
 		    struct evbuffer *out);
+
+/* b's counters as of now: *tot the totals (b->stats.bulk), pools[k] those
+ * of pool k (room for POOLS_MAX), each with the traffic of the live
+ * connections (struct conn_io, added to the pool's counters only when a
+ * connection is freed) added: one walk of the connections. */
+void monitor_counters(const struct broker *b, struct bulk_counters *tot,
+		      struct bulk_counters *pools);
 
 #endif

@@ -10,13 +10,14 @@
 #include "broker.h"
 #include "conn.h"
 #include "monitor_json.h"
+#include "monitor_metrics.h"
 #include "pool.h"
 #include "router.h"
 #include "stats.h"
 
 /* The top of the object: everything up to the totals (left open). */
-static int head_json(const struct broker *b, double uptime_s,
-		     int64_t start_unix, struct evbuffer *out)
+static int head_json(const struct broker *b, const struct bulk_counters *tot,
+		     double uptime_s, int64_t start_unix, struct evbuffer *out)
 {
 	const struct conf *c = &b->conf;
 	const struct broker_stats *s = &b->stats;
@@ -52,8 +53,8 @@ static int head_json(const struct broker *b, double uptime_s,
 		       (unsigned long long)s->delivered,
 		       (unsigned long long)s->dropped,
 		       (unsigned long long)s->errors_sent,
-		       (unsigned long long)s->bulk.bytes_in,
-		       (unsigned long long)s->bulk.bytes_out) < 0
+		       (unsigned long long)tot->bytes_in,
+		       (unsigned long long)tot->bytes_out) < 0
 		       ? -1
 		       : 0;
 }
@@ -61,13 +62,14 @@ static int head_json(const struct broker *b, double uptime_s,
 /* "drops": {reason: count}, the reasons of brokerd_dropped_total. */
 static int drops_json(const struct bulk_counters *c, struct evbuffer *o)
 {
-	return evbuffer_add_printf(o,
-				   ",\"drops\":{\"oldest\":%llu,\"newest\":%llu,"
-				   "\"budget\":%llu,\"disconnect\":%llu}",
-				   (unsigned long long)c->dropped_oldest,
-				   (unsigned long long)c->dropped_newest,
-				   (unsigned long long)c->dropped_budget,
-				   (unsigned long long)c->dropped_disconnect) < 0
+	return evbuffer_add_printf(
+		       o,
+		       ",\"drops\":{\"oldest\":%llu,\"newest\":%llu,"
+		       "\"budget\":%llu,\"disconnect\":%llu}",
+		       (unsigned long long)c->dropped_oldest,
+		       (unsigned long long)c->dropped_newest,
+		       (unsigned long long)c->dropped_budget,
+		       (unsigned long long)c->dropped_disconnect) < 0
 		       ? -1
 		       : 0;
 }
@@ -88,9 +90,9 @@ static void pool_subs(const struct broker *b, size_t *subs)
 	}
 }
 
-static int pool_json(const struct pool *p, size_t subs, struct evbuffer *o)
+static int pool_json(const struct pool *p, const struct bulk_counters *c,
+		     size_t subs, struct evbuffer *o)
 {
-	const struct bulk_counters *c = &p->st;
 	int rc = evbuffer_add(o, "{\"name\":", 8);
 
 	rc |= monitor_json_str(o, p->lim.name);
@@ -116,16 +118,19 @@ static int pool_json(const struct pool *p, size_t subs, struct evbuffer *o)
 int monitor_varz(const struct broker *b, double uptime_s, int64_t start_unix,
 		 struct evbuffer *out)
 {
+	struct bulk_counters tot, pc[POOLS_MAX];
 	size_t subs[POOLS_MAX] = { 0 };
-	int rc = head_json(b, uptime_s, start_unix, out);
+	int rc;
 
-	rc |= drops_json(&b->stats.bulk, out);
+	monitor_counters(b, &tot, pc);
+	rc = head_json(b, &tot, uptime_s, start_unix, out);
+	rc |= drops_json(&tot, out);
 	rc |= evbuffer_add(out, ",\"pools\":[", 10);
 	pool_subs(b, subs);
 	for (size_t k = 0; k < b->pools->n; k++) {
 		if (k > 0)
 			rc |= evbuffer_add(out, ",", 1);
-		rc |= pool_json(b->pools->v[k], subs[k], out);
+		rc |= pool_json(b->pools->v[k], &pc[k], subs[k], out);
 	}
 	rc |= evbuffer_add(out, "]}\n", 3);
 	return rc ? -1 : 0;

@@ -150,7 +150,6 @@ int outbound_send_ctl(struct conn *c, const uint8_t *frame, size_t len)
 	outbound_account(c);
 	transport_flush_soon(c->t);
 	c->io.bytes_out += len;
-	COUNT(c, bytes_out, len);
 	return 0;
 }
 
@@ -327,8 +326,7 @@ static void report_dropped(struct conn *c)
 		rc = out && n > 0 ? evbuffer_add(out, buf, n) : -1;
 		if (rc == 0) {
 			transport_flush_soon(c->t);
-			c->io.bytes_out += n;	/* outbound_send_ctl counts */
-			COUNT(c, bytes_out, n); /* the other branch's */
+			c->io.bytes_out += n; /* as outbound_send_ctl does */
 		}
 	}
 	if (rc == 0) {
@@ -377,13 +375,12 @@ int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,
 	outbound_account(c);
 	if (rc == 0) {
 		COUNT(c, delivered, 1);
-		COUNT(c, bytes_out, bytes);
 		c->b->stats.delivered++;
 		c->io.msgs_out++;
 		c->io.bytes_out += bytes;
-		if (qdelay_due(&c->b->qdelay, c->b->stats.delivered))
+		if (qdelay_due(&c->b->qdelay))
 			qdelay_start(&c->b->qdelay, c->b->base, c,
-				     c->io.bytes_out, c->b->stats.delivered);
+				     c->io.bytes_out);
 		if (hold)
 			flowhold_note(c);
 	}

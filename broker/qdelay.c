@@ -10,9 +10,14 @@ static const double bounds[QDELAY_NBUCKETS] = {
 	0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30,
 };
 
-double qdelay_le(size_t i)
+static const char *const bound_text[QDELAY_NBUCKETS] = {
+	"0.0001", "0.0005", "0.001", "0.005", "0.01", "0.05",
+	"0.1",	  "0.5",    "1",     "5",     "10",   "30",
+};
+
+const char *qdelay_le(size_t i)
 {
-	return i < QDELAY_NBUCKETS ? bounds[i] : 0;
+	return i < QDELAY_NBUCKETS ? bound_text[i] : "+Inf";
 }
 
 /* The loop's cached wall clock (a system call only outside the loop). */
@@ -39,20 +44,26 @@ static void record(struct qdelay *q, int64_t now)
 }
 
 void qdelay_start(struct qdelay *q, struct event_base *base, const void *conn,
-		  uint64_t mark, uint64_t n)
+		  uint64_t mark)
 {
-	int64_t now = now_us(base);
-
-	if (q->conn)
-		record(q, now); /* given up: its age so far */
 	q->conn = conn;
 	q->mark = mark;
-	q->at_us = now;
-	q->give_up = n + QDELAY_GIVE_UP;
+	q->at_us = now_us(base);
 }
 
-void qdelay_written(struct qdelay *q, struct event_base *base,
-		    const void *conn, uint64_t written)
+void qdelay_tick(struct qdelay *q, struct event_base *base)
+{
+	int64_t now;
+
+	if (!q->conn)
+		return;
+	now = now_us(base);
+	if (now - q->at_us >= (int64_t)QDELAY_GIVE_UP_S * 1000000)
+		record(q, now); /* given up: its age so far */
+}
+
+void qdelay_written(struct qdelay *q, struct event_base *base, const void *conn,
+		    uint64_t written)
 {
 	if (conn == q->conn && written >= q->mark)
 		record(q, now_us(base));

@@ -30,13 +30,15 @@ struct bulk_counters {
 				     * (counted in the subscriber's pool) */
 	uint64_t block_pause_ms;     /* the total length of those pauses */
 	uint64_t block_stalls;	     /* block subscribers found stalled */
-	uint64_t msgs_in;	     /* PUBs received from its clients */
-	uint64_t bytes_in;	     /* frame bytes received from them */
-	uint64_t bytes_out;	     /* frame bytes queued to them */
-	uint64_t slow_consumers;     /* episodes: a subscriber began dropping
+	/* Traffic of the connections gone (conn.io, added as each is
+	 * freed): the monitor adds the live ones' (monitor_counters). */
+	uint64_t msgs_in;	  /* PUBs received from its clients */
+	uint64_t bytes_in;	  /* frame bytes received from them */
+	uint64_t bytes_out;	  /* frame bytes queued to them */
+	uint64_t slow_consumers;  /* episodes: a subscriber began dropping
 				      * or was cut off (drop ... NOTICE), or
 				      * began pausing its publishers (block) */
-	uint64_t notices_dropped;    /* NOTICE frames sent, by kind */
+	uint64_t notices_dropped; /* NOTICE frames sent, by kind */
 	uint64_t notices_lame_duck;
 	uint64_t notices_policy;
 };

@@ -45,6 +45,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 		next = TAILQ_NEXT(c, link);
 		conn_tick(c, now);
 	}
+	qdelay_tick(&b->qdelay, b->base);
 	schedule(b);
 }
 

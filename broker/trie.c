@@ -319,6 +319,7 @@ struct trie *trie_new(void)
 	t->gt_hash = tokmap_hash(t->seed, ">", 1);
 	t->nsubs = 0;
 	t->nnodes = 0;
+	t->npatterns = 0;
 	qgroups_init(&t->groups, t->seed);
 	t->root = node_new(t, "", 0);
 	if (t->root == NULL) {
