@@ -3,6 +3,7 @@
 
 #include "monitor.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +14,7 @@
 
 #include "broker.h"
 #include "clock.h"
+#include "monitor_dashboard.h"
 #include "monitor_connz.h"
 #include "monitor_guard.h"
 #include "monitor_json.h"
@@ -24,6 +26,7 @@ struct monitor {
 	struct broker *b;	     /* borrowed */
 	struct evhttp *http;	     /* owned */
 	struct monitor_guard *guard; /* owned: connection cap, lifetime */
+	char *csp;		     /* owned: the dashboard's policy */
 	uint64_t start_ms;	     /* monotonic */
 	int64_t start_unix;	     /* wall clock, for /varz */
 };
@@ -40,6 +43,16 @@ static int serving(const struct broker *b)
 	return !b->stopping && b->listeners != NULL;
 }
 
+/* evhttp 2.1 would send a HEAD answer's body: say its length, drop it. */
+static void head_only(struct evkeyvalq *h, struct evbuffer *body)
+{
+	char len[24];
+
+	snprintf(len, sizeof len, "%zu", evbuffer_get_length(body));
+	evhttp_add_header(h, "Content-Length", len);
+	evbuffer_drain(body, evbuffer_get_length(body));
+}
+
 static void reply(struct evhttp_request *req, int code, const char *why,
 		  const char *ctype, struct evbuffer *body)
 {
@@ -47,6 +60,8 @@ static void reply(struct evhttp_request *req, int code, const char *why,
 
 	evhttp_add_header(h, "Content-Type", ctype);
 	evhttp_add_header(h, "Cache-Control", "no-store");
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+		head_only(h, body);
 	evhttp_send_reply(req, code, why, body);
 }
 
@@ -129,7 +144,12 @@ static void route(struct monitor *m, struct evhttp_request *req,
 {
 	const char *uri = evhttp_request_get_uri(req);
 
-	if (path_is(uri, "/healthz")) {
+	if (path_is(uri, "/")) {
+		if (monitor_dashboard(req, m->csp, body) != 0)
+			evhttp_send_error(req, 500, "out of memory");
+		else
+			reply(req, 200, "OK", MONITOR_DASHBOARD_CTYPE, body);
+	} else if (path_is(uri, "/healthz")) {
 		healthz(m, req, body);
 	} else if (path_is(uri, "/metrics")) {
 		if (monitor_metrics(m->b, uptime(m), body) != 0)
@@ -148,7 +168,7 @@ static void route(struct monitor *m, struct evhttp_request *req,
 	} else {
 		evhttp_send_error(
 			req, 404,
-			"try /healthz, /metrics, /varz, /connz, /subsz");
+			"try /, /healthz, /metrics, /varz, /connz, /subsz");
 	}
 }
 
@@ -171,8 +191,11 @@ struct monitor *monitor_new(struct broker *b)
 	struct monitor *m = calloc(1, sizeof *m);
 	struct evhttp_bound_socket *bound;
 
-	if (!m || !(m->http = evhttp_new(b->base))) {
+	if (!m || !(m->csp = monitor_dashboard_csp()) ||
+	    !(m->http = evhttp_new(b->base))) {
 		log_msg(&b->log, LOG_LEVEL_ERROR, "monitor: out of memory");
+		if (m)
+			free(m->csp);
 		free(m);
 		return NULL;
 	}
@@ -209,5 +232,6 @@ void monitor_free(struct monitor *m)
 		return;
 	evhttp_free(m->http);
 	monitor_guard_free(m->guard); /* after: evhttp let go of them */
+	free(m->csp);
 	free(m);
 }

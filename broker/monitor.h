@@ -1,6 +1,7 @@
 /*
  * monitor.h - the HTTP monitor (issue #14): a small evhttp server on its
  * own port, off unless conf.monitor names one, answering GET and HEAD:
+ *   /         the live dashboard, one HTML page (monitor_dashboard.h)
  *   /healthz  200 "ok" while serving, 503 while draining or lame duck
  *   /metrics  Prometheus text format 0.0.4 (monitor_metrics.h)
  *   /varz     server, version, uptime, settings, totals, drops, pools
