@@ -198,7 +198,8 @@ static void submit(struct conn *c, struct login *l, const struct user *usr,
 		conn_log(c, LOG_LEVEL_WARNING,
 			 "login refused: %d password checks already queued",
 			 AUTH_WORKER_MAX_QUEUE);
-		conn_fail(c, PROTO_E_SERVER_BUSY, "too many logins in progress");
+		conn_fail(c, PROTO_E_SERVER_BUSY,
+			  "too many logins in progress");
 		return;
 	}
 	c->login = l;
@@ -255,8 +256,9 @@ static void with_cert(struct conn *c, const struct proto_msg *m)
 		login_free(l);
 		return;
 	}
-	fail(c, l, name.len ? "certificate name is not a user"
-			    : "no client certificate name");
+	fail(c, l,
+	     name.len ? "certificate name is not a user"
+		      : "no client certificate name");
 }
 
 void auth_login(struct conn *c, const struct proto_msg *m)

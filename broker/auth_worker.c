@@ -179,7 +179,7 @@ struct auth_worker *auth_worker_new(struct event_base *base, unsigned nthreads,
 	    !(w->wake = event_new(base, w->pipe_rd, EV_READ | EV_PERSIST,
 				  wake_cb, w)) ||
 	    event_add(w->wake, NULL) != 0 ||
-	    start_threads(w, nthreads < 1		? 1
+	    start_threads(w, nthreads < 1	      ? 1
 			     : nthreads > MAX_THREADS ? MAX_THREADS
 						      : nthreads) != 0) {
 		auth_worker_free(w);

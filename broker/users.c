@@ -106,8 +106,8 @@ const char *users_hash_problem(const char *h)
 	return NULL;
 }
 
-struct users *users_load(const char *path, const struct conf *conf,
-			 FILE *errs, int *problems)
+struct users *users_load(const char *path, const struct conf *conf, FILE *errs,
+			 int *problems)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = malloc(USERS_MAX_FILE + 1);

@@ -59,7 +59,7 @@ struct user {
 struct users {
 	struct user **v; /* owned references, sorted by name */
 	size_t n;
-	struct user *anonymous; /* one of v (always present) */
+	struct user *anonymous;	       /* one of v (always present) */
 	uint8_t key[USERS_DIGEST_LEN]; /* random: keys ok_digest */
 };
 
@@ -74,8 +74,8 @@ struct users *users_parse(const char *buf, size_t len, const char *path,
 			  const struct conf *conf, FILE *errs, int *problems);
 
 /* Read path (at most USERS_MAX_FILE bytes) and users_parse it. */
-struct users *users_load(const char *path, const struct conf *conf,
-			 FILE *errs, int *problems);
+struct users *users_load(const char *path, const struct conf *conf, FILE *errs,
+			 int *problems);
 
 /* Drop the table's references (records still used by connections live
  * on).  NULL is a no-op. */

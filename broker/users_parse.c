@@ -106,8 +106,9 @@ static int take_pool(struct parse *p, struct user *usr, const char *opt)
 	}
 	opt += 5;
 	if (strlen(opt) >= sizeof usr->pool || !pool_known(p->conf, opt)) {
-		problem(p, "pool '%.64s' is not defined (no pool.%.64s.* or "
-			   "listen ... pool=%.64s line)",
+		problem(p,
+			"pool '%.64s' is not defined (no pool.%.64s.* or "
+			"listen ... pool=%.64s line)",
 			opt, opt, opt);
 		return -1;
 	}
@@ -120,8 +121,9 @@ static int name_ok(struct parse *p, const char *w)
 {
 	if (proto_check_name(w, strlen(w), PROTO_E_BAD_NAME) == PROTO_OK_CODE)
 		return 1;
-	problem(p, "'%.64s' is not a valid user name (1..%u bytes of UTF-8, "
-		   "no blanks or control characters)",
+	problem(p,
+		"'%.64s' is not a valid user name (1..%u bytes of UTF-8, "
+		"no blanks or control characters)",
 		w, PROTO_MAX_NAME);
 	return 0;
 }

@@ -64,7 +64,8 @@ if [ -f "$srcdir/broker/acl.c" ]; then
 		"$srcdir/broker/users_parse.c" "$srcdir/broker/acl.c" \
 		"$srcdir/broker/acl_pattern.c" \
 		"$srcdir/broker/conf_pool.c" "$srcdir/broker/conf_value.c" \
-		"$srcdir/protocol/proto_check.c" -lcrypt \
+		"$srcdir/protocol/proto_check.c" \
+		"$srcdir/protocol/proto_names.c" -lcrypt \
 		-o "$out/fuzz_users" || {
 		echo "fuzz.sh: FAIL: could not build fuzz_users"
 		exit 1

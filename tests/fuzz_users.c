@@ -7,7 +7,8 @@
  *       -Ibroker -Iprotocol -I. tests/fuzz_users.c broker/users.c \
  *       broker/users_parse.c broker/acl.c broker/acl_pattern.c \
  *       broker/conf_pool.c \
- *       broker/conf_value.c protocol/proto_check.c -lcrypt -o /tmp/fu
+ *       broker/conf_value.c protocol/proto_check.c \
+ *       protocol/proto_names.c -lcrypt -o /tmp/fu
  *   /tmp/fu -max_total_time=60 /tmp/corpus tests/corpus_users
  *
  * The input is the file's text.  Checked: no crash, leak or sanitizer

@@ -23,10 +23,10 @@
 #include "users.h"
 
 /* Both of password "s3cret". */
-#define H_Y                                        \
+#define H_Y                                             \
 	"$y$j9T$eR1BNtZrwDxNC1sU1Y9EP0$EjGYSjyvFOdn1R." \
 	"5UsHGtZ33v2g2KM/IsRoizgfOaHB"
-#define H_6                                                  \
+#define H_6                                                   \
 	"$6$abcdefgh12345678$lN8p3HxgOSmGJR.Kp2/V49Jg/2.tRM/" \
 	"P8wgK.QfsfDnpqHVkJnn7V32fbrpFPye7EzhvayR0N7xwM7PBgVSe/0"
 
@@ -168,8 +168,8 @@ START_TEST(pool_must_exist)
 	ck_assert_ptr_nonnull(strstr(report, "pool 'ghost' is not defined"));
 	free(report);
 	report = NULL;
-	struct users *u =
-		parse("user a " H_6 " pool=default\n", &c, &problems, &report);
+	struct users *u = parse("user a " H_6 " pool=default\n", &c, &problems,
+				&report);
 	ck_assert_ptr_nonnull(u);
 	users_free(u);
 	free(report);
@@ -229,9 +229,9 @@ START_TEST(delay_grows_per_address)
 	ck_assert_uint_eq(authdelay_fail(d, b, AF_INET, 2001),
 			  2 * AUTHDELAY_BASE_MS);
 	/* forgotten after a quiet minute */
-	ck_assert_uint_eq(authdelay_fail(d, a, AF_INET,
-					 2000 + AUTHDELAY_FORGET_MS + 1),
-			  AUTHDELAY_BASE_MS);
+	ck_assert_uint_eq(
+		authdelay_fail(d, a, AF_INET, 2000 + AUTHDELAY_FORGET_MS + 1),
+		AUTHDELAY_BASE_MS);
 	authdelay_free(d);
 }
 END_TEST
