@@ -33,6 +33,7 @@ struct auth {
 	 * user's hash, so it costs what a real check costs). */
 	char dummy[USERS_MAX_HASH + 1];
 	uint64_t ok, failed, cached, busy; /* logins, for the log */
+	uint64_t busy_noted_at;		   /* ms: last "refused" line */
 };
 
 /* Load b->conf.users_file (when set) and start the worker.  0, or -1

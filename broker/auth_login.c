@@ -158,8 +158,10 @@ void auth_login_cancel(struct conn *c)
 	c->login = NULL;
 	if (l->delay)
 		login_free(l); /* waiting for its delay: ours */
-	else
+	else {
 		l->c = NULL; /* in the worker: freed when it comes back */
+		auth_worker_cancel(&l->job);
+	}
 }
 
 /* A new login for c named user[0..len), or NULL (out of memory). */
@@ -181,6 +183,24 @@ static struct login *login_new(const struct proto_str *user,
 	return l;
 }
 
+/* The worker's queue is full: SERVER_BUSY, logged at most once a second
+ * (a storm must not become a storm of log lines). */
+static void busy(struct conn *c)
+{
+	struct auth *a = auth_of(c);
+	uint64_t now = clock_mono_ms();
+
+	a->busy++;
+	if (a->busy_noted_at == 0 || now - a->busy_noted_at >= 1000) {
+		conn_log(c, LOG_LEVEL_WARNING,
+			 "login refused: %d password checks already queued "
+			 "(%llu refused so far)",
+			 AUTH_WORKER_MAX_QUEUE, (unsigned long long)a->busy);
+		a->busy_noted_at = now;
+	}
+	conn_fail(c, PROTO_E_SERVER_BUSY, "too many logins in progress");
+}
+
 /* Hand l to the worker: the user's hash, or the dummy. */
 static void submit(struct conn *c, struct login *l, const struct user *usr,
 		   const struct proto_str *pass)
@@ -193,13 +213,8 @@ static void submit(struct conn *c, struct login *l, const struct user *usr,
 	l->known = usr != NULL;
 	l->c = c;
 	if (auth_worker_submit(a->worker, &l->job) != 0) {
-		a->busy++;
 		login_free(l);
-		conn_log(c, LOG_LEVEL_WARNING,
-			 "login refused: %d password checks already queued",
-			 AUTH_WORKER_MAX_QUEUE);
-		conn_fail(c, PROTO_E_SERVER_BUSY,
-			  "too many logins in progress");
+		busy(c);
 		return;
 	}
 	c->login = l;

@@ -17,9 +17,10 @@
 #include <openssl/crypto.h>
 
 #define MAX_THREADS 4
-/* The threads' nice value above the loop's: under a login storm the loop
- * (every established client) wins the CPU. */
-#define WORKER_NICE 5
+/* The threads' nice value (the loop's is 0): under a login storm on a busy
+ * host the loop (every established client) wins the CPU and logins slow
+ * down first (docs/BENCHMARKS.md, "Logins"). */
+#define WORKER_NICE 19
 
 struct job_list {
 	struct auth_job *head, *tail;
@@ -107,7 +108,8 @@ static void *thread_main(void *arg)
 
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE);
 	while ((j = take(w)) != NULL) {
-		j->ok = data && auth_worker_verify(j->hash, j->pass, data);
+		j->ok = data && !atomic_load(&j->cancelled) &&
+			auth_worker_verify(j->hash, j->pass, data);
 		give_back(w, j);
 	}
 	if (data) {
@@ -198,6 +200,11 @@ int auth_worker_submit(struct auth_worker *w, struct auth_job *job)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
+}
+
+void auth_worker_cancel(struct auth_job *job)
+{
+	atomic_store(&job->cancelled, 1);
 }
 
 size_t auth_worker_pending(const struct auth_worker *w)

@@ -19,6 +19,7 @@
 #ifndef BROKERD_AUTH_WORKER_H
 #define BROKERD_AUTH_WORKER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "proto.h"
@@ -36,6 +37,10 @@ struct auth_job {
 	char pass[PROTO_MAX_PASS + 1];
 	/* written by a thread: 1 when pass matches hash */
 	int ok;
+	/* set by the loop when nobody waits for the answer any more (the
+	 * connection closed or timed out): a thread that has not started it
+	 * skips the hash */
+	atomic_int cancelled;
 	struct auth_job *next; /* the worker's lists */
 	void *ctx;	       /* the caller's (loop thread only) */
 };
@@ -51,6 +56,10 @@ struct auth_worker *auth_worker_new(struct event_base *base, unsigned nthreads,
 /* Queue job (owned by the worker from now on).  0, or -1 when
  * AUTH_WORKER_MAX_QUEUE jobs are already in (job not taken). */
 int auth_worker_submit(struct auth_worker *w, struct auth_job *job);
+
+/* Nobody waits for job's answer any more: skip the hash if it has not
+ * started (the job still comes back to the done callback). */
+void auth_worker_cancel(struct auth_job *job);
 
 /* Jobs submitted and not yet handed back. */
 size_t auth_worker_pending(const struct auth_worker *w);

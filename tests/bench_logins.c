@@ -112,10 +112,9 @@ static void send_hello(struct storm *st, struct slot *s, uint64_t k)
 {
 	uint8_t buf[1024];
 	int bad = st->bad > 0 && k % st->bad == 0;
-	size_t n = proto_enc_hello_auth(buf, sizeof buf, PROTO_VERSION,
-					proto_cstr("storm"),
-					proto_cstr(st->user),
-					proto_cstr(bad ? "wrong" : st->pass));
+	size_t n = proto_enc_hello_auth(
+		buf, sizeof buf, PROTO_VERSION, proto_cstr("storm"),
+		proto_cstr(st->user), proto_cstr(bad ? "wrong" : st->pass));
 
 	s->sent = 1;
 	if (write(s->fd, buf, n) != (ssize_t)n) {
