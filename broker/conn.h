@@ -27,7 +27,9 @@
 #include "subs.h"
 
 struct broker;
+struct login;
 struct ssl_ctx_st;
+struct user;
 struct event;
 struct evbuffer;
 struct msg_tail;
@@ -59,7 +61,11 @@ enum conn_pause {
 	CONN_PAUSE_BLOCK = 1u << 5,  /* a block subscriber it publishes to
 				      * is over its mark (flowhold.h):
 				      * until it drains or stalls */
+	CONN_PAUSE_AUTH = 1u << 6,   /* its HELLO's login is being checked
+				      * (auth_login.h): until WELCOME */
 };
+/* Reading stops right after the frame that set one of these. */
+#define CONN_PAUSE_NOW (CONN_PAUSE_OUTPUT | CONN_PAUSE_AUTH)
 /* The output is dead: nothing more is queued for it. */
 #define CONN_PAUSE_GONE (CONN_PAUSE_CUT | CONN_PAUSE_BROKEN)
 
@@ -104,6 +110,13 @@ struct conn {
 	uint8_t pause;	    /* enum conn_pause bits */
 	uint8_t hs_linked;  /* in its pool's handshaking list */
 	struct conn_addr addr;
+
+	/* Authentication (auth.h).  user: a reference (users.h) once logged
+	 * in with a users file, NULL without one; login: the login being
+	 * checked or delayed (auth_login.h), NULL: none; tls: speaks TLS. */
+	struct user *user;
+	struct login *login;
+	uint8_t tls;
 };
 
 /* Wrap an accepted, non-blocking socket (the connection owns fd from now

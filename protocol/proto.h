@@ -8,7 +8,8 @@
  * Frame: a 4-byte big-endian length N, then exactly N bytes holding one
  * msgpack array whose first element is the operation code (a uint).
  *
- *   HELLO   [1, version:uint, client_name:str]
+ *   HELLO   [1, version:uint, client_name:str,
+ *            credentials:map (optional: {"user": str, "pass": str})]
  *   WELCOME [2, version:uint, server_name:str, client_id:uint,
  *            max_payload:uint, ping_interval_ms:uint]
  *   PUB     [3, req_id:uint, topic:str, reply_to:str|nil, payload:bin|str]
@@ -43,6 +44,7 @@
 #define PROTO_MAX_TOKENS 32u  /* dot-separated tokens */
 #define PROTO_MAX_NAME 128u   /* client name, queue group name */
 #define PROTO_MAX_REASON 256u /* ERR/NOTICE reason text */
+#define PROTO_MAX_PASS 256u   /* HELLO credentials' password */
 #define PROTO_MAX_DEPTH 16u   /* nesting depth of any frame */
 #define PROTO_DEFAULT_MAX_PAYLOAD (1024u * 1024u)
 #define PROTO_ABS_MAX_PAYLOAD (64u * 1024u * 1024u)
@@ -160,6 +162,8 @@ struct proto_msg {
 	uint64_t code;	/* ERR: enum proto_err; NOTICE: enum proto_notice */
 	uint64_t count; /* NOTICE */
 	struct proto_str name;	    /* HELLO client name, WELCOME server name */
+	struct proto_str user;	    /* HELLO credentials (ptr NULL: none) */
+	struct proto_str pass;	    /* HELLO credentials (ptr NULL: none) */
 	struct proto_str topic;	    /* PUB, MSG topic; SUB pattern */
 	struct proto_str reply_to;  /* PUB, MSG (nil allowed) */
 	struct proto_str queue;	    /* SUB (nil allowed) */
@@ -281,6 +285,11 @@ enum proto_policy proto_policy_parse(const char *name, size_t len);
 
 size_t proto_enc_hello(uint8_t *out, size_t cap, uint32_t version,
 		       struct proto_str client_name);
+/* HELLO with the credentials map {"user": user, "pass": pass} (user at
+ * most PROTO_MAX_NAME bytes, pass at most PROTO_MAX_PASS; 0 otherwise). */
+size_t proto_enc_hello_auth(uint8_t *out, size_t cap, uint32_t version,
+			    struct proto_str client_name, struct proto_str user,
+			    struct proto_str pass);
 size_t proto_enc_welcome(uint8_t *out, size_t cap, uint32_t version,
 			 struct proto_str server_name, uint64_t client_id,
 			 uint64_t max_payload, uint64_t ping_ms);

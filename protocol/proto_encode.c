@@ -119,6 +119,29 @@ size_t proto_enc_hello(uint8_t *out, size_t cap, uint32_t version,
 	return frame_end(&s, 0);
 }
 
+size_t proto_enc_hello_auth(uint8_t *out, size_t cap, uint32_t version,
+			    struct proto_str client_name, struct proto_str user,
+			    struct proto_str pass)
+{
+	struct sink s;
+	msgpack_packer pk;
+
+	if (slen(client_name) > PROTO_MAX_NAME || slen(user) > PROTO_MAX_NAME ||
+	    slen(pass) > PROTO_MAX_PASS)
+		return 0;
+	frame_begin(&s, &pk, out, cap);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, PROTO_HELLO);
+	msgpack_pack_uint32(&pk, version);
+	pack_str(&pk, client_name);
+	msgpack_pack_map(&pk, 2);
+	pack_str(&pk, proto_cstr("user"));
+	pack_str(&pk, user);
+	pack_str(&pk, proto_cstr("pass"));
+	pack_str(&pk, pass);
+	return frame_end(&s, 0);
+}
+
 size_t proto_enc_welcome(uint8_t *out, size_t cap, uint32_t version,
 			 struct proto_str server_name, uint64_t client_id,
 			 uint64_t max_payload, uint64_t ping_ms)
