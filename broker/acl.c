@@ -2,16 +2,22 @@
  * acl.c - one user's rules and the three questions (see acl.h).
  *
  * Rules are kept in the order given and scanned in full: a user has a few
- * rules, and deny wins wherever it stands, so order never matters.  Two
+ * rules, and deny wins wherever it stands, so order never matters.  Three
  * rules stand beside the written ones:
  *   - `$SYS`: a topic whose first token is `$SYS` is granted only by an
  *     allow rule whose first token is `$SYS` written out, never by a
  *     wildcard (`allow bob sub >` does not give `$SYS.>`, as MQTT's `#`
- *     does not match `$` topics).  Deny rules match it like any topic.
+ *     does not match `$` topics), for pub and sub alike.
+ *   - `_INBOX`: the same for subscribing and receiving (not publishing):
+ *     `allow bob sub >` does not give other users' reply inboxes, only an
+ *     allow rule starting with `_INBOX` does; publishing a reply to an
+ *     inbox follows the rules like any topic (it reaches only the inbox's
+ *     owner).
  *   - the private inbox: `_INBOX.<user>.>` is allowed to subscribe and
  *     receive for its owner, as if allowed by a rule (so a deny rule still
  *     wins over it).  Only when the user name is one valid topic token:
  *     a name with a dot could otherwise reach into another user's inbox.
+ * Deny rules match every topic the usual way, reserved heads included.
  * The SUB verdict is exact for NONE when the allowed topics it meets are
  * each inside one deny rule, and for ALL when one allow rule holds the
  * whole pattern; otherwise (a union of rules needed) it says FILTER, which
@@ -96,10 +102,18 @@ int acl_add(struct acl *a, enum acl_effect effect, enum acl_action action,
 	return 0;
 }
 
-static int is_sys(const struct acl_tok *first)
+static int tok_is_word(const struct acl_tok *t, const char *w, size_t len)
 {
-	return first->len == sizeof(SYS_TOKEN) - 1 &&
-	       memcmp(first->p, SYS_TOKEN, first->len) == 0;
+	return t->len == len && memcmp(t->p, w, len) == 0;
+}
+
+/* Is first (a topic's or pattern's first token) one that wildcard allow
+ * rules do not reach for action (ACL_PUB or ACL_SUB)? */
+static int reserved(const struct acl_tok *first, enum acl_action action)
+{
+	return tok_is_word(first, SYS_TOKEN, sizeof(SYS_TOKEN) - 1) ||
+	       (action == ACL_SUB &&
+		tok_is_word(first, INBOX_TOKEN, sizeof(INBOX_TOKEN) - 1));
 }
 
 /* Is user one topic token, so that _INBOX.<user>.> is its own? */
@@ -116,10 +130,9 @@ static int in_inbox(const char *user, size_t user_len,
 	struct acl_tok u = { user, user_len };
 	const struct acl_tok *t = topic->tok;
 
-	return topic->n >= 3 && t[0].len == sizeof(INBOX_TOKEN) - 1 &&
-	       memcmp(t[0].p, INBOX_TOKEN, t[0].len) == 0 &&
-	       t[1].len == u.len && memcmp(t[1].p, u.p, u.len) == 0 &&
-	       inbox_user(user, user_len);
+	return topic->n >= 3 &&
+	       tok_is_word(&t[0], INBOX_TOKEN, sizeof(INBOX_TOKEN) - 1) &&
+	       tok_is_word(&t[1], u.p, u.len) && inbox_user(user, user_len);
 }
 
 /* The rules' answer for one topic and one action (ACL_PUB or ACL_SUB);
@@ -127,7 +140,7 @@ static int in_inbox(const char *user, size_t user_len,
 static int permitted(const struct acl *a, enum acl_action action,
 		     const struct acl_pat *topic, int inbox)
 {
-	int allowed = inbox, sys = is_sys(&topic->tok[0]);
+	int allowed = inbox, rsv = reserved(&topic->tok[0], action);
 
 	for (size_t i = 0; i < a->n; i++) {
 		const struct rule *r = &a->r[i];
@@ -137,7 +150,7 @@ static int permitted(const struct acl *a, enum acl_action action,
 			continue;
 		if (r->effect == ACL_DENY)
 			return 0;
-		if (!sys || !r->wild_head)
+		if (!rsv || !r->wild_head)
 			allowed = 1;
 	}
 	return allowed;
@@ -201,7 +214,7 @@ static int denied_some(const struct acl *a, const struct acl_pat *p)
 }
 
 /* Verdict bits of one grant g for the SUB pattern p. */
-#define GRANT_SOME 1 /* some topic of p is allowed by g and not denied */
+#define GRANT_SOME 1  /* some topic of p is allowed by g and not denied */
 #define GRANT_WHOLE 2 /* every topic of p is allowed by g */
 
 static unsigned weigh(const struct acl *a, const struct grant *g,
@@ -211,14 +224,13 @@ static unsigned weigh(const struct acl *a, const struct grant *g,
 	const struct acl_tok *head = &p->tok[0];
 	unsigned bits = 0;
 
-	/* a wildcard grant gives no $SYS topic; a wildcard head in p may
-	 * mean $SYS topics g does not give */
-	if (is_sys(head) && g->wild_head)
+	/* a wildcard grant gives no reserved topic; a wildcard head in p may
+	 * mean reserved topics g does not give */
+	if (reserved(head, ACL_SUB) && g->wild_head)
 		return 0;
 	if (acl_pat_intersect(&g->p, p, &x) && !denied_whole(a, &x))
 		bits |= GRANT_SOME;
-	if (!acl_tok_wild(head) && (!is_sys(head) || !g->wild_head) &&
-	    acl_pat_contains(&g->p, p))
+	if (!acl_tok_wild(head) && acl_pat_contains(&g->p, p))
 		bits |= GRANT_WHOLE;
 	return bits;
 }

@@ -54,8 +54,7 @@ int acl_pat_match(const char *pat, size_t len, const struct acl_pat *topic)
 /* Tokens before a trailing ">" (all of them when there is none). */
 static size_t fixed(const struct acl_pat *p)
 {
-	return p->n > 0 && acl_tok_is(&p->tok[p->n - 1], '>') ? p->n - 1
-							       : p->n;
+	return p->n > 0 && acl_tok_is(&p->tok[p->n - 1], '>') ? p->n - 1 : p->n;
 }
 
 static int has_tail(const struct acl_pat *p)

@@ -13,6 +13,7 @@
 #include "auth_login.h"
 #include "auth_worker.h"
 #include "authdelay.h"
+#include "authz.h"
 #include "broker.h"
 #include "conn.h"
 
@@ -230,7 +231,7 @@ static void follow(struct broker *b, struct conn *c, struct users *fresh)
 	}
 	user_unref(c->user);
 	c->user = user_ref(usr);
-	/* AUTHZ: authz_reapply(c) here, from branch acl's authz.h */
+	authz_reapply(c); /* its subscriptions under the new rules */
 }
 
 void auth_reload_apply(struct broker *b, struct users *fresh)

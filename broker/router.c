@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "authz.h"
 #include "conn.h"
 #include "msgtail.h"
 #include "trie.h"
@@ -82,6 +83,13 @@ size_t router_count(const struct router *r)
 	return trie_count(r->trie);
 }
 
+/* May ts have this topic?  Only a filtered subscription (its rules allow
+ * some of its topics, authz.h) asks; every other one pays one bit test. */
+static int may_receive(const struct trie_sub *ts, struct proto_str topic)
+{
+	return !ts->filtered || authz_may_receive(ts->owner, topic);
+}
+
 /* Queue the MSG for one subscription: its own head, the shared tail
  * (*tail may become a heap copy, see conn_send_msg).  Returns 1 when
  * queued, 0 when dropped. */
@@ -104,21 +112,28 @@ static int over_high_water(const struct conn *c, size_t pending)
 
 /* One member of a queue group: among the members under their high-water
  * mark, the one with the fewest bytes waiting; if every member is over,
- * the one with the fewest bytes waiting (its policy then applies).  Ties
+ * the one with the fewest bytes waiting (its policy then applies).  A
+ * filtered member whose rules deny the topic is passed over; NULL when
+ * every member is.  Ties
  * are broken by a rotating start so equally idle members take turns; the
  * rotation is the group's own (trie_sub_group, shared by its members):
  * one counter for all groups would step once per group per publish and
  * leave a group of two always starting on the same member next to
  * another group of two (issue #13). */
-static const struct trie_sub *pick_member(struct trie_sub *const *m, size_t n)
+static const struct trie_sub *pick_member(struct trie_sub *const *m, size_t n,
+					  struct proto_str topic)
 {
 	size_t start = (size_t)(trie_sub_group(m[0])->turn++ % n);
 	size_t best = n, best_pending = SIZE_MAX;
-	size_t any = start, any_pending = SIZE_MAX;
+	size_t any = n, any_pending = SIZE_MAX;
 
 	for (size_t k = 0; k < n; k++) {
 		size_t i = (start + k) % n;
-		size_t pending = conn_out_pending(m[i]->owner);
+		size_t pending;
+
+		if (!may_receive(m[i], topic))
+			continue;
+		pending = conn_out_pending(m[i]->owner);
 		if (pending < any_pending) {
 			any = i;
 			any_pending = pending;
@@ -131,23 +146,28 @@ static const struct trie_sub *pick_member(struct trie_sub *const *m, size_t n)
 		if (pending == 0)
 			break; /* nobody beats an idle member */
 	}
-	return m[best < n ? best : any];
+	if (best < n)
+		return m[best];
+	return any < n ? m[any] : NULL;
 }
 
-static long fan_out(struct router *r, struct msg_tail **tail)
+static long fan_out(struct router *r, struct msg_tail **tail,
+		    struct proto_str topic)
 {
 	const struct trie_result *res = &r->res;
+	const struct trie_sub *ts;
 	long n = 0;
 
 	for (size_t i = 0; i < res->nplain; i++)
-		n += deliver(tail, res->plain[i]);
+		if (may_receive(res->plain[i], topic))
+			n += deliver(tail, res->plain[i]);
 	for (size_t g = 0; g < res->ngroups; g++) {
 		size_t from = res->group_start[g];
 		size_t to = g + 1 < res->ngroups ? res->group_start[g + 1]
 						 : res->nqueued;
-		if (to > from)
-			n += deliver(tail, pick_member(&res->queued[from],
-						       to - from));
+		if (to > from &&
+		    (ts = pick_member(&res->queued[from], to - from, topic)))
+			n += deliver(tail, ts);
 	}
 	return n;
 }
@@ -167,7 +187,7 @@ long router_publish(struct router *r, const struct router_origin *origin,
 				      payload);
 		if (!tail)
 			return -1;
-		n = fan_out(r, &tail);
+		n = fan_out(r, &tail, topic);
 		msg_tail_release(tail); /* a heap copy, if one was made */
 	}
 	r->stats->published++;

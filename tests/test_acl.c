@@ -29,14 +29,13 @@ static struct acl *mk(const char *const *rules)
 
 		ck_assert_int_eq(sscanf(*rules, "%7s %7s %299s", eff, act, pat),
 				 3);
-		ac = !strcmp(act, "pub") ? ACL_PUB :
-		     !strcmp(act, "sub") ? ACL_SUB :
-					   ACL_ALL;
-		ck_assert_int_eq(acl_add(a,
-					 !strcmp(eff, "deny") ? ACL_DENY :
-								ACL_ALLOW,
-					 ac, pat, strlen(pat)),
-				 0);
+		ac = !strcmp(act, "pub")   ? ACL_PUB
+		     : !strcmp(act, "sub") ? ACL_SUB
+					   : ACL_ALL;
+		ck_assert_int_eq(
+			acl_add(a, !strcmp(eff, "deny") ? ACL_DENY : ACL_ALLOW,
+				ac, pat, strlen(pat)),
+			0);
 	}
 	return a;
 }
@@ -237,8 +236,8 @@ END_TEST
 
 START_TEST(test_deny_wildcard_covers_sys)
 {
-	static const char *const r[] = { "allow sub $SYS.>", "deny sub *.pool.>",
-					 NULL };
+	static const char *const r[] = { "allow sub $SYS.>",
+					 "deny sub *.pool.>", NULL };
 	struct acl *a = mk(r);
 
 	ck_assert_int_eq(recv(a, "$SYS.pool.p.stats"), 0);
@@ -268,6 +267,29 @@ START_TEST(test_private_inbox)
 	/* the inbox is for receiving: publishing needs a rule */
 	ck_assert_int_eq(pub(a, "_INBOX.bob.x"), 1);
 	acl_free(a);
+}
+END_TEST
+
+START_TEST(test_wildcard_does_not_give_inboxes)
+{
+	static const char *const wide[] = { "allow all >", NULL };
+	static const char *const mon[] = { "allow sub _INBOX.>", NULL };
+	struct acl *a = mk(wide), *m = mk(mon);
+
+	/* "allow sub >" reaches neither other users' inboxes... */
+	ck_assert_int_eq(recv(a, "_INBOX.bob.r1"), 0);
+	ck_assert_int_eq(verdict(a, "_INBOX.bob.>"), NONE);
+	ck_assert_int_eq(verdict(a, "_INBOX.>"), FILTER); /* its own */
+	ck_assert_int_eq(verdict(a, "*.bob.>"), FILTER);
+	ck_assert_int_eq(recv(a, "_INBOX.alice.r1"), 1);
+	/* ...while answering one is publishing like any topic */
+	ck_assert_int_eq(pub(a, "_INBOX.bob.r1"), 1);
+	/* a rule naming _INBOX gives them all */
+	ck_assert_int_eq(recv(m, "_INBOX.bob.r1"), 1);
+	ck_assert_int_eq(verdict(m, "_INBOX.>"), ALL);
+	ck_assert_int_eq(pub(m, "_INBOX.bob.r1"), 0);
+	acl_free(a);
+	acl_free(m);
 }
 END_TEST
 
@@ -307,10 +329,8 @@ START_TEST(test_bad_rules_refused)
 	ck_assert_int_eq(acl_add(a, ACL_ALLOW, ACL_ALL, "a..b", 4), -1);
 	ck_assert_int_eq(acl_add(a, ACL_ALLOW, ACL_ALL, "", 0), -1);
 	ck_assert_int_eq(acl_add(a, ACL_ALLOW, ACL_ALL, "a*", 2), -1);
-	ck_assert_int_eq(acl_add(a, ACL_ALLOW, (enum acl_action)0, "a", 1),
-			 -1);
-	ck_assert_int_eq(acl_add(a, ACL_ALLOW, (enum acl_action)4, "a", 1),
-			 -1);
+	ck_assert_int_eq(acl_add(a, ACL_ALLOW, (enum acl_action)0, "a", 1), -1);
+	ck_assert_int_eq(acl_add(a, ACL_ALLOW, (enum acl_action)4, "a", 1), -1);
 	ck_assert_int_eq(acl_add(a, (enum acl_effect)7, ACL_PUB, "a", 1), -1);
 	ck_assert_int_eq(pub(a, "a"), 0); /* nothing was added */
 	/* the pattern is copied: the caller's buffer may change */
@@ -334,9 +354,8 @@ START_TEST(test_many_rules_and_long_topics)
 	ck_assert_ptr_nonnull(a);
 	for (int i = 0; i < 100; i++) {
 		snprintf(pat, sizeof(pat), "t%d.>", i);
-		ck_assert_int_eq(acl_add(a, ACL_ALLOW, ACL_ALL, pat,
-					 strlen(pat)),
-				 0);
+		ck_assert_int_eq(
+			acl_add(a, ACL_ALLOW, ACL_ALL, pat, strlen(pat)), 0);
 	}
 	ck_assert_int_eq(pub(a, "t99.x"), 1);
 	ck_assert_int_eq(pub(a, "t100.x"), 0);
@@ -353,8 +372,9 @@ END_TEST
 /* ---- the algebra against brute force --------------------------------- */
 
 /* "z" appears in no pattern: it stands for every other token. */
-static const char *const alphabet[] = { "a", "b", "$SYS", "_INBOX", "alice",
-					"z" };
+static const char *const alphabet[] = {
+	"a", "b", "$SYS", "_INBOX", "alice", "z"
+};
 #define NALPHA (sizeof(alphabet) / sizeof(alphabet[0]))
 #define MAX_TOPIC_TOKENS 4
 
@@ -395,8 +415,8 @@ static void topics_make(struct topics *t)
 /* A random valid pattern of 1..3 tokens (xorshift state in *rs). */
 static void rand_pattern(uint32_t *rs, char *out)
 {
-	static const char *const toks[] = { "a", "b", "$SYS", "_INBOX",
-					    "alice", "*" };
+	static const char *const toks[] = { "a",      "b",     "$SYS",
+					    "_INBOX", "alice", "*" };
 	int len = 1 + (int)(*rs % 3);
 
 	out[0] = '\0';
@@ -448,8 +468,7 @@ START_TEST(test_algebra_brute_force)
 			if (meet)
 				ck_assert_msg(acl_pat_contains(&x, &t) ==
 						      (ma && mb),
-					      "%s ^ %s at %s", sa, sb,
-					      tp.s[i]);
+					      "%s ^ %s at %s", sa, sb, tp.s[i]);
 		}
 		ck_assert_msg(meet == any_both, "meet %s %s", sa, sb);
 		ck_assert_msg(cont == !escapes, "contains %s %s", sa, sb);
@@ -469,8 +488,7 @@ static struct acl *rand_acl(uint32_t *rs)
 		char p[64];
 
 		rand_pattern(rs, p);
-		ck_assert_int_eq(acl_add(a,
-					 *rs % 3 ? ACL_ALLOW : ACL_DENY,
+		ck_assert_int_eq(acl_add(a, *rs % 3 ? ACL_ALLOW : ACL_DENY,
 					 (enum acl_action)(1 + *rs % 3), p,
 					 strlen(p)),
 				 0);
@@ -505,8 +523,10 @@ START_TEST(test_verdict_brute_force)
 		}
 		/* never ALL when something is denied; NONE only when nothing
 		 * is allowed */
-		ck_assert_msg(v != ALL || every, "ALL but a topic denied: %s", p);
-		ck_assert_msg(v != NONE || !some, "NONE but one allowed: %s", p);
+		ck_assert_msg(v != ALL || every, "ALL but a topic denied: %s",
+			      p);
+		ck_assert_msg(v != NONE || !some, "NONE but one allowed: %s",
+			      p);
 		acl_free(a);
 	}
 	/* the sample reaches every verdict */
@@ -534,6 +554,7 @@ static Suite *acl_suite(void)
 	tcase_add_test(tc, test_sys_needs_literal_rule);
 	tcase_add_test(tc, test_deny_wildcard_covers_sys);
 	tcase_add_test(tc, test_private_inbox);
+	tcase_add_test(tc, test_wildcard_does_not_give_inboxes);
 	tcase_add_test(tc, test_inbox_needs_a_token_name);
 	tcase_add_test(tc, test_deny_wins_over_inbox);
 	tcase_add_test(tc, test_bad_rules_refused);
