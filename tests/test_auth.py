@@ -365,6 +365,11 @@ class SafeDefault(unittest.TestCase):
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
 
+    def test_identity_needs_users_and_required_certs(self):
+        rc, out = check_config("tls_identity_from_cert yes\n")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("tls_identity_from_cert", out)
+
     def test_users_file_checked(self):
         d = brokertest.tempfile.TemporaryDirectory(prefix="brokertest-auth-")
         with d:
