@@ -19,8 +19,9 @@
 #define MAX_THREADS 4
 /* The threads' nice value (the loop's is 0): under a login storm on a busy
  * host the loop (every established client) wins the CPU and logins slow
- * down first (docs/BENCHMARKS.md, "Logins"). */
-#define WORKER_NICE 19
+ * down first (docs/BENCHMARKS.md, "Logins").  Not 19: on a saturated host
+ * a yescrypt check at nice 19 took over 10 s, past handshake_timeout. */
+#define WORKER_NICE 10
 
 struct job_list {
 	struct auth_job *head, *tail;

@@ -441,6 +441,12 @@ static size_t on_read_max(void *ctx)
 
 	if (cap < 4096)
 		cap = 4096;
+	/* Before WELCOME only a HELLO is wanted, and while its login is
+	 * checked (auth_login.h) what was read waits in the input: keep that
+	 * to a HELLO's worth, not a read's (unauthenticated connections stay
+	 * small, whatever they pipeline). */
+	if (c->state == CONN_HANDSHAKE && cap > CONN_HANDSHAKE_READ)
+		cap = CONN_HANDSHAKE_READ;
 	return cap < CONN_MAX_READ ? (size_t)cap : CONN_MAX_READ;
 }
 

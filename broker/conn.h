@@ -207,5 +207,7 @@ void conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
  * idle connections do not grow).  The input then holds at most one frame
  * plus one read.  (A write pass: TRANSPORT_MAX_WRITE.) */
 #define CONN_MAX_READ (256u * 1024u)
+/* ... and before WELCOME (a HELLO is at most PROTO_PREHELLO_MAX). */
+#define CONN_HANDSHAKE_READ (2u * PROTO_PREHELLO_MAX)
 
 #endif

@@ -111,7 +111,8 @@ class AuthBroker(Broker):
 
 
 def login(port, user, password, name="t"):
-    c = Conn(port, timeout=10.0)
+    # generous: a yescrypt check on a loaded host takes long (nice 10)
+    c = Conn(port, timeout=30.0)
     creds = {}
     if user is not None:
         creds["user"] = user
@@ -188,7 +189,7 @@ class Auth(unittest.TestCase):
         self.pipelined("dave")
 
     def pipelined(self, user):
-        c = Conn(self.b.port, timeout=10.0)
+        c = Conn(self.b.port, timeout=30.0)
         data = b"".join([
             brokertest.frame(brokertest.pack(
                 [HELLO, 1, "p", {"user": user,
