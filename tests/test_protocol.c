@@ -90,7 +90,7 @@ START_TEST(rt_hello_auth)
 	static const char unknown_key[] =
 		"94 01 01 a1 63 83 a1 78 91 01 a4 75 73 65 72 a1 61 "
 		"a4 70 61 73 73 a2 70 77";
-	uint8_t f[1024];
+	uint8_t f[1024], body[64];
 	char big[PROTO_MAX_PASS + 2];
 	struct proto_msg m;
 	size_t n;
@@ -101,7 +101,8 @@ START_TEST(rt_hello_auth)
 	ck_assert(str_is(m.user, "alice"));
 	ck_assert(str_is(m.pass, "s3cret"));
 	ck_assert(str_is(m.name, "c"));
-	ck_assert_int_eq(decode_hex(unknown_key, &m), PROTO_OK_CODE);
+	ck_assert_int_eq(decode_hex_in(unknown_key, body, sizeof body, &m),
+			 PROTO_OK_CODE);
 	ck_assert(str_is(m.user, "a"));
 	ck_assert(str_is(m.pass, "pw"));
 	n = proto_enc_hello(f, sizeof f, PROTO_VERSION, proto_cstr("c"));
