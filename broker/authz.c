@@ -66,9 +66,9 @@ enum acl_sub_verdict authz_sub(struct conn *c, uint64_t req_id,
 	return v;
 }
 
-void authz_mark(struct sub *s, enum acl_sub_verdict v)
+void authz_mark(struct conn *c, struct sub *s, enum acl_sub_verdict v)
 {
-	s->ts.filtered = v == ACL_SUB_FILTER;
+	router_set_filtered(c->b->router, s, v == ACL_SUB_FILTER);
 }
 
 int authz_may_receive(const struct conn *c, struct proto_str topic)
@@ -113,7 +113,7 @@ void authz_reapply(struct conn *c)
 		if (v == ACL_SUB_NONE) {
 			revoke(c, s);
 		} else {
-			authz_mark(s, v);
+			authz_mark(c, s, v);
 			i++;
 		}
 	}

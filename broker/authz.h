@@ -43,8 +43,9 @@ int authz_pub(struct conn *c, uint64_t req_id, struct proto_str topic);
 enum acl_sub_verdict authz_sub(struct conn *c, uint64_t req_id,
 			       const char *pattern, size_t len);
 
-/* Mark s filtered or not for verdict v (ALL or FILTER). */
-void authz_mark(struct sub *s, enum acl_sub_verdict v);
+/* Mark c's subscription s (linked in the router) filtered or not for
+ * verdict v (ALL or FILTER), through router_set_filtered. */
+void authz_mark(struct conn *c, struct sub *s, enum acl_sub_verdict v);
 
 /* May c (the owner of a filtered subscription) receive topic?  1 yes.
  * Pure: no count, no log (it runs per MSG). */

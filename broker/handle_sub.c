@@ -48,13 +48,14 @@ void handle_sub(struct conn *c, const struct proto_msg *m)
 		conn_send_err(c, m->req_id, PROTO_E_INTERNAL, "out of memory");
 		return;
 	}
-	authz_mark(s, v);
 	if (router_subscribe(c->b->router, s) != 0) {
 		subs_take(&c->subs, sid);
 		sub_free(s);
 		conn_send_err(c, m->req_id, PROTO_E_INTERNAL, "out of memory");
 		return;
 	}
+	if (v == ACL_SUB_FILTER)
+		authz_mark(c, s, v);
 	outbound_sub_opts(c, &m->opts);
 	conn_log(c, LOG_LEVEL_DEBUG, "SUB %u '%s'%s%s", sid, s->pattern,
 		 s->ts.queue ? " queue " : "", s->ts.queue ? s->ts.queue : "");

@@ -18,6 +18,8 @@ struct router {
 	struct broker_stats *stats;
 	router_interest_fn hook;
 	void *hook_arg;
+	size_t nfiltered; /* linked subscriptions with ts.filtered set: while
+			   * 0 the fan-out asks nothing per MSG */
 };
 
 struct router *router_new(const struct log *lg, struct broker_stats *stats)
@@ -67,6 +69,7 @@ int router_subscribe(struct router *r, struct sub *s)
 
 	if (rc < 0)
 		return -1;
+	r->nfiltered += s->ts.filtered;
 	if (rc == 1)
 		interest_changed(r, s, 1);
 	return 0;
@@ -74,8 +77,19 @@ int router_subscribe(struct router *r, struct sub *s)
 
 void router_unsubscribe(struct router *r, struct sub *s)
 {
-	if (trie_remove(r->trie, s->pattern, sub_pattern_len(s), &s->ts) == 1)
+	int rc = trie_remove(r->trie, s->pattern, sub_pattern_len(s), &s->ts);
+
+	if (rc >= 0)
+		r->nfiltered -= s->ts.filtered;
+	if (rc == 1)
 		interest_changed(r, s, 0);
+}
+
+void router_set_filtered(struct router *r, struct sub *s, int filtered)
+{
+	r->nfiltered -= s->ts.filtered;
+	s->ts.filtered = filtered != 0;
+	r->nfiltered += s->ts.filtered;
 }
 
 size_t router_count(const struct router *r)
@@ -84,10 +98,10 @@ size_t router_count(const struct router *r)
 }
 
 /* May ts have this topic?  Only a filtered subscription (its rules allow
- * some of its topics, authz.h) asks; every other one pays one bit test. */
-static int may_receive(const struct trie_sub *ts, struct proto_str topic)
+ * some of its topics, authz.h) asks; topic NULL: the router holds none. */
+static int may_receive(const struct trie_sub *ts, const struct proto_str *topic)
 {
-	return !ts->filtered || authz_may_receive(ts->owner, topic);
+	return !topic || !ts->filtered || authz_may_receive(ts->owner, *topic);
 }
 
 /* Queue the MSG for one subscription: its own head, the shared tail
@@ -121,7 +135,7 @@ static int over_high_water(const struct conn *c, size_t pending)
  * leave a group of two always starting on the same member next to
  * another group of two (issue #13). */
 static const struct trie_sub *pick_member(struct trie_sub *const *m, size_t n,
-					  struct proto_str topic)
+					  const struct proto_str *topic)
 {
 	size_t start = (size_t)(trie_sub_group(m[0])->turn++ % n);
 	size_t best = n, best_pending = SIZE_MAX;
@@ -151,16 +165,22 @@ static const struct trie_sub *pick_member(struct trie_sub *const *m, size_t n,
 	return any < n ? m[any] : NULL;
 }
 
+/* topic: NULL when no subscription is filtered (nothing to ask). */
 static long fan_out(struct router *r, struct msg_tail **tail,
-		    struct proto_str topic)
+		    const struct proto_str *topic)
 {
 	const struct trie_result *res = &r->res;
 	const struct trie_sub *ts;
 	long n = 0;
 
-	for (size_t i = 0; i < res->nplain; i++)
-		if (may_receive(res->plain[i], topic))
+	if (!topic) {
+		for (size_t i = 0; i < res->nplain; i++)
 			n += deliver(tail, res->plain[i]);
+	} else {
+		for (size_t i = 0; i < res->nplain; i++)
+			if (may_receive(res->plain[i], topic))
+				n += deliver(tail, res->plain[i]);
+	}
 	for (size_t g = 0; g < res->ngroups; g++) {
 		size_t from = res->group_start[g];
 		size_t to = g + 1 < res->ngroups ? res->group_start[g + 1]
@@ -187,7 +207,7 @@ long router_publish(struct router *r, const struct router_origin *origin,
 				      payload);
 		if (!tail)
 			return -1;
-		n = fan_out(r, &tail, topic);
+		n = fan_out(r, &tail, r->nfiltered ? &topic : NULL);
 		msg_tail_release(tail); /* a heap copy, if one was made */
 	}
 	r->stats->published++;

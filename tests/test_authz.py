@@ -196,6 +196,12 @@ class Rules(unittest.TestCase):
         self.assertTrue(forbidden(c.pub("x")))
         self.assertTrue(forbidden(c.sub(1, "a.b")))
         self.assertTrue(forbidden(c.sub(2, "x")))
+        # the longest topic, two-byte characters: the reason is cut
+        # between characters (it decodes as UTF-8) and stays in bounds
+        m = c.pub("\u00e9" * 128)
+        self.assertTrue(forbidden(m), m)
+        self.assertLessEqual(len(m[3].encode()), 256)
+        self.assertTrue(m[3].endswith("\u00e9'"), m)
         self.assertTrue(c.alive())
 
     def test_sub_verdicts(self):
