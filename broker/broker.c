@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "auth.h"
 #include "clock.h"
 #include "conn.h"
 #include "listener.h"
@@ -194,7 +195,7 @@ int broker_init(struct broker *b, const struct conf *conf)
 		broker_free(b);
 		return -1;
 	}
-	if (start_tls(b) != 0 || start_engine(b) != 0) {
+	if (start_tls(b) != 0 || start_engine(b) != 0 || auth_init(b) != 0) {
 		broker_free(b);
 		return -1;
 	}
@@ -234,6 +235,7 @@ void broker_free(struct broker *b)
 	engine_free(b->engine); /* after the connections' UNSUBs */
 #endif
 	b->engine = NULL;
+	auth_free(b); /* after the connections: they cancel their logins */
 	transport_loop_free(b->transports);
 	b->transports = NULL;
 	tls_ctx_free(b->tls);

@@ -24,6 +24,7 @@
  * keeps room for them beyond max_clients. */
 #define BROKER_MAX_UNCOUNTED 32
 
+struct auth;
 struct conn;
 struct event;
 struct engine;
@@ -63,6 +64,8 @@ struct broker {
 	struct conn_list conns;		   /* connections, owned (conn.link) */
 	struct transport_loop *transports; /* owned: the flush list
 					    * (transport.h) */
+	struct auth *auth;		   /* owned (auth.h): users, the
+					    * password-check worker */
 	struct ssl_ctx_st *tls;		   /* owned (tls_ctx.h): what TLS
 					 * listeners' new connections use;
 					 * NULL when there are none */

@@ -101,6 +101,10 @@ static const struct conf_key keys[] = {
 	    engine_breaker_cooldown_ms, 10, 3600000, 0),
 	NUM("engine_reconnect_wait", CONF_DURATION, engine_reconnect_wait_ms,
 	    10, 60000, 0),
+	OWN("users_file", KEY_STR, users_file, 1, CONF_MAX_PATH - 1),
+	WORD("allow_anonymous", allow_anonymous, conf_parse_bool, "yes or no"),
+	WORD("tls_identity_from_cert", tls_identity_from_cert, conf_parse_bool,
+	     "yes or no"),
 };
 
 /* log_facility names (syslog.h values). */
@@ -524,12 +528,27 @@ static int check_tls(const struct conf *c, const struct conf_listen *l,
 	return 1;
 }
 
+/* tls_identity_from_cert needs client certificates required and a users
+ * file to find the names in.  Returns the problems. */
+static int check_identity(const struct conf *c, const char *path, FILE *errs)
+{
+	if (!c->tls_identity_from_cert ||
+	    (c->tls_client_cert == CONF_TLS_CLIENT_REQUIRED &&
+	     c->users_file[0]))
+		return 0;
+	fprintf(errs,
+		"%s: key 'tls_identity_from_cert': needs tls_client_cert "
+		"required and a users_file\n",
+		path);
+	return 1;
+}
+
 /* Checks that need the whole file: a listen line's pool must be defined
  * (by any pool.NAME.* line, before or after it), a tls one needs a
  * certificate.  Returns the problems. */
 static int check_whole(const struct conf *c, const char *path, FILE *errs)
 {
-	int problems = 0;
+	int problems = check_identity(c, path, errs);
 
 	for (unsigned i = 0; i < c->nlisten; i++) {
 		const char *pool = c->listen[i].pool;

@@ -86,6 +86,13 @@ struct conf {
 	char tls_key_file[CONF_MAX_PATH];  /* PEM private key */
 	char tls_ca_file[CONF_MAX_PATH];   /* PEM CAs trusted for clients */
 	int tls_client_cert;		   /* enum conf_tls_client */
+	/* Authentication (auth.h, users.h) */
+	char users_file[CONF_MAX_PATH]; /* "" : none, everyone allowed */
+	int allow_anonymous;		/* clients without credentials (with a
+					 * users_file); without one: a
+					 * non-loopback listener may start */
+	int tls_identity_from_cert;	/* a TLS client's certificate CN is its
+				     * user name (tls_client_cert required) */
 	/* HTTP monitor (monitor.h): "monitor PORT" or "monitor ADDR:PORT";
 	 * port 0: off (the default).  Read at start only. */
 	struct conf_listen monitor;

@@ -15,12 +15,14 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "auth_login.h"
 #include "broker.h"
 #include "clock.h"
 #include "handle.h"
 #include "msgtail.h"
 #include "pool.h"
 #include "transport.h"
+#include "users.h"
 
 static void format_addr(char *buf, size_t cap, const struct conn_addr *a);
 
@@ -155,7 +157,7 @@ static size_t frames_in_span(struct conn *c, const uint8_t *p, size_t len,
 	struct proto_span_frame f = { 0, NULL, 0, 0 };
 
 	proto_span_init(&s, p, len);
-	while (c->state != CONN_CLOSING && !(c->pause & CONN_PAUSE_OUTPUT)) {
+	while (c->state != CONN_CLOSING && !(c->pause & CONN_PAUSE_NOW)) {
 		switch (proto_span_next(&s, body_limit(c, max_body), &f)) {
 		case PROTO_SPAN_NEED_MORE:
 			*need = f.need;
@@ -188,8 +190,7 @@ void conn_input(struct conn *c)
 	struct evbuffer *in = transport_in(c->t);
 	uint32_t max_body = c->b->frame_max_payload + PROTO_FRAME_OVERHEAD;
 
-	while (in && c->state != CONN_CLOSING &&
-	       !(c->pause & CONN_PAUSE_OUTPUT)) {
+	while (in && c->state != CONN_CLOSING && !(c->pause & CONN_PAUSE_NOW)) {
 		struct evbuffer_iovec v = { NULL, 0 };
 		size_t avail, done, need = PROTO_HDR_LEN;
 		int stop = 0;
@@ -288,6 +289,7 @@ void conn_close(struct conn *c, const char *why)
 	pool_handshake_over(c); /* a closing connection is not evicted */
 	transport_read(c->t, may_read(c));
 	c->timer_at = 0;
+	auth_login_cancel(c);
 	inbound_stop(c);
 	flowhold_gone(c);
 	handle_sub_drop_all(c);
@@ -452,6 +454,12 @@ static size_t on_read_max(void *ctx)
 
 	if (cap < 4096)
 		cap = 4096;
+	/* Before WELCOME only a HELLO is wanted, and while its login is
+	 * checked (auth_login.h) what was read waits in the input: keep that
+	 * to a HELLO's worth, not a read's (unauthenticated connections stay
+	 * small, whatever they pipeline). */
+	if (c->state == CONN_HANDSHAKE && cap > CONN_HANDSHAKE_READ)
+		cap = CONN_HANDSHAKE_READ;
 	return cap < CONN_MAX_READ ? (size_t)cap : CONN_MAX_READ;
 }
 
@@ -465,6 +473,8 @@ static const struct transport_cbs transport_cbs = {
 /* Free what conn_new made (any part may be missing). */
 static void conn_free_parts(struct conn *c)
 {
+	auth_login_cancel(c);
+	user_unref(c->user);
 	flowhold_free(c);
 	outbound_free(c);
 	inbound_free(c);

@@ -27,7 +27,9 @@
 #include "subs.h"
 
 struct broker;
+struct login;
 struct ssl_ctx_st;
+struct user;
 struct event;
 struct evbuffer;
 struct msg_tail;
@@ -59,7 +61,11 @@ enum conn_pause {
 	CONN_PAUSE_BLOCK = 1u << 5,  /* a block subscriber it publishes to
 				      * is over its mark (flowhold.h):
 				      * until it drains or stalls */
+	CONN_PAUSE_AUTH = 1u << 6,   /* its HELLO's login is being checked
+				      * (auth_login.h): until WELCOME */
 };
+/* Reading stops right after the frame that set one of these. */
+#define CONN_PAUSE_NOW (CONN_PAUSE_OUTPUT | CONN_PAUSE_AUTH)
 /* The output is dead: nothing more is queued for it. */
 #define CONN_PAUSE_GONE (CONN_PAUSE_CUT | CONN_PAUSE_BROKEN)
 
@@ -120,6 +126,12 @@ struct conn {
 	int64_t since_ms; /* wall clock at accept (the loop's cached
 				 * time), ms since the epoch */
 	struct conn_io io;
+
+	/* Authentication (auth.h).  user: a reference (users.h) once logged
+	 * in with a users file, NULL without one; login: the login being
+	 * checked or delayed (auth_login.h), NULL: none. */
+	struct user *user;
+	struct login *login;
 };
 
 /* Wrap an accepted, non-blocking socket (the connection owns fd from now
@@ -210,5 +222,7 @@ void conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
  * idle connections do not grow).  The input then holds at most one frame
  * plus one read.  (A write pass: TRANSPORT_MAX_WRITE.) */
 #define CONN_MAX_READ (256u * 1024u)
+/* ... and before WELCOME (a HELLO is at most PROTO_PREHELLO_MAX). */
+#define CONN_HANDSHAKE_READ (2u * PROTO_PREHELLO_MAX)
 
 #endif

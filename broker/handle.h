@@ -19,6 +19,9 @@
 struct conn;
 
 void handle_hello(struct conn *c, const struct proto_msg *m);
+/* c's HELLO is accepted (and its login done, auth_login.h): WELCOME,
+ * READY, the keepalive timer.  name (borrowed) is only logged. */
+void handle_hello_welcome(struct conn *c, struct proto_str name);
 void handle_ping(struct conn *c);
 void handle_pong(struct conn *c);
 void handle_pub(struct conn *c, const struct proto_msg *m);

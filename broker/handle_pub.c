@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include "authz.h"
 #include "broker.h"
 #include "conn.h"
 #include "handle.h"
@@ -33,6 +34,8 @@ void handle_pub(struct conn *c, const struct proto_msg *m)
 		conn_send_err(c, m->req_id, PROTO_E_PAYLOAD_TOO_LARGE, NULL);
 		return;
 	}
+	if (c->user && !authz_pub(c, m->req_id, m->topic))
+		return; /* ERR FORBIDDEN sent */
 	if (sys_topics_pub(c->b->sys, c, m))
 		return; /* $SYS.: answered or refused there */
 	flowhold_pub_start(c);

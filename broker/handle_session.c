@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
+#include "auth_login.h"
 #include "broker.h"
 #include "clock.h"
 #include "conn.h"
@@ -74,12 +76,29 @@ static void keep_name(struct conn *c, struct proto_str name)
 	}
 }
 
-void handle_hello(struct conn *c, const struct proto_msg *m)
+void handle_hello_welcome(struct conn *c, struct proto_str name)
 {
 	const struct conf *cf = &c->b->conf;
 	uint8_t buf[128];
 	size_t n;
 
+	n = proto_enc_welcome(buf, sizeof buf, PROTO_VERSION,
+			      proto_cstr(server_name), c->id,
+			      c->b->frame_max_payload, cf->ping_interval_ms);
+	conn_send_frame(c, buf, n);
+	c->state = CONN_READY;
+	pool_handshake_over(c);
+	c->pings_out = 0;
+	c->timer_at = cf->ping_interval_ms > 0
+			      ? clock_mono_ms() + cf->ping_interval_ms
+			      : 0;
+	keep_name(c, name);
+	conn_log(c, LOG_LEVEL_INFO, "HELLO, name '%.*s'",
+		 name.ptr ? (int)name.len : 0, name.ptr ? name.ptr : "");
+}
+
+void handle_hello(struct conn *c, const struct proto_msg *m)
+{
 	if (c->state != CONN_HANDSHAKE) {
 		conn_send_err(c, 0, PROTO_E_NOT_READY, "HELLO sent twice");
 		return;
@@ -94,20 +113,14 @@ void handle_hello(struct conn *c, const struct proto_msg *m)
 		conn_fail(c, PROTO_E_BAD_NAME, "invalid client name");
 		return;
 	}
-	n = proto_enc_welcome(buf, sizeof buf, PROTO_VERSION,
-			      proto_cstr(server_name), c->id,
-			      c->b->frame_max_payload, cf->ping_interval_ms);
-	conn_send_frame(c, buf, n);
-	c->state = CONN_READY;
-	pool_handshake_over(c);
-	c->pings_out = 0;
-	c->timer_at = cf->ping_interval_ms > 0
-			      ? clock_mono_ms() + cf->ping_interval_ms
-			      : 0;
-	keep_name(c, m->name);
-	conn_log(c, LOG_LEVEL_INFO, "HELLO, name '%.*s'",
-		 m->name.ptr ? (int)m->name.len : 0,
-		 m->name.ptr ? m->name.ptr : "");
+	if (c->b->auth && c->b->auth->users) {
+		auth_login(c, m); /* WELCOME now or once checked */
+		return;
+	}
+	if (m->user.ptr || m->pass.ptr)
+		conn_log(c, LOG_LEVEL_DEBUG,
+			 "credentials ignored: no users_file");
+	handle_hello_welcome(c, m->name);
 }
 
 void handle_ping(struct conn *c)

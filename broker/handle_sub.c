@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include "authz.h"
 #include "broker.h"
 #include "conn.h"
 #include "handle.h"
@@ -17,6 +18,7 @@
 void handle_sub(struct conn *c, const struct proto_msg *m)
 {
 	uint32_t sid = (uint32_t)m->sid;
+	enum acl_sub_verdict v = ACL_SUB_ALL;
 	struct sub *s;
 
 	if (proto_check_pattern(m->topic.ptr, m->topic.len) != PROTO_OK_CODE) {
@@ -28,6 +30,9 @@ void handle_sub(struct conn *c, const struct proto_msg *m)
 		conn_send_err(c, m->req_id, PROTO_E_BAD_QUEUE, NULL);
 		return;
 	}
+	if (c->user && (v = authz_sub(c, m->req_id, m->topic.ptr,
+				      m->topic.len)) == ACL_SUB_NONE)
+		return; /* ERR FORBIDDEN sent */
 	if (subs_get(&c->subs, sid)) {
 		conn_send_err(c, m->req_id, PROTO_E_SID_IN_USE, NULL);
 		return;
@@ -49,6 +54,8 @@ void handle_sub(struct conn *c, const struct proto_msg *m)
 		conn_send_err(c, m->req_id, PROTO_E_INTERNAL, "out of memory");
 		return;
 	}
+	if (v == ACL_SUB_FILTER)
+		authz_mark(c, s, v);
 	outbound_sub_opts(c, &m->opts);
 	conn_log(c, LOG_LEVEL_DEBUG, "SUB %u '%s'%s%s", sid, s->pattern,
 		 s->ts.queue ? " queue " : "", s->ts.queue ? s->ts.queue : "");

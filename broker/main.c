@@ -25,6 +25,7 @@
 
 #include <event2/event.h>
 
+#include "auth.h"
 #include "broker.h"
 #include "conf.h"
 #include "daemon.h"
@@ -190,21 +191,23 @@ static int override(struct conf *c, const char *opt, const char *key,
 	return 1;
 }
 
-/* A relative pidfile is taken from the start directory (brokerd -d moves
- * to "/").  0, or 1 when the result is too long (reported). */
-static int absolute_pidfile(struct conf *c, const struct cli *cli, FILE *errs)
+/* A relative pidfile or users_file (path, CONF_MAX_PATH bytes) is taken
+ * from the start directory (brokerd -d moves to "/").  0, or 1 when the
+ * result is too long (reported). */
+static int absolute_path(char *path, const char *what, const struct cli *cli,
+			 FILE *errs)
 {
-	char abs[sizeof c->pidfile];
+	char abs[CONF_MAX_PATH];
 	int n;
 
-	if (!c->pidfile[0] || c->pidfile[0] == '/')
+	if (!path[0] || path[0] == '/')
 		return 0;
-	n = snprintf(abs, sizeof abs, "%s/%s", cli->cwd, c->pidfile);
+	n = snprintf(abs, sizeof abs, "%s/%s", cli->cwd, path);
 	if (n < 0 || (size_t)n >= sizeof abs) {
-		fprintf(errs, "brokerd: pidfile path too long\n");
+		fprintf(errs, "brokerd: %s path too long\n", what);
 		return 1;
 	}
-	memcpy(c->pidfile, abs, (size_t)n + 1);
+	memcpy(path, abs, (size_t)n + 1);
 	return 0;
 }
 
@@ -227,7 +230,10 @@ static int load_conf(void *arg, struct conf *c, FILE *errs)
 	problems += override(c, "--http-port", "monitor", cli->monitor, errs);
 	if (cli->daemon >= 0)
 		c->daemon = cli->daemon;
-	problems += absolute_pidfile(c, cli, errs);
+	problems += absolute_path(c->pidfile, "pidfile", cli, errs);
+	problems += absolute_path(c->users_file, "users_file", cli, errs);
+	if (!problems)
+		problems += auth_check_conf(c, errs);
 	cli->clients_verdict = fdlimit_settle(&cli->fd, &c->max_clients,
 					      cli->clients_why,
 					      sizeof cli->clients_why);

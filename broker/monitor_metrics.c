@@ -371,6 +371,12 @@ static int broker_families(const struct broker *b, double uptime_s,
 	rc |= sample(o, "payload_out_bytes_total", "", s->payload_out);
 	rc |= head(o, "errors_sent_total", "counter", "ERR frames sent.");
 	rc |= sample(o, "errors_sent_total", "", s->errors_sent);
+	rc |= head(o, "forbidden_total", "counter",
+		   "PUBs and SUBs refused by the users' rules.");
+	rc |= sample(o, "forbidden_total", "", s->forbidden);
+	rc |= head(o, "subscriptions_revoked_total", "counter",
+		   "Subscriptions removed because reloaded rules deny them.");
+	rc |= sample(o, "subscriptions_revoked_total", "", s->revoked);
 	rc |= head(o, "pending_bytes", "gauge",
 		   "Outbound bytes waiting for all clients now.");
 	rc |= sample(o, "pending_bytes", "", pending);

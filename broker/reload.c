@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 
+#include "auth.h"
 #include "broker.h"
 #include "pool.h"
 #include "tls_ctx.h"
@@ -145,6 +146,7 @@ int reload_now(struct reload *r)
 {
 	struct broker *b = r->b;
 	struct conf *fresh = malloc(sizeof *fresh);
+	struct users *users = NULL;
 	int rc = -1;
 
 	sdnotify_reloading(&b->notify);
@@ -155,7 +157,12 @@ int reload_now(struct reload *r)
 		log_msg(&b->log, LOG_LEVEL_ERROR,
 			"reload failed: keeping the "
 			"running configuration");
+	} else if (auth_reload_load(b, fresh, &users) != 0) {
+		log_msg(&b->log, LOG_LEVEL_ERROR,
+			"reload failed: keeping the "
+			"running configuration and users");
 	} else if (reload_tls(b, fresh) != 0) {
+		users_free(users);
 		log_msg(&b->log, LOG_LEVEL_ERROR,
 			"reload failed: keeping the "
 			"running configuration and TLS certificate");
@@ -163,6 +170,7 @@ int reload_now(struct reload *r)
 		keep_fixed(b, fresh);
 		b->conf = *fresh;
 		b->log.level = b->conf.log_level;
+		auth_reload_apply(b, users);
 		if (pools_reconfigure(b->pools, &b->conf) != 0)
 			log_msg(&b->log, LOG_LEVEL_ERROR,
 				"reload: a new pool "

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authz.h"
 #include "conn.h"
 #include "msgtail.h"
 #include "trie.h"
@@ -21,6 +22,10 @@ struct router {
 	router_sub_fn link_sub;	    /* NULL: no link */
 	router_forward_fn link_fwd; /* NULL: no link */
 	void *link_arg;
+	size_t nfiltered; /* linked subscriptions with ts.filtered set */
+	const struct proto_str *check; /* during a publish: its topic when
+					* nfiltered > 0 (filtered subscriptions
+					* are asked about it), else NULL */
 };
 
 struct router *router_new(const struct log *lg, struct broker_stats *stats)
@@ -78,6 +83,7 @@ int router_subscribe(struct router *r, struct sub *s)
 
 	if (rc < 0)
 		return -1;
+	r->nfiltered += s->ts.filtered;
 	if (rc == 1)
 		interest_changed(r, s, 1);
 	if (r->link_sub)
@@ -93,10 +99,19 @@ void router_unsubscribe(struct router *r, struct sub *s)
 	const char *queue = s->ts.queue ? s->pattern + len + 1 : NULL;
 	int rc = trie_remove(r->trie, s->pattern, len, &s->ts);
 
+	if (rc >= 0)
+		r->nfiltered -= s->ts.filtered;
 	if (rc == 1)
 		interest_changed(r, s, 0);
 	if (rc >= 0 && r->link_sub)
 		r->link_sub(r->link_arg, s->pattern, len, queue, 0);
+}
+
+void router_set_filtered(struct router *r, struct sub *s, int filtered)
+{
+	r->nfiltered -= s->ts.filtered;
+	s->ts.filtered = filtered != 0;
+	r->nfiltered += s->ts.filtered;
 }
 
 size_t router_count(const struct router *r)
@@ -107,6 +122,13 @@ size_t router_count(const struct router *r)
 const struct trie *router_trie(const struct router *r)
 {
 	return r->trie;
+}
+
+/* May ts have this topic?  Only a filtered subscription (its rules allow
+ * some of its topics, authz.h) asks; topic NULL: the router holds none. */
+static int may_receive(const struct trie_sub *ts, const struct proto_str *topic)
+{
+	return !topic || !ts->filtered || authz_may_receive(ts->owner, *topic);
 }
 
 /* Queue the MSG for one subscription: its own head, the shared tail
@@ -131,21 +153,28 @@ static int over_high_water(const struct conn *c, size_t pending)
 
 /* One member of a queue group: among the members under their high-water
  * mark, the one with the fewest bytes waiting; if every member is over,
- * the one with the fewest bytes waiting (its policy then applies).  Ties
+ * the one with the fewest bytes waiting (its policy then applies).  A
+ * filtered member whose rules deny the topic is passed over; NULL when
+ * every member is.  Ties
  * are broken by a rotating start so equally idle members take turns; the
  * rotation is the group's own (trie_sub_group, shared by its members):
  * one counter for all groups would step once per group per publish and
  * leave a group of two always starting on the same member next to
  * another group of two (issue #13). */
-static const struct trie_sub *pick_member(struct trie_sub *const *m, size_t n)
+static const struct trie_sub *pick_member(struct trie_sub *const *m, size_t n,
+					  const struct proto_str *topic)
 {
 	size_t start = (size_t)(trie_sub_group(m[0])->turn++ % n);
 	size_t best = n, best_pending = SIZE_MAX;
-	size_t any = start, any_pending = SIZE_MAX;
+	size_t any = n, any_pending = SIZE_MAX;
 
 	for (size_t k = 0; k < n; k++) {
 		size_t i = (start + k) % n;
-		size_t pending = conn_out_pending(m[i]->owner);
+		size_t pending;
+
+		if (!may_receive(m[i], topic))
+			continue;
+		pending = conn_out_pending(m[i]->owner);
 		if (pending < any_pending) {
 			any = i;
 			any_pending = pending;
@@ -158,7 +187,9 @@ static const struct trie_sub *pick_member(struct trie_sub *const *m, size_t n)
 		if (pending == 0)
 			break; /* nobody beats an idle member */
 	}
-	return m[best < n ? best : any];
+	if (best < n)
+		return m[best];
+	return any < n ? m[any] : NULL;
 }
 
 /* Which subscriptions a publish is for (see struct router_origin). */
@@ -188,9 +219,12 @@ static long deliver_group(struct router *r, struct msg_tail **tail, size_t g)
 	size_t to = g + 1 < res->ngroups ? res->group_start[g + 1]
 					 : res->nqueued;
 
-	return to > from ? deliver(tail,
-				   pick_member(&res->queued[from], to - from))
-			 : 0;
+	const struct trie_sub *ts;
+
+	if (to <= from)
+		return 0;
+	ts = pick_member(&res->queued[from], to - from, r->check);
+	return ts ? deliver(tail, ts) : 0;
 }
 
 /* Every matching subscription: the path of a publish when no link is
@@ -200,8 +234,14 @@ static long fan_out(struct router *r, struct msg_tail **tail)
 	const struct trie_result *res = &r->res;
 	long n = 0;
 
-	for (size_t i = 0; i < res->nplain; i++)
-		n += deliver(tail, res->plain[i]);
+	if (!r->check) {
+		for (size_t i = 0; i < res->nplain; i++)
+			n += deliver(tail, res->plain[i]);
+	} else {
+		for (size_t i = 0; i < res->nplain; i++)
+			if (may_receive(res->plain[i], r->check))
+				n += deliver(tail, res->plain[i]);
+	}
 	for (size_t g = 0; g < res->ngroups; g++)
 		n += deliver_group(r, tail, g);
 	return n;
@@ -215,7 +255,8 @@ static long fan_out_filtered(struct router *r, struct msg_tail **tail,
 	long n = 0;
 
 	for (size_t i = 0; f->plain && i < res->nplain; i++)
-		if (plain_wanted(f, res->plain[i]))
+		if (plain_wanted(f, res->plain[i]) &&
+		    may_receive(res->plain[i], r->check))
 			n += deliver(tail, res->plain[i]);
 	for (size_t g = 0; f->groups && g < res->ngroups; g++)
 		if (res->group_start[g] < res->nqueued &&
@@ -270,8 +311,10 @@ long router_publish(struct router *r, const struct router_origin *origin,
 				      payload);
 		if (!tail)
 			return -1;
+		r->check = r->nfiltered ? &topic : NULL;
 		n = filtered ? fan_out_for(r, origin, forwarded, &tail)
 			     : fan_out(r, &tail);
+		r->check = NULL;	/* topic is the caller's */
 		msg_tail_release(tail); /* a heap copy, if one was made */
 	}
 	r->stats->published++;

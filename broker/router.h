@@ -88,6 +88,12 @@ int router_subscribe(struct router *r, struct sub *s);
 /* Unlink s; afterwards the router holds no pointer to it. */
 void router_unsubscribe(struct router *r, struct sub *s);
 
+/* Set s->ts.filtered (s linked: router_subscribe counts a record linked
+ * with it set, router_unsubscribe forgets it): a filtered subscription gets a
+ * MSG only when authz_may_receive allows its topic.  The router counts the
+ * linked ones, so while there are none a publish asks nothing. */
+void router_set_filtered(struct router *r, struct sub *s, int filtered);
+
 /* Deliver one publish (topic and reply_to already validated; reply_to.ptr
  * NULL when absent).  The arguments are borrowed for the call only: the
  * outgoing bytes are copied once into a shared tail.  Returns the number

@@ -75,6 +75,8 @@ static void put_broker(struct jbuf *j, const struct broker *b)
 	    (unsigned long long)s->published,
 	    (unsigned long long)s->connections, b->nclients,
 	    router_count(b->router), (unsigned long long)s->errors_sent);
+	put(j, "\"forbidden\":%llu,\"revoked\":%llu,",
+	    (unsigned long long)s->forbidden, (unsigned long long)s->revoked);
 	put_counters(j, &s->bulk);
 	put(j, "}");
 }

@@ -51,6 +51,8 @@ struct broker_stats {
 	uint64_t errors_sent; /* ERR frames sent */
 	uint64_t payload_in;  /* payload bytes of the PUBs routed */
 	uint64_t payload_out; /* payload bytes of the MSGs queued */
+	uint64_t forbidden;   /* PUBs and SUBs refused by the rules (authz.h) */
+	uint64_t revoked;     /* subscriptions a reload's rules removed */
 	struct bulk_counters bulk;
 };
 

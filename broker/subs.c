@@ -20,6 +20,7 @@ struct sub *sub_new(void *owner, uint32_t sid, const char *pattern,
 		return NULL;
 	s->ts.queue = NULL;
 	s->ts.slot = 0;
+	s->ts.filtered = 0;
 	memcpy(s->pattern, pattern, pattern_len);
 	s->pattern[pattern_len] = 0;
 	if (queue) {
@@ -142,6 +143,11 @@ struct sub *subs_take(struct subs *t, uint32_t sid)
 	if (t->n == 0 && t->cap != 0)
 		subs_free(t); /* back to the inline slot */
 	return s;
+}
+
+struct sub *subs_at(const struct subs *t, uint32_t i)
+{
+	return i < t->n ? slots((struct subs *)t)[i] : NULL;
 }
 
 struct sub *subs_take_last(struct subs *t)

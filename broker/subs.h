@@ -70,6 +70,10 @@ int subs_insert(struct subs *t, struct sub *s);
  * or NULL when absent. */
 struct sub *subs_take(struct subs *t, uint32_t sid);
 
+/* The i-th record in sid order (borrowed), NULL when i >= count.  Taking
+ * record i out moves the ones after it down by one place. */
+struct sub *subs_at(const struct subs *t, uint32_t i);
+
 /* Remove and return any record, NULL when empty (for teardown). */
 struct sub *subs_take_last(struct subs *t);
 

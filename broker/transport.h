@@ -96,6 +96,12 @@ struct transport *transport_tls_new(struct transport_loop *l,
 				    const struct transport_cbs *cbs,
 				    void *cbctx);
 
+/* The common name (CN) of the verified client certificate of a TLS
+ * transport whose handshake is done, NUL-terminated into buf (cap bytes).
+ * 0, or -1 for a plain transport, no certificate, one not verified, or a
+ * CN that is missing, longer than cap - 2 bytes or holds a NUL byte. */
+int transport_tls_peer_cn(struct transport *t, char *buf, size_t cap);
+
 /* Close the socket and free t with its events and buffers (releasing what
  * the output referenced).  NULL is a no-op.  Not from t's own callbacks. */
 void transport_free(struct transport *t);

@@ -11,11 +11,13 @@
 #include "transport_impl.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 /* Largest plaintext one SSL_write is given: one TLS record. */
 #define TLS_CHUNK 16384u
@@ -317,6 +319,30 @@ static const struct transport_ops tls_ops = {
 	.write = tls_write,
 	.close = tls_close,
 };
+
+int transport_tls_peer_cn(struct transport *t, char *buf, size_t cap)
+{
+	struct tls *s = (struct tls *)t;
+	X509 *cert;
+	int n;
+
+	if (!t || t->ops != &tls_ops || !s->ssl || !s->hs_done || cap == 0)
+		return -1;
+	cert = SSL_get1_peer_certificate(s->ssl);
+	if (!cert)
+		return -1;
+	if (SSL_get_verify_result(s->ssl) != X509_V_OK) {
+		X509_free(cert);
+		return -1;
+	}
+	n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
+				      NID_commonName, buf, (int)cap);
+	X509_free(cert);
+	/* absent, cut short, or holding a NUL byte: no identity */
+	if (n <= 0 || (size_t)n >= cap - 1 || strlen(buf) != (size_t)n)
+		return -1;
+	return 0;
+}
 
 struct transport *transport_tls_new(struct transport_loop *l,
 				    evutil_socket_t fd, struct ssl_ctx_st *ctx,

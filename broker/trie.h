@@ -29,15 +29,20 @@
 
 /* One subscription as the trie sees it; embedded by the caller. */
 struct trie_sub {
-	void *owner;	   /* opaque to the trie (the broker's connection) */
-	const char *queue; /* NUL-terminated queue group name, or NULL; the
+	void *owner;	    /* opaque to the trie (the broker's connection) */
+	const char *queue;  /* NUL-terminated queue group name, or NULL; the
 			     * caller's string until trie_add, which points
 			     * it at the trie's interned copy (the name of a
 			     * struct qgroup shared by every member: equal
 			     * names, equal pointers); trie_remove sets it
 			     * to NULL */
-	uint32_t sid;	   /* the client's subscription id */
-	uint32_t slot;	   /* private to the trie: index in its node's array */
+	uint32_t sid;	    /* the client's subscription id */
+	uint32_t slot : 31; /* private to the trie: index in its node's
+			     * array */
+	uint32_t filtered : 1; /* not the trie's: the router asks authz.h
+				* per topic before delivering (a SUB whose
+				* rules allow only some of its topics);
+				* a bit beside slot, so no sub grows */
 };
 
 /* The queue group of a sub in the trie (s->queue not NULL). */

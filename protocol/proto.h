@@ -44,6 +44,7 @@
 #define PROTO_MAX_TOKENS 32u  /* dot-separated tokens */
 #define PROTO_MAX_NAME 128u   /* client name, queue group name */
 #define PROTO_MAX_REASON 256u /* ERR/NOTICE reason text */
+#define PROTO_MAX_PASS 256u   /* HELLO credentials' password */
 #define PROTO_MAX_DEPTH 16u   /* nesting depth of any frame */
 #define PROTO_DEFAULT_MAX_PAYLOAD (1024u * 1024u)
 #define PROTO_ABS_MAX_PAYLOAD (64u * 1024u * 1024u)
@@ -57,9 +58,6 @@
  * finishes the handshake must not make the other side buffer a
  * max_payload frame. */
 #define PROTO_PREHELLO_MAX 4096u
-/* Longest password in HELLO's credentials (the whole HELLO stays far
- * under PROTO_PREHELLO_MAX). */
-#define PROTO_MAX_PASS 1024u
 
 enum proto_op {
 	PROTO_HELLO = 1,
@@ -164,6 +162,8 @@ struct proto_msg {
 	uint64_t code;	/* ERR: enum proto_err; NOTICE: enum proto_notice */
 	uint64_t count; /* NOTICE */
 	struct proto_str name;	    /* HELLO client name, WELCOME server name */
+	struct proto_str user;	    /* HELLO credentials (ptr NULL: none) */
+	struct proto_str pass;	    /* HELLO credentials (ptr NULL: none) */
 	struct proto_str topic;	    /* PUB, MSG topic; SUB pattern */
 	struct proto_str reply_to;  /* PUB, MSG (nil allowed) */
 	struct proto_str queue;	    /* SUB (nil allowed) */
@@ -285,8 +285,8 @@ enum proto_policy proto_policy_parse(const char *name, size_t len);
 
 size_t proto_enc_hello(uint8_t *out, size_t cap, uint32_t version,
 		       struct proto_str client_name);
-/* HELLO with the credentials map {"user": user, "pass": pass} as its 4th
- * element (user at most PROTO_MAX_NAME bytes, pass PROTO_MAX_PASS). */
+/* HELLO with the credentials map {"user": user, "pass": pass} (user at
+ * most PROTO_MAX_NAME bytes, pass at most PROTO_MAX_PASS; 0 otherwise). */
 size_t proto_enc_hello_auth(uint8_t *out, size_t cap, uint32_t version,
 			    struct proto_str client_name, struct proto_str user,
 			    struct proto_str pass);

@@ -10,7 +10,8 @@
  *   2. fields: the value must be a non-empty array whose first element is a
  *      known op code, followed by the fields listed in the op's row of
  *      `specs` below (BAD_FIELD, BAD_SID, or a length-limit code), and
- *      for SUB the optional options map (read_sub_opts).
+ *      for SUB the optional options map (read_sub_opts), for HELLO the
+ *      optional credentials map (read_hello_creds).
  * op and req_id are read first of all, before the array's element count
  * is checked against the body, so even a truncated frame can be answered
  * with an ERR naming its req_id.
@@ -341,6 +342,58 @@ static enum proto_err read_sub_opts(struct mp_cur *c, struct proto_sub_opts *o)
 	return PROTO_OK_CODE;
 }
 
+/* One key of HELLO's credentials map: key already read, value at *c.
+ * "user" (a str of at most PROTO_MAX_NAME bytes) and "pass" (at most
+ * PROTO_MAX_PASS), each once; other keys are skipped. */
+static enum proto_err read_cred(struct mp_cur *c, const char *k, uint32_t klen,
+				struct proto_msg *out, unsigned *seen)
+{
+	struct proto_str *dst = NULL;
+	uint32_t max = 0;
+
+	if (key_is(k, klen, "user")) {
+		dst = &out->user;
+		max = PROTO_MAX_NAME;
+		if (seen_twice(seen, 1u))
+			return PROTO_E_BAD_FIELD;
+	} else if (key_is(k, klen, "pass")) {
+		dst = &out->pass;
+		max = PROTO_MAX_PASS;
+		if (seen_twice(seen, 2u))
+			return PROTO_E_BAD_FIELD;
+	}
+	if (!dst)
+		return mp_skip(c, PROTO_MAX_DEPTH) == MP_OK ? PROTO_OK_CODE
+							    : PROTO_E_MALFORMED;
+	if (mp_read_str(c, &dst->ptr, &dst->len) != MP_OK || dst->len > max)
+		return PROTO_E_BAD_FIELD;
+	return PROTO_OK_CODE;
+}
+
+/* HELLO's optional 4th element: a map with str keys (read_cred).  Anything
+ * else is BAD_FIELD. */
+static enum proto_err read_hello_creds(struct mp_cur *c, struct proto_msg *out)
+{
+	struct mp_head h;
+	const char *k;
+	uint32_t klen;
+	enum proto_err err;
+	unsigned seen = 0;
+
+	if (mp_peek(c, &h) != MP_OK || h.type != MP_MAP)
+		return PROTO_E_BAD_FIELD;
+	c->p += h.hdr;
+	c->left -= h.hdr;
+	for (uint32_t i = 0; i < h.len; i++) {
+		if (mp_read_str(c, &k, &klen) != MP_OK)
+			return PROTO_E_BAD_FIELD;
+		err = read_cred(c, k, klen, out, &seen);
+		if (err != PROTO_OK_CODE)
+			return err;
+	}
+	return PROTO_OK_CODE;
+}
+
 /* PUB's optional 6th element: flags when it is a uint, else ignored like
  * any trailing element (so it never makes a PUB invalid).  *c is not
  * moved: the caller skips the trailing elements as usual. */
@@ -369,7 +422,8 @@ static int decode_one_pass(const uint8_t *body, size_t len,
 
 	if (decode_head(&c, out, &nleft, &spec) != PROTO_OK_CODE ||
 	    nleft < spec->nfields ||
-	    (out->op == PROTO_SUB && nleft > spec->nfields))
+	    ((out->op == PROTO_SUB || out->op == PROTO_HELLO) &&
+	     nleft > spec->nfields))
 		return 0;
 	for (unsigned i = 0; i < spec->nfields; i++)
 		if (read_field(&c, &spec->f[i], out) != PROTO_OK_CODE)
@@ -448,6 +502,8 @@ enum proto_err proto_decode_ref(const uint8_t *body, size_t len,
 	}
 	if (out->op == PROTO_SUB && nleft > spec->nfields)
 		return read_sub_opts(&c, &out->opts);
+	if (out->op == PROTO_HELLO && nleft > spec->nfields)
+		return read_hello_creds(&c, out);
 	if (out->op == PROTO_PUB && nleft > spec->nfields)
 		read_pub_flags(&c, out);
 	return PROTO_OK_CODE; /* trailing elements: checked in pass 1 */

@@ -1,6 +1,7 @@
 #!/bin/sh
-# fuzz.sh - build tests/fuzz_decode.c with clang's libFuzzer (plus ASan and
-# UBSan) and run it for a bounded time on a copy of the seed corpus.  Any
+# fuzz.sh - build tests/fuzz_decode.c (and tests/fuzz_users.c) with clang's
+# libFuzzer (plus ASan and UBSan) and run each for a bounded time on a copy
+# of its seed corpus.  Any
 # crash or sanitizer report fails the test.  Exit 77 (automake: SKIP) when
 # clang or libFuzzer is not available.
 #
@@ -51,5 +52,36 @@ if ! "$out/fuzz_decode" -max_total_time="$seconds" -timeout=10 \
 	exit 1
 fi
 tail -n 3 "$out/fuzz.log"
+
+# The users file parser (tests/fuzz_users.c), FUZZ_USERS_SECONDS (default
+# 10), when acl.c (the rule sets it fills) is in the tree.
+users_seconds=${FUZZ_USERS_SECONDS:-10}
+if [ -f "$srcdir/broker/acl.c" ]; then
+	"$clang" -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -include config.h -I. \
+		-I"$srcdir/broker" -I"$srcdir/protocol" \
+		"$srcdir/tests/fuzz_users.c" "$srcdir/broker/users.c" \
+		"$srcdir/broker/users_parse.c" "$srcdir/broker/acl.c" \
+		"$srcdir/broker/acl_pattern.c" \
+		"$srcdir/broker/conf_pool.c" "$srcdir/broker/conf_value.c" \
+		"$srcdir/protocol/proto_check.c" \
+		"$srcdir/protocol/proto_names.c" -lcrypt \
+		-o "$out/fuzz_users" || {
+		echo "fuzz.sh: FAIL: could not build fuzz_users"
+		exit 1
+	}
+	rm -rf "$out/corpus_users"
+	mkdir -p "$out/corpus_users"
+	cp "$srcdir"/tests/corpus_users/* "$out/corpus_users/"
+	echo "fuzz.sh: running fuzz_users for ${users_seconds}s"
+	if ! "$out/fuzz_users" -max_total_time="$users_seconds" -timeout=10 \
+		-rss_limit_mb=1024 -max_len=4096 -artifact_prefix="$out/users-" \
+		"$out/corpus_users" >"$out/fuzz_users.log" 2>&1; then
+		tail -n 40 "$out/fuzz_users.log"
+		echo "fuzz.sh: FAIL: fuzz_users found a crash (input under $out/)"
+		exit 1
+	fi
+	tail -n 3 "$out/fuzz_users.log"
+fi
 echo "fuzz.sh: PASS"
 exit 0

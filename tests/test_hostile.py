@@ -623,7 +623,10 @@ class MemoryTests(Base):
         self.assertLess(grown, 32 * 1024, "100 pre-HELLO frames pinned "
                         "%d KiB" % grown)
         c = self.raw()
-        c.send_raw(frame(pack([HELLO, 1, "n" * 128, "future", b"x" * 3000])) +
+        # a credentials map with only unknown keys, then a 5th element: both
+        # ignored (forward compatible)
+        c.send_raw(frame(pack([HELLO, 1, "n" * 128, {"future": 1},
+                               b"x" * 3000])) +
                    frame(pack([PUB, 1, "a", None, b"y" * 100000])))
         self.assertEqual(c.recv()[0], WELCOME)
         self.assertEqual(c.recv(), [OK, 1])

@@ -84,6 +84,40 @@ static struct proto_str filled(char c, size_t n)
 
 /* ---- round trips ------------------------------------------------------ */
 
+/* HELLO's credentials map: read back, unknown keys skipped, limits. */
+START_TEST(rt_hello_auth)
+{
+	static const char unknown_key[] =
+		"94 01 01 a1 63 83 a1 78 91 01 a4 75 73 65 72 a1 61 "
+		"a4 70 61 73 73 a2 70 77";
+	uint8_t f[1024], body[64];
+	char big[PROTO_MAX_PASS + 2];
+	struct proto_msg m;
+	size_t n;
+
+	n = proto_enc_hello_auth(f, sizeof f, PROTO_VERSION, proto_cstr("c"),
+				 proto_cstr("alice"), proto_cstr("s3cret"));
+	ck_assert_int_eq(decode_frame(f, n, &m), PROTO_OK_CODE);
+	ck_assert(str_is(m.user, "alice"));
+	ck_assert(str_is(m.pass, "s3cret"));
+	ck_assert(str_is(m.name, "c"));
+	ck_assert_int_eq(decode_hex_in(unknown_key, body, sizeof body, &m),
+			 PROTO_OK_CODE);
+	ck_assert(str_is(m.user, "a"));
+	ck_assert(str_is(m.pass, "pw"));
+	n = proto_enc_hello(f, sizeof f, PROTO_VERSION, proto_cstr("c"));
+	ck_assert_int_eq(decode_frame(f, n, &m), PROTO_OK_CODE);
+	ck_assert_ptr_null(m.user.ptr);
+	ck_assert_ptr_null(m.pass.ptr);
+	memset(big, 'p', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	ck_assert_uint_eq(proto_enc_hello_auth(f, sizeof f, 1, proto_cstr("c"),
+					       proto_cstr("u"),
+					       proto_cstr(big)),
+			  0);
+}
+END_TEST
+
 START_TEST(rt_hello_welcome)
 {
 	uint8_t f[512];
@@ -136,7 +170,7 @@ static int map_has(const msgpack_object_map *mp, const char *k, const char *v)
 /* HELLO with credentials: [1, version, name, {"user": .., "pass": ..}],
  * read back by our decoder (which skips the 4th element, as an old
  * broker does) and by msgpack-c. */
-START_TEST(rt_hello_auth)
+START_TEST(rt_hello_auth_msgpack)
 {
 	uint8_t f[PROTO_PREHELLO_MAX];
 	struct proto_msg m;
@@ -556,6 +590,14 @@ static const struct bad_case bad_cases[] = {
 	{ "94 0a 01 05 c0", PROTO_E_BAD_FIELD, PROTO_ERR, 1 },
 	{ "94 0b 01 c0 a1 72", PROTO_E_BAD_FIELD, PROTO_NOTICE, 0 },
 	{ "94 0b 01 05 05", PROTO_E_BAD_FIELD, PROTO_NOTICE, 0 },
+	/* HELLO credentials: not a map, a non-str key or value, a key twice */
+	{ "94 01 01 a1 63 c0", PROTO_E_BAD_FIELD, PROTO_HELLO, 0 },
+	{ "94 01 01 a1 63 a1 75", PROTO_E_BAD_FIELD, PROTO_HELLO, 0 },
+	{ "94 01 01 a1 63 81 01 a1 75", PROTO_E_BAD_FIELD, PROTO_HELLO, 0 },
+	{ "94 01 01 a1 63 81 a4 75 73 65 72 05", PROTO_E_BAD_FIELD, PROTO_HELLO,
+	  0 },
+	{ "94 01 01 a1 63 82 a4 75 73 65 72 a1 61 a4 75 73 65 72 a1 62",
+	  PROTO_E_BAD_FIELD, PROTO_HELLO, 0 },
 	/* sid range */
 	{ "95 04 01 00 a1 74 c0", PROTO_E_BAD_SID, PROTO_SUB, 1 },
 	{ "95 04 01 cf 00 00 00 01 00 00 00 00 a1 74 c0", PROTO_E_BAD_SID,
@@ -1615,6 +1657,7 @@ static Suite *protocol_suite(void)
 
 	tcase_add_test(rt, rt_hello_welcome);
 	tcase_add_test(rt, rt_hello_auth);
+	tcase_add_test(rt, rt_hello_auth_msgpack);
 	tcase_add_test(rt, rt_pub);
 	tcase_add_test(rt, rt_pub_large);
 	tcase_add_test(rt, rt_sub_unsub);

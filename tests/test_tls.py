@@ -31,7 +31,7 @@ sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import brokertest  # noqa: E402  (exits 77 without msgpack)
 from brokertest import (  # noqa: E402
-    BROKERD, free_port, poll_until, HELLO, WELCOME, PUB, SUB, MSG, OK)
+    BROKERD, free_port, poll_until, HELLO, WELCOME, PUB, SUB, MSG, OK, ERR)
 
 OPENSSL = shutil.which("openssl")
 if not OPENSSL:
@@ -82,6 +82,13 @@ class Certs:
         make_cert(d, "ca", "server2", 2002, True)
         make_cert(d, "ca", "client", 3003, False)
         make_cert(d, "otherca", "stranger", 4004, False)
+        make_cert(d, "ca", "mallory", 5005, False)   # CN not a user
+        # a users file naming the client certificate's CN (auth tests)
+        r = subprocess.run([OPENSSL, "passwd", "-6", "unused"], check=True,
+                           capture_output=True, text=True, timeout=60)
+        with open(os.path.join(d, "users"), "w") as f:
+            f.write("user client %s\nallow client all >\n"
+                    % r.stdout.strip())
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -286,6 +293,31 @@ class RequiredTests(Base):
 
     def test_client_with_cert(self):
         self.welcomed(self.tls(client_ctx(cert="client")))
+
+
+class IdentityTests(Base):
+    """tls_identity_from_cert: the certificate's CN is the user name."""
+    CONF = (BASE_CONF + "tls_client_cert required\n"
+            "tls_identity_from_cert yes\nusers_file %(dir)s/users\n")
+
+    def test_cn_is_the_user(self):
+        c = self.welcomed(self.tls(client_ctx(cert="client")))
+        c.send(PUB, 1, "x", None, b"")
+        self.assertEqual(c.recv(), [OK, 1])
+        self.assertTrue(self.broker.wait_log("logged in as 'client'"))
+
+    def test_cn_not_a_user(self):
+        c = self.tls(client_ctx(cert="mallory"))
+        m = c.hello()
+        self.assertEqual((m[0], m[2]), (ERR, 18), m)
+        c.until_closed()
+        self.assertTrue(self.broker.wait_log(
+            "certificate name is not a user"))
+
+    def test_plain_listener_still_needs_a_password(self):
+        c = self.plain()
+        m = c.hello()
+        self.assertEqual((m[0], m[2]), (ERR, 18), m)
 
 
 class ReloadTests(Base):

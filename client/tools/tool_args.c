@@ -636,7 +636,7 @@ static int tool_security(const struct tool_args *a, bc_options *o)
 	if (rc != BC_OK)
 		tool_fail(a,
 			  "invalid user name '%s' or password (1..128 "
-			  "bytes without spaces; password at most 1024)",
+			  "bytes without spaces; password at most 256)",
 			  a->user);
 	return rc;
 }
