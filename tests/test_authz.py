@@ -20,6 +20,7 @@ python3-msgpack or the crypt module.
 
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -283,6 +284,35 @@ class Rules(unittest.TestCase):
         # wide's ">" saw svc.echo but not the reply in req's inbox
         self.assertEqual(w.pub("w.end")[0], OK)
         self.assertEqual(w.msgs_until("w.end"), ["svc.echo", "w.end"])
+
+    def test_tools_request_reply_with_credentials(self):
+        """broker-req -u req needs no SUB rule: its inbox is made inside
+        _INBOX.req.>; broker-reply -u resp answers with its pub rule."""
+        req_bin = os.environ.get("BROKER_REQ")
+        reply_bin = os.environ.get("BROKER_REPLY")
+        if not (req_bin and reply_bin):
+            self.skipTest("BROKER_REQ/BROKER_REPLY not set")
+        env = dict(os.environ, BROKER_PASSWORD="pw-resp")
+        rep = subprocess.Popen(
+            [reply_bin, "-p", str(self.b.port), "-u", "resp", "-m", "pong",
+             "svc.echo"], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(rep.wait, 10)
+        self.addCleanup(rep.terminate)
+        env = dict(os.environ, BROKER_PASSWORD="pw-req")
+
+        def ask():
+            r = subprocess.run(
+                [req_bin, "-p", str(self.b.port), "-u", "req", "-W", "2",
+                 "svc.echo", "ping"], env=env,
+                capture_output=True, timeout=20)
+            ask.last = r
+            return r.returncode == 0
+        ask.last = None
+        # until broker-reply has subscribed (no responders before that)
+        self.assertTrue(poll_until(ask, timeout=15, interval=0.2),
+                        ask.last and ask.last.stderr)
+        self.assertEqual(ask.last.stdout.strip(), b"pong")
 
 
 class Reload(unittest.TestCase):

@@ -95,6 +95,18 @@ static void inbox_cb(bc_client *c, const bc_msg *m, void *arg)
 		req_finish(c, r, BC_OK, m);
 }
 
+/* The user the broker gives a private inbox _INBOX.<user>.> (PROTOCOL.md,
+ * request/reply): the credentials' user when it is one topic token, else
+ * NULL (a plain random inbox, as without credentials). */
+static const char *inbox_user(const bc_client *c)
+{
+	const char *u = c->opts.user;
+
+	if (!u || !*u || strpbrk(u, ".*>"))
+		return NULL;
+	return u;
+}
+
 static int ensure_inbox(bc_client *c)
 {
 	char pattern[sizeof c->req.inbox + 2];
@@ -102,10 +114,14 @@ static int ensure_inbox(bc_client *c)
 	int rc;
 
 	if (!c->req.inbox[0]) {
+		const char *u = inbox_user(c);
+		int at;
+
 		bc_random_bytes(rnd, sizeof rnd);
-		snprintf(c->req.inbox, sizeof c->req.inbox, "_INBOX.");
+		at = snprintf(c->req.inbox, sizeof c->req.inbox, "_INBOX.%s%s",
+			      u ? u : "", u ? "." : "");
 		for (size_t i = 0; i < sizeof rnd; i++)
-			snprintf(c->req.inbox + 7 + 2 * i, 3, "%02x", rnd[i]);
+			snprintf(c->req.inbox + at + 2 * i, 3, "%02x", rnd[i]);
 	}
 	if (c->req.inbox_sid)
 		return BC_OK;

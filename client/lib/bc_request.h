@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "bc_options.h"
 #include "bc_reqmap.h"
 #include "brokerclient.h"
 
@@ -32,8 +33,11 @@ TAILQ_HEAD(bc_req_list, bc_req);
 struct bc_requests {
 	struct bc_req_list list; /* owned requests */
 	struct bc_reqmap map;	 /* the same, by number */
-	char inbox[32];		 /* "_INBOX.<16 hex>", "" until needed */
-	uint32_t inbox_sid;	 /* 0: not subscribed */
+	/* "_INBOX.<16 hex>", or "_INBOX.<user>.<16 hex>" with credentials
+	 * (inside the broker's private inbox of that user); "" until
+	 * needed */
+	char inbox[7 + BC_MAX_USER + 1 + 16 + 1];
+	uint32_t inbox_sid; /* 0: not subscribed */
 	uint64_t next_n;
 };
 

@@ -58,14 +58,18 @@ static void on_ack(bc_client *c, int err, void *arg)
 		bc_break(c);
 }
 
-/* A private inbox topic: nobody else subscribes to it by accident. */
-static void make_inbox(char *buf, size_t cap)
+/* A private inbox topic: nobody else subscribes to it by accident.  With
+ * -u USER (one topic token) it is inside _INBOX.USER.>, the inbox tree a
+ * broker with a users file keeps for that user alone. */
+static void make_inbox(char *buf, size_t cap, const char *user)
 {
 	struct timespec ts;
+	int own = user && *user && !strpbrk(user, ".*>");
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(buf, cap, "_INBOX.req%ld.%lld%09ld", (long)getpid(),
-		 (long long)ts.tv_sec, ts.tv_nsec);
+	snprintf(buf, cap, "_INBOX.%s%sreq%ld.%lld%09ld", own ? user : "",
+		 own ? "." : "", (long)getpid(), (long long)ts.tv_sec,
+		 ts.tv_nsec);
 }
 
 /* Wait for the replies, the ack's verdict or the deadline. */
@@ -106,10 +110,10 @@ static int request(const struct tool_args *a, bc_client *c)
 {
 	struct req_state st = { a, 0, 0, 0, 0 };
 	const char *msg = a->message;
-	char inbox[64];
+	char inbox[64 + 128]; /* a user name is at most 128 bytes */
 	int rc;
 
-	make_inbox(inbox, sizeof inbox);
+	make_inbox(inbox, sizeof inbox, a->user);
 	rc = bc_subscribe(c, inbox, NULL, on_reply, &st, NULL);
 	if (rc != BC_OK) {
 		tool_fail_op(a, c, rc, "cannot subscribe to the inbox");
