@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "monitor_json.h"
 #include "pool.h"
+#include "users.h"
 
 enum sort_key {
 	BY_CID,
@@ -121,7 +122,9 @@ static int conn_json(struct evbuffer *o, const struct conn *c)
 	rc |= addr_json(o, &c->addr);
 	rc |= LIT(o, ",\"name\":");
 	rc |= monitor_json_str(o, c->name);
-	rc |= LIT(o, ",\"user\":null,\"pool\":");
+	rc |= LIT(o, ",\"user\":");
+	rc |= monitor_json_str(o, c->user ? c->user->name : NULL);
+	rc |= LIT(o, ",\"pool\":");
 	rc |= monitor_json_str(o, c->ob.pool->lim.name);
 	rc |= evbuffer_add_printf(
 		      o,

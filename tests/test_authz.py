@@ -19,11 +19,13 @@ python3-msgpack or the crypt module.
 """
 
 import os
+import json
 import signal
 import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.request
 import warnings
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
@@ -164,7 +166,9 @@ def forbidden(m):
 class Rules(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.b = AuthzBroker("rules", extra="sys_interval 100ms\n")
+        cls.mon = brokertest.free_port()
+        cls.b = AuthzBroker("rules", extra="sys_interval 100ms\n"
+                            "monitor 127.0.0.1:%d\n" % cls.mon)
 
     @classmethod
     def tearDownClass(cls):
@@ -284,6 +288,14 @@ class Rules(unittest.TestCase):
         # wide's ">" saw svc.echo but not the reply in req's inbox
         self.assertEqual(w.pub("w.end")[0], OK)
         self.assertEqual(w.msgs_until("w.end"), ["svc.echo", "w.end"])
+
+    def test_connz_names_the_user(self):
+        a = self.client("alice")
+        self.assertEqual(a.sub(1, "news.a")[0], OK)
+        url = "http://127.0.0.1:%d/connz?sort=subs" % self.mon
+        with urllib.request.urlopen(url, timeout=5) as r:
+            conns = json.load(r)["connections"]
+        self.assertIn("alice", [c["user"] for c in conns])
 
     def test_tools_request_reply_with_credentials(self):
         """broker-req -u req needs no SUB rule: its inbox is made inside
