@@ -74,8 +74,9 @@ static void block_free(struct outq_block *b)
 }
 
 /* Room for len more bytes at the end of the blocks: the last block, the
- * spare after it, or a new block twice the last one's size.  NULL when
- * out of memory. */
+ * spare after it, or a new block sized to the backlog (the power of two
+ * from OUTQ_BLOCK_MIN up to OUTQ_BLOCK_HUGE that holds what is queued),
+ * so blocks stay in proportion to the queue.  NULL when out of memory. */
 static struct outq_block *block_room(struct outq *q, uint32_t len)
 {
 	struct outq_block *b = q->blast, *spare = b ? b->next : NULL;
@@ -91,9 +92,9 @@ static struct outq_block *block_room(struct outq *q, uint32_t len)
 		spare->rd = spare->wr = 0;
 		return q->blast = spare;
 	}
-	size = b ? 2 * block_size(b) : OUTQ_BLOCK_MIN;
-	if (size > OUTQ_BLOCK_HUGE)
-		size = OUTQ_BLOCK_HUGE;
+	size = OUTQ_BLOCK_MIN;
+	while (size < q->bytes && size < OUTQ_BLOCK_HUGE)
+		size *= 2;
 	if (!(b = block_new(size)))
 		return NULL;
 	if (q->blast)
@@ -138,12 +139,17 @@ static const uint8_t *block_take(struct outq *q, uint32_t len)
 	return p;
 }
 
-/* Once every block is read: release the spare, and the last block when
+/* After messages left: the spare is kept only while the queue holds at
+ * least its size; once every block is read, the last block goes too when
  * it is over OUTQ_BLOCK_KEEP bytes. */
 static void blocks_trim(struct outq *q)
 {
 	struct outq_block *b = q->blast;
 
+	if (b && b->next && q->bytes < block_size(b->next)) {
+		block_free(b->next);
+		b->next = NULL;
+	}
 	if (!b || q->bfirst != b || b->rd != b->wr)
 		return;
 	block_free(b->next);

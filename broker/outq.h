@@ -24,18 +24,21 @@
  * the blocks are a FIFO of bump-allocated frames: written at the last
  * block's end, read from the first block's read offset.  A stalled
  * subscriber's backlog of small messages thus costs one memcpy each and a
- * malloc per block (OUTQ_BLOCK_MIN doubling up to OUTQ_BLOCK_HUGE), not
- * a malloc and a free per message.  A block read to its end while newer
- * ones wait is kept as the spare (one at most) for the next block; when
- * the queue's blocks are all read, the spare and any block above
- * OUTQ_BLOCK_KEEP bytes are released (a connection past its backlog keeps
+ * malloc per block (sized to the backlog: a power of two from
+ * OUTQ_BLOCK_MIN to OUTQ_BLOCK_HUGE), not a malloc and a free per
+ * message.  A block read to its end while newer ones wait is kept as the
+ * spare (one at most) for the next block, while the queue holds at least
+ * its size; when the queue's blocks are all read, any block above
+ * OUTQ_BLOCK_KEEP bytes is released (a connection past its backlog keeps
  * at most that).
  *
  * Memory: the ring grows by doubling, up to the entry count the caller
  * allows, and never shrinks until outq_free; so once grown the hot path does
  * not allocate.  outq_bytes() counts each queued message as its frame bytes
  * plus OUTQ_ENTRY_COST, so a byte bound on it is a bound on real memory
- * (blocks add at most one partly read block and the spare).
+ * (blocks add the read part of the first block, the unwritten part of the
+ * last, each at most the backlog's size when it was made, and a spare no
+ * larger than the backlog).
  * No global state.
  */
 #ifndef BROKERD_OUTQ_H
@@ -66,10 +69,10 @@ struct outq_block {
 	uint8_t data[];
 };
 
-/* Block sizes, header included: the first OUTQ_BLOCK_MIN, each next one
- * twice the last, up to OUTQ_BLOCK_HUGE: that size is mapped on its own
- * (aligned, MADV_HUGEPAGE where the system has it), so a backlog of
- * hundreds of MiB costs a page fault per 2 MiB, not one per 4 KiB. */
+/* Block sizes, header included: OUTQ_BLOCK_MIN up to OUTQ_BLOCK_HUGE,
+ * which is mapped on its own (aligned, MADV_HUGEPAGE where the system has
+ * it), so a backlog of hundreds of MiB costs a page fault per 2 MiB, not
+ * one per 4 KiB. */
 #define OUTQ_BLOCK_MIN (16u * 1024)
 #define OUTQ_BLOCK_HUGE (2u * 1024 * 1024)
 #define OUTQ_BLOCK_KEEP (64u * 1024)
