@@ -249,17 +249,8 @@ static void pump(struct conn *c)
 static int enqueue(struct conn *c, const uint8_t *head, size_t hlen,
 		   struct msg_tail **tailp)
 {
-	if (!(*tailp)->on_heap) {
-		struct msg_tail *h = msg_tail_to_heap(*tailp);
-		if (!h)
-			return DROP(c, dropped_newest, "out of memory");
-		*tailp = h;
-	}
-	(*tailp)->refs++;
-	if (outq_push(&c->ob.q, head, hlen, *tailp, max_msgs(c)) != 0) {
-		(*tailp)->refs--;
+	if (outq_push(&c->ob.q, head, hlen, *tailp, max_msgs(c)) != 0)
 		return DROP(c, dropped_newest, "out of memory");
-	}
 	pump(c);
 	return 0;
 }

@@ -67,8 +67,8 @@ void outbound_init(struct conn *c);
 void outbound_free(struct conn *c);
 
 /* Queue one MSG for c: head[0..hlen) (copied) then the publish's tail.
- * *tail may be replaced by a heap copy of a local tail (the fan-out then
- * releases that copy once, after the last receiver).  Applies the bound,
+ * *tail is not changed (a message that has to wait is copied into the
+ * queue's blocks when small, referenced when large: outq.h).  Applies the bound,
  * the policy and the pool budget; drops are counted and reported later.
  * Returns 0 when queued, 1 when dropped (c may be closing afterwards). */
 int conn_send_msg(struct conn *c, const uint8_t *head, size_t hlen,

@@ -85,11 +85,17 @@ static int tok_is(const char *tok, size_t len, char c)
 
 /* ---- nodes ----------------------------------------------------------- */
 
-/* A new childless node for tok[0..len), not yet linked to a parent. */
-static struct trie_node *node_new(struct trie *t, const char *tok, size_t len)
+/* A new childless node for tok[0..len) (hash: tokmap_hash of it), not
+ * yet linked to a parent. */
+static struct trie_node *node_new(struct trie *t, const char *tok, size_t len,
+				  uint64_t hash)
 {
-	struct trie_node *n = malloc(offsetof(struct trie_node, tok) + len);
+	size_t size = offsetof(struct trie_node, tok) + len;
+	struct trie_node *n;
 
+	/* at least the whole struct (its padding), in the same malloc size
+	 * class for the tokens this pads */
+	n = malloc(size < sizeof *n ? sizeof *n : size);
 	if (n == NULL)
 		return NULL;
 	n->wild = 0;
@@ -99,7 +105,7 @@ static struct trie_node *node_new(struct trie *t, const char *tok, size_t len)
 	n->cap_subs = 0;
 	memcpy(n->tok, tok, len);
 	n->key.len = (uint32_t)len;
-	n->key.hash = (uint32_t)tokmap_hash(t->seed, tok, len);
+	n->key.hash = (uint32_t)hash;
 	t->nnodes++;
 	return n;
 }
@@ -155,11 +161,13 @@ static unsigned wild_bit(const char *tok, size_t len)
 	return tok_is(tok, len, '>') ? NODE_GT : 0;
 }
 
-/* Create and link the child of n for a pattern token not yet present. */
+/* Create and link the child of n for a pattern token not yet present
+ * (hash: its tokmap_hash). */
 static struct trie_node *node_add_child(struct trie *t, struct trie_node *n,
-					const char *tok, size_t len)
+					const char *tok, size_t len,
+					uint64_t hash)
 {
-	struct trie_node *kid = node_new(t, tok, len);
+	struct trie_node *kid = node_new(t, tok, len, hash);
 
 	if (kid == NULL)
 		return NULL;
@@ -321,7 +329,7 @@ struct trie *trie_new(void)
 	t->nnodes = 0;
 	t->npatterns = 0;
 	qgroups_init(&t->groups, t->seed);
-	t->root = node_new(t, "", 0);
+	t->root = node_new(t, "", 0, tokmap_hash(t->seed, "", 0));
 	if (t->root == NULL) {
 		free(t);
 		return NULL;
@@ -349,10 +357,16 @@ static struct trie_node *trie_walk(struct trie *t, const char *pattern,
 
 	for (;;) {
 		size_t tl = tok_len(p, end);
-		struct trie_node *kid = node_kid(t, n, p, tl);
+		uint64_t h = n->kids.n > 0 || create
+				     ? tokmap_hash(t->seed, p, tl) /* once */
+				     : 0;
+		struct trie_node *kid = n->kids.n == 0
+						? NULL
+						: node_of_key(tokmap_get(
+							  &n->kids, p, tl, h));
 
 		if (kid == NULL && create)
-			kid = node_add_child(t, n, p, tl);
+			kid = node_add_child(t, n, p, tl, h);
 		if (kid == NULL) {
 			if (create && n != t->root) /* n ends before p */
 				trie_prune(t, pattern,
@@ -391,10 +405,41 @@ int trie_add(struct trie *t, const char *pattern, size_t len,
 	return n->nsubs == 1;
 }
 
+/* The node for pattern[0..len) (NULL when absent), and, as trie_prune
+ * finds them, the deepest ancestor to keep (*keep) and its child on the
+ * path (*cut) should the node be left empty: one walk for UNSUB. */
+static struct trie_node *walk_for_remove(struct trie *t, const char *pattern,
+					 size_t len, struct trie_node **keep,
+					 struct trie_node **cut)
+{
+	const char *p = pattern, *end = pattern + len;
+	struct trie_node *n = t->root;
+
+	*keep = t->root;
+	*cut = NULL;
+	for (;;) {
+		size_t tl = tok_len(p, end);
+		struct trie_node *kid = node_kid(t, n, p, tl);
+
+		if (kid == NULL)
+			return NULL;
+		if (n == t->root || n->nsubs > 0 || node_nkids(n) > 1) {
+			*keep = n;
+			*cut = kid;
+		}
+		n = kid;
+		p += tl;
+		if (p == end)
+			return n;
+		p++; /* the '.' */
+	}
+}
+
 int trie_remove(struct trie *t, const char *pattern, size_t len,
 		struct trie_sub *s)
 {
-	struct trie_node *n = trie_walk(t, pattern, len, 0);
+	struct trie_node *keep, *cut;
+	struct trie_node *n = walk_for_remove(t, pattern, len, &keep, &cut);
 
 	if (n == NULL || s->slot >= n->nsubs || node_subs(n)[s->slot] != s)
 		return -1;
@@ -406,7 +451,10 @@ int trie_remove(struct trie *t, const char *pattern, size_t len,
 	if (n->nsubs > 0)
 		return 0;
 	t->npatterns--;
-	trie_prune(t, pattern, len);
+	if (node_is_empty(n)) { /* as trie_prune(t, pattern, len) */
+		node_unlink(keep, cut);
+		node_free_tree(t, cut); /* the chain from cut down to n */
+	}
 	return 1;
 }
 

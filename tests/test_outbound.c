@@ -192,6 +192,18 @@ static struct msg_tail *heap_tail(size_t n, uint8_t v)
 	return msg_tail_to_heap(&src);
 }
 
+/* Queue a heap tail of n bytes v behind a 1-byte head; the queue keeps
+ * its own copy or reference, the caller's is released here. */
+static int push_tail(struct outq *q, const uint8_t *head, size_t n, uint8_t v,
+		     size_t max)
+{
+	struct msg_tail *t = heap_tail(n, v);
+	int rc = outq_push(q, head, 1, t, max);
+
+	msg_tail_release(t);
+	return rc;
+}
+
 /* Answers queued behind MSGs keep their place: drop-oldest skips them,
  * they are not messages for the bound, and the pump emits them in order;
  * a closing connection's discard keeps them and drops the messages. */
@@ -204,14 +216,15 @@ START_TEST(test_outq_control_entries)
 	struct outq q;
 
 	outq_init(&q);
-	ck_assert_int_eq(outq_push(&q, head, 1, heap_tail(2, 'a'), 2), 0);
+	ck_assert_int_eq(push_tail(&q, head, 2, 'a', 2), 0);
 	ck_assert_int_eq(outq_push_ctl(&q, ok, sizeof ok), 0);
-	ck_assert_int_eq(outq_push(&q, head, 1, heap_tail(2, 'b'), 2), 0);
+	ck_assert_int_eq(push_tail(&q, head, 2, 'b', 2), 0);
 	ck_assert_uint_eq(outq_len(&q), 2); /* messages only */
 	ck_assert_uint_eq(outq_entries(&q), 3);
 	ck_assert_uint_eq(outq_ctl_bytes(&q), outq_cost(3));
 	refused = heap_tail(2, 'c'); /* over the bound: still ours */
 	ck_assert_int_eq(outq_push(&q, head, 1, refused, 2), -1);
+	ck_assert_uint_eq(refused->refs, 1);
 	msg_tail_release(refused);
 	ck_assert_int_eq(outq_push_ctl(&q, ok, sizeof ok), 0); /* no bound */
 	ck_assert_int_eq(outq_drop_oldest(&q), 1);	       /* 'a' */
@@ -219,18 +232,101 @@ START_TEST(test_outq_control_entries)
 	ck_assert_int_eq(outq_drop_oldest(&q), 0); /* only answers left */
 	ck_assert_uint_eq(outq_entries(&q), 2);
 	ck_assert_uint_eq(outq_bytes(&q), 2 * outq_cost(3));
-	ck_assert_int_eq(outq_push(&q, head, 1, heap_tail(2, 'd'), 2), 0);
+	ck_assert_int_eq(push_tail(&q, head, 2, 'd', 2), 0);
 	ck_assert_int_eq(outq_pump(&q, out, 1 << 20), 3);
 	ck_assert_uint_eq(evbuffer_get_length(out), 9);
 	evbuffer_remove(out, got, sizeof got);
 	ck_assert_int_eq(memcmp(got, "OK1OK1hdd", 9), 0);
 
-	ck_assert_int_eq(outq_push(&q, head, 1, heap_tail(2, 'e'), 2), 0);
+	ck_assert_int_eq(push_tail(&q, head, 2, 'e', 2), 0);
 	ck_assert_int_eq(outq_push_ctl(&q, ok, sizeof ok), 0);
 	ck_assert_uint_eq(outq_discard_msgs(&q, out), 1);
 	ck_assert_uint_eq(outq_entries(&q), 0);
 	ck_assert_uint_eq(outq_bytes(&q), 0);
 	ck_assert_uint_eq(evbuffer_get_length(out), 3);
+	outq_free(&q);
+	evbuffer_free(out);
+}
+END_TEST
+
+/* The byte blocks: thousands of small messages (several blocks, up to
+ * the mapped 2 MiB ones) among large referenced tails, some dropped from
+ * the front, pushes between pumps (the spare reused): the output holds
+ * every message left, in order, byte for byte, and a drained queue keeps
+ * no large block. */
+#define BLK_N 6000u
+#define BLK_LARGE 3000u
+
+static size_t blk_len(unsigned i)
+{
+	return i % 97 == 0 ? BLK_LARGE : 1 + (i * 37u) % 2000u;
+}
+
+static void blk_push(struct outq *q, unsigned i)
+{
+	static uint8_t buf[BLK_LARGE];
+	uint8_t head[2] = { (uint8_t)(i >> 8), (uint8_t)i };
+	struct msg_tail src = { .len = blk_len(i), .data = buf };
+	struct msg_tail *t = &src;
+
+	memset(buf, (int)(i & 0xff), src.len);
+	if (src.len >= MSG_TAIL_COPY_MAX) /* large tails are heap tails */
+		t = msg_tail_to_heap(&src);
+	ck_assert_int_eq(outq_push(q, head, 2, t, BLK_N), 0);
+	if (t != &src) {
+		ck_assert_uint_eq(t->refs, 2); /* the queue's own */
+		msg_tail_release(t);
+	}
+}
+
+/* Check the output's frames against messages *next.. and drain it. */
+static void blk_check(struct evbuffer *out, unsigned *next)
+{
+	static uint8_t got[2 + BLK_LARGE], want[2 + BLK_LARGE];
+
+	while (evbuffer_get_length(out) > 0) {
+		size_t len = 2 + blk_len(*next);
+
+		ck_assert_uint_ge(evbuffer_get_length(out), len);
+		evbuffer_remove(out, got, len);
+		want[0] = (uint8_t)(*next >> 8);
+		memset(want + 1, (int)(*next & 0xff), len - 1);
+		ck_assert_int_eq(memcmp(got, want, len), 0);
+		(*next)++;
+	}
+}
+
+START_TEST(test_outq_blocks_fifo)
+{
+	struct evbuffer *out = evbuffer_new();
+	unsigned next = 100, i;
+	struct outq q;
+
+	outq_init(&q);
+	for (i = 0; i < BLK_N / 2; i++)
+		blk_push(&q, i);
+	for (unsigned k = 0; k < 100; k++)
+		ck_assert_int_eq(outq_drop_oldest(&q), 1);
+	ck_assert_uint_eq(outq_len(&q), BLK_N / 2 - 100);
+	while (outq_len(&q) > BLK_N / 4) {
+		ck_assert_int_ge(outq_pump(&q, out, 64 * 1024), 1);
+		blk_check(out, &next);
+	}
+	for (; i < BLK_N; i++)
+		blk_push(&q, i);
+	while (outq_len(&q) > 0) {
+		ck_assert_int_ge(outq_pump(&q, out, 64 * 1024), 1);
+		blk_check(out, &next);
+	}
+	ck_assert_uint_eq(next, BLK_N);
+	ck_assert_uint_eq(outq_bytes(&q), 0);
+	ck_assert_ptr_null(q.bfirst); /* the last block was over the keep */
+	for (i = 0; i < 10; i++)      /* a small backlog again: one block */
+		blk_push(&q, i + 1);
+	ck_assert_ptr_eq(q.bfirst, q.blast);
+	ck_assert_uint_eq(outq_discard_msgs(&q, out), 10);
+	ck_assert_uint_eq(evbuffer_get_length(out), 0);
+	ck_assert_ptr_nonnull(q.bfirst); /* small: kept for the next one */
 	outq_free(&q);
 	evbuffer_free(out);
 }
@@ -279,6 +375,7 @@ static Suite *outbound_suite(void)
 	TCase *tc = tcase_create("policy");
 
 	tcase_add_test(tc, test_outq_control_entries);
+	tcase_add_test(tc, test_outq_blocks_fifo);
 	tcase_add_test(tc, test_block_never_drops);
 	tcase_add_test(tc, test_block_hold_and_resume);
 	tcase_add_test(tc, test_idle_goes_direct);
