@@ -315,10 +315,14 @@ static enum proto_err read_sub_opt(struct mp_cur *c, const char *k,
 						    : PROTO_E_MALFORMED;
 }
 
-/* The optional 6th element of SUB: nil, or a map of options with str
- * keys.  A non-str key, a mistyped value, an unknown policy name or a
- * known key given twice is BAD_FIELD. */
-static enum proto_err read_sub_opts(struct mp_cur *c, struct proto_sub_opts *o)
+/* One key of a map with str keys: key already read, value at *c; dst the
+ * caller's, seen its bits of keys met (a known key twice: BAD_FIELD). */
+typedef enum proto_err (*map_key_fn)(struct mp_cur *c, const char *k,
+				     uint32_t klen, void *dst, unsigned *seen);
+
+/* A map with str keys at *c, each key handed to fn.  A value that is not
+ * a map, or a key that is not a str, is BAD_FIELD. */
+static enum proto_err read_str_map(struct mp_cur *c, map_key_fn fn, void *dst)
 {
 	struct mp_head h;
 	const char *k;
@@ -326,8 +330,6 @@ static enum proto_err read_sub_opts(struct mp_cur *c, struct proto_sub_opts *o)
 	enum proto_err err;
 	unsigned seen = 0;
 
-	if (mp_read_nil(c) == MP_OK)
-		return PROTO_OK_CODE;
 	if (mp_peek(c, &h) != MP_OK || h.type != MP_MAP)
 		return PROTO_E_BAD_FIELD;
 	c->p += h.hdr;
@@ -335,19 +337,36 @@ static enum proto_err read_sub_opts(struct mp_cur *c, struct proto_sub_opts *o)
 	for (uint32_t i = 0; i < h.len; i++) {
 		if (mp_read_str(c, &k, &klen) != MP_OK)
 			return PROTO_E_BAD_FIELD;
-		err = read_sub_opt(c, k, klen, o, &seen);
+		err = fn(c, k, klen, dst, &seen);
 		if (err != PROTO_OK_CODE)
 			return err;
 	}
 	return PROTO_OK_CODE;
 }
 
+static enum proto_err sub_opt_key(struct mp_cur *c, const char *k,
+				  uint32_t klen, void *dst, unsigned *seen)
+{
+	return read_sub_opt(c, k, klen, dst, seen);
+}
+
+/* The optional 6th element of SUB: nil, or a map of options with str
+ * keys.  A non-str key, a mistyped value, an unknown policy name or a
+ * known key given twice is BAD_FIELD. */
+static enum proto_err read_sub_opts(struct mp_cur *c, struct proto_sub_opts *o)
+{
+	if (mp_read_nil(c) == MP_OK)
+		return PROTO_OK_CODE;
+	return read_str_map(c, sub_opt_key, o);
+}
+
 /* One key of HELLO's credentials map: key already read, value at *c.
  * "user" (a str of at most PROTO_MAX_NAME bytes) and "pass" (at most
  * PROTO_MAX_PASS), each once; other keys are skipped. */
 static enum proto_err read_cred(struct mp_cur *c, const char *k, uint32_t klen,
-				struct proto_msg *out, unsigned *seen)
+				void *msg, unsigned *seen)
 {
+	struct proto_msg *out = msg;
 	struct proto_str *dst = NULL;
 	uint32_t max = 0;
 
@@ -374,24 +393,7 @@ static enum proto_err read_cred(struct mp_cur *c, const char *k, uint32_t klen,
  * else is BAD_FIELD. */
 static enum proto_err read_hello_creds(struct mp_cur *c, struct proto_msg *out)
 {
-	struct mp_head h;
-	const char *k;
-	uint32_t klen;
-	enum proto_err err;
-	unsigned seen = 0;
-
-	if (mp_peek(c, &h) != MP_OK || h.type != MP_MAP)
-		return PROTO_E_BAD_FIELD;
-	c->p += h.hdr;
-	c->left -= h.hdr;
-	for (uint32_t i = 0; i < h.len; i++) {
-		if (mp_read_str(c, &k, &klen) != MP_OK)
-			return PROTO_E_BAD_FIELD;
-		err = read_cred(c, k, klen, out, &seen);
-		if (err != PROTO_OK_CODE)
-			return err;
-	}
-	return PROTO_OK_CODE;
+	return read_str_map(c, read_cred, out);
 }
 
 /* PUB's optional 6th element: flags when it is a uint, else ignored like
