@@ -6,6 +6,7 @@
 #include <crypt.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +18,9 @@
 #include <openssl/crypto.h>
 
 #define MAX_THREADS 4
-/* The threads' nice value (the loop's is 0): under a login storm on a busy
- * host the loop (every established client) wins the CPU and logins slow
- * down first (docs/BENCHMARKS.md, "Logins").  Not 19: on a saturated host
- * a yescrypt check at nice 19 took over 10 s, past handshake_timeout. */
+/* The threads' nice value where SCHED_IDLE is refused (the loop's is 0):
+ * the loop (every established client) wins the CPU and logins slow down
+ * first (docs/BENCHMARKS.md, "Logins"). */
 #define WORKER_NICE 10
 
 struct job_list {
@@ -101,13 +101,25 @@ static void give_back(struct auth_worker *w, struct auth_job *j)
 	}
 }
 
+/* Run the hashes only on CPU time nobody else wants (SCHED_IDLE), so a
+ * login storm cannot take the CPU from the loop or from the clients on the
+ * same host; where SCHED_IDLE is refused, fall back to WORKER_NICE. */
+static void lower_priority(void)
+{
+	struct sched_param sp = { 0 };
+
+	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
+		setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+			    WORKER_NICE);
+}
+
 static void *thread_main(void *arg)
 {
 	struct auth_worker *w = arg;
 	struct crypt_data *data = calloc(1, sizeof *data);
 	struct auth_job *j;
 
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE);
+	lower_priority();
 	while ((j = take(w)) != NULL) {
 		j->ok = data && !atomic_load(&j->cancelled) &&
 			auth_worker_verify(j->hash, j->pass, data);
