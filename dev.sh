@@ -75,7 +75,8 @@ test)
 	;;
 test-asan)
 	build build-asan --enable-sanitizers
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 check build-asan
+	BROKERD_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		check build-asan
 	;;
 format)
 	git ls-files '*.c' '*.h' | grep -v '^docs/' > "${TMPDIR:-/tmp}/dev-fmt.$$"
