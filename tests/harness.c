@@ -170,6 +170,9 @@ static void exec_broker(const struct broker_proc *b, const char *const *extra,
 	_exit(127);
 }
 
+/* Ready: the port accepts, and the broker's loop answers our EOF by
+ * closing (the kernel accepts on a listening socket before the loop runs,
+ * so an accept alone does not say that every other listener is open). */
 static int wait_ready(struct broker_proc *b)
 {
 	int64_t deadline = harness_now_ms() + 10000;
@@ -177,6 +180,8 @@ static int wait_ready(struct broker_proc *b)
 	while (harness_now_ms() < deadline) {
 		int fd = harness_connect(b->port);
 		if (fd >= 0) {
+			shutdown(fd, SHUT_WR);
+			harness_wait_closed(fd, 10000);
 			close(fd);
 			return 0;
 		}
