@@ -108,6 +108,7 @@ static int start_worker(struct broker *b)
 		return -1;
 	if (!a->worker)
 		a->worker = auth_worker_new(b->base, cpus > 2 ? 2 : 1,
+					    b->conf.failed_login_cpu,
 					    auth_login_done, b);
 	return a->worker ? 0 : -1;
 }
@@ -242,6 +243,8 @@ void auth_reload_apply(struct broker *b, struct users *fresh)
 	users_free(a->users);
 	a->users = fresh;
 	set_dummy(a);
+	if (a->worker)
+		auth_worker_set_share(a->worker, b->conf.failed_login_cpu);
 	/* conn_fail never frees at once, but take the next one first */
 	for (c = TAILQ_FIRST(&b->conns); c; c = next) {
 		next = TAILQ_NEXT(c, link);

@@ -193,9 +193,10 @@ static void busy(struct conn *c)
 	a->busy++;
 	if (a->busy_noted_at == 0 || now - a->busy_noted_at >= 1000) {
 		conn_log(c, LOG_LEVEL_WARNING,
-			 "login refused: %d password checks already queued "
+			 "login refused: %zu password checks already queued "
 			 "(%llu refused so far)",
-			 AUTH_WORKER_MAX_QUEUE, (unsigned long long)a->busy);
+			 auth_worker_pending(a->worker),
+			 (unsigned long long)a->busy);
 		a->busy_noted_at = now;
 	}
 	conn_fail(c, PROTO_E_SERVER_BUSY, "too many logins in progress");
@@ -210,6 +211,8 @@ static void submit(struct conn *c, struct login *l, const struct user *usr,
 	snprintf(l->job.hash, sizeof l->job.hash, "%s",
 		 usr ? usr->hash : a->dummy);
 	memcpy(l->job.pass, pass->ptr ? pass->ptr : "", pass->len);
+	l->job.suspect = authdelay_suspect(a->delays, c->addr.ip,
+					   c->addr.family, clock_mono_ms());
 	l->known = usr != NULL;
 	l->c = c;
 	if (auth_worker_submit(a->worker, &l->job) != 0) {

@@ -8,10 +8,12 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -29,9 +31,12 @@ struct job_list {
 
 struct auth_worker {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct job_list todo, done;
-	size_t held; /* submitted, not yet handed back */
+	pthread_cond_t cv;    /* a job was queued, or stop (CLOCK_MONOTONIC) */
+	struct job_list todo; /* clean addresses' jobs */
+	struct job_list suspect; /* suspect addresses' jobs */
+	struct job_list done;
+	size_t held;	     /* submitted, not yet handed back */
+	size_t held_suspect; /* of which suspect */
 	int stop;
 	int pipe_rd, pipe_wr;
 	struct event *wake; /* owned: pipe_rd readable */
@@ -39,6 +44,7 @@ struct auth_worker {
 	void *arg;
 	pthread_t threads[MAX_THREADS];
 	unsigned nthreads;
+	atomic_uint share; /* percent of a CPU a thread may hash (1..100) */
 };
 
 static void list_push(struct job_list *l, struct auth_job *j)
@@ -68,19 +74,61 @@ int auth_worker_verify(const char *hash, const char *pass, void *data)
 	       CRYPTO_memcmp(out, hash, len) == 0;
 }
 
-/* Wait for a job (NULL: stopping). */
-static struct auth_job *take(struct auth_worker *w)
+static uint64_t mono_ns(void)
 {
-	struct auth_job *j;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static struct auth_job *pop(struct job_list *l)
+{
+	struct auth_job *j = l->head;
+
+	l->head = j->next;
+	if (!l->head)
+		l->tail = NULL;
+	return j;
+}
+
+/* Wait until rest_until (ns, CLOCK_MONOTONIC) or a signal on w->cv. */
+static void wait_until(struct auth_worker *w, uint64_t rest_until)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(rest_until / 1000000000u),
+		.tv_nsec = (long)(rest_until % 1000000000u),
+	};
+
+	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+}
+
+/* The head of l when it may be taken now: once the thread's rest is
+ * over, or at once when nobody waits for it any more (no hash then). */
+static struct auth_job *ready(struct job_list *l, int rested)
+{
+	if (l->head && (rested || atomic_load(&l->head->cancelled)))
+		return pop(l);
+	return NULL;
+}
+
+/* The next job (NULL: stopping), a clean address's before a suspect's,
+ * once this thread's rest (rest_until) is over. */
+static struct auth_job *take(struct auth_worker *w, uint64_t rest_until)
+{
+	struct auth_job *j = NULL;
 
 	pthread_mutex_lock(&w->mu);
-	while (!w->stop && !w->todo.head)
-		pthread_cond_wait(&w->cv, &w->mu);
-	j = w->stop ? NULL : w->todo.head;
-	if (j) {
-		w->todo.head = j->next;
-		if (!w->todo.head)
-			w->todo.tail = NULL;
+	while (!w->stop) {
+		int rested = mono_ns() >= rest_until;
+
+		if ((j = ready(&w->todo, rested)) ||
+		    (j = ready(&w->suspect, rested)))
+			break;
+		if (w->todo.head || w->suspect.head)
+			wait_until(w, rest_until);
+		else
+			pthread_cond_wait(&w->cv, &w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return j;
@@ -113,17 +161,50 @@ static void lower_priority(void)
 			    WORKER_NICE);
 }
 
+/* This thread's CPU time, in nanoseconds. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* After a failed check that took used_ns of CPU: until when this thread
+ * rests, so that failures stay within w->share percent of its time.
+ * Hashes are memory-hard: even at SCHED_IDLE they take the caches and
+ * memory bandwidth the loop shares, so only their rate bounds what a
+ * storm of bad logins costs established clients.  Good passwords cost no
+ * rest: a fleet reconnecting after a restart (nothing cached yet) logs
+ * in at full speed; during a storm, clean addresses' checks come first
+ * and wait for one rest at most. */
+static uint64_t rest_after(const struct auth_worker *w, uint64_t used_ns)
+{
+	unsigned share = atomic_load(&w->share);
+
+	if (share >= 100)
+		return 0;
+	return mono_ns() + used_ns * (100 - share) / share;
+}
+
 static void *thread_main(void *arg)
 {
 	struct auth_worker *w = arg;
 	struct crypt_data *data = calloc(1, sizeof *data);
 	struct auth_job *j;
+	uint64_t rest_until = 0;
 
 	lower_priority();
-	while ((j = take(w)) != NULL) {
-		j->ok = data && !atomic_load(&j->cancelled) &&
-			auth_worker_verify(j->hash, j->pass, data);
-		give_back(w, j);
+	while ((j = take(w, rest_until)) != NULL) {
+		uint64_t t0 = thread_cpu_ns();
+		int hashed = data && !atomic_load(&j->cancelled);
+		int ok = hashed && auth_worker_verify(j->hash, j->pass, data);
+
+		j->ok = ok;
+		give_back(w, j); /* j is the loop's again */
+		if (hashed && !ok)
+			rest_until = rest_after(w, thread_cpu_ns() - t0);
 	}
 	if (data) {
 		OPENSSL_cleanse(data, sizeof *data);
@@ -148,6 +229,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 	for (; j; j = next) {
 		next = j->next;
 		w->held--;
+		w->held_suspect -= j->suspect != 0;
 		w->done_fn(j, w->arg);
 	}
 }
@@ -179,17 +261,23 @@ static int open_pipe(struct auth_worker *w)
 }
 
 struct auth_worker *auth_worker_new(struct event_base *base, unsigned nthreads,
-				    auth_done_fn done, void *arg)
+				    unsigned share, auth_done_fn done,
+				    void *arg)
 {
 	struct auth_worker *w = calloc(1, sizeof *w);
+	pthread_condattr_t ca;
 
 	if (!w)
 		return NULL;
+	auth_worker_set_share(w, share);
 	w->pipe_rd = w->pipe_wr = -1;
 	w->done_fn = done;
 	w->arg = arg;
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if (open_pipe(w) != 0 ||
 	    !(w->wake = event_new(base, w->pipe_rd, EV_READ | EV_PERSIST,
 				  wake_cb, w)) ||
@@ -205,14 +293,21 @@ struct auth_worker *auth_worker_new(struct event_base *base, unsigned nthreads,
 
 int auth_worker_submit(struct auth_worker *w, struct auth_job *job)
 {
-	if (w->held >= AUTH_WORKER_MAX_QUEUE)
+	if (w->held >= AUTH_WORKER_MAX_QUEUE ||
+	    (job->suspect && w->held_suspect >= AUTH_WORKER_MAX_SUSPECT))
 		return -1;
 	w->held++;
+	w->held_suspect += job->suspect != 0;
 	pthread_mutex_lock(&w->mu);
-	list_push(&w->todo, job);
-	pthread_cond_signal(&w->cv);
+	list_push(job->suspect ? &w->suspect : &w->todo, job);
+	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
+}
+
+void auth_worker_set_share(struct auth_worker *w, unsigned share)
+{
+	atomic_store(&w->share, share < 1 ? 1 : share > 100 ? 100 : share);
 }
 
 void auth_worker_cancel(struct auth_job *job)
@@ -247,6 +342,7 @@ void auth_worker_free(struct auth_worker *w)
 	for (unsigned i = 0; i < w->nthreads; i++)
 		pthread_join(w->threads[i], NULL);
 	free_jobs(list_take_all(&w->todo));
+	free_jobs(list_take_all(&w->suspect));
 	free_jobs(list_take_all(&w->done));
 	if (w->wake)
 		event_free(w->wake);

@@ -28,13 +28,18 @@
 struct event_base;
 struct auth_worker;
 
-/* Jobs waiting or being hashed, at most (then logins are refused busy). */
+/* Jobs waiting or being hashed, at most (then logins are refused busy),
+ * and of those, from suspect addresses: the rest stays for clean ones. */
 #define AUTH_WORKER_MAX_QUEUE 256
+#define AUTH_WORKER_MAX_SUSPECT 192
 
 struct auth_job {
 	/* set by the caller before submitting; read by a thread */
 	char hash[USERS_MAX_HASH + 1];
 	char pass[PROTO_MAX_PASS + 1];
+	/* the client's address failed a login lately (authdelay_suspect):
+	 * checked after every clean address's job */
+	int suspect;
 	/* written by a thread: 1 when pass matches hash */
 	int ok;
 	/* set by the loop when nobody waits for the answer any more (the
@@ -48,10 +53,18 @@ struct auth_job {
 typedef void (*auth_done_fn)(struct auth_job *job, void *arg);
 
 /* Start nthreads threads (at least 1) and the wake-up event on base.
- * done(job, arg) runs in the loop thread for each finished job.  NULL on
- * failure (nothing left running). */
+ * Two queues: clean addresses' jobs go first, suspect ones after them.
+ * After each check that fails, a thread rests in proportion to that
+ * check's CPU, so that failures take at most share percent of its time
+ * (1..100; 100: no rest); jobs nobody waits for are skipped even then.  done(job,
+ * arg) runs in the loop thread for each finished job.  NULL on failure
+ * (nothing left running). */
 struct auth_worker *auth_worker_new(struct event_base *base, unsigned nthreads,
-				    auth_done_fn done, void *arg);
+				    unsigned share, auth_done_fn done,
+				    void *arg);
+
+/* Change the share (clamped to 1..100); the next rest uses it. */
+void auth_worker_set_share(struct auth_worker *w, unsigned share);
 
 /* Queue job (owned by the worker from now on).  0, or -1 when
  * AUTH_WORKER_MAX_QUEUE jobs are already in (job not taken). */

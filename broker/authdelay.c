@@ -77,6 +77,25 @@ static struct entry *slot(struct authdelay *d, const uint8_t ip[16],
 	return best;
 }
 
+int authdelay_suspect(const struct authdelay *d, const uint8_t ip[16],
+		      uint8_t family, uint64_t now)
+{
+	uint8_t any[16] = { 0 };
+	int inet = family == AF_INET || family == AF_INET6;
+	const uint8_t *key = inet ? ip : any;
+	uint8_t fam = inet ? family : 0;
+	uint32_t h = hash(key, fam);
+
+	for (int i = 0; i < AUTHDELAY_PROBE; i++) {
+		const struct entry *e =
+			&d->v[(h + (uint32_t)i) % AUTHDELAY_SLOTS];
+
+		if (same(e, key, fam))
+			return e->fails > 0 && worth(e, now) > 0;
+	}
+	return 0;
+}
+
 uint32_t authdelay_fail(struct authdelay *d, const uint8_t ip[16],
 			uint8_t family, uint64_t now)
 {

@@ -36,4 +36,9 @@ void authdelay_free(struct authdelay *d);
 uint32_t authdelay_fail(struct authdelay *d, const uint8_t ip[16],
 			uint8_t family, uint64_t now);
 
+/* Has address ip failed a login within AUTHDELAY_FORGET_MS of now?  (Its
+ * password checks then wait behind everyone else's: auth_worker.h.) */
+int authdelay_suspect(const struct authdelay *d, const uint8_t ip[16],
+		      uint8_t family, uint64_t now);
+
 #endif

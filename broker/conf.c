@@ -105,6 +105,7 @@ static const struct conf_key keys[] = {
 	WORD("allow_anonymous", allow_anonymous, conf_parse_bool, "yes or no"),
 	WORD("tls_identity_from_cert", tls_identity_from_cert, conf_parse_bool,
 	     "yes or no"),
+	NUM("failed_login_cpu", CONF_NUMBER, failed_login_cpu, 1, 100, 0),
 };
 
 /* log_facility names (syslog.h values). */
@@ -134,6 +135,7 @@ void conf_defaults(struct conf *c)
 	c->max_subs_per_client = 10000;
 	c->max_outbound = 8u * 1024 * 1024;
 	c->handshake_timeout_ms = 10000;
+	c->failed_login_cpu = FAILED_LOGIN_CPU_DEFAULT;
 	c->ping_interval_ms = 30000;
 	c->max_pings_out = 2;
 	c->frame_timeout_ms = 30000;

@@ -28,6 +28,8 @@
 #define CONF_MAX_LISTEN 16 /* listen lines */
 #define CONF_MAX_POOL_NAME 64
 #define CONF_MAX_PATH 1024
+/* failed_login_cpu: docs/BENCHMARKS.md, "Logins", says why */
+#define FAILED_LOGIN_CPU_DEFAULT 25
 
 /* One "listen ADDR:PORT [pool=NAME] [tls]" or "listen unix:/path
  * [pool=NAME] [tls]" line.  host is "" for "*:PORT" / ":PORT" (every
@@ -93,6 +95,8 @@ struct conf {
 					 * non-loopback listener may start */
 	int tls_identity_from_cert;	/* a TLS client's certificate CN is its
 				     * user name (tls_client_cert required) */
+	uint32_t failed_login_cpu;	/* percent of a CPU that password checks
+				    * which fail may take (auth_worker.h) */
 	/* HTTP monitor (monitor.h): "monitor PORT" or "monitor ADDR:PORT";
 	 * port 0: off (the default).  Read at start only. */
 	struct conf_listen monitor;

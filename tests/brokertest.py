@@ -91,11 +91,13 @@ class Closed(Exception):
 class Conn:
     """One raw client connection; every wait is bounded."""
 
-    def __init__(self, port, rcvbuf=None, timeout=2.0):
+    def __init__(self, port, rcvbuf=None, timeout=2.0, source=None):
         self.timeout = timeout
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        if source:  # a loopback address of 127.0.0.0/8 to come from
+            self.sock.bind((source, 0))
         self.sock.settimeout(timeout)
         self.sock.connect(("127.0.0.1", port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -110,9 +110,9 @@ class AuthBroker(Broker):
         self.proc.send_signal(signal.SIGHUP)
 
 
-def login(port, user, password, name="t"):
+def login(port, user, password, name="t", source=None):
     # generous: a yescrypt check on a loaded host takes long (nice 10)
-    c = Conn(port, timeout=30.0)
+    c = Conn(port, timeout=30.0, source=source)
     creds = {}
     if user is not None:
         creds["user"] = user
@@ -301,6 +301,38 @@ class BruteForce(unittest.TestCase):
             c, m = login(b.port, "alice", PASSWORDS["alice"])
             self.assertEqual(m[0], WELCOME, m)
             c.close()
+        finally:
+            self.assertEqual(b.stop(), 0, b.log())
+
+    def test_suspect_address_waits_behind_others(self):
+        # failed_login_cpu 5: after each failed check the thread rests 19
+        # times that check's CPU; the address that failed queues behind
+        # everyone else's, so bob (never verified, from another address)
+        # is checked before most of its queued guesses.
+        b = AuthBroker("suspect", extra="failed_login_cpu 5\n")
+        try:
+            c, m = login(b.port, "alice", "guess", source="127.0.0.1")
+            self.assertEqual(m[2], E_AUTH_FAILED, m)
+            c.close()
+            guesses = []
+            for _ in range(5):
+                g = Conn(b.port, timeout=60.0, source="127.0.0.1")
+                g.send(HELLO, 1, "g", {"user": "alice", "pass": "guess"})
+                guesses.append(g)
+            # the first guess checked (after a rest): the others wait
+            failed = "authentication failed for user 'alice'"
+            self.assertTrue(brokertest.poll_until(
+                lambda: b.log(100000).count(failed) >= 2, 30), b.log())
+            c, m = login(b.port, "bob", PASSWORDS["bob"], source="127.0.0.2")
+            self.assertEqual(m[0], WELCOME, m)
+            c.close()
+            for g in guesses:
+                self.assertEqual(g.recv()[2], E_AUTH_FAILED)
+                g.close()
+            log = b.log(100000)
+            bob = log.index("logged in as 'bob'")
+            after = log[bob:].count(failed)
+            self.assertGreaterEqual(after, 3, log)
         finally:
             self.assertEqual(b.stop(), 0, b.log())
 

@@ -136,6 +136,21 @@ START_TEST(engine_values)
 }
 END_TEST
 
+/* Issue #12: the share of a CPU wrong passwords may take, 1..100. */
+START_TEST(failed_login_cpu_range)
+{
+	struct conf c;
+
+	conf_defaults(&c);
+	ck_assert_uint_eq(c.failed_login_cpu, FAILED_LOGIN_CPU_DEFAULT);
+	set_ok(&c, "failed_login_cpu", "100");
+	ck_assert_uint_eq(c.failed_login_cpu, 100);
+	set_bad(&c, "failed_login_cpu", "0", "0 out of range (1..100)");
+	set_bad(&c, "failed_login_cpu", "101", "101 out of range (1..100)");
+	ck_assert_uint_eq(c.failed_login_cpu, 100);
+}
+END_TEST
+
 /* Issue #13: the documented upper bound of max_outbound is 1T. */
 START_TEST(one_tebibyte_accepted)
 {
@@ -265,6 +280,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, listen_tls_and_tls_keys);
 	tcase_add_test(tc, monitor_values);
 	tcase_add_test(tc, engine_values);
+	tcase_add_test(tc, failed_login_cpu_range);
 	suite_add_tcase(s, tc);
 	return s;
 }
