@@ -228,6 +228,12 @@ START_TEST(delay_grows_per_address)
 			  AUTHDELAY_BASE_MS);
 	ck_assert_uint_eq(authdelay_fail(d, b, AF_INET, 2001),
 			  2 * AUTHDELAY_BASE_MS);
+	/* suspect while remembered; an address that never failed is not */
+	uint8_t c[16] = { 10, 0, 0, 3 };
+	ck_assert(authdelay_suspect(d, a, AF_INET, 2001));
+	ck_assert(!authdelay_suspect(d, c, AF_INET, 2001));
+	ck_assert(!authdelay_suspect(d, a, AF_INET,
+				     2000 + AUTHDELAY_FORGET_MS + 1));
 	/* forgotten after a quiet minute */
 	ck_assert_uint_eq(
 		authdelay_fail(d, a, AF_INET, 2000 + AUTHDELAY_FORGET_MS + 1),
