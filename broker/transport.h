@@ -54,7 +54,9 @@ enum transport_end {
 	TRANSPORT_ERROR,     /* a socket error */
 	TRANSPORT_NOMEM,     /* out of memory for a buffer or an event */
 	TRANSPORT_HANDSHAKE, /* TLS: the handshake failed (a plain client on a
-			     * TLS port, a certificate refused...) */
+			     * TLS port, a certificate refused...); reported
+			     * once the peer had its alert: it hung up, or
+			     * after at most 1 s of discarding its input */
 };
 
 /* The owner's side; every callback gets the ctx given at creation.  None

@@ -5,13 +5,17 @@
  * OpenSSL may need the opposite direction to go on (a read that must write
  * during renegotiation or key update, a write that must read), so which
  * events are wanted is worked out in one place (update_events) from what
- * the last call of each kind asked for. */
+ * the last call of each kind asked for.
+ *
+ * A failed handshake is not closed at once: see linger_start. */
 #include "config.h"
 
 #include "transport_impl.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -19,8 +23,15 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "clock.h"
+
 /* Largest plaintext one SSL_write is given: one TLS record. */
 #define TLS_CHUNK 16384u
+
+/* After a failed handshake: how long, and how many bytes of input, the
+ * transport reads and discards before it reports the end (linger_start). */
+#define TLS_LINGER_MS 1000u
+#define TLS_LINGER_BYTES (64u * 1024u)
 
 struct tls {
 	struct transport base; /* first: a struct transport * is a tls */
@@ -36,6 +47,9 @@ struct tls {
 	uint8_t wr_blocked;    /* SSL_write waits to write */
 	uint8_t rd_on, wr_on;  /* the events are added */
 	uint8_t dead;	       /* ended was reported: no more I/O */
+	uint8_t lingering;     /* the handshake failed: draining input */
+	uint32_t linger_left;  /* bytes it may still discard */
+	uint64_t linger_until; /* clock_mono_ms() when it stops */
 };
 
 static void on_readable(evutil_socket_t fd, short what, void *arg);
@@ -73,6 +87,9 @@ static int update_events(struct tls *s)
 
 	if (s->dead) {
 		r = w = 0;
+	} else if (s->lingering) {
+		r = 1;
+		w = 0;
 	} else if (!s->hs_done) {
 		r = !s->hs_wants_w;
 		w = s->hs_wants_w;
@@ -230,6 +247,69 @@ static void tls_read(struct transport *t, int on)
 		event_active(s->rd_ev, EV_READ, 1);
 }
 
+/* ---- after a failed handshake ---- */
+
+/* The handshake failed and OpenSSL has written its alert.  Closing the
+ * socket now, with the peer's input unread, would make the kernel send a
+ * reset instead of a FIN, and the reset can overtake the alert (and drop
+ * it if still queued): with TLS 1.3 a client certificate is checked after
+ * the client has finished its side and sent its first data, so the client
+ * would see "connection reset" instead of "certificate required".  So:
+ * shut down writing (the alert leaves, then a FIN) and read and discard
+ * until the peer closes too, at most TLS_LINGER_BYTES for TLS_LINGER_MS;
+ * then report the end.  The connection keeps its slot meanwhile. */
+static void linger_start(struct tls *s)
+{
+	struct timeval tv = clock_ms_tv(TLS_LINGER_MS);
+
+	s->lingering = 1;
+	s->linger_left = TLS_LINGER_BYTES;
+	s->linger_until = clock_mono_ms() + TLS_LINGER_MS;
+	if (set_event(s, 1, 0) != 0 || shutdown(s->fd, SHUT_WR) != 0 ||
+	    event_add(s->rd_ev, &tv) != 0) {
+		end(s, TRANSPORT_HANDSHAKE);
+		return;
+	}
+	s->rd_on = 1;
+}
+
+/* Discard what can be read; 1 while the peer may still send more within
+ * the bounds (would block), 0 once it closed, failed or spent them. */
+static int linger_discard(struct tls *s)
+{
+	char buf[4096];
+
+	while (s->linger_left > 0) {
+		size_t want = s->linger_left < sizeof buf ? s->linger_left
+							  : sizeof buf;
+		ssize_t n = recv(s->fd, buf, want, 0);
+
+		if (n > 0)
+			s->linger_left -= (uint32_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else
+			return n < 0 &&
+			       (errno == EAGAIN || errno == EWOULDBLOCK);
+	}
+	return 0;
+}
+
+static void linger_read(struct tls *s, short what)
+{
+	uint64_t now = clock_mono_ms();
+	struct timeval tv;
+
+	if (!(what & EV_TIMEOUT) && now < s->linger_until &&
+	    linger_discard(s)) {
+		/* a persistent event's timeout restarts with each call */
+		tv = clock_ms_tv(s->linger_until - now);
+		if (event_add(s->rd_ev, &tv) == 0)
+			return;
+	}
+	end(s, TRANSPORT_HANDSHAKE);
+}
+
 /* ---- the handshake and the events ---- */
 
 /* Go on with the handshake; once done, write what was queued meanwhile
@@ -242,7 +322,7 @@ static void handshake(struct tls *s)
 	r = SSL_do_handshake(s->ssl);
 	if (r != 1) {
 		if (failed(s, r, &s->hs_wants_w) != 1)
-			end(s, TRANSPORT_HANDSHAKE);
+			linger_start(s);
 		else if (update_events(s) != 0)
 			end(s, TRANSPORT_NOMEM);
 		return;
@@ -259,7 +339,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	struct tls *s = arg;
 
 	(void)fd;
-	(void)what;
+	if (s->lingering) {
+		linger_read(s, what);
+		return;
+	}
 	if (!s->hs_done) {
 		handshake(s);
 		return;

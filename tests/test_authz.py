@@ -12,7 +12,9 @@ do nothing; a queue group never hands a topic to a member whose rules deny
 it (another member gets it, or nobody); `$SYS` only through a rule naming
 it; the private reply inbox `_INBOX.<user>.>` for request/reply, nobody
 else's; SIGHUP with narrower rules revokes a live subscription (NOTICE
-REVOKED, count = its sid) and narrows another to filtered.  Hashes are
+REVOKED, count = its sid) and narrows another to filtered; broker-sub
+says which of its patterns was revoked, goes on with the others and exits
+1 once none is left.  Hashes are
 made here (SHA-512-crypt); the broker must exit 0 on SIGTERM (under ASan:
 no leak).  Exit status: 0 passed, 1 failed, 77 (SKIP) without
 python3-msgpack or the crypt module.
@@ -20,10 +22,12 @@ python3-msgpack or the crypt module.
 
 import os
 import json
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.request
 import warnings
@@ -355,6 +359,99 @@ class Reload(unittest.TestCase):
         finally:
             rc = b.stop()
         self.assertEqual(rc, 0, b.log())
+
+    def test_broker_sub_reports_revocations(self):
+        sub_bin = os.environ.get("BROKER_SUB")
+        if not sub_bin:
+            self.skipTest("BROKER_SUB not set")
+        b = AuthzBroker("revoke-tool")
+        try:
+            p = Client(b.port, "pub1")
+            self.addCleanup(p.close)
+            env = dict(os.environ, BROKER_PASSWORD="pw-alice")
+            sub = subprocess.Popen(
+                [sub_bin, "-p", str(b.port), "-u", "alice", "-v",
+                 "-t", "news.*", "-t", "sport.>"], env=env,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.addCleanup(sub.stdout.close)
+            self.addCleanup(sub.stderr.close)
+            self.addCleanup(sub.wait, 10)
+            self.addCleanup(sub.kill)
+            out = LineReader(sub.stdout)
+            # until the second SUB is in (the first one is, then)
+            self.assertTrue(poll_until(
+                lambda: p.pub("sport.a")[0] == OK and
+                out.line(0.05) == "sport.a x"), out.text)
+
+            b.write_users(RULES.replace("allow alice sub news.*\n", ""))
+            self.assertTrue(b.reload(), b.log())
+            err = LineReader(sub.stderr)
+            self.assertEqual(
+                err.line(5), "broker-sub: subscription to 'news.*' "
+                "revoked by the broker: no longer authorized: 'news.*'")
+            for t in ("news.b", "sport.b"):     # still serves sport.>
+                self.assertEqual(p.pub(t)[0], OK)
+            self.assertEqual(out.until("sport.b x", 5)[-1], "sport.b x")
+            self.assertNotIn("news.b", out.text)
+            self.assertIsNone(sub.poll())
+
+            b.write_users(RULES.replace("allow alice sub news.*\n", "")
+                          .replace("allow alice sub sport.>\n", ""))
+            self.assertTrue(b.reload(), b.log())
+            self.assertEqual(sub.wait(10), 1)
+            self.assertIn("subscription to 'sport.>' revoked", err.rest())
+            self.assertEqual(err.text.count("\n"), 2, err.text)
+        finally:
+            rc = b.stop()
+        self.assertEqual(rc, 0, b.log())
+
+
+class LineReader:
+    """Lines from a child's pipe, each wait bounded."""
+
+    def __init__(self, pipe):
+        self.fd = pipe.fileno()
+        self.buf = b""
+        self.text = ""          # everything read so far, for messages
+
+    def _fill(self, timeout):
+        if not select.select([self.fd], [], [], timeout)[0]:
+            return False
+        chunk = os.read(self.fd, 65536)
+        self.buf += chunk
+        self.text += chunk.decode("utf-8", "replace")
+        return bool(chunk)
+
+    def line(self, timeout):
+        """The next line (without its newline), or None."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._fill(left):
+                return None
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode("utf-8", "replace")
+
+    def until(self, want, timeout):
+        """The lines up to want (included; late duplicates of earlier
+        ones may come first)."""
+        lines = []
+        deadline = time.monotonic() + timeout
+        while not lines or lines[-1] != want:
+            line = self.line(max(0.0, deadline - time.monotonic()))
+            if line is None:
+                raise AssertionError("no %r in %r" % (want, self.text))
+            lines.append(line)
+        return lines
+
+    def rest(self, timeout=5):
+        """What is left until EOF (bounded)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._fill(
+                deadline - time.monotonic()):
+            pass
+        rest, self.buf = self.buf, b""
+        return rest.decode("utf-8", "replace")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@
  * fake brokers (a listener that never answers; a forked child that
  * announces lame-duck mode): reconnect and resubscribe, the offline
  * buffer, the circuit breaker failing fast and recovering, connect
- * timeouts, moving to the next address.  Backoffs and cool-downs are
+ * timeouts, moving to the next address, a subscription the broker
+ * revoked (a reload of its users file) left out of the restore.  Backoffs
+ * and cool-downs are
  * short so the whole file runs in a few seconds.
  */
 #include "config.h"
@@ -42,6 +44,10 @@ struct watch {
 	uint32_t sids[MAXREC];
 	char data[MAXREC][32];
 	char topics[MAXREC][32];
+	int revoked; /* NOTICE REVOKED callbacks */
+	uint64_t revoked_sid;
+	char revoked_reason[256];
+	int unsub_rc; /* bc_unsubscribe(revoked sid) inside the callback */
 };
 
 static void on_state(bc_client *c, int state, int err, void *arg)
@@ -854,6 +860,94 @@ START_TEST(sub_options_restored_identically)
 }
 END_TEST
 
+/* ---- a subscription revoked by a reload -------------------------------- */
+
+/* Anonymous clients (no passwords to hash): all of r.>, and q.> to read
+ * until the reload takes it away. */
+#define RULES_WIDE "allow anonymous all r.>\nallow anonymous sub q.>\n"
+#define RULES_NARROW "allow anonymous all r.>\n"
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void on_revoked(bc_client *c, int kind, uint64_t count,
+		       const char *reason, void *arg)
+{
+	struct watch *w = arg;
+
+	if (kind != BC_NOTICE_REVOKED)
+		return;
+	w->revoked++;
+	w->revoked_sid = count;
+	snprintf(w->revoked_reason, sizeof w->revoked_reason, "%s", reason);
+	w->unsub_rc = bc_unsubscribe(c, (uint32_t)count);
+}
+
+/* SIGHUP with narrower rules: the library hears NOTICE REVOKED, forgets
+ * that sid at once (an UNSUB from the callback finds nothing) and does not
+ * SUB it again on the next connection (which the broker would refuse:
+ * FORBIDDEN to the error callback), while the other one is restored. */
+START_TEST(revoked_subscription_not_restored)
+{
+	struct watch w = { 0 };
+	char dir[] = "/tmp/brokertest-revoked-XXXXXX", users[64], conf[128];
+	uint32_t kept = 0, gone = 0;
+	bc_options *o;
+	bc_client *c;
+	int64_t deadline;
+	int port;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(users, sizeof users, "%s/users", dir);
+	snprintf(conf, sizeof conf, "users_file %s\nallow_anonymous yes\n",
+		 users);
+	write_text(users, RULES_WIDE);
+	ck_assert_int_eq(harness_start_broker(&broker, conf, NULL), 0);
+	port = broker.port;
+	o = fast_opts(port, &w);
+	ck_assert_int_eq(bc_options_set_notice_cb(o, on_revoked, &w), BC_OK);
+	c = connect_opts(o);
+	ck_assert_int_eq(bc_subscribe(c, "q.>", NULL, on_msg, &w, &gone),
+			 BC_OK);
+	ck_assert_int_eq(bc_subscribe(c, "r.>", NULL, on_msg, &w, &kept),
+			 BC_OK);
+
+	write_text(users, RULES_NARROW);
+	ck_assert_int_eq(kill(broker.pid, SIGHUP), 0);
+	deadline = harness_now_ms() + 5000;
+	while (w.revoked == 0 && harness_now_ms() < deadline)
+		ck_assert_int_eq(bc_run(c, 10), BC_OK);
+	ck_assert_int_eq(w.revoked, 1);
+	ck_assert_uint_eq(w.revoked_sid, gone);
+	ck_assert_msg(strstr(w.revoked_reason, "q.>"), "%s", w.revoked_reason);
+	ck_assert_int_eq(w.unsub_rc, BC_ERR_NO_SUCH_SUB);
+
+	kill_broker(); /* no ERR on the way out: errs stays 0 */
+	run_until_state(c, &w, BC_STATE_DISCONNECTED);
+	ck_assert_int_eq(harness_start_broker_on(&broker, port, conf, NULL), 0);
+	run_until_state(c, &w, BC_STATE_RECONNECTED);
+	ck_assert_int_eq(bc_flush(c, BC_TIMEOUT_DEFAULT), BC_OK); /* answers */
+	ck_assert_int_eq(w.errs, 0);
+	ck_assert_int_eq(
+		bc_publish_sync(c, "r.x", "kept", 4, BC_TIMEOUT_DEFAULT),
+		BC_OK);
+	run_until_msgs(c, &w, 1);
+	ck_assert_uint_eq(w.sids[0], kept);
+	ck_assert_int_eq(bc_subscribe(c, "q.>", NULL, on_msg, &w, NULL),
+			 BC_ERR_FORBIDDEN);
+	bc_close(c);
+	harness_stop_broker(&broker, SIGTERM, 5000);
+	ck_assert_int_eq(unlink(users), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *resilience_suite(void)
 {
 	Suite *s = suite_create("resilience");
@@ -869,6 +963,7 @@ static Suite *resilience_suite(void)
 	tcase_add_test(tc, gives_up_after_max_reconnect);
 	tcase_add_test(tc, base_mode_reconnects);
 	tcase_add_test(tc, sub_options_restored_identically);
+	tcase_add_test(tc, revoked_subscription_not_restored);
 	suite_add_tcase(s, tc);
 	return s;
 }

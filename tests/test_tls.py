@@ -11,7 +11,9 @@ Checked: a verifying client's handshake (Python's ssl module and
 `openssl s_client`) then HELLO/WELCOME and a PUB delivered across TLS and
 plain connections; a plain client on the TLS port is closed, logged, and
 the broker keeps serving; a client trusting another CA refuses the broker;
-tls_client_cert optional and required; SIGHUP loads a new certificate
+tls_client_cert optional and required (without a certificate, TLS 1.3
+clients, `openssl s_client` included, get the certificate-required alert,
+never a reset); SIGHUP loads a new certificate
 (seen by the next connection) and refuses a bad one, keeping the old;
 --check-config on TLS settings.  Exit status: 0 passed, 1 failed, 77
 (SKIP) without the openssl command or python3-msgpack.
@@ -293,6 +295,37 @@ class RequiredTests(Base):
 
     def test_client_with_cert(self):
         self.welcomed(self.tls(client_ctx(cert="client")))
+
+    def test_no_cert_sees_the_alert_not_a_reset(self):
+        """TLS 1.3 checks the client certificate after the client's side
+        of the handshake is done, so its HELLO is already on the way: the
+        broker must not close with it unread (the kernel would send a
+        reset, which can overtake the alert).  Read only once the broker
+        has given up on the connection: the alert must still be there."""
+        ctx = client_ctx()
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        for _ in range(2):
+            failed = self.broker.log().count("TLS handshake failed")
+            c = self.tls(ctx)
+            c.send(HELLO, 1, "no-cert")
+            self.assertTrue(poll_until(
+                lambda: self.broker.log().count("TLS handshake failed")
+                > failed, 10), self.broker.log())
+            with self.assertRaises(ssl.SSLError) as e:
+                c.recv()
+            self.assertIn("certificate required", str(e.exception).lower())
+
+    def test_openssl_s_client_reports_the_alert(self):
+        """s_client sends a line after its handshake and waits for the
+        broker (-ign_eof): it must print the alert, not a reset."""
+        r = subprocess.run(
+            [OPENSSL, "s_client", "-connect",
+             "127.0.0.1:%d" % self.broker.tls_port, "-CAfile",
+             CERTS.path("ca.crt"), "-tls1_3", "-ign_eof", "-brief"],
+            input=b"hello\n", capture_output=True, timeout=30)
+        out = (r.stdout + r.stderr).decode("utf-8", "replace")
+        self.assertIn("alert certificate required", out)
+        self.assertNotEqual(r.returncode, 0, out)
 
 
 class IdentityTests(Base):

@@ -8,7 +8,7 @@ subscribe over TLS with --cafile, by IP address and by name; a client
 trusting another CA is refused with a one-line message naming the check; a
 certificate for another name is refused (hostname/IP mismatch) and
 --insecure accepts it; tls_client_cert required: --cert/--key accepted,
-without them refused; broker-sub --reconnect comes back over TLS after the
+without them refused with the broker's alert; broker-sub --reconnect comes back over TLS after the
 broker restarts; tool argument errors; and logins with users_file (good
 and bad password, -P and BROKER_PASSWORD) - SKIPPED while this brokerd
 does not know users_file.  Exit status: 0 passed, 1 failed, 77 (SKIP)
@@ -282,11 +282,13 @@ class ClientCertRequired(ToolBase):
         self.assertEqual(rc, 0, err)
 
     def test_without_certificate_refused(self):
-        rc, _out, err = self.pub(self.tls_args())
-        # "TLS: tlsv13 alert certificate required", or, when the reset
-        # beat the alert, "... (does it require a client certificate?)"
-        self.assert_refused(rc, err, "127.0.0.1:%d" % self.broker.tls_port,
-                            "certificate")
+        # "TLS: tlsv13 alert certificate required": the broker lets its
+        # alert arrive (no reset), so the library names it every time
+        for _ in range(3):
+            rc, _out, err = self.pub(self.tls_args())
+            self.assert_refused(rc, err,
+                                "127.0.0.1:%d" % self.broker.tls_port,
+                                "certificate required")
 
 
 def broker_knows_users_file():

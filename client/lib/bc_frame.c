@@ -201,6 +201,11 @@ static void on_notice(bc_client *c, const struct proto_msg *m)
 
 	if (view_cstr(reason, sizeof reason, m->reason) != 0)
 		reason[0] = 0;
+	/* Forgotten before the application hears of it, so that
+	 * bc_unsubscribe(sid) in its callback returns BC_ERR_NO_SUCH_SUB
+	 * instead of sending an UNSUB the broker would refuse. */
+	if (m->code == PROTO_NOTICE_REVOKED && m->count <= UINT32_MAX)
+		bc_subscribe_revoked(c, (uint32_t)m->count);
 	if (c->opts.notice_cb && !c->closing)
 		c->opts.notice_cb(c, (int)m->code, m->count, reason,
 				  c->opts.notice_arg);

@@ -167,6 +167,14 @@ int bc_unsubscribe(bc_client *c, uint32_t sid)
 	return send_unsub(c, sid);
 }
 
+void bc_subscribe_revoked(bc_client *c, uint32_t sid)
+{
+	if (bc_sub_remove(&c->subs, sid) != 0)
+		return;
+	if (sid == c->req.inbox_sid)
+		c->req.inbox_sid = 0; /* the next request subscribes again */
+}
+
 int bc_subscribe_async(bc_client *c, const char *pattern, bc_msg_cb cb,
 		       void *arg, uint32_t *sid)
 {

@@ -13,5 +13,9 @@ void bc_subscribe_restore(bc_client *c);
  * sid.  BC_OK or an error. */
 int bc_subscribe_async(bc_client *c, const char *pattern, bc_msg_cb cb,
 		       void *arg, uint32_t *sid);
+/* NOTICE REVOKED: the broker removed subscription sid (a reload of its
+ * rules): forget it, so it is not restored by the next connection and
+ * sends no UNSUB.  Unknown sids are ignored. */
+void bc_subscribe_revoked(bc_client *c, uint32_t sid);
 
 #endif

@@ -55,7 +55,8 @@
  * connection breaks reconnects by itself, trying the addresses of its
  * options in turn (bc_options_add_server) with exponential backoff and
  * jitter (bc_options_set_backoff), restores every subscription (same sids,
- * same queue groups, same callbacks) and then sends, in order, what was
+ * same queue groups, same callbacks; not those the broker revoked, see
+ * BC_NOTICE_REVOKED) and then sends, in order, what was
  * published while it was disconnected (the offline buffer,
  * bc_options_set_offline_buffer).  The application sees this only through
  * the state callback: DISCONNECTED, CONNECTING (each attempt), then
@@ -207,9 +208,20 @@ typedef void (*bc_error_cb)(bc_client *c, int err, int server_code,
 
 /* A NOTICE from the broker: kind 1 (BC_NOTICE_DROPPED): count messages
  * were dropped for this client; kind 2 (BC_NOTICE_LAME_DUCK): the broker is
- * going away in count ms.  reason is borrowed until the callback returns. */
+ * going away in count ms; kind 4 (BC_NOTICE_REVOKED): the broker removed
+ * the subscription whose sid is count, because a reload of its users file
+ * no longer lets this user receive anything it matches (reason names the
+ * pattern, e.g. "no longer authorized: 'news.*'").  The library has
+ * already forgotten that subscription when the callback runs: its message
+ * callback is not called again, it is not restored after a reconnect,
+ * and bc_unsubscribe(sid) returns BC_ERR_NO_SUCH_SUB (so free what its
+ * arg points to here, if the application owns it).  Subscribing to the
+ * pattern again fails with BC_ERR_FORBIDDEN until the rules allow it.
+ * Other kinds may come from newer brokers: ignore them.  reason is
+ * borrowed until the callback returns. */
 #define BC_NOTICE_DROPPED 1
 #define BC_NOTICE_LAME_DUCK 2
+#define BC_NOTICE_REVOKED 4
 typedef void (*bc_notice_cb)(bc_client *c, int kind, uint64_t count,
 			     const char *reason, void *arg);
 

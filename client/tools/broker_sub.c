@@ -5,7 +5,9 @@
  * --reconnect the library reconnects and resubscribes by itself; the tool
  * only prints the state changes on stderr.  --policy and --max-queue-*
  * are sent with every SUB (bc_subscribe_ex); messages the broker drops
- * for us are reported on stderr as they are announced.  -F FORMAT,
+ * for us are reported on stderr as they are announced, and so is a
+ * subscription the broker revokes (a reload narrowed the user's rules):
+ * the tool goes on with the others and fails once none is left.  -F FORMAT,
  * --json and --pretty choose how a message is printed (tool_format.h,
  * tool_pretty.h); the receive time is taken as the callback starts.
  */
@@ -27,6 +29,8 @@
 
 struct sub_state {
 	const struct tool_args *a;
+	uint32_t sids[TOOL_MAX_TOPICS]; /* of a->topics[i]; 0: revoked */
+	int live;			/* subscriptions not revoked */
 	long received;
 	int write_failed;
 	int up;		   /* connected (for --reconnect) */
@@ -95,13 +99,34 @@ static void on_msg(bc_client *c, const bc_msg *m, void *arg)
 		bc_break(c);
 }
 
+/* NOTICE REVOKED for sid: say which pattern, and stop once none is left
+ * (run() sees live == 0). */
+static void revoked(bc_client *c, struct sub_state *st, uint64_t sid,
+		    const char *reason)
+{
+	const struct tool_args *a = st->a;
+
+	for (int i = 0; i < a->ntopics; i++) {
+		if (st->sids[i] == 0 || st->sids[i] != sid)
+			continue;
+		st->sids[i] = 0;
+		tool_fail(a, "subscription to '%s' revoked by the broker: %s",
+			  a->topics[i], reason);
+		if (--st->live == 0)
+			bc_break(c);
+		return;
+	}
+}
+
 static void on_notice(bc_client *c, int kind, uint64_t count,
 		      const char *reason, void *arg)
 {
-	const struct tool_args *a = ((struct sub_state *)arg)->a;
+	struct sub_state *st = arg;
+	const struct tool_args *a = st->a;
 
-	(void)c;
-	if (kind == BC_NOTICE_DROPPED)
+	if (kind == BC_NOTICE_REVOKED)
+		revoked(c, st, count, reason);
+	else if (kind == BC_NOTICE_DROPPED)
 		tool_fail(a, "broker dropped %llu messages: %s",
 			  (unsigned long long)count, reason);
 	else if (kind == BC_NOTICE_LAME_DUCK)
@@ -129,12 +154,13 @@ static void on_state(bc_client *c, int state, int err, void *arg)
 	}
 }
 
-static int subscribe_one(const struct tool_args *a, bc_client *c,
-			 const char *pattern, const bc_sub_options *so,
-			 struct sub_state *st)
+static int subscribe_one(const struct tool_args *a, bc_client *c, int i,
+			 const bc_sub_options *so, struct sub_state *st)
 {
+	const char *pattern = a->topics[i];
 	char what[300];
-	int rc = bc_subscribe_ex(c, pattern, a->queue, so, on_msg, st, NULL);
+	int rc = bc_subscribe_ex(c, pattern, a->queue, so, on_msg, st,
+				 &st->sids[i]);
 
 	if (rc == BC_ERR_INVALID) {
 		tool_fail(a, "invalid queue group '%s'", a->queue);
@@ -146,6 +172,7 @@ static int subscribe_one(const struct tool_args *a, bc_client *c,
 		tool_fail_op(a, c, rc, what);
 		return 1;
 	}
+	st->live++;
 	return 0;
 }
 
@@ -157,7 +184,7 @@ static int subscribe_all(const struct tool_args *a, bc_client *c,
 	int rc = tool_sub_options(a, &so);
 
 	for (int i = 0; i < a->ntopics && rc == 0; i++)
-		rc = subscribe_one(a, c, a->topics[i], so, st);
+		rc = subscribe_one(a, c, i, so, st);
 	bc_sub_options_free(so);
 	return rc;
 }
@@ -190,8 +217,8 @@ static int run(const struct tool_args *a, bc_client *c,
 			return TOOL_EXIT_TIMEOUT;
 		int rc = bc_run(c, SUB_TICK_MS);
 
-		if (st->write_failed)
-			return 1;
+		if (st->write_failed || st->live == 0)
+			return 1; /* after its message */
 		if (a->count && st->received >= a->count)
 			return 0;
 		if (rc != BC_OK) {
@@ -206,7 +233,7 @@ int main(int argc, char **argv)
 {
 	struct tool_args a;
 	struct tool_error e = { 0, 0, "" };
-	struct sub_state st = { &a, 0, 0, 0, 0 };
+	struct sub_state st = { .a = &a };
 	bc_options *o;
 	bc_client *c;
 	char why[128];
