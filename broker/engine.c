@@ -29,7 +29,7 @@ struct engine {
 	int pipe[2];		    /* wake-up: [0] read by the loop */
 	struct event *wake, *hold;  /* owned */
 	struct engine_interests interests;
-	struct engine_breaker brk;
+	struct breaker brk;	       /* engine_breaker.h */
 	int up;			       /* last link state seen */
 	uint64_t seen_ok, seen_failed; /* link publish counts seen */
 	uint64_t forwarded, dropped_breaker, dropped_out;
@@ -58,11 +58,11 @@ static int forward(void *arg, struct proto_str topic, struct proto_str reply,
 	struct engine_msg *m;
 	int64_t now = now_ms();
 
-	if (!engine_breaker_allow(&e->brk, now)) {
+	if (!breaker_allow(&e->brk, now)) {
 		e->dropped_breaker++;
 		return 0;
 	}
-	if (engine_breaker_state(&e->brk, now) == ENGINE_BRK_HALF_OPEN)
+	if (breaker_poll(&e->brk, now) == BREAKER_HALF_OPEN)
 		engine_link_want_outcome(e->lk); /* this is the trial */
 	m = engine_msg_new(ENGINE_MSG_PUB, topic.ptr, topic.len, reply.ptr,
 			   reply.len, NULL, 0, payload.ptr, payload.len);
@@ -202,7 +202,7 @@ static void check_link(struct engine *e)
 {
 	struct engine_link_status st;
 	int64_t now = now_ms();
-	enum engine_brk_state before = engine_breaker_state(&e->brk, now);
+	enum breaker_state before = breaker_poll(&e->brk, now);
 
 	engine_link_status(e->lk, &st);
 	if (st.up != e->up) {
@@ -217,10 +217,9 @@ static void check_link(struct engine *e)
 		e->seen_ok = st.pub_ok;
 		e->seen_failed = st.pub_failed;
 	}
-	if (engine_breaker_state(&e->brk, now) != before)
+	if (breaker_poll(&e->brk, now) != before)
 		log_msg(&e->b->log, LOG_LEVEL_NOTICE, "engine: breaker %s",
-			engine_breaker_name(
-				engine_breaker_state(&e->brk, now)));
+			breaker_name(breaker_poll(&e->brk, now)));
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
@@ -371,8 +370,7 @@ void engine_stats(struct engine *e, struct engine_stats *st)
 	engine_link_status(e->lk, &ls);
 	memset(st, 0, sizeof *st);
 	st->up = ls.up;
-	st->breaker = engine_breaker_name(
-		engine_breaker_state(&e->brk, now_ms()));
+	st->breaker = breaker_name(breaker_poll(&e->brk, now_ms()));
 	memcpy(st->url, ls.url, sizeof st->url);
 	st->forwarded = e->forwarded;
 	st->dropped_breaker = e->dropped_breaker;

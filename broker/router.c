@@ -23,9 +23,6 @@ struct router {
 	router_forward_fn link_fwd; /* NULL: no link */
 	void *link_arg;
 	size_t nfiltered; /* linked subscriptions with ts.filtered set */
-	const struct proto_str *check; /* during a publish: its topic when
-					* nfiltered > 0 (filtered subscriptions
-					* are asked about it), else NULL */
 };
 
 struct router *router_new(const struct log *lg, struct broker_stats *stats)
@@ -211,8 +208,11 @@ static int group_wanted(const struct fan_filter *f, const struct trie_sub *ts)
 	return !f->group || strcmp(ts->queue, f->group) == 0;
 }
 
-/* One member of group g of the last match. */
-static long deliver_group(struct router *r, struct msg_tail **tail, size_t g)
+/* One member of group g of the last match.  check: the topic filtered
+ * members are asked about, NULL when the router holds none (router_publish).
+ */
+static long deliver_group(struct router *r, struct msg_tail **tail, size_t g,
+			  const struct proto_str *check)
 {
 	const struct trie_result *res = &r->res;
 	size_t from = res->group_start[g];
@@ -223,45 +223,47 @@ static long deliver_group(struct router *r, struct msg_tail **tail, size_t g)
 
 	if (to <= from)
 		return 0;
-	ts = pick_member(&res->queued[from], to - from, r->check);
+	ts = pick_member(&res->queued[from], to - from, check);
 	return ts ? deliver(tail, ts) : 0;
 }
 
 /* Every matching subscription: the path of a publish when no link is
- * installed (unchanged by federation). */
-static long fan_out(struct router *r, struct msg_tail **tail)
+ * installed (unchanged by federation).  check as for deliver_group. */
+static long fan_out(struct router *r, struct msg_tail **tail,
+		    const struct proto_str *check)
 {
 	const struct trie_result *res = &r->res;
 	long n = 0;
 
-	if (!r->check) {
+	if (!check) {
 		for (size_t i = 0; i < res->nplain; i++)
 			n += deliver(tail, res->plain[i]);
 	} else {
 		for (size_t i = 0; i < res->nplain; i++)
-			if (may_receive(res->plain[i], r->check))
+			if (may_receive(res->plain[i], check))
 				n += deliver(tail, res->plain[i]);
 	}
 	for (size_t g = 0; g < res->ngroups; g++)
-		n += deliver_group(r, tail, g);
+		n += deliver_group(r, tail, g, check);
 	return n;
 }
 
-/* The subscriptions f selects. */
+/* The subscriptions f selects (check as for deliver_group). */
 static long fan_out_filtered(struct router *r, struct msg_tail **tail,
-			     const struct fan_filter *f)
+			     const struct fan_filter *f,
+			     const struct proto_str *check)
 {
 	const struct trie_result *res = &r->res;
 	long n = 0;
 
 	for (size_t i = 0; f->plain && i < res->nplain; i++)
 		if (plain_wanted(f, res->plain[i]) &&
-		    may_receive(res->plain[i], r->check))
+		    may_receive(res->plain[i], check))
 			n += deliver(tail, res->plain[i]);
 	for (size_t g = 0; f->groups && g < res->ngroups; g++)
 		if (res->group_start[g] < res->nqueued &&
 		    group_wanted(f, res->queued[res->group_start[g]]))
-			n += deliver_group(r, tail, g);
+			n += deliver_group(r, tail, g, check);
 	return n;
 }
 
@@ -275,9 +277,11 @@ static int offer(struct router *r, const struct router_origin *origin,
 	       r->link_fwd(r->link_arg, topic, reply_to, payload);
 }
 
-/* Fan out to what origin selects (struct router_origin). */
+/* Fan out to what origin selects (struct router_origin; check as for
+ * deliver_group). */
 static long fan_out_for(struct router *r, const struct router_origin *origin,
-			int forwarded, struct msg_tail **tail)
+			int forwarded, struct msg_tail **tail,
+			const struct proto_str *check)
 {
 	struct fan_filter f = { NULL, NULL, 1, !forwarded };
 
@@ -288,7 +292,7 @@ static long fan_out_for(struct router *r, const struct router_origin *origin,
 		f.plain = origin->only_pattern != NULL;
 		f.groups = origin->only_group != NULL;
 	}
-	return fan_out_filtered(r, tail, &f);
+	return fan_out_filtered(r, tail, &f, check);
 }
 
 long router_publish(struct router *r, const struct router_origin *origin,
@@ -297,6 +301,7 @@ long router_publish(struct router *r, const struct router_origin *origin,
 {
 	uint8_t local_buf[MSG_TAIL_COPY_MAX];
 	struct msg_tail local, *tail;
+	const struct proto_str *check;
 	int forwarded = 0;
 	int filtered = r->link_fwd || origin->only_pattern ||
 		       origin->only_group;
@@ -311,10 +316,11 @@ long router_publish(struct router *r, const struct router_origin *origin,
 				      payload);
 		if (!tail)
 			return -1;
-		r->check = r->nfiltered ? &topic : NULL;
-		n = filtered ? fan_out_for(r, origin, forwarded, &tail)
-			     : fan_out(r, &tail);
-		r->check = NULL;	/* topic is the caller's */
+		/* filtered subscriptions are asked about the topic only
+		 * while the router holds some */
+		check = r->nfiltered ? &topic : NULL;
+		n = filtered ? fan_out_for(r, origin, forwarded, &tail, check)
+			     : fan_out(r, &tail, check);
 		msg_tail_release(tail); /* a heap copy, if one was made */
 	}
 	r->stats->published++;

@@ -1,8 +1,9 @@
 /*
- * test_breaker.c - the circuit breaker state machine (client/bc_breaker.c)
- * with an injected clock: every transition, threshold edges, the single
- * half-open trial, fresh cool-downs, neutral outcomes, the callback, and
- * the classification of results.  No sleeping: `now` is a number.
+ * test_breaker.c - the circuit breaker state machine (common/breaker.c) as
+ * the client drives it (client/lib/bc_breaker.c) with an injected clock:
+ * every transition, threshold edges, the single half-open trial, fresh
+ * cool-downs, neutral outcomes, the callback, and the classification of
+ * results.  No sleeping: `now` is a number.
  */
 #include "config.h"
 
@@ -18,7 +19,7 @@ struct trans {
 	int to[16];
 };
 
-static void record(void *arg, int from, int to)
+static void record(void *arg, enum breaker_state from, enum breaker_state to)
 {
 	struct trans *t = arg;
 
@@ -30,7 +31,7 @@ static void record(void *arg, int from, int to)
 	t->n++;
 }
 
-static void fail_n(struct bc_breaker *b, int n, int64_t now)
+static void fail_n(struct breaker *b, int n, int64_t now)
 {
 	for (int i = 0; i < n; i++)
 		bc_breaker_record(b, BC_OUTCOME_FAILURE, now);
@@ -38,14 +39,14 @@ static void fail_n(struct bc_breaker *b, int n, int64_t now)
 
 START_TEST(opens_at_threshold)
 {
-	struct bc_breaker b;
+	struct breaker b;
 	struct trans t = { 0 };
 
-	bc_breaker_init(&b, 3, 1000, record, &t);
+	breaker_init(&b, BREAKER_CLOSED, 3, 1000, record, &t);
 	ck_assert_int_eq(b.state, BC_BREAKER_CLOSED);
 	fail_n(&b, 2, 0);
 	ck_assert_int_eq(b.state, BC_BREAKER_CLOSED);
-	ck_assert_int_eq(bc_breaker_allow(&b, 0), 1);
+	ck_assert_int_eq(breaker_allow(&b, 0), 1);
 	ck_assert_int_eq(t.n, 0);
 	fail_n(&b, 1, 10);
 	ck_assert_int_eq(b.state, BC_BREAKER_OPEN);
@@ -53,10 +54,10 @@ START_TEST(opens_at_threshold)
 	ck_assert_int_eq(t.from[0], BC_BREAKER_CLOSED);
 	ck_assert_int_eq(t.to[0], BC_BREAKER_OPEN);
 	/* Open: fail fast until the cool-down (1000 ms from t=10) ends. */
-	ck_assert_int_eq(bc_breaker_allow(&b, 10), 0);
-	ck_assert_int_eq(bc_breaker_allow(&b, 1009), 0);
-	ck_assert_int_eq(bc_breaker_wait_ms(&b, 1009), 1);
-	ck_assert_int_eq(bc_breaker_wait_ms(&b, 500), 510);
+	ck_assert_int_eq(breaker_allow(&b, 10), 0);
+	ck_assert_int_eq(breaker_allow(&b, 1009), 0);
+	ck_assert_int_eq(breaker_wait_ms(&b, 1009), 1);
+	ck_assert_int_eq(breaker_wait_ms(&b, 500), 510);
 	ck_assert_int_eq(b.state, BC_BREAKER_OPEN);
 	ck_assert_int_eq(t.n, 1);
 }
@@ -64,14 +65,14 @@ END_TEST
 
 START_TEST(threshold_one)
 {
-	struct bc_breaker b;
+	struct breaker b;
 	struct trans t = { 0 };
 
-	bc_breaker_init(&b, 1, 50, record, &t);
+	breaker_init(&b, BREAKER_CLOSED, 1, 50, record, &t);
 	fail_n(&b, 1, 0);
 	ck_assert_int_eq(b.state, BC_BREAKER_OPEN);
-	ck_assert_int_eq(bc_breaker_allow(&b, 49), 0);
-	ck_assert_int_eq(bc_breaker_allow(&b, 50), 1);
+	ck_assert_int_eq(breaker_allow(&b, 49), 0);
+	ck_assert_int_eq(breaker_allow(&b, 50), 1);
 	ck_assert_int_eq(b.state, BC_BREAKER_HALF_OPEN);
 	bc_breaker_record(&b, BC_OUTCOME_SUCCESS, 51);
 	ck_assert_int_eq(b.state, BC_BREAKER_CLOSED);
@@ -83,10 +84,10 @@ END_TEST
 
 START_TEST(success_resets_count)
 {
-	struct bc_breaker b;
+	struct breaker b;
 	struct trans t = { 0 };
 
-	bc_breaker_init(&b, 4, 100, record, &t);
+	breaker_init(&b, BREAKER_CLOSED, 4, 100, record, &t);
 	fail_n(&b, 3, 0);
 	bc_breaker_record(&b, BC_OUTCOME_SUCCESS, 1);
 	ck_assert_int_eq(b.state, BC_BREAKER_CLOSED);
@@ -101,25 +102,25 @@ END_TEST
 
 START_TEST(half_open_one_trial)
 {
-	struct bc_breaker b;
+	struct breaker b;
 	struct trans t = { 0 };
 
-	bc_breaker_init(&b, 2, 100, record, &t);
+	breaker_init(&b, BREAKER_CLOSED, 2, 100, record, &t);
 	fail_n(&b, 2, 0);
 	/* The clock alone moves it on, through poll or allow. */
-	ck_assert_int_eq(bc_breaker_poll(&b, 99), BC_BREAKER_OPEN);
-	ck_assert_int_eq(bc_breaker_poll(&b, 100), BC_BREAKER_HALF_OPEN);
+	ck_assert_int_eq(breaker_poll(&b, 99), BC_BREAKER_OPEN);
+	ck_assert_int_eq(breaker_poll(&b, 100), BC_BREAKER_HALF_OPEN);
 	ck_assert_int_eq(t.n, 2);
 	ck_assert_int_eq(t.from[1], BC_BREAKER_OPEN);
 	ck_assert_int_eq(t.to[1], BC_BREAKER_HALF_OPEN);
-	ck_assert_int_eq(bc_breaker_allow(&b, 100), 1); /* the trial */
-	ck_assert_int_eq(bc_breaker_allow(&b, 101), 0); /* only one */
-	ck_assert_int_eq(bc_breaker_allow(&b, 5000), 0);
+	ck_assert_int_eq(breaker_allow(&b, 100), 1); /* the trial */
+	ck_assert_int_eq(breaker_allow(&b, 101), 0); /* only one */
+	ck_assert_int_eq(breaker_allow(&b, 5000), 0);
 	/* A neutral outcome (client error) gives the slot back. */
 	bc_breaker_record(&b, BC_OUTCOME_NEUTRAL, 5001);
 	ck_assert_int_eq(b.state, BC_BREAKER_HALF_OPEN);
-	ck_assert_int_eq(bc_breaker_allow(&b, 5002), 1);
-	ck_assert_int_eq(bc_breaker_allow(&b, 5002), 0);
+	ck_assert_int_eq(breaker_allow(&b, 5002), 1);
+	ck_assert_int_eq(breaker_allow(&b, 5002), 0);
 	bc_breaker_record(&b, BC_OUTCOME_SUCCESS, 5003);
 	ck_assert_int_eq(b.state, BC_BREAKER_CLOSED);
 	ck_assert_int_eq(t.n, 3);
@@ -127,19 +128,19 @@ START_TEST(half_open_one_trial)
 	/* Closed again, with a fresh count. */
 	fail_n(&b, 1, 5004);
 	ck_assert_int_eq(b.state, BC_BREAKER_CLOSED);
-	ck_assert_int_eq(bc_breaker_allow(&b, 5004), 1);
-	ck_assert_int_eq(bc_breaker_allow(&b, 5004), 1);
+	ck_assert_int_eq(breaker_allow(&b, 5004), 1);
+	ck_assert_int_eq(breaker_allow(&b, 5004), 1);
 }
 END_TEST
 
 START_TEST(half_open_failure_reopens_fresh)
 {
-	struct bc_breaker b;
+	struct breaker b;
 	struct trans t = { 0 };
 
-	bc_breaker_init(&b, 2, 100, record, &t);
+	breaker_init(&b, BREAKER_CLOSED, 2, 100, record, &t);
 	fail_n(&b, 2, 0);
-	ck_assert_int_eq(bc_breaker_allow(&b, 250), 1); /* late trial */
+	ck_assert_int_eq(breaker_allow(&b, 250), 1); /* late trial */
 	bc_breaker_record(&b, BC_OUTCOME_FAILURE, 300);
 	ck_assert_int_eq(b.state, BC_BREAKER_OPEN);
 	ck_assert_int_eq(t.n, 3);
@@ -147,26 +148,26 @@ START_TEST(half_open_failure_reopens_fresh)
 	ck_assert_int_eq(t.to[2], BC_BREAKER_OPEN);
 	/* The cool-down counts from the failure (300), not from the first
 	 * opening (0). */
-	ck_assert_int_eq(bc_breaker_allow(&b, 399), 0);
-	ck_assert_int_eq(bc_breaker_wait_ms(&b, 350), 50);
-	ck_assert_int_eq(bc_breaker_allow(&b, 400), 1);
+	ck_assert_int_eq(breaker_allow(&b, 399), 0);
+	ck_assert_int_eq(breaker_wait_ms(&b, 350), 50);
+	ck_assert_int_eq(breaker_allow(&b, 400), 1);
 	ck_assert_int_eq(b.state, BC_BREAKER_HALF_OPEN);
 	/* The trial fails: open again (until 501); a late failure while
 	 * OPEN does not extend that cool-down. */
 	bc_breaker_record(&b, BC_OUTCOME_FAILURE, 401);
 	ck_assert_int_eq(b.state, BC_BREAKER_OPEN);
 	bc_breaker_record(&b, BC_OUTCOME_FAILURE, 450);
-	ck_assert_int_eq(bc_breaker_wait_ms(&b, 450), 51);
+	ck_assert_int_eq(breaker_wait_ms(&b, 450), 51);
 	ck_assert_int_eq(t.n, 5);
 }
 END_TEST
 
 START_TEST(neutral_never_counts)
 {
-	struct bc_breaker b;
+	struct breaker b;
 	struct trans t = { 0 };
 
-	bc_breaker_init(&b, 2, 100, record, &t);
+	breaker_init(&b, BREAKER_CLOSED, 2, 100, record, &t);
 	for (int i = 0; i < 100; i++)
 		bc_breaker_record(&b, BC_OUTCOME_NEUTRAL, i);
 	ck_assert_int_eq(b.state, BC_BREAKER_CLOSED);
@@ -216,21 +217,22 @@ END_TEST
 
 START_TEST(disabled_and_no_callback)
 {
-	struct bc_breaker b;
+	struct breaker b;
 
-	bc_breaker_init(&b, 0, 100, NULL, NULL);
+	breaker_init(&b, BREAKER_CLOSED, 0, 100, NULL, NULL);
 	fail_n(&b, 1000, 0);
 	ck_assert_int_eq(b.state, BC_BREAKER_CLOSED);
-	ck_assert_int_eq(bc_breaker_allow(&b, 0), 1);
-	bc_breaker_init(&b, 1, 0, NULL, NULL); /* no callback is fine */
+	ck_assert_int_eq(breaker_allow(&b, 0), 1);
+	/* no callback is fine */
+	breaker_init(&b, BREAKER_CLOSED, 1, 0, NULL, NULL);
 	fail_n(&b, 1, 7);
 	ck_assert_int_eq(b.state, BC_BREAKER_OPEN);
-	ck_assert_int_eq(bc_breaker_allow(&b, 7), 1); /* zero cool-down */
+	ck_assert_int_eq(breaker_allow(&b, 7), 1); /* zero cool-down */
 	ck_assert_int_eq(b.state, BC_BREAKER_HALF_OPEN);
-	ck_assert_str_eq(bc_breaker_name(BC_BREAKER_CLOSED), "closed");
-	ck_assert_str_eq(bc_breaker_name(BC_BREAKER_OPEN), "open");
-	ck_assert_str_eq(bc_breaker_name(BC_BREAKER_HALF_OPEN), "half-open");
-	ck_assert_str_eq(bc_breaker_name(0), "?");
+	ck_assert_str_eq(breaker_name(BC_BREAKER_CLOSED), "closed");
+	ck_assert_str_eq(breaker_name(BC_BREAKER_OPEN), "open");
+	ck_assert_str_eq(breaker_name(BC_BREAKER_HALF_OPEN), "half-open");
+	ck_assert_str_eq(breaker_name(0), "?");
 }
 END_TEST
 

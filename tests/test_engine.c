@@ -16,44 +16,43 @@
 
 START_TEST(breaker_waits_for_the_link)
 {
-	struct engine_breaker b;
+	struct breaker b;
 
 	engine_breaker_init(&b, 3, 100);
-	ck_assert_int_eq(engine_breaker_allow(&b, 0), 0); /* link not up */
+	ck_assert_int_eq(breaker_allow(&b, 0), 0); /* link not up */
 	engine_breaker_link(&b, 1, 1000);
 	/* connected: the handshake was the trial, a burst goes through */
-	ck_assert_int_eq(engine_breaker_state(&b, 1000), ENGINE_BRK_CLOSED);
+	ck_assert_int_eq(breaker_poll(&b, 1000), BREAKER_CLOSED);
 	for (int i = 0; i < 100; i++)
-		ck_assert_int_eq(engine_breaker_allow(&b, 1000), 1);
+		ck_assert_int_eq(breaker_allow(&b, 1000), 1);
 }
 END_TEST
 
 START_TEST(breaker_opens_on_link_loss_and_failures)
 {
-	struct engine_breaker b;
+	struct breaker b;
 
 	engine_breaker_init(&b, 3, 100);
 	engine_breaker_link(&b, 1, 0);
-	engine_breaker_allow(&b, 0);
+	breaker_allow(&b, 0);
 	engine_breaker_record(&b, 1, 0, 1, 0);
 	engine_breaker_link(&b, 0, 10);
-	ck_assert_int_eq(engine_breaker_allow(&b, 500), 0); /* link down */
+	ck_assert_int_eq(breaker_allow(&b, 500), 0); /* link down */
 	ck_assert_uint_eq(b.opened, 1);
 	engine_breaker_link(&b, 1, 600);
-	ck_assert_int_eq(engine_breaker_allow(&b, 600), 1);
+	ck_assert_int_eq(breaker_allow(&b, 600), 1);
 	/* two failures do not open it, the third does */
 	engine_breaker_record(&b, 0, 2, 0, 700);
-	ck_assert_int_eq(engine_breaker_state(&b, 700), ENGINE_BRK_CLOSED);
+	ck_assert_int_eq(breaker_poll(&b, 700), BREAKER_CLOSED);
 	engine_breaker_record(&b, 0, 1, 0, 701);
-	ck_assert_int_eq(engine_breaker_state(&b, 701), ENGINE_BRK_OPEN);
-	ck_assert_int_eq(engine_breaker_allow(&b, 750), 0); /* cooling */
-	ck_assert_int_eq(engine_breaker_allow(&b, 801), 1); /* the trial */
-	ck_assert_int_eq(engine_breaker_allow(&b, 801), 0); /* one only */
-	engine_breaker_record(&b, 0, 1, 0, 802);	    /* fails */
-	ck_assert_int_eq(engine_breaker_state(&b, 802), ENGINE_BRK_OPEN);
+	ck_assert_int_eq(breaker_poll(&b, 701), BREAKER_OPEN);
+	ck_assert_int_eq(breaker_allow(&b, 750), 0); /* cooling */
+	ck_assert_int_eq(breaker_allow(&b, 801), 1); /* the trial */
+	ck_assert_int_eq(breaker_allow(&b, 801), 0); /* one only */
+	engine_breaker_record(&b, 0, 1, 0, 802);     /* fails */
+	ck_assert_int_eq(breaker_poll(&b, 802), BREAKER_OPEN);
 	ck_assert_uint_eq(b.opened, 3);
-	ck_assert_str_eq(engine_breaker_name(ENGINE_BRK_HALF_OPEN),
-			 "half-open");
+	ck_assert_str_eq(breaker_name(BREAKER_HALF_OPEN), "half-open");
 }
 END_TEST
 

@@ -1,102 +1,28 @@
-/* bc_breaker.c - the circuit breaker state machine; see bc_breaker.h. */
+/* bc_breaker.c - call outcomes for the client's breaker; see bc_breaker.h. */
 #include "config.h"
-
-#include <stddef.h>
 
 #include "bc_breaker.h"
 #include "brokerclient.h"
 
-_Static_assert(BC_BRK_CLOSED == BC_BREAKER_CLOSED &&
-		       BC_BRK_OPEN == BC_BREAKER_OPEN &&
-		       BC_BRK_HALF_OPEN == BC_BREAKER_HALF_OPEN,
+_Static_assert((int)BREAKER_CLOSED == (int)BC_BREAKER_CLOSED &&
+		       (int)BREAKER_OPEN == (int)BC_BREAKER_OPEN &&
+		       (int)BREAKER_HALF_OPEN == (int)BC_BREAKER_HALF_OPEN,
 	       "breaker states must match the public values");
 
-static void set_state(struct bc_breaker *b, int to)
+void bc_breaker_record(struct breaker *b, enum bc_outcome o, int64_t now)
 {
-	int from = b->state;
-
-	if (from == to)
-		return;
-	b->state = to;
-	if (b->fn)
-		b->fn(b->arg, from, to);
-}
-
-void bc_breaker_init(struct bc_breaker *b, unsigned threshold,
-		     int64_t cooldown_ms, bc_breaker_fn fn, void *arg)
-{
-	b->state = BC_BRK_CLOSED;
-	b->threshold = threshold;
-	b->cooldown_ms = cooldown_ms < 0 ? 0 : cooldown_ms;
-	b->failures = 0;
-	b->open_until = 0;
-	b->trial = 0;
-	b->fn = fn;
-	b->arg = arg;
-}
-
-int bc_breaker_poll(struct bc_breaker *b, int64_t now)
-{
-	if (b->state == BC_BRK_OPEN && now >= b->open_until) {
-		b->trial = 0;
-		set_state(b, BC_BRK_HALF_OPEN);
-	}
-	return b->state;
-}
-
-int bc_breaker_allow(struct bc_breaker *b, int64_t now)
-{
-	switch (bc_breaker_poll(b, now)) {
-	case BC_BRK_CLOSED:
-		return 1;
-	case BC_BRK_HALF_OPEN:
-		if (b->trial)
-			return 0;
-		b->trial = 1;
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-static void trip(struct bc_breaker *b, int64_t now)
-{
-	b->open_until = now + b->cooldown_ms;
-	b->trial = 0;
-	b->failures = 0;
-	set_state(b, BC_BRK_OPEN);
-}
-
-void bc_breaker_record(struct bc_breaker *b, enum bc_outcome o, int64_t now)
-{
-	if (b->threshold == 0)
-		return;
 	switch (o) {
 	case BC_OUTCOME_SUCCESS:
-		b->failures = 0;
-		b->trial = 0;
-		set_state(b, BC_BRK_CLOSED);
+		/* from any state: a late success closes an OPEN one too */
+		breaker_close(b);
 		break;
 	case BC_OUTCOME_FAILURE:
-		if (b->state == BC_BRK_HALF_OPEN)
-			trip(b, now);
-		else if (b->state == BC_BRK_CLOSED &&
-			 ++b->failures >= b->threshold)
-			trip(b, now);
-		/* OPEN: a late result of a call made before; no change. */
+		breaker_failure(b, now);
 		break;
 	case BC_OUTCOME_NEUTRAL:
-		if (b->state == BC_BRK_HALF_OPEN)
-			b->trial = 0;
+		breaker_neutral(b);
 		break;
 	}
-}
-
-int64_t bc_breaker_wait_ms(const struct bc_breaker *b, int64_t now)
-{
-	if (b->state != BC_BRK_OPEN || now >= b->open_until)
-		return 0;
-	return b->open_until - now;
 }
 
 enum bc_outcome bc_breaker_classify(int err, int server_code)
@@ -121,19 +47,5 @@ enum bc_outcome bc_breaker_classify(int err, int server_code)
 		return BC_OUTCOME_NEUTRAL;
 	default:
 		return BC_OUTCOME_NEUTRAL;
-	}
-}
-
-const char *bc_breaker_name(int state)
-{
-	switch (state) {
-	case BC_BRK_CLOSED:
-		return "closed";
-	case BC_BRK_OPEN:
-		return "open";
-	case BC_BRK_HALF_OPEN:
-		return "half-open";
-	default:
-		return "?";
 	}
 }

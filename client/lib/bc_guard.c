@@ -1,10 +1,10 @@
 /*
  * bc_guard.c - the client's circuit breaker: the pure state machine of
- * bc_breaker.c fed with the client's clock, a timer that turns an open
- * breaker half-open when its cool-down ends (so the change is visible
- * while the loop runs), the breaker callback, and the rule for which
- * calls it guards:
- *  - connected: a guarded call asks bc_breaker_allow (in HALF_OPEN it may
+ * common/breaker.c (outcomes as bc_breaker.c says) fed with the client's
+ * clock, a timer that turns an open breaker half-open when its cool-down
+ * ends (so the change is visible while the loop runs), the breaker
+ * callback, and the rule for which calls it guards:
+ *  - connected: a guarded call asks breaker_allow (in HALF_OPEN it may
  *    be the one trial);
  *  - not connected: guarded calls go ahead only while the breaker is
  *    CLOSED; the trial of a HALF_OPEN breaker is for the connect attempt.
@@ -34,12 +34,12 @@ static void arm(bc_client *c, int64_t ms)
 
 /* Every transition: re-arm the cool-down timer, tell the application.
  * Callers hold bc_enter, so bc_close inside the callback is deferred. */
-static void changed(void *arg, int from, int to)
+static void changed(void *arg, enum breaker_state from, enum breaker_state to)
 {
 	bc_client *c = arg;
 
-	if (to == BC_BRK_OPEN)
-		arm(c, bc_breaker_wait_ms(&c->guard.breaker, now_ms()) + 1);
+	if (to == BREAKER_OPEN)
+		arm(c, breaker_wait_ms(&c->guard.breaker, now_ms()) + 1);
 	else if (c->guard.ev)
 		evtimer_del(c->guard.ev);
 	if (c->opts.breaker_cb && !c->closing)
@@ -53,15 +53,16 @@ static void cooldown_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	bc_enter(c);
-	if (bc_breaker_poll(&c->guard.breaker, now_ms()) == BC_BRK_OPEN)
-		arm(c, bc_breaker_wait_ms(&c->guard.breaker, now_ms()) + 1);
+	if (breaker_poll(&c->guard.breaker, now_ms()) == BREAKER_OPEN)
+		arm(c, breaker_wait_ms(&c->guard.breaker, now_ms()) + 1);
 	bc_leave(c);
 }
 
 int bc_guard_init(bc_client *c)
 {
-	bc_breaker_init(&c->guard.breaker, (unsigned)c->opts.breaker_threshold,
-			c->opts.breaker_cooldown_ms, changed, c);
+	breaker_init(&c->guard.breaker, BREAKER_CLOSED,
+		     (unsigned)c->opts.breaker_threshold,
+		     c->opts.breaker_cooldown_ms, changed, c);
 	c->guard.ev = evtimer_new(c->base, cooldown_cb, c);
 	return c->guard.ev ? BC_OK : BC_ERR_NOMEM;
 }
@@ -80,9 +81,9 @@ int bc_guard_enter(bc_client *c)
 
 	bc_enter(c);
 	if (bc_conn_ready(c))
-		ok = bc_breaker_allow(&c->guard.breaker, now);
+		ok = breaker_allow(&c->guard.breaker, now);
 	else
-		ok = bc_breaker_poll(&c->guard.breaker, now) == BC_BRK_CLOSED;
+		ok = breaker_poll(&c->guard.breaker, now) == BREAKER_CLOSED;
 	if (bc_leave(c))
 		return BC_GONE;
 	if (c->closing)
@@ -98,12 +99,12 @@ void bc_guard_result(bc_client *c, int err, int code)
 
 int64_t bc_guard_wait_ms(const bc_client *c)
 {
-	return bc_breaker_wait_ms(&c->guard.breaker, now_ms());
+	return breaker_wait_ms(&c->guard.breaker, now_ms());
 }
 
 int bc_guard_connect(bc_client *c)
 {
-	return bc_breaker_allow(&c->guard.breaker, now_ms());
+	return breaker_allow(&c->guard.breaker, now_ms());
 }
 
 int bc_breaker_state(const bc_client *c)

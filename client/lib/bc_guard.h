@@ -1,6 +1,7 @@
 /*
  * bc_guard.h - the client's circuit breaker: the pure state machine of
- * bc_breaker.h fed with the monotonic clock, and its cool-down timer.
+ * common/breaker.h (outcomes as bc_breaker.h says) fed with the monotonic
+ * clock, and its cool-down timer.
  */
 #ifndef BC_GUARD_H
 #define BC_GUARD_H
@@ -13,7 +14,7 @@
 struct event;
 
 struct bc_guard {
-	struct bc_breaker breaker;
+	struct breaker breaker;
 	struct event *ev; /* owned: end of the cool-down */
 };
 

@@ -26,7 +26,7 @@ int bc_offline_add(bc_client *c, const uint8_t *head, size_t n,
 	struct evbuffer *frame;
 
 	if (c->opts.offline_max_bytes == 0 || c->opts.offline_max_msgs == 0)
-		return c->guard.breaker.state == BC_BRK_CLOSED
+		return c->guard.breaker.state == BREAKER_CLOSED
 			       ? BC_ERR_CLOSED
 			       : BC_ERR_CIRCUIT_OPEN;
 	if (c->offline.msgs >= c->opts.offline_max_msgs ||
