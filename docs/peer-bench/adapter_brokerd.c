@@ -7,7 +7,8 @@
  * library: the harness is gcc + libc only).
  *
  *   client -> broker   HELLO [1, 1, name]   SUB [4, req_id, sid, pattern, nil]
- *                      PUB   [3, 0, topic, nil, bin]   PONG [8]
+ *                      UNSUB [5, req_id, sid]   PUB [3, 0, topic, nil, bin]
+ *                      PONG [8]
  *   broker -> client   WELCOME [2, ...]   OK [9, req_id]   ERR [10, req_id,
  *                      code, reason]   MSG [6, sid, topic, reply_to, bin]
  *                      PING [7]   PONG [8]   NOTICE [11, kind, count, reason]
@@ -22,8 +23,9 @@
 #include <string.h>
 
 enum {
-	OP_HELLO = 1, OP_WELCOME = 2, OP_PUB = 3, OP_SUB = 4, OP_MSG = 6,
-	OP_PING = 7, OP_PONG = 8, OP_OK = 9, OP_ERR = 10, OP_NOTICE = 11,
+	OP_HELLO = 1, OP_WELCOME = 2, OP_PUB = 3, OP_SUB = 4, OP_UNSUB = 5,
+	OP_MSG = 6, OP_PING = 7, OP_PONG = 8, OP_OK = 9, OP_ERR = 10,
+	OP_NOTICE = 11,
 };
 
 #define BRD_SUB_REQ_ID 1          /* req_id of the one SUB: OK must echo it */
@@ -271,7 +273,8 @@ static int brd_build_cmd(const struct broker_cfg *cfg, char **argv, int max_argv
 	 * memory stays bounded */
 	if (cfg->raised_limits)
 		fprintf(f, "max_outbound 1G\nmax_clients 100000\n"
-			"pool.default.max_outbound_msgs 100000000\n");
+			"pool.default.max_outbound_msgs 100000000\n"
+			"max_subs_per_client 200000\n");
 	if (fclose(f) != 0)
 		return -1;
 	snprintf(arena + n + 1, arena_len - (size_t)n - 1, "%d", cfg->port);
@@ -372,6 +375,71 @@ static int brd_handshake(struct conn *c, const char *topic, int64_t deadline)
 	return 0;
 }
 
+#ifdef BENCH_HAS_SUB_HOOKS
+/* Appends a msgpack uint (shortest form) to out; returns its size. */
+static size_t brd_uint_enc(uint8_t *out, uint32_t v)
+{
+	if (v < 128) {
+		out[0] = (uint8_t)v;
+		return 1;
+	}
+	if (v < 256) {
+		out[0] = 0xcc;
+		out[1] = (uint8_t)v;
+		return 2;
+	}
+	if (v < 65536) {
+		out[0] = 0xcd;
+		out[1] = (uint8_t)(v >> 8);
+		out[2] = (uint8_t)v;
+		return 3;
+	}
+	out[0] = 0xce;
+	brd_be32(out + 1, v);
+	return 5;
+}
+
+/* SUB [4, req_id, sid, pattern, nil] with req_id = sid (never 0): the
+ * broker answers each with OK (or ERR), in order. */
+static size_t brd_encode_sub(uint8_t *out, size_t cap, const char *pattern,
+			     uint32_t sid, int *acks)
+{
+	size_t tl = strlen(pattern), k = 4;
+
+	*acks = 1;
+	if (sid == 0 || tl > 256 || cap < 4 + 2 + 5 + 5 + 3 + tl + 1)
+		return 0;
+	out[k++] = 0x95;
+	out[k++] = OP_SUB;
+	k += brd_uint_enc(out + k, sid);
+	k += brd_uint_enc(out + k, sid);
+	k += brd_str_hdr(out + k, tl);
+	memcpy(out + k, pattern, tl);
+	k += tl;
+	out[k++] = 0xc0;                     /* queue: nil */
+	brd_be32(out, (uint32_t)(k - 4));
+	return k;
+}
+
+/* UNSUB [5, req_id, sid] with req_id = sid: answered with OK. */
+static size_t brd_encode_unsub(uint8_t *out, size_t cap, const char *pattern,
+			       uint32_t sid, int *acks)
+{
+	size_t k = 4;
+
+	(void)pattern;
+	*acks = 1;
+	if (sid == 0 || cap < 4 + 2 + 5 + 5)
+		return 0;
+	out[k++] = 0x93;
+	out[k++] = OP_UNSUB;
+	k += brd_uint_enc(out + k, sid);
+	k += brd_uint_enc(out + k, sid);
+	brd_be32(out, (uint32_t)(k - 4));
+	return k;
+}
+#endif
+
 /* PUB [3, 0, topic, nil, bin payload]: req_id 0, so no OK comes back. */
 static size_t brd_encode_pub(uint8_t *out, size_t cap, const char *topic,
 			     const uint8_t *payload, size_t plen, size_t *payload_off)
@@ -411,6 +479,19 @@ static int brd_on_msg(struct conn *c, struct brd_rd *r)
 	return 0;
 }
 
+/* ERR [10, req_id, code, reason]: an ERR for a request (req_id != 0)
+ * stands for the OK it would have had, so it is counted as its answer. */
+static int brd_on_err(struct conn *c, struct brd_rd *r)
+{
+	struct brd_rd peek = *r;
+
+	if (brd_uint(&peek) != 0 && !peek.bad)
+		c->replies++;
+	if (c->errors++ < 3)
+		brd_report_err(c, r, "run");
+	return 0;
+}
+
 static int brd_on_frame(struct conn *c, const uint8_t *frame, size_t flen)
 {
 	static const uint8_t pong[] = { 0, 0, 0, 2, 0x91, OP_PONG };
@@ -428,9 +509,7 @@ static int brd_on_frame(struct conn *c, const uint8_t *frame, size_t flen)
 		c->replies++;
 		return 0;
 	case OP_ERR:
-		if (c->errors++ < 3)
-			brd_report_err(c, &r, "run");
-		return 0;
+		return brd_on_err(c, &r);
 	case OP_NOTICE:
 		brd_report_notice(c, &r);
 		return 0;
@@ -470,7 +549,8 @@ static const struct adapter brokerd_adapter = {
 	.default_bin = "brokerd",
 	.limits_raised = "brokerd.conf: max_outbound 1G (per-client outbound queue, "
 			 "default 8M), pool.default.max_outbound_msgs 100000000 "
-			 "(default 100000), max_clients 100000 (default 1000); "
+			 "(default 100000), max_clients 100000 (default 1000), "
+			 "max_subs_per_client 200000 (default 10000); "
 			 "the pool's total outbound budget stays 256M",
 	.limits_default = "max_outbound 8M per client: messages for a full queue are "
 			  "dropped and counted (NOTICE DROPPED); max_clients 1000",
@@ -480,5 +560,9 @@ static const struct adapter brokerd_adapter = {
 	.handshake = brd_handshake,
 	.encode_pub = brd_encode_pub,
 	.parse = brd_parse,
+#ifdef BENCH_HAS_SUB_HOOKS
+	.encode_sub = brd_encode_sub,
+	.encode_unsub = brd_encode_unsub,
+#endif
 };
 REGISTER_ADAPTER(brokerd_adapter)
