@@ -17,11 +17,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,9 +45,11 @@ struct storm {
 	const char *user, *pass;
 	unsigned rate, seconds, bad;
 	uint64_t n, welcome, refused, busy, other, gave_up, no_slot, failed;
-	size_t hi; /* slots in use are below this */
+	size_t hi;	/* slots in use are below this */
+	int ep;		/* epoll: the tool's CPU must not grow with the
+		    * connections the broker holds (poll would) */
+	uint64_t swept; /* when give-ups were last looked for */
 	struct slot s[MAX_OPEN];
-	struct pollfd p[MAX_OPEN];
 };
 
 static void raise_fd_limit(void)
@@ -81,6 +83,18 @@ static int open_one(const struct storm *st, uint64_t k)
 	return fd;
 }
 
+/* Wait for events on slot i's socket (a failure: the slot gives up). */
+static void watch(struct storm *st, size_t i, int op, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = i };
+
+	if (epoll_ctl(st->ep, op, st->s[i].fd, &ev) != 0) {
+		st->failed++;
+		close(st->s[i].fd);
+		st->s[i].fd = -1;
+	}
+}
+
 static void start(struct storm *st, uint64_t now)
 {
 	for (size_t i = 0; i < MAX_OPEN; i++) {
@@ -96,6 +110,8 @@ static void start(struct storm *st, uint64_t now)
 			st->hi = i + 1;
 		if (st->s[i].fd < 0)
 			st->failed++;
+		else
+			watch(st, i, EPOLL_CTL_ADD, EPOLLOUT);
 		return;
 	}
 	st->n++;
@@ -108,8 +124,10 @@ static void finish(struct slot *s)
 	s->fd = -1;
 }
 
-static void send_hello(struct storm *st, struct slot *s, uint64_t k)
+static void send_hello(struct storm *st, size_t i)
 {
+	struct slot *s = &st->s[i];
+	uint64_t k = s->k;
 	uint8_t buf[1024];
 	int bad = st->bad > 0 && k % st->bad == 0;
 	size_t n = proto_enc_hello_auth(
@@ -120,7 +138,9 @@ static void send_hello(struct storm *st, struct slot *s, uint64_t k)
 	if (write(s->fd, buf, n) != (ssize_t)n) {
 		st->failed++;
 		finish(s);
+		return;
 	}
+	watch(st, i, EPOLL_CTL_MOD, EPOLLIN);
 }
 
 /* Read the answer; classify it once complete. */
@@ -160,37 +180,38 @@ static void on_readable(struct storm *st, struct slot *s)
 	finish(s);
 }
 
-/* One poll over the open connections, at most wait_ms. */
-static void turn(struct storm *st, int wait_ms, uint64_t now)
+/* Give up on connections older than GIVE_UP_MS (every 100 ms). */
+static void sweep(struct storm *st, uint64_t now)
 {
-	static size_t idx[MAX_OPEN];
-	size_t n = 0;
-
+	if (now - st->swept < 100)
+		return;
+	st->swept = now;
 	while (st->hi > 0 && st->s[st->hi - 1].fd < 0)
 		st->hi--;
-	for (size_t i = 0; i < st->hi; i++) {
-		if (st->s[i].fd < 0)
-			continue;
-		if (now - st->s[i].started > GIVE_UP_MS) {
+	for (size_t i = 0; i < st->hi; i++)
+		if (st->s[i].fd >= 0 && now - st->s[i].started > GIVE_UP_MS) {
 			st->gave_up++;
 			finish(&st->s[i]);
-			continue;
 		}
-		st->p[n].fd = st->s[i].fd;
-		st->p[n].events = st->s[i].sent ? POLLIN : POLLOUT;
-		idx[n++] = i;
-	}
-	if (poll(st->p, n, wait_ms) <= 0)
-		return;
-	for (size_t j = 0; j < n; j++) {
-		struct slot *s = &st->s[idx[j]];
+}
 
-		if (!st->p[j].revents)
+/* One wait for events, at most wait_ms. */
+static void turn(struct storm *st, int wait_ms, uint64_t now)
+{
+	struct epoll_event ev[256];
+	int n;
+
+	sweep(st, now);
+	n = epoll_wait(st->ep, ev, 256, wait_ms);
+	for (int j = 0; j < n; j++) {
+		size_t i = (size_t)ev[j].data.u64;
+
+		if (st->s[i].fd < 0)
 			continue;
-		if (!s->sent && (st->p[j].revents & POLLOUT))
-			send_hello(st, s, s->k);
+		if (!st->s[i].sent)
+			send_hello(st, i);
 		else
-			on_readable(st, s);
+			on_readable(st, &st->s[i]);
 	}
 }
 
@@ -244,6 +265,11 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < MAX_OPEN; i++)
 		st.s[i].fd = -1;
+	st.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (st.ep < 0) {
+		perror("bench_logins: epoll_create1");
+		return 1;
+	}
 	raise_fd_limit();
 	run(&st);
 	printf("logins %llu (%u/s for %u s): welcome %llu, auth_failed %llu, "
