@@ -128,5 +128,5 @@ struct engine_interest *engine_interests_unref(struct engine_interests *t,
 
 size_t engine_interests_count(const struct engine_interests *t)
 {
-	return t->map.n;
+	return tokmap_count(&t->map);
 }

@@ -62,5 +62,5 @@ void qgroups_unref(struct qgroups *q, struct qgroup *g)
 
 size_t qgroups_count(const struct qgroups *q)
 {
-	return q->map.n;
+	return tokmap_count(&q->map);
 }

@@ -30,56 +30,57 @@ uint64_t tokmap_hash(uint64_t seed, const char *tok, size_t len)
 
 void tokmap_init(struct tokmap *m)
 {
-	m->slots = NULL;
-	m->cap = 0;
-	m->n = 0;
+	m->t = NULL;
 }
 
 void tokmap_free(struct tokmap *m)
 {
-	free(m->slots);
+	free(m->t);
 	tokmap_init(m);
 }
 
 /* Put e in the first free slot of its probe sequence; one must exist. */
-static void tokmap_place(struct tokmap_entry **slots, size_t cap,
-			 struct tokmap_entry *e)
+static void tokmap_place(struct tokmap_table *t, struct tokmap_entry *e)
 {
-	size_t mask = cap - 1;
+	size_t mask = t->cap - 1;
 	size_t i = (size_t)e->hash & mask;
 
-	while (slots[i] != NULL)
+	while (t->slots[i] != NULL)
 		i = (i + 1) & mask;
-	slots[i] = e;
+	t->slots[i] = e;
 }
 
-/* Rehash into a new table of cap slots (a power of two > m->n). */
+/* Rehash into a new table of cap slots (a power of two > the count). */
 static int tokmap_resize(struct tokmap *m, size_t cap)
 {
-	struct tokmap_entry **slots = calloc(cap, sizeof(*slots));
+	struct tokmap_table *old = m->t;
+	struct tokmap_table *t = calloc(1,
+					sizeof *t + cap * sizeof t->slots[0]);
 
-	if (slots == NULL)
+	if (t == NULL)
 		return -1;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->slots[i] != NULL)
-			tokmap_place(slots, cap, m->slots[i]);
-	free(m->slots);
-	m->slots = slots;
-	m->cap = (uint32_t)cap;
+	t->cap = (uint32_t)cap;
+	t->n = old ? old->n : 0;
+	for (size_t i = 0; old && i < old->cap; i++)
+		if (old->slots[i] != NULL)
+			tokmap_place(t, old->slots[i]);
+	free(old);
+	m->t = t;
 	return 0;
 }
 
 struct tokmap_entry *tokmap_get(const struct tokmap *m, const char *tok,
 				size_t len, uint64_t hash)
 {
+	const struct tokmap_table *t = m->t;
 	struct tokmap_entry *e;
 	size_t mask, i;
 
-	if (m->n == 0)
+	if (t == NULL)
 		return NULL;
-	mask = m->cap - 1;
+	mask = t->cap - 1;
 	/* Terminates: the load factor is kept at or under 3/4. */
-	for (i = (size_t)(uint32_t)hash & mask; (e = m->slots[i]) != NULL;
+	for (i = (size_t)(uint32_t)hash & mask; (e = t->slots[i]) != NULL;
 	     i = (i + 1) & mask) {
 		if (e->hash == (uint32_t)hash && e->len == len &&
 		    memcmp(tokmap_tok(e), tok, len) == 0)
@@ -90,59 +91,63 @@ struct tokmap_entry *tokmap_get(const struct tokmap *m, const char *tok,
 
 int tokmap_put(struct tokmap *m, struct tokmap_entry *e)
 {
-	if (((size_t)m->n + 1) * 4 > (size_t)m->cap * 3) {
-		size_t cap = m->cap ? (size_t)m->cap * 2 : TOKMAP_MIN_CAP;
+	size_t n = tokmap_count(m), cap = m->t ? m->t->cap : 0;
 
+	if ((n + 1) * 4 > cap * 3) {
+		cap = cap ? cap * 2 : TOKMAP_MIN_CAP;
 		if (cap > TOKMAP_MAX_CAP || tokmap_resize(m, cap) < 0)
 			return -1;
 	}
-	tokmap_place(m->slots, m->cap, e);
-	m->n++;
+	tokmap_place(m->t, e);
+	m->t->n++;
 	return 0;
 }
 
 /* Empty slot i, then re-place every entry of the cluster after it so no
  * probe sequence is cut short by the hole. */
-static void tokmap_vacate(struct tokmap *m, size_t i)
+static void tokmap_vacate(struct tokmap_table *t, size_t i)
 {
-	size_t mask = m->cap - 1;
+	size_t mask = t->cap - 1;
 	struct tokmap_entry *e;
 
-	m->slots[i] = NULL;
-	for (i = (i + 1) & mask; (e = m->slots[i]) != NULL;
+	t->slots[i] = NULL;
+	for (i = (i + 1) & mask; (e = t->slots[i]) != NULL;
 	     i = (i + 1) & mask) {
-		m->slots[i] = NULL;
-		tokmap_place(m->slots, m->cap, e);
+		t->slots[i] = NULL;
+		tokmap_place(t, e);
 	}
 }
 
 int tokmap_del(struct tokmap *m, struct tokmap_entry *e)
 {
+	struct tokmap_table *t = m->t;
 	size_t mask, i;
 
-	if (m->n == 0)
+	if (t == NULL)
 		return -1;
-	mask = m->cap - 1;
-	for (i = (size_t)e->hash & mask; m->slots[i] != e; i = (i + 1) & mask)
-		if (m->slots[i] == NULL)
+	mask = t->cap - 1;
+	for (i = (size_t)e->hash & mask; t->slots[i] != e; i = (i + 1) & mask)
+		if (t->slots[i] == NULL)
 			return -1;
-	tokmap_vacate(m, i);
-	m->n--;
-	if (m->n == 0)
+	tokmap_vacate(t, i);
+	if (--t->n == 0)
 		tokmap_free(m);
-	else if (m->cap > TOKMAP_MIN_CAP && (size_t)m->n * 8 < m->cap)
-		(void)tokmap_resize(m, m->cap / 2);
+	else if (t->cap > TOKMAP_MIN_CAP && (size_t)t->n * 8 < t->cap)
+		(void)tokmap_resize(m, t->cap / 2);
 	return 0;
 }
 
 struct tokmap_entry *tokmap_next(const struct tokmap *m, size_t *pos)
 {
-	for (size_t i = *pos; i < m->cap; i++) {
-		if (m->slots[i] != NULL) {
+	const struct tokmap_table *t = m->t;
+	size_t cap = t ? t->cap : 0;
+
+	for (size_t i = *pos; i < cap; i++) {
+		if (t->slots[i] != NULL) {
 			*pos = i + 1;
-			return m->slots[i];
+			return t->slots[i];
 		}
 	}
-	*pos = m->cap;
+	*pos = cap;
 	return NULL;
 }

@@ -42,13 +42,26 @@ static inline const char *tokmap_tok(const struct tokmap_entry *e)
 #define TOKMAP_TOK_FOLLOWS(T, key, tok) \
 	(offsetof(T, tok) == offsetof(T, key) + sizeof(struct tokmap_entry))
 
-/* Zero-initialise (or tokmap_init); free the table with tokmap_free.
- * Narrow counts keep a trie node small (one per distinct token). */
-struct tokmap {
-	struct tokmap_entry **slots; /* owned; NULL when empty */
-	uint32_t cap;		     /* 0 or a power of two */
-	uint32_t n;		     /* entries held */
+/* The table: its counts live with the slots, so that a map is one
+ * pointer in its owner (a trie node, and most nodes are leaves with an
+ * empty map: 8 bytes instead of 16 moves a node down a malloc size
+ * class for short tokens). */
+struct tokmap_table {
+	uint32_t cap; /* a power of two */
+	uint32_t n;   /* entries held, at least 1 */
+	struct tokmap_entry *slots[];
 };
+
+/* Zero-initialise (or tokmap_init); free the table with tokmap_free. */
+struct tokmap {
+	struct tokmap_table *t; /* owned; NULL when empty */
+};
+
+/* Entries held. */
+static inline size_t tokmap_count(const struct tokmap *m)
+{
+	return m->t ? m->t->n : 0;
+}
 
 /* Seeded hash of tok[0..len). */
 uint64_t tokmap_hash(uint64_t seed, const char *tok, size_t len);

@@ -39,10 +39,14 @@
 struct trie_node {
 	struct tokmap kids; /* children (owned), by token */
 	union {
-		struct trie_sub *one;  /* cap_subs == 0: at most one, inline */
-		struct trie_sub **arr; /* else an owned array of cap_subs */
+		struct trie_sub *one;  /* subs_log2 == 0: at most one, inline */
+		struct trie_sub **arr; /* else an owned array of node_cap() */
 	} subs;			       /* subs ending here (borrowed) */
-	uint32_t nsubs, cap_subs;
+	uint32_t nsubs;
+	/* the array's capacity is 2^subs_log2 (a byte, not a uint32_t: the
+	 * token then starts at byte 32, and a node with a token of up to 8
+	 * bytes fits malloc's 48-byte size class) */
+	uint8_t subs_log2;
 	uint8_t wild;		 /* NODE_STAR | NODE_GT: such kids exist */
 	struct tokmap_entry key; /* in the parent's kids; tok[] follows */
 	char tok[];		 /* this node's token, not NUL-terminated */
@@ -50,6 +54,8 @@ struct trie_node {
 
 _Static_assert(TOKMAP_TOK_FOLLOWS(struct trie_node, key, tok),
 	       "a node's token must follow its map entry");
+_Static_assert(offsetof(struct trie_node, tok) <= 32,
+	       "a node with a short token must fit 40 bytes");
 
 #define NODE_STAR 1u
 #define NODE_GT 2u
@@ -102,7 +108,7 @@ static struct trie_node *node_new(struct trie *t, const char *tok, size_t len,
 	tokmap_init(&n->kids);
 	n->subs.one = NULL;
 	n->nsubs = 0;
-	n->cap_subs = 0;
+	n->subs_log2 = 0;
 	memcpy(n->tok, tok, len);
 	n->key.len = (uint32_t)len;
 	n->key.hash = (uint32_t)hash;
@@ -113,7 +119,7 @@ static struct trie_node *node_new(struct trie *t, const char *tok, size_t len,
 /* Free n and its arrays; its children must already be gone or freed. */
 static void node_destroy(struct trie *t, struct trie_node *n)
 {
-	if (n->cap_subs != 0)
+	if (n->subs_log2 != 0)
 		free(n->subs.arr);
 	tokmap_free(&n->kids);
 	free(n);
@@ -136,7 +142,7 @@ static struct trie_node *node_kid(const struct trie *t,
 {
 	uint64_t h;
 
-	if (n->kids.n == 0)
+	if (n->kids.t == NULL)
 		return NULL;
 	h = tokmap_hash(t->seed, tok, len);
 	return node_of_key(tokmap_get(&n->kids, tok, len, h));
@@ -188,7 +194,7 @@ static void node_unlink(struct trie_node *p, struct trie_node *n)
 
 static size_t node_nkids(const struct trie_node *n)
 {
-	return (size_t)n->kids.n;
+	return tokmap_count(&n->kids);
 }
 
 static int node_is_empty(const struct trie_node *n)
@@ -241,42 +247,50 @@ static void node_free_tree(struct trie *t, struct trie_node *n)
 
 /* ---- subscriptions on a node ----------------------------------------- */
 
+/* Capacity of n's array; 0 while the one slot is inline. */
+static uint32_t node_cap(const struct trie_node *n)
+{
+	return n->subs_log2 != 0 ? UINT32_C(1) << n->subs_log2 : 0;
+}
+
 /* n's subscription slots (nsubs of them are used). */
 static struct trie_sub **node_subs(struct trie_node *n)
 {
-	return n->cap_subs != 0 ? n->subs.arr : &n->subs.one;
+	return n->subs_log2 != 0 ? n->subs.arr : &n->subs.one;
 }
 
 static struct trie_sub *const *node_subs_const(const struct trie_node *n)
 {
-	return n->cap_subs != 0 ? n->subs.arr : &n->subs.one;
+	return n->subs_log2 != 0 ? n->subs.arr : &n->subs.one;
 }
 
-/* Room for one more sub: the inline slot, then an array that doubles. */
+/* Room for one more sub: the inline slot, then an array that doubles
+ * (TRIE_MIN_SUBS is 2: 2^1). */
 static int node_grow_subs(struct trie_node *n)
 {
-	uint32_t cap = n->cap_subs != 0 ? n->cap_subs * 2 : TRIE_MIN_SUBS;
+	unsigned log2 = n->subs_log2 != 0 ? n->subs_log2 + 1u : 1u;
 	struct trie_sub **subs;
 
-	if (n->cap_subs > UINT32_MAX / 2) /* cap fits a size_t too */
+	if (log2 > 31) /* a slot is 31 bits */
 		return -1;
-	if (n->cap_subs == 0) {
-		subs = malloc(cap * sizeof(*subs));
+	if (n->subs_log2 == 0) {
+		subs = malloc(((size_t)1 << log2) * sizeof(*subs));
 		if (subs != NULL && n->nsubs == 1)
 			subs[0] = n->subs.one;
 	} else {
-		subs = realloc(n->subs.arr, cap * sizeof(*subs));
+		subs = realloc(n->subs.arr,
+			       ((size_t)1 << log2) * sizeof(*subs));
 	}
 	if (subs == NULL)
 		return -1;
 	n->subs.arr = subs;
-	n->cap_subs = cap;
+	n->subs_log2 = (uint8_t)log2;
 	return 0;
 }
 
 static int node_push_sub(struct trie_node *n, struct trie_sub *s)
 {
-	uint32_t room = n->cap_subs != 0 ? n->cap_subs : 1;
+	uint32_t room = n->subs_log2 != 0 ? node_cap(n) : 1;
 
 	if (n->nsubs == room && node_grow_subs(n) < 0)
 		return -1;
@@ -295,18 +309,18 @@ static void node_drop_sub(struct trie_node *n, uint32_t i)
 
 	subs[i] = last;
 	last->slot = i;
-	if (n->cap_subs == 0)
+	if (n->subs_log2 == 0)
 		return;
 	if (n->nsubs <= 1) {
 		n->subs.one = n->nsubs == 1 ? subs[0] : NULL;
-		n->cap_subs = 0;
+		n->subs_log2 = 0;
 		free(subs);
-	} else if (n->cap_subs > 4 * TRIE_MIN_SUBS &&
-		   (size_t)n->nsubs * 4 < n->cap_subs) {
-		subs = realloc(subs, n->cap_subs / 2 * sizeof(*subs));
+	} else if (node_cap(n) > 4 * TRIE_MIN_SUBS &&
+		   (size_t)n->nsubs * 4 < node_cap(n)) {
+		subs = realloc(subs, node_cap(n) / 2 * sizeof(*subs));
 		if (subs != NULL) { /* else keep the larger array */
 			n->subs.arr = subs;
-			n->cap_subs /= 2;
+			n->subs_log2--;
 		}
 	}
 }
@@ -357,10 +371,10 @@ static struct trie_node *trie_walk(struct trie *t, const char *pattern,
 
 	for (;;) {
 		size_t tl = tok_len(p, end);
-		uint64_t h = n->kids.n > 0 || create
+		uint64_t h = n->kids.t != NULL || create
 				     ? tokmap_hash(t->seed, p, tl) /* once */
 				     : 0;
-		struct trie_node *kid = n->kids.n == 0
+		struct trie_node *kid = n->kids.t == NULL
 						? NULL
 						: node_of_key(tokmap_get(
 							  &n->kids, p, tl, h));

@@ -12,7 +12,7 @@
 # fresh broker per run, the broker pinned to CPU 0 and the load generator
 # to CPU 1, and prints the table of medians.  --smoke runs each workload
 # once at a small size (seconds), to check that everything works and
-# loses nothing; the full size takes tens of minutes and wants a quiet
+# loses nothing; the full size takes about 4 minutes (2 cores) and wants a quiet
 # machine.
 #
 # Environment: BROKERS (default: brokerd and whichever of nats-server,
@@ -75,7 +75,7 @@ else
 	# the defaults are the shapes: 10 x 10,000 (+2) subscriptions
 	# and 1M publishes; 1M subscriptions on 10,000 connections and 500k
 	# 1->1 messages; 1M SUB/UNSUB pairs; 200k inbox request/reply cycles
-	# with 64 in flight.  mosquitto needs minutes for each.
+	# with 64 in flight.  mosquitto needs most of the time.
 	set -- -r 3 --timeout 1800 --idle 30
 fi
 
