@@ -24,6 +24,7 @@ struct broker;
 struct conf;
 struct auth_worker;
 struct authdelay;
+struct login;
 
 struct auth {
 	struct users *users;	    /* owned; NULL: no users_file */
@@ -32,8 +33,13 @@ struct auth {
 	/* An unknown user's password is checked against this (the first
 	 * user's hash, so it costs what a real check costs). */
 	char dummy[USERS_MAX_HASH + 1];
-	uint64_t ok, failed, cached, busy; /* logins, for the log */
-	uint64_t busy_noted_at;		   /* ms: last "refused" line */
+	/* logins being hashed (auth_login.c's, loop thread only) */
+	struct login *flights;
+	/* logins: succeeded, failed, refused busy; checks: passwords
+	 * hashed, matched the cached digest, answered by a check of the
+	 * same password in flight */
+	uint64_t ok, failed, busy, hashed, cached, shared;
+	uint64_t busy_noted_at; /* ms: last "refused" line */
 };
 
 /* Load b->conf.users_file (when set) and start the worker.  0, or -1

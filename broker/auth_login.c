@@ -31,6 +31,14 @@ struct login {
 	char client[PROTO_MAX_NAME + 1];
 	uint8_t digest[USERS_DIGEST_LEN];
 	uint8_t known; /* the user exists (else the dummy hash) */
+	/* Single flight: a login with the same user, hash and password as
+	 * one being hashed (its leader) waits for that answer instead of
+	 * hashing again.  prev/next: a leader's place in a->flights, a
+	 * waiter's in its leader's waiters. */
+	uint8_t flying;	       /* a leader in a->flights */
+	struct login *leader;  /* a waiter's; NULL for a leader */
+	struct login *waiters; /* a leader's */
+	struct login *prev, *next;
 };
 
 static struct auth *auth_of(const struct conn *c)
@@ -47,6 +55,40 @@ static void digest(const struct users *u, const char *pass, size_t len,
 	if (!HMAC(EVP_sha256(), u->key, (int)sizeof u->key,
 		  (const unsigned char *)pass, len, out, &n))
 		memset(out, 0, USERS_DIGEST_LEN);
+}
+
+static void list_add(struct login **head, struct login *l)
+{
+	l->prev = NULL;
+	l->next = *head;
+	if (*head)
+		(*head)->prev = l;
+	*head = l;
+}
+
+static void list_del(struct login **head, struct login *l)
+{
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		*head = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	l->prev = l->next = NULL;
+}
+
+/* The login being hashed that l can wait for, or NULL.  A clean
+ * address's login does not wait behind a suspect one (queued last). */
+static struct login *flight_find(const struct auth *a, const struct login *l)
+{
+	for (struct login *f = a->flights; f; f = f->next)
+		if (f->known == l->known &&
+		    (!f->job.suspect || l->job.suspect) &&
+		    strcmp(f->user, l->user) == 0 &&
+		    strcmp(f->job.hash, l->job.hash) == 0 &&
+		    CRYPTO_memcmp(f->digest, l->digest, sizeof l->digest) == 0)
+			return f;
+	return NULL;
 }
 
 static void login_free(struct login *l)
@@ -135,11 +177,10 @@ static void checked(struct conn *c, struct login *l)
 	}
 }
 
-void auth_login_done(struct auth_job *job, void *arg)
+/* l's answer came back: nobody waits for it any more (freed), or its
+ * connection gets it. */
+static void answer(struct login *l)
 {
-	struct login *l = (struct login *)job;
-
-	(void)arg;
 	if (!l->c || l->c->state == CONN_CLOSING) {
 		if (l->c)
 			l->c->login = NULL;
@@ -149,6 +190,28 @@ void auth_login_done(struct auth_job *job, void *arg)
 	checked(l->c, l);
 }
 
+void auth_login_done(struct auth_job *job, void *arg)
+{
+	struct login *l = (struct login *)job, *w;
+	struct broker *b = arg;
+
+	b->auth->hashed += l->job.hashed;
+	if (l->flying) {
+		list_del(&b->auth->flights, l);
+		l->flying = 0;
+	}
+	/* one at a time off the list: an answer may close other
+	 * connections, which then leave it (auth_login_cancel) */
+	while ((w = l->waiters) != NULL) {
+		list_del(&l->waiters, w);
+		w->leader = NULL;
+		w->job.ok = l->job.ok;
+		b->auth->shared++;
+		answer(w);
+	}
+	answer(l);
+}
+
 void auth_login_cancel(struct conn *c)
 {
 	struct login *l = c->login;
@@ -156,10 +219,19 @@ void auth_login_cancel(struct conn *c)
 	if (!l)
 		return;
 	c->login = NULL;
-	if (l->delay)
+	if (l->leader) { /* waiting for another's answer: ours */
+		list_del(&l->leader->waiters, l);
+		login_free(l);
+	} else if (l->delay) {
 		login_free(l); /* waiting for its delay: ours */
-	else {
+	} else {
 		l->c = NULL; /* in the worker: freed when it comes back */
+		if (l->waiters)
+			return; /* others still want the answer */
+		if (l->flying) {
+			list_del(&auth_of(c)->flights, l);
+			l->flying = 0;
+		}
 		auth_worker_cancel(&l->job);
 	}
 }
@@ -202,7 +274,8 @@ static void busy(struct conn *c)
 	conn_fail(c, PROTO_E_SERVER_BUSY, "too many logins in progress");
 }
 
-/* Hand l to the worker: the user's hash, or the dummy. */
+/* Hand l to the worker (the user's hash, or the dummy), or let it wait
+ * for the same check already there. */
 static void submit(struct conn *c, struct login *l, const struct user *usr,
 		   const struct proto_str *pass)
 {
@@ -215,7 +288,12 @@ static void submit(struct conn *c, struct login *l, const struct user *usr,
 					   c->addr.family, clock_mono_ms());
 	l->known = usr != NULL;
 	l->c = c;
-	if (auth_worker_submit(a->worker, &l->job) != 0) {
+	if ((l->leader = flight_find(a, l)) != NULL) {
+		list_add(&l->leader->waiters, l);
+	} else if (auth_worker_submit(a->worker, &l->job) == 0) {
+		list_add(&a->flights, l);
+		l->flying = 1;
+	} else {
 		login_free(l);
 		busy(c);
 		return;

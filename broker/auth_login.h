@@ -18,9 +18,14 @@
  * HMAC-SHA256(table key, password); a HELLO whose password has that
  * digest skips the hash.  Keyed per table with a random key, one digest
  * per user (the last verified), and dropped with the table on reload.
+ * Single flight: a HELLO with the same user and password as a login
+ * being hashed (and the same hash) waits for that answer instead of
+ * queueing another hash (a clean address never waits on a suspect one,
+ * which is queued last); it takes no place in the worker's queue.
  *
  * Ownership: the login in flight (struct login, c->login) is owned by the
- * connection while it waits for its delay, by the worker while hashed;
+ * connection while it waits for its delay or for another's check, by the
+ * worker while hashed;
  * auth_login_cancel (close, free) detaches or frees it, so a connection
  * that goes away mid-check is never touched again.
  */

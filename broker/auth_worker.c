@@ -202,6 +202,7 @@ static void *thread_main(void *arg)
 		int ok = hashed && auth_worker_verify(j->hash, j->pass, data);
 
 		j->ok = ok;
+		j->hashed = hashed;
 		give_back(w, j); /* j is the loop's again */
 		if (hashed && !ok)
 			rest_until = rest_after(w, thread_cpu_ns() - t0);

@@ -40,8 +40,9 @@ struct auth_job {
 	/* the client's address failed a login lately (authdelay_suspect):
 	 * checked after every clean address's job */
 	int suspect;
-	/* written by a thread: 1 when pass matches hash */
-	int ok;
+	/* written by a thread: 1 when pass matches hash; hashed: 1 when
+	 * crypt ran (0: cancelled first) */
+	int ok, hashed;
 	/* set by the loop when nobody waits for the answer any more (the
 	 * connection closed or timed out): a thread that has not started it
 	 * skips the hash */

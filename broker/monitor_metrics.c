@@ -9,6 +9,7 @@
 
 #include <event2/buffer.h>
 
+#include "auth.h"
 #include "broker.h"
 #include "conn.h"
 #include "pool.h"
@@ -383,6 +384,29 @@ static int broker_families(const struct broker *b, double uptime_s,
 	return rc;
 }
 
+/* Logins and password checks, with a users file. */
+static int auth_families(const struct broker *b, struct evbuffer *o)
+{
+	const struct auth *a = b->auth;
+	int rc;
+
+	if (!a || !a->users)
+		return 0;
+	rc = head(o, "logins_total", "counter",
+		  "HELLOs with a users file in force, by result.");
+	rc |= sample(o, "logins_total", "result=\"ok\"", a->ok);
+	rc |= sample(o, "logins_total", "result=\"failed\"", a->failed);
+	rc |= sample(o, "logins_total", "result=\"busy\"", a->busy);
+	rc |= head(o, "password_checks_total", "counter",
+		   "Passwords checked, by how: hashed (crypt ran), cached (the "
+		   "user's last verified password), shared (answered by the "
+		   "same check in flight).");
+	rc |= sample(o, "password_checks_total", "how=\"hashed\"", a->hashed);
+	rc |= sample(o, "password_checks_total", "how=\"cached\"", a->cached);
+	rc |= sample(o, "password_checks_total", "how=\"shared\"", a->shared);
+	return rc;
+}
+
 #ifdef HAVE_NATS
 struct engine_metric {
 	const char *name, *help;
@@ -443,6 +467,7 @@ int monitor_metrics(const struct broker *b, double uptime_s,
 {
 	int rc = broker_families(b, uptime_s, out);
 
+	rc |= auth_families(b, out);
 #ifdef HAVE_NATS
 	rc |= engine_families(b, out);
 #endif

@@ -129,10 +129,16 @@ static void send_hello(struct storm *st, size_t i)
 	struct slot *s = &st->s[i];
 	uint64_t k = s->k;
 	uint8_t buf[1024];
+	char guess[32];
 	int bad = st->bad > 0 && k % st->bad == 0;
-	size_t n = proto_enc_hello_auth(
-		buf, sizeof buf, PROTO_VERSION, proto_cstr("storm"),
-		proto_cstr(st->user), proto_cstr(bad ? "wrong" : st->pass));
+	size_t n;
+
+	/* a guesser tries a new password each time: the broker answers
+	 * the same password being checked once (single flight) */
+	snprintf(guess, sizeof guess, "wrong%llu", (unsigned long long)k);
+	n = proto_enc_hello_auth(buf, sizeof buf, PROTO_VERSION,
+				 proto_cstr("storm"), proto_cstr(st->user),
+				 proto_cstr(bad ? guess : st->pass));
 
 	s->sent = 1;
 	if (write(s->fd, buf, n) != (ssize_t)n) {

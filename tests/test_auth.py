@@ -312,9 +312,10 @@ class BruteForce(unittest.TestCase):
             self.assertEqual(m[2], E_AUTH_FAILED, m)
             c.close()
             guesses = []
-            for _ in range(5):
+            for i in range(5):  # different guesses: each one hashed
                 g = Conn(b.port, timeout=120.0, source="127.0.0.1")
-                g.send(HELLO, 1, "g", {"user": "alice", "pass": "guess"})
+                g.send(HELLO, 1, "g", {"user": "alice",
+                                       "pass": "guess%d" % i})
                 guesses.append(g)
             # the first guess checked (after a rest): the others wait
             failed = "authentication failed for user 'alice'"
@@ -365,6 +366,79 @@ def check_config(conf_text, *args):
                            list(args), stdin=subprocess.DEVNULL,
                            capture_output=True, text=True, timeout=30)
         return p.returncode, p.stdout + p.stderr
+
+
+def login_metrics(mport):
+    """brokerd_logins_total and brokerd_password_checks_total, by label
+    value: {"ok": n, ..., "hashed": n, ...}."""
+    import re
+    import urllib.request
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport,
+                                timeout=10) as r:
+        text = r.read().decode()
+    pat = re.compile(r'^brokerd_(?:logins|password_checks)_total'
+                     r'\{(?:result|how)="(\w+)"\} (\d+)$', re.M)
+    return {k: int(v) for k, v in pat.findall(text)}
+
+
+class SingleFlight(unittest.TestCase):
+    """Logins with the same user and password as one being hashed wait
+    for that answer: a storm of one user's reconnects costs one hash."""
+
+    N = 40
+
+    def setUp(self):
+        self.mport = free_port()
+        self.b = AuthBroker("flight", "monitor 127.0.0.1:%d" % self.mport)
+
+    def tearDown(self):
+        self.assertEqual(self.b.stop(), 0, self.b.log())
+
+    def storm(self, password, n):
+        conns = [Conn(self.b.port, timeout=30.0) for _ in range(n)]
+        for c in conns:     # every HELLO out before any answer is read
+            c.send(HELLO, 1, "t", {"user": "alice", "pass": password})
+        return conns
+
+    def test_good_storm_hashes_once(self):
+        conns = self.storm(PASSWORDS["alice"], self.N)
+        for c in conns:
+            self.assertEqual(c.recv()[0], WELCOME)
+        m = login_metrics(self.mport)
+        self.assertEqual(m["ok"], self.N, m)
+        # before the first check ends the others share it; after, the
+        # cache answers them: either way one hash
+        self.assertEqual(m["hashed"], 1, m)
+        self.assertEqual(m["shared"] + m["cached"], self.N - 1, m)
+        for c in conns:
+            c.close()
+
+    def test_wrong_storm_hashes_once(self):
+        conns = self.storm("not-her-password", 5)
+        for c in conns:
+            m = c.recv()
+            self.assertEqual((m[0], m[2]), (ERR, E_AUTH_FAILED), m)
+            c.close()
+        m = login_metrics(self.mport)
+        self.assertEqual(m["failed"], 5, m)
+        self.assertEqual(m["hashed"] + m["shared"], 5, m)
+        self.assertEqual(m["cached"], 0, m)
+
+    def test_waiters_outlive_their_leader(self):
+        """The first connections go away mid-check: the others still get
+        their answer (and nothing leaks: the broker exits 0 under
+        ASan)."""
+        conns = self.storm(PASSWORDS["alice"], 12)
+        for c in conns[:4]:
+            c.rst()
+        for c in conns[4:]:
+            self.assertEqual(c.recv()[0], WELCOME)
+            c.close()
+        self.assertTrue(poll_until(
+            lambda: login_metrics(self.mport)["ok"] >= 8, timeout=30))
+        # a leader closed before anyone joined it is skipped or hashed
+        # alone: at most one hash per reset connection, plus one
+        self.assertLessEqual(login_metrics(self.mport)["hashed"], 5)
 
 
 class SafeDefault(unittest.TestCase):
