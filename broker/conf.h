@@ -29,7 +29,7 @@
 #define CONF_MAX_POOL_NAME 64
 #define CONF_MAX_PATH 1024
 /* failed_login_cpu: docs/BENCHMARKS.md, "Logins", says why */
-#define FAILED_LOGIN_CPU_DEFAULT 25
+#define FAILED_LOGIN_CPU_DEFAULT 10
 
 /* One "listen ADDR:PORT [pool=NAME] [tls]" or "listen unix:/path
  * [pool=NAME] [tls]" line.  host is "" for "*:PORT" / ":PORT" (every
