@@ -308,6 +308,37 @@ START_TEST(test_duplicate_pattern)
 }
 END_TEST
 
+/* One pattern's array grows to 512 slots and shrinks back (halved when
+ * under a quarter full, inline again at one): every step matches all the
+ * subs still there. */
+START_TEST(test_node_array_grows_and_shrinks)
+{
+	enum { N = 300 };
+	struct trie_sub s[N];
+	struct trie *t = new_trie();
+	struct trie_result r;
+
+	trie_result_init(&r);
+	for (size_t i = 0; i < N; i++) {
+		sub_init(&s[i], NULL, (uint32_t)i, NULL);
+		ck_assert_int_ge(add(t, "g.s", &s[i]), 0);
+	}
+	for (size_t k = 0; k < N; k++) {
+		size_t i = (k * 7 + 3) % N; /* 7 is prime to N */
+
+		match(t, "g.s", &r);
+		ck_assert_uint_eq(r.nplain, N - k);
+		ck_assert_uint_eq(count_in(r.plain, r.nplain, &s[i]), 1);
+		ck_assert_int_ge(del(t, "g.s", &s[i]), 0);
+	}
+	match(t, "g.s", &r);
+	ck_assert_uint_eq(r.nplain, 0);
+	ck_assert_uint_eq(trie_nodes(t), 1);
+	trie_result_free(&r);
+	trie_free(t);
+}
+END_TEST
+
 /* ---- queue groups ---------------------------------------------------- */
 
 START_TEST(test_group_spans_patterns)
@@ -1006,6 +1037,7 @@ static Suite *trie_suite(void)
 	tcase_add_test(tm, test_many_patterns_one_topic);
 	tcase_add_test(tm, test_same_owner_two_sids);
 	tcase_add_test(tm, test_duplicate_pattern);
+	tcase_add_test(tm, test_node_array_grows_and_shrinks);
 	tcase_add_test(tm, test_group_spans_patterns);
 	tcase_add_test(tm, test_groups_rotate_apart);
 	tcase_add_test(tm, test_two_groups_and_plain);
