@@ -524,6 +524,31 @@ START_TEST(sub_queue_options)
 }
 END_TEST
 
+/* broker-sub asks for block by default; a broker whose pool forbids it
+ * (allow_block no) answers with NOTICE POLICY, and broker-sub says on
+ * stderr, once, that messages may now be dropped, and keeps going. */
+START_TEST(sub_block_refused_warns)
+{
+	struct sub_proc s;
+	char cmd[512];
+	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+
+	start_broker("pool.default.allow_block no\n");
+	snprintf(cmd, sizeof cmd, "exec %s -p %s -t w.x 2>&1", sub_path(),
+		 port_str);
+	sub_start(&s, sh);
+	wait_subscribed(s.fd, s.buf, sizeof s.buf, "w.x", "probe");
+	ck_assert_msg(strstr(s.buf, "broker-sub: warning: block not allowed "
+				    "in pool 'default': drop-newest; "
+				    "messages may be dropped") != NULL,
+		      "no warning in '%s'", s.buf);
+	ck_assert_ptr_eq(strstr(strstr(s.buf, "warning:") + 1, "warning:"),
+			 NULL);
+	sub_stop(&s);
+	stop_broker();
+}
+END_TEST
+
 /* mosquitto habits: '+' and '#' are refused with brokerd's spelling of
  * the pattern, unless --literal; -q 0/1/2 warns; --help says -r is not
  * retain. */
@@ -1230,6 +1255,7 @@ static Suite *tools_suite(void)
 	tcase_add_test(tc, retry_options);
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, sub_queue_options);
+	tcase_add_test(tc, sub_block_refused_warns);
 	tcase_add_test(tc, mqtt_habits);
 	tcase_add_test(tc, errors_name_the_cause);
 	tcase_add_test(tc, sub_count_alias_and_idle);

@@ -208,7 +208,10 @@ typedef void (*bc_error_cb)(bc_client *c, int err, int server_code,
 
 /* A NOTICE from the broker: kind 1 (BC_NOTICE_DROPPED): count messages
  * were dropped for this client; kind 2 (BC_NOTICE_LAME_DUCK): the broker is
- * going away in count ms; kind 4 (BC_NOTICE_REVOKED): the broker removed
+ * going away in count ms; kind 3 (BC_NOTICE_POLICY): a subscription asked
+ * for a policy its pool does not allow (BC_POLICY_BLOCK where the broker
+ * has allow_block no), count is the enum bc_policy applied instead (it
+ * comes before that SUB's answer); kind 4 (BC_NOTICE_REVOKED): the broker removed
  * the subscription whose sid is count, because a reload of its users file
  * no longer lets this user receive anything it matches (reason names the
  * pattern, e.g. "no longer authorized: 'news.*'").  The library has
@@ -221,6 +224,7 @@ typedef void (*bc_error_cb)(bc_client *c, int err, int server_code,
  * borrowed until the callback returns. */
 #define BC_NOTICE_DROPPED 1
 #define BC_NOTICE_LAME_DUCK 2
+#define BC_NOTICE_POLICY 3
 #define BC_NOTICE_REVOKED 4
 typedef void (*bc_notice_cb)(bc_client *c, int kind, uint64_t count,
 			     const char *reason, void *arg);

@@ -132,6 +132,11 @@ static void on_notice(bc_client *c, int kind, uint64_t count,
 	else if (kind == BC_NOTICE_LAME_DUCK)
 		tool_fail(a, "broker going away in %llu ms: %s",
 			  (unsigned long long)count, reason);
+	else if (kind == BC_NOTICE_POLICY)
+		tool_fail(a,
+			  "warning: %s; messages may be dropped if this "
+			  "subscriber falls behind",
+			  reason);
 }
 
 /* --reconnect: one stderr line per loss and per recovery. */
