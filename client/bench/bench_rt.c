@@ -178,10 +178,16 @@ int rt_sync(struct rt *r, int from, int to)
 	for (int i = from; i < to && !r->failed; i++) {
 		int rc = bc_publish_ex(r->cl[i], BENCH_SYNC_TOPIC, NULL, 0,
 				       NULL, on_ack, r);
-		if (rc != BC_OK)
+
+		if (rc == BC_ERR_WOULDBLOCK) { /* its output is full (a flood
+						* just ran): let it drain */
+			event_base_loop(r->base, EVLOOP_ONCE);
+			i--;
+		} else if (rc != BC_OK) {
 			rt_fail(r, "sync publish: %s", bc_strerror(rc));
-		else
+		} else {
 			r->acks++;
+		}
 	}
 	return rt_wait(r, no_acks, NULL);
 }
