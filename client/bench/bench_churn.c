@@ -71,10 +71,14 @@ static void on_reply(bc_client *c, const bc_msg *m, void *arg)
 		slot_start(s);
 }
 
+/* The responder: a reply it cannot send (its output full: this is a
+ * callback, it cannot wait) would leave a requester waiting for ever. */
 static void on_request(bc_client *c, const bc_msg *m, void *arg)
 {
-	(void)arg;
-	bc_respond(c, m, bc_msg_data(m), bc_msg_len(m));
+	int rc = bc_respond(c, m, bc_msg_data(m), bc_msg_len(m));
+
+	if (rc != BC_OK)
+		rt_fail(arg, "responder: %s", bc_strerror(rc));
 }
 
 /* Keep the background stream (client 1 -> client 2) going until `until`;
@@ -157,7 +161,7 @@ int bench_churn_run(struct rt *r)
 	/* 0: responder, 1: stream publisher, 2: stream subscriber, then the
 	 * requesters, then the flooder */
 	if (rt_connect(r, 3 + conns + 1) < 0 ||
-	    bc_subscribe(r->cl[0], "svc.echo", NULL, on_request, NULL, NULL) !=
+	    bc_subscribe(r->cl[0], "svc.echo", NULL, on_request, r, NULL) !=
 		    BC_OK ||
 	    bc_subscribe(r->cl[2], "bg.stream", NULL, rt_count_msg, r, NULL) !=
 		    BC_OK ||
