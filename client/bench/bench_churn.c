@@ -47,8 +47,10 @@ static void slot_start(struct slot *s)
 	char inbox[64];
 	int rc;
 
-	snprintf(inbox, sizeof inbox, "_INBOX.%d.%llu", s->conn,
-		 (unsigned long long)s->seq++);
+	/* unique per slot: the slots of a connection must not share an
+	 * inbox, or each reply would reach all of them */
+	snprintf(inbox, sizeof inbox, "_INBOX.%d.%d.%llu", s->conn,
+		 (int)(s - s->ch->slots), (unsigned long long)s->seq++);
 	rc = bc_subscribe(s->c, inbox, NULL, on_reply, s, &s->sid);
 	if (rc != BC_OK) {
 		rt_fail(r, "subscribe inbox: %s", bc_strerror(rc));
