@@ -91,6 +91,15 @@ static struct login *flight_find(const struct auth *a, const struct login *l)
 	return NULL;
 }
 
+/* l no longer takes waiters (its check is back, or nobody wants it). */
+static void land(struct auth *a, struct login *l)
+{
+	if (l->flying) {
+		list_del(&a->flights, l);
+		l->flying = 0;
+	}
+}
+
 static void login_free(struct login *l)
 {
 	if (l->delay)
@@ -196,10 +205,7 @@ void auth_login_done(struct auth_job *job, void *arg)
 	struct broker *b = arg;
 
 	b->auth->hashed += l->job.hashed;
-	if (l->flying) {
-		list_del(&b->auth->flights, l);
-		l->flying = 0;
-	}
+	land(b->auth, l);
 	/* one at a time off the list: an answer may close other
 	 * connections, which then leave it (auth_login_cancel) */
 	while ((w = l->waiters) != NULL) {
@@ -228,10 +234,7 @@ void auth_login_cancel(struct conn *c)
 		l->c = NULL; /* in the worker: freed when it comes back */
 		if (l->waiters)
 			return; /* others still want the answer */
-		if (l->flying) {
-			list_del(&auth_of(c)->flights, l);
-			l->flying = 0;
-		}
+		land(auth_of(c), l);
 		auth_worker_cancel(&l->job);
 	}
 }

@@ -265,10 +265,10 @@ static struct trie_sub *const *node_subs_const(const struct trie_node *n)
 }
 
 /* Room for one more sub: the inline slot, then an array that doubles
- * (TRIE_MIN_SUBS is 2: 2^1). */
+ * (from 2^1 = TRIE_MIN_SUBS). */
 static int node_grow_subs(struct trie_node *n)
 {
-	unsigned log2 = n->subs_log2 != 0 ? n->subs_log2 + 1u : 1u;
+	unsigned log2 = n->subs_log2 + 1u;
 	struct trie_sub **subs;
 
 	if (log2 > 31) /* a slot is 31 bits */
@@ -290,7 +290,7 @@ static int node_grow_subs(struct trie_node *n)
 
 static int node_push_sub(struct trie_node *n, struct trie_sub *s)
 {
-	uint32_t room = n->subs_log2 != 0 ? node_cap(n) : 1;
+	uint32_t room = n->subs_log2 != 0 ? node_cap(n) : 1; /* inline */
 
 	if (n->nsubs == room && node_grow_subs(n) < 0)
 		return -1;

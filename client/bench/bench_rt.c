@@ -173,31 +173,15 @@ static int no_acks(const struct rt *r, const void *arg)
 	return r->acks == 0;
 }
 
-int rt_sync(struct rt *r, int from, int to)
-{
-	for (int i = from; i < to && !r->failed; i++) {
-		int rc = bc_publish_ex(r->cl[i], BENCH_SYNC_TOPIC, NULL, 0,
-				       NULL, on_ack, r);
-
-		if (rc == BC_ERR_WOULDBLOCK) { /* its output is full (a flood
-						* just ran): let it drain */
-			event_base_loop(r->base, EVLOOP_ONCE);
-			i--;
-		} else if (rc != BC_OK) {
-			rt_fail(r, "sync publish: %s", bc_strerror(rc));
-		} else {
-			r->acks++;
-		}
-	}
-	return rt_wait(r, no_acks, NULL);
-}
-
-int rt_publish(struct rt *r, bc_client *c, const char *topic, const void *data,
-	       size_t len, const char *reply_to)
+/* Publish, running the loop while c's output is full (BC_ERR_WOULDBLOCK);
+ * ack: the library's ack callback (arg r), or NULL.  0, or -1 (failed). */
+static int publish_wait(struct rt *r, bc_client *c, const char *topic,
+			const void *data, size_t len, const char *reply_to,
+			bc_ack_cb ack)
 {
 	for (;;) {
-		int rc = bc_publish_ex(c, topic, data, len, reply_to, NULL,
-				       NULL);
+		int rc = bc_publish_ex(c, topic, data, len, reply_to, ack, r);
+
 		if (rc == BC_OK)
 			return 0;
 		if (rc != BC_ERR_WOULDBLOCK) {
@@ -209,6 +193,21 @@ int rt_publish(struct rt *r, bc_client *c, const char *topic, const void *data,
 		if (r->failed)
 			return -1;
 	}
+}
+
+int rt_sync(struct rt *r, int from, int to)
+{
+	for (int i = from; i < to && !r->failed; i++)
+		if (publish_wait(r, r->cl[i], BENCH_SYNC_TOPIC, NULL, 0, NULL,
+				 on_ack) == 0)
+			r->acks++;
+	return rt_wait(r, no_acks, NULL);
+}
+
+int rt_publish(struct rt *r, bc_client *c, const char *topic, const void *data,
+	       size_t len, const char *reply_to)
+{
+	return publish_wait(r, c, topic, data, len, reply_to, NULL);
 }
 
 void rt_count_msg(bc_client *c, const bc_msg *m, void *arg)
