@@ -240,7 +240,6 @@ static int load_conf(void *arg, struct conf *c, FILE *errs)
 	return problems;
 }
 
-/* --check-config: 0 when the settings are valid, else 2. */
 /* glibc's defaults (mmap above 128 KiB, give the heap top back above
  * 128 KiB, both adjusted as it goes) make every large read buffer and
  * every tail of a large message an mmap/munmap or brk pair plus page
@@ -270,6 +269,7 @@ static int check_tls(const struct conf *c)
 	return ctx ? 0 : 1;
 }
 
+/* --check-config: 0 when the settings are valid, else 2. */
 static int check_only(struct cli *cli)
 {
 	struct conf *c = malloc(sizeof *c);
