@@ -63,6 +63,12 @@ static inline size_t tokmap_count(const struct tokmap *m)
 	return m->t ? m->t->n : 0;
 }
 
+/* No entries (cheaper than tokmap_count: no table load). */
+static inline int tokmap_is_empty(const struct tokmap *m)
+{
+	return m->t == NULL;
+}
+
 /* Seeded hash of tok[0..len). */
 uint64_t tokmap_hash(uint64_t seed, const char *tok, size_t len);
 

@@ -142,7 +142,7 @@ static struct trie_node *node_kid(const struct trie *t,
 {
 	uint64_t h;
 
-	if (n->kids.t == NULL)
+	if (tokmap_is_empty(&n->kids))
 		return NULL;
 	h = tokmap_hash(t->seed, tok, len);
 	return node_of_key(tokmap_get(&n->kids, tok, len, h));
@@ -247,10 +247,10 @@ static void node_free_tree(struct trie *t, struct trie_node *n)
 
 /* ---- subscriptions on a node ----------------------------------------- */
 
-/* Capacity of n's array; 0 while the one slot is inline. */
+/* n's subscription slots: 2^0 = the inline one, else the array's. */
 static uint32_t node_cap(const struct trie_node *n)
 {
-	return n->subs_log2 != 0 ? UINT32_C(1) << n->subs_log2 : 0;
+	return UINT32_C(1) << n->subs_log2;
 }
 
 /* n's subscription slots (nsubs of them are used). */
@@ -290,9 +290,7 @@ static int node_grow_subs(struct trie_node *n)
 
 static int node_push_sub(struct trie_node *n, struct trie_sub *s)
 {
-	uint32_t room = n->subs_log2 != 0 ? node_cap(n) : 1; /* inline */
-
-	if (n->nsubs == room && node_grow_subs(n) < 0)
+	if (n->nsubs == node_cap(n) && node_grow_subs(n) < 0)
 		return -1;
 	s->slot = n->nsubs;
 	node_subs(n)[n->nsubs++] = s;
@@ -371,10 +369,10 @@ static struct trie_node *trie_walk(struct trie *t, const char *pattern,
 
 	for (;;) {
 		size_t tl = tok_len(p, end);
-		uint64_t h = n->kids.t != NULL || create
+		uint64_t h = !tokmap_is_empty(&n->kids) || create
 				     ? tokmap_hash(t->seed, p, tl) /* once */
 				     : 0;
-		struct trie_node *kid = n->kids.t == NULL
+		struct trie_node *kid = tokmap_is_empty(&n->kids)
 						? NULL
 						: node_of_key(tokmap_get(
 							  &n->kids, p, tl, h));
